@@ -1,0 +1,1 @@
+"""Holdless: the spine shared by every part (settings, clock, CLI, Twilio gateway)."""

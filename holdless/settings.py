@@ -1,0 +1,99 @@
+"""One settings object, read from the environment (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+TESTING = "testing"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about Holdless, with its default."""
+
+    env: str = DEVELOPMENT
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str = ""
+    instance_path: str = "instance"
+    public_base_url: str = ""
+    proxy_count: int = 0
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = ""
+    twilio_caller_id: str = "+15005550006"
+    default_region: str = "US"
+    time_zone: str = "America/New_York"
+    wrap_up_seconds: int = 30
+    hold_update_seconds: int = 45
+    busy_threshold_seconds: int = 600
+    callback_threshold_seconds: int = 120
+    clock: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every setting from HOLDLESS_*/standard environment variables."""
+        return cls(
+            env=_env("HOLDLESS_ENV", DEVELOPMENT),
+            secret_key=_env("SECRET_KEY"),
+            database_url=_env("DATABASE_URL"),
+            redis_url=_env("REDIS_URL"),
+            instance_path=_env("HOLDLESS_INSTANCE_PATH", "instance"),
+            public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"),
+            proxy_count=_env_int("PROXY_COUNT", 0),
+            twilio_account_sid=_env("TWILIO_ACCOUNT_SID", cls.twilio_account_sid),
+            twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+            twilio_api_base_url=_env("TWILIO_API_BASE_URL").rstrip("/"),
+            twilio_caller_id=_env("TWILIO_CALLER_ID", cls.twilio_caller_id),
+            default_region=_env("HOLDLESS_DEFAULT_REGION", "US").upper(),
+            time_zone=_env("HOLDLESS_TIME_ZONE", cls.time_zone),
+            wrap_up_seconds=_env_int("HOLDLESS_WRAP_UP_SECONDS", 30),
+            hold_update_seconds=_env_int("HOLDLESS_HOLD_UPDATE_SECONDS", 45),
+            busy_threshold_seconds=_env_int("HOLDLESS_BUSY_THRESHOLD_SECONDS", 600),
+            callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
+            clock=_env("HOLDLESS_CLOCK"),
+        )
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        """Return a copy with the named fields replaced (unknown names go to `extra`)."""
+        names = {f.name for f in fields(self)}
+        known = {k: v for k, v in overrides.items() if k in names}
+        extra = {**self.extra, **{k: v for k, v in overrides.items() if k not in names}}
+        return replace(self, **known, extra=extra)
+
+    def check(self) -> None:
+        """Refuse settings that would run the line unsafely outside development."""
+        if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
+            raise SettingsError(f"HOLDLESS_ENV must be development, production or testing, not {self.env!r}")
+        if self.env == PRODUCTION:
+            if not self.twilio_auth_token:
+                raise SettingsError("TWILIO_AUTH_TOKEN is required in production: "
+                                    "webhook signatures cannot be checked without it")
+            if not self.secret_key:
+                raise SettingsError("SECRET_KEY is required in production")
+            if not self.public_base_url and not self.proxy_count:
+                raise SettingsError("set PUBLIC_BASE_URL (or PROXY_COUNT) in production so that "
+                                    "webhook signatures are checked against the URL Twilio called")

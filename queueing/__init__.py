@@ -1,0 +1,1 @@
+"""Live queues, agent presence, routing, wait estimates and staffing maths (no Flask)."""
