@@ -1,0 +1,154 @@
+"""Bringing an agent and a caller together, and what happens when an agent's leg ends."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from holdless.runtime import Runtime
+from ivr import paths, twiml, wording
+from ivr.states import ENDED_CALL_STATUSES, advance, is_final
+from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
+from queueing import agents, lines, stats
+from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP
+
+log = logging.getLogger(__name__)
+
+# After this many offers in a row left unanswered, an agent is set offline.
+MAX_MISSED_OFFERS = 2
+LEG_ORDER = {"dialling": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
+             "completed": 4, "missed": 4}
+
+
+class UnknownLeg(LookupError):
+    """A webhook named an agent leg Holdless has no record of."""
+
+
+def conference_name(interaction: Interaction) -> str:
+    """The conference every leg of an interaction meets in."""
+    return f"hl-{interaction.id}"
+
+
+def whisper_text(interaction: Interaction, waited: float) -> str:
+    """What the agent hears before being bridged: who, which queue, how long they waited."""
+    who = interaction.caller.name if interaction.caller and interaction.caller.name else "A caller"
+    queue = interaction.queue.name if interaction.queue else "the line"
+    mins = wording.minutes(waited) if waited >= 45 else 0
+    waited_text = f", waited {mins} minute{'s' if mins != 1 else ''}" if mins else ""
+    return f"{who}, {queue}{waited_text}."
+
+
+def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
+    """The agent picked up: whisper the context, then bridge them into the conference."""
+    with rt.db.session() as s:
+        leg = _leg(s, leg_id)
+        interaction = leg.interaction
+        if is_final(interaction):
+            return twiml.goodbye("The caller has already hung up. Goodbye.")
+        now = rt.clock.now()
+        leg.answered_at = leg.answered_at or now
+        leg.status = "answered"
+        if advance(interaction, CONNECTED):
+            interaction.answered_at = now
+            interaction.agent_id = leg.agent_id
+            interaction.wait_seconds = max(0.0, rt.clock.time() - (interaction.joined_at or 0))
+            if interaction.queue is not None:
+                stats.record_outcome(rt.live, interaction.queue.slug, interaction.wait_seconds)
+        text = whisper_text(interaction, interaction.wait_seconds or 0.0)
+        caller_sid, conference = interaction.call_sid, conference_name(interaction)
+        interaction.conference = conference
+    from callbacks import jobs
+    rt.enqueue(jobs.redirect_caller, caller_sid,
+               rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
+    return twiml.join_conference(text, conference, agent=True)
+
+
+def agent_leg_status(rt: Runtime, leg_id: int, status: str) -> None:
+    """Apply Twilio's report on an agent's leg; when it ends, wrap up or put the offer back."""
+    with rt.db.session() as s:
+        leg = _leg(s, leg_id)
+        if leg.ended_at is not None:
+            return
+        if status not in ENDED_CALL_STATUSES:
+            if LEG_ORDER.get(status, 0) > LEG_ORDER.get(leg.status, 0):
+                leg.status = status
+            return
+        leg.ended_at = rt.clock.now()
+        answered = leg.answered_at is not None
+        leg.status = "completed" if answered else "missed"
+        _end_assignment(s, leg, "answered" if answered else "missed", rt)
+        interaction_id, agent_id = leg.interaction_id, leg.agent_id
+    if agent_id is None:
+        return
+    if answered:
+        _start_wrap_up(rt, agent_id, interaction_id)
+    else:
+        _offer_missed(rt, agent_id, interaction_id)
+
+
+def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
+    agents.system_change(rt, agent_id, WRAP_UP)
+    since = rt.live.hget(f"hl:agent:{agent_id}", "since")
+    from callbacks import jobs
+    rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
+    if not _other_agents_on(rt, interaction_id):
+        rt.enqueue(jobs.finish_call, interaction_id, job_id=f"finish-{interaction_id}")
+
+
+def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        back = interaction is not None and interaction.status == OFFERED
+        if back and interaction is not None:
+            advance(interaction, WAITING)
+        agent = s.get(Agent, agent_id)
+        misses = agent.missed_offers if agent else 0
+        if agent is not None and back:  # a caller who hung up is not the agent's miss
+            misses = agent.missed_offers = agent.missed_offers + 1
+    log.info("agent %s missed an offer (%s in a row)", agent_id, misses)
+    state = OFFLINE if misses >= MAX_MISSED_OFFERS else AVAILABLE
+    agents.change(rt, agent_id, state, (BUSY,), route=False)
+    if back:
+        put_back(rt, interaction_id)
+    if state == AVAILABLE:
+        from callbacks import dispatch
+        dispatch.route_and_offer(rt, rt.live.hget(f"hl:agent:{agent_id}", "queues").split(","))
+
+
+def put_back(rt: Runtime, interaction_id: int) -> None:
+    """Return a still-holding caller to their original place in line, and route again."""
+    entry = lines.load(rt.live, lines.caller_entry_id(interaction_id))
+    if entry is None:
+        return
+    lines.join(rt.live, entry)
+    from callbacks import dispatch
+    dispatch.route_and_offer(rt, [entry.queue])
+
+
+def _end_assignment(s: Session, leg: Leg, outcome: str, rt: Runtime) -> None:
+    if leg.assignment_id is None:
+        return
+    assignment = s.get(Assignment, leg.assignment_id)
+    if assignment is not None and assignment.ended_at is None:
+        assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
+        assignment.active_agent_id = assignment.active_entry = None
+
+
+def _other_agents_on(rt: Runtime, interaction_id: int) -> bool:
+    with rt.db.session() as s:
+        live = s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
+                                           Leg.ended_at.is_(None)))
+        return any(True for _ in live)
+
+
+def _leg(s: Session, leg_id: int) -> Leg:
+    leg = s.get(Leg, leg_id)
+    if leg is None:
+        raise UnknownLeg(str(leg_id))
+    return leg
+
+
+__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "put_back"]

@@ -1,0 +1,65 @@
+"""Turning the router's pairs into offers: recorded in the database, then handed to the worker."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from holdless.runtime import Runtime
+from ivr.states import advance
+from models.entities import BUSY, OFFERED, Agent, Assignment, Interaction
+from queueing import lines
+from queueing.presence import AVAILABLE
+from queueing.routing import Pair
+
+log = logging.getLogger(__name__)
+
+
+def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
+    """Pair free agents with waiting entries among `queues`; returns the new assignment ids."""
+    pairs = rt.router.route(queues, rt.clock.time())
+    return [a for a in (offer(rt, p) for p in pairs) if a is not None]
+
+
+def offer(rt: Runtime, pair: Pair) -> int | None:
+    """Record one pairing (unique per agent and per entry), then enqueue the job that connects it."""
+    entry = lines.load(rt.live, pair.entry_id)
+    try:
+        assignment_id = _record(rt, pair, entry)
+    except IntegrityError:
+        log.error("pairing of agent %s with %s refused by the database; undone",
+                  pair.agent_id, pair.entry_id)
+        undo(rt, pair)
+        return None
+    from callbacks import jobs
+    rt.enqueue(jobs.connect, assignment_id, job_id=f"connect-{assignment_id}")
+    return assignment_id
+
+
+def _record(rt: Runtime, pair: Pair, entry: lines.Entry | None) -> int:
+    with rt.db.session() as s:
+        assignment = Assignment(
+            agent_id=pair.agent_id, entry=pair.entry_id, queue_slug=pair.queue,
+            interaction_id=(entry.interaction_id or None) if entry else None,
+            joined_at=pair.joined, created_at=rt.clock.now(),
+            active_agent_id=pair.agent_id, active_entry=pair.entry_id)
+        s.add(assignment)
+        agent = s.get(Agent, pair.agent_id)
+        if agent is not None:
+            agent.state, agent.state_since = BUSY, rt.clock.now()
+        if assignment.interaction_id:
+            interaction = s.get(Interaction, assignment.interaction_id)
+            if interaction is not None:
+                advance(interaction, OFFERED)
+        s.flush()
+        return assignment.id
+
+
+def undo(rt: Runtime, pair: Pair) -> None:
+    """Put a pairing back: the entry at its original place, the agent free again."""
+    entry = lines.load(rt.live, pair.entry_id)
+    if entry is not None:
+        lines.join(rt.live, entry)
+    from queueing import agents
+    agents.change(rt, pair.agent_id, AVAILABLE, (BUSY,), route=False)

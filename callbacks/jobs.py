@@ -1,0 +1,136 @@
+"""RQ jobs. Each one reloads what it needs, is safe to run twice, and raises on failure
+(so RQ records it and retries) instead of swallowing errors."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from holdless import runtime
+from holdless.twilio_gateway import TwilioRestException
+from ivr import paths
+from ivr.states import is_final
+from models.entities import OFFERED, Assignment, Interaction, Leg
+from queueing import agents, stats
+from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
+from queueing.presence import AVAILABLE, BUSY, WRAP_UP
+
+log = logging.getLogger(__name__)
+
+# Twilio's answers that mean "that call is not there any more".
+CALL_GONE_STATUSES = (404,)
+CALL_GONE_CODES = (20404, 21220)
+
+
+def connect(assignment_id: int) -> str:
+    """Ring the agent of an assignment, unless the caller has gone (then free the agent)."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        assignment = s.get(Assignment, assignment_id)
+        if assignment is None or assignment.ended_at is not None:
+            return "already ended"
+        interaction = s.get(Interaction, assignment.interaction_id or 0)
+        if interaction is None or interaction.status != OFFERED:
+            assignment.ended_at, assignment.outcome = rt.clock.now(), "caller gone"
+            assignment.active_agent_id = assignment.active_entry = None
+            agent_id = assignment.agent_id
+            gone = True
+        else:
+            gone = False
+            if s.scalar(select(Leg).where(Leg.assignment_id == assignment_id)) is not None:
+                return "already dialled"
+            leg = Leg(interaction_id=interaction.id, agent_id=assignment.agent_id,
+                      assignment_id=assignment_id, kind="answer", started_at=rt.clock.now())
+            s.add(leg)
+            s.flush()
+            leg_id, contact = leg.id, assignment_agent_contact(s, assignment)
+    if gone:
+        agents.change(rt, agent_id, AVAILABLE, (BUSY,))
+        return "caller gone"
+    sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
+                          rt.url(paths.AGENT_STATUS, leg=leg_id),
+                          timeout=AGENT_RING_TIMEOUT_SECONDS)
+    with rt.db.session() as s:
+        leg_row = s.get(Leg, leg_id)
+        if leg_row is not None:
+            leg_row.call_sid = sid
+    return "dialled"
+
+
+def assignment_agent_contact(s: object, assignment: Assignment) -> str:
+    """How to reach the agent of an assignment (phone number or client:identity)."""
+    from models.entities import Agent
+    agent = s.get(Agent, assignment.agent_id)  # type: ignore[attr-defined]
+    return str(agent.contact)
+
+
+def redirect_caller(call_sid: str, url: str) -> str:
+    """Send a live caller's call to new TwiML; a call already gone is not an error."""
+    rt = runtime.get()
+    try:
+        rt.gateway.redirect(call_sid, url)
+    except TwilioRestException as exc:
+        if _gone(exc):
+            return "call gone"
+        raise
+    return "redirected"
+
+
+def caller_gone(interaction_id: int) -> str:
+    """The caller hung up while being offered: stop ringing agents and free them."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
+                                                Leg.answered_at.is_(None),
+                                                Leg.ended_at.is_(None))))
+        ringing = [(leg.call_sid, leg.agent_id) for leg in legs]
+    for call_sid, _agent in ringing:
+        if call_sid:
+            _hang_up(rt, call_sid)
+    return f"stopped {len(ringing)} leg(s)"
+
+
+def finish_call(interaction_id: int) -> str:
+    """The last agent left: end the caller's call (a survey, where enabled, comes first)."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or is_final(interaction):
+            return "already over"
+        call_sid = interaction.call_sid
+    _hang_up(rt, call_sid)
+    return "ended"
+
+
+def end_wrap_up(agent_id: int, since: str) -> str:
+    """End the wrap-up that began at `since` (not a later one) and make the agent available."""
+    rt = runtime.get()
+    live = rt.live.hgetall(f"hl:agent:{agent_id}")
+    if live.get("state") != WRAP_UP or live.get("since") != since:
+        return "wrap-up already over"
+    _record_handle_time(rt, agent_id)
+    agents.system_change(rt, agent_id, AVAILABLE)
+    return "available"
+
+
+def _record_handle_time(rt: runtime.Runtime, agent_id: int) -> None:
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id, Leg.answered_at.is_not(None))
+                       .order_by(Leg.id.desc()).limit(1))
+        if leg is None or leg.answered_at is None or leg.interaction.queue is None:
+            return
+        seconds = (rt.clock.now() - leg.answered_at).total_seconds()
+        stats.record_handle_time(rt.live, leg.interaction.queue.slug, seconds)
+
+
+def _hang_up(rt: runtime.Runtime, call_sid: str) -> None:
+    try:
+        rt.gateway.hang_up(call_sid)
+    except TwilioRestException as exc:
+        if not _gone(exc):
+            raise
+
+
+def _gone(exc: TwilioRestException) -> bool:
+    return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES

@@ -1,0 +1,20 @@
+"""The RQ worker Holdless runs: jobs in-process (no fork per job, for prompt callbacks),
+with this process's runtime and clock set up once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq.worker import SimpleWorker
+
+from holdless import clock, runtime
+
+
+class HoldlessWorker(SimpleWorker):
+    """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rt = runtime.get()
+        if rt.settings.clock:
+            clock.use(clock.from_spec(rt.settings.clock))

@@ -1,0 +1,128 @@
+"""The `holdless` command: run the stack, migrate, and what an operator needs day to day."""
+
+from __future__ import annotations
+
+import click
+
+from holdless import directory
+from holdless.runtime import Runtime
+from holdless.settings import Settings
+
+
+def _runtime() -> Runtime:
+    return Runtime(Settings.from_env())
+
+
+@click.group()
+def cli() -> None:
+    """Holdless: a contact-center backend on Twilio."""
+
+
+@cli.command()
+@click.option("--port", default=5000, show_default=True, help="Port of the web process.")
+def run(port: int) -> None:
+    """Start web and worker on the embedded defaults (SQLite, embedded Redis)."""
+    from holdless.supervisor import run_stack
+    run_stack(port)
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema up to date."""
+    from holdless.migrate import upgrade
+    rt = _runtime()
+    upgrade(rt.db.url)
+    click.echo("schema up to date")
+
+
+@cli.group()
+def queue() -> None:
+    """Queues callers wait in."""
+
+
+@queue.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--digit", default=None, help="Menu key for this queue.")
+@click.option("--time-zone", default="America/New_York", show_default=True)
+def queue_create(slug: str, name: str, digit: str | None, time_zone: str) -> None:
+    """Create a queue."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.BadParameter(f"unknown time zone {time_zone!r}", param_hint="--time-zone") from exc
+    with _runtime().db.session() as s:
+        try:
+            directory.create_queue(s, slug, name, digit, time_zone)
+        except directory.DirectoryError as exc:
+            raise click.UsageError(str(exc)) from exc
+    click.echo(f"queue {slug} created")
+
+
+@cli.command("queues")
+def queues_list() -> None:
+    """List queues with who waits in each, front first."""
+    from ivr.directory import active_queues
+    from ivr.numbers import mask
+    from models.entities import Interaction
+    from queueing import lines
+    rt = _runtime()
+    with rt.db.session() as s:
+        for q in active_queues(s):
+            waiting = lines.waiting(rt.live, q.slug)
+            click.echo(f"{q.slug} ({q.name}, key {q.digit or '-'}): {len(waiting)} waiting, "
+                       f"{rt.presence.available(q.slug)} agent(s) free")
+            for place, entry in enumerate(waiting, 1):
+                row = s.get(Interaction, entry.interaction_id) if entry.interaction_id else None
+                who = mask(row.caller_number) if row else entry.id
+                click.echo(f"  {place}. {entry.kind} {who}, waiting "
+                           f"{int(rt.clock.time() - entry.joined)} s")
+
+
+@cli.group()
+def agent() -> None:
+    """Agents and their states."""
+
+
+@agent.command("create")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--contact", required=True, help="client:<identity> or +E.164 number.")
+@click.option("--queues", required=True, help="Comma-separated queue slugs.")
+@click.option("--role", default="agent", show_default=True)
+@click.option("--password", default="", help="Console password (prompted if empty).")
+def agent_create(username: str, name: str, contact: str, queues: str, role: str,
+                 password: str) -> None:
+    """Create an agent."""
+    with _runtime().db.session() as s:
+        try:
+            directory.create_agent(s, name, username, contact,
+                                   [q.strip() for q in queues.split(",") if q.strip()],
+                                   role, password)
+        except directory.DirectoryError as exc:
+            raise click.UsageError(str(exc)) from exc
+    click.echo(f"agent {username} created")
+
+
+@agent.command("state")
+@click.argument("username")
+@click.argument("state", type=click.Choice(["available", "offline"]))
+def agent_state(username: str, state: str) -> None:
+    """Set an agent available or offline (routing follows)."""
+    from queueing import agents
+    rt = _runtime()
+    try:
+        with rt.db.session() as s:
+            agent_id = agents.load_agent(s, username).id
+        agents.set_state(rt, agent_id, state)
+    except agents.UnknownAgent as exc:
+        raise click.UsageError(f"no agent {username!r}") from exc
+    except agents.StateRefused as exc:
+        raise click.UsageError(f"agent {username} is {exc.current}; cannot become {state}") from exc
+    click.echo(f"{username} is {state}")

@@ -1,0 +1,31 @@
+"""Demo data for a newcomer's first `make run` (development only)."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from holdless import directory
+from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent
+
+DEMO_AGENTS = (
+    ("Alice Agent", "alice", "client:alice", ["sales", "support"], "agent"),
+    ("Bob Agent", "bob", "client:bob", ["support"], "agent"),
+    ("Sam Supervisor", "sam", "client:sam", ["sales", "support"], ROLE_SUPERVISOR),
+    ("Ada Admin", "admin", "client:admin", [], ROLE_ADMIN),
+)
+
+
+def seed(s: Session) -> dict[str, str]:
+    """Create the demo queues and people once; returns usernames and their new passwords."""
+    if s.scalar(select(Agent).limit(1)) is not None:
+        return {}
+    directory.create_queue(s, "sales", "Sales", "1")
+    directory.create_queue(s, "support", "Support", "2")
+    passwords = {}
+    for name, username, contact, queues, role in DEMO_AGENTS:
+        passwords[username] = secrets.token_urlsafe(9)
+        directory.create_agent(s, name, username, contact, queues, role, passwords[username])
+    return passwords

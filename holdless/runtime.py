@@ -1,0 +1,118 @@
+"""The live resources of one process: settings, database, Redis, the job queue, Twilio.
+
+The Flask app and the RQ worker build one Runtime each from the same settings; domain
+code receives it (or reads `get()`) instead of importing Flask.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import redis
+from rq import Queue, Retry
+
+from holdless import clock
+from holdless.settings import Settings
+from holdless.twilio_gateway import TwilioGateway
+from models.base import Database
+from queueing.limits import (
+    JOB_FAILURE_TTL_SECONDS,
+    JOB_RESULT_TTL_SECONDS,
+    JOB_RETRY_INTERVALS,
+    JOB_TIMEOUT_SECONDS,
+    RQ_QUEUE_NAME,
+)
+from queueing.presence import Presence
+from queueing.routing import Router
+
+
+def default_database_url(instance_path: str) -> str:
+    """The SQLite file under the instance folder."""
+    folder = Path(instance_path).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'holdless.db'}"
+
+
+class Runtime:
+    """Everything a request or a job needs to act on the contact center."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url or default_database_url(settings.instance_path))
+        self.redis_url = settings.redis_url or _embedded_redis_url(settings)
+        self.live = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        self.jobs_redis = redis.Redis.from_url(self.redis_url)
+        self.jobs = Queue(RQ_QUEUE_NAME, connection=self.jobs_redis)
+        self.gateway = TwilioGateway(settings)
+        self.presence = Presence(self.live)
+        self.router = Router(self.live)
+
+    @property
+    def clock(self) -> clock.Clock:
+        """The clock of this process."""
+        return clock.current()
+
+    def url(self, path: str, **params: Any) -> str:
+        """An absolute URL of one of our webhooks, as Twilio must be given it."""
+        base = self.settings.public_base_url or "http://127.0.0.1:5000"
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{base}{path}" + (f"?{query}" if query else "")
+
+    def enqueue(self, func: Any, *args: Any, job_id: str | None = None,
+                delay: float | None = None) -> None:
+        """Run `func(*args)` on the worker (after `delay` seconds on this clock), with retries."""
+        options: dict[str, Any] = {
+            "job_id": job_id, "job_timeout": JOB_TIMEOUT_SECONDS,
+            "result_ttl": JOB_RESULT_TTL_SECONDS, "failure_ttl": JOB_FAILURE_TTL_SECONDS,
+            "retry": Retry(max=len(JOB_RETRY_INTERVALS), interval=list(JOB_RETRY_INTERVALS)),
+        }
+        if delay and delay > 0:
+            self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), func, *args,
+                                 **options)
+        else:
+            self.jobs.enqueue(func, *args, **options)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.db.dispose()
+        self.live.close()
+        self.jobs_redis.close()
+
+
+def _embedded_redis_url(settings: Settings) -> str:
+    """The embedded server `holdless run` started, or a new one for this process."""
+    from holdless.embedded import EmbeddedRedis
+
+    note = Path(settings.instance_path) / "redis.url"
+    if note.exists():
+        url = note.read_text().strip()
+        if Path(url.removeprefix("unix://")).exists():
+            return url
+
+    server = EmbeddedRedis(Path(settings.instance_path) / "redis")
+    os.environ["REDIS_URL"] = server.url
+    _EMBEDDED.append(server)
+    return server.url
+
+
+_EMBEDDED: list[Any] = []
+_current: Runtime | None = None
+
+
+def use(rt: Runtime | None) -> Runtime | None:
+    """Make `rt` this process's runtime; returns the previous one."""
+    global _current
+    previous, _current = _current, rt
+    return previous
+
+
+def get() -> Runtime:
+    """This process's runtime, built from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Runtime(Settings.from_env())
+    return _current

@@ -1,0 +1,108 @@
+"""`holdless run`: the whole stack on one machine, embedded defaults filled in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from holdless.settings import DEVELOPMENT, Settings
+
+PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
+
+
+def _procfile() -> dict[str, str]:
+    entries = {}
+    for line in PROCFILE.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.startswith("#"):
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def prepare_environment(port: int) -> list[object]:
+    """Fill in what a newcomer's machine lacks; returns servers to stop at exit."""
+    env = os.environ
+    settings = Settings.from_env()
+    env.setdefault("HOLDLESS_ENV", DEVELOPMENT)
+    started: list[object] = []
+    instance = Path(settings.instance_path).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    if not env.get("REDIS_URL"):
+        from holdless.embedded import EmbeddedRedis
+        server = EmbeddedRedis(instance / "redis")
+        env["REDIS_URL"] = server.url
+        (instance / "redis.url").write_text(server.url)
+        started.append(server)
+    if not env.get("TWILIO_AUTH_TOKEN"):
+        if env["HOLDLESS_ENV"] != DEVELOPMENT:
+            sys.exit("TWILIO_AUTH_TOKEN is required outside development")
+        env["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("PORT", str(port))
+    env.setdefault("HOST", "127.0.0.1")
+    if not env.get("TWILIO_API_BASE_URL") and env["HOLDLESS_ENV"] == DEVELOPMENT:
+        started += _start_twilio_stand_in(env)
+    return started
+
+
+def _start_twilio_stand_in(env: os._Environ[str]) -> list[object]:
+    try:
+        from simulator.rest import TwilioRestStandIn
+    except ImportError:
+        return []
+    stand_in = TwilioRestStandIn()
+    stand_in.start()
+    env["TWILIO_API_BASE_URL"] = stand_in.base_url
+    return [stand_in]
+
+
+def migrate_and_seed() -> dict[str, str]:
+    """Upgrade the schema; in development, create demo people on an empty database."""
+    from holdless import demo
+    from holdless.migrate import upgrade
+    from holdless.runtime import Runtime
+    rt = Runtime(Settings.from_env())
+    upgrade(rt.db.url)
+    passwords: dict[str, str] = {}
+    if rt.settings.env == DEVELOPMENT:
+        with rt.db.session() as s:
+            passwords = demo.seed(s)
+    rt.close()
+    return passwords
+
+
+def banner(port: int, passwords: dict[str, str]) -> str:
+    """What a newcomer needs to know once the stack is up."""
+    env = os.environ
+    lines = [
+        f"Holdless is running: http://127.0.0.1:{port}/",
+        f"Give Twilio this voice webhook: {env['PUBLIC_BASE_URL']}/voice/incoming "
+        f"(status callback: {env['PUBLIC_BASE_URL']}/voice/status)",
+        f"Twilio auth token in use: {env['TWILIO_AUTH_TOKEN']}",
+        f"Redis: {env['REDIS_URL']}",
+    ]
+    if env.get("TWILIO_API_BASE_URL"):
+        lines.append(f"Twilio REST calls go to the local stand-in at {env['TWILIO_API_BASE_URL']}")
+    lines += [f"  sign in as {user} / {pw}" for user, pw in passwords.items()]
+    return "\n".join(lines)
+
+
+def run_stack(port: int) -> None:
+    """Start web and worker from the Procfile under honcho until interrupted."""
+    from honcho.manager import Manager
+    started = prepare_environment(port)
+    try:
+        passwords = migrate_and_seed()
+        print(banner(port, passwords), flush=True)
+        bin_dir = str(Path(sys.executable).parent)
+        env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        manager = Manager()
+        for name, command in _procfile().items():
+            manager.add_process(name, command, env=env)
+        manager.loop()
+    finally:
+        for server in started:
+            server.stop()  # type: ignore[attr-defined]
+    sys.exit(manager.returncode or 0)

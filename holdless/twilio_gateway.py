@@ -1,0 +1,49 @@
+"""The one place Holdless makes REST calls to Twilio (or to the local stand-in)."""
+
+from __future__ import annotations
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from holdless.settings import Settings
+from queueing.limits import AGENT_RING_TIMEOUT_SECONDS, TWILIO_HTTP_TIMEOUT_SECONDS
+
+__all__ = ["TwilioGateway", "TwilioRestException"]
+
+
+class TwilioGateway:
+    """Redirects calls, places calls and sends SMS through Twilio's REST API."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.caller_id = settings.twilio_caller_id
+        self.client = Client(
+            settings.twilio_account_sid, settings.twilio_auth_token or "unset",
+            http_client=TwilioHttpClient(timeout=TWILIO_HTTP_TIMEOUT_SECONDS),
+        )
+        if settings.twilio_api_base_url:
+            self.client.api.base_url = settings.twilio_api_base_url
+
+    def redirect(self, call_sid: str, url: str) -> None:
+        """Make a live call leave what it is doing and fetch new TwiML from `url`."""
+        self.client.calls(call_sid).update(url=url, method="POST")
+
+    def hang_up(self, call_sid: str) -> None:
+        """End a live call."""
+        self.client.calls(call_sid).update(status="completed")
+
+    def dial(self, to: str, url: str, status_callback: str, *, machine_detection: bool = False,
+             timeout: int = AGENT_RING_TIMEOUT_SECONDS) -> str:
+        """Place an outbound call that runs the TwiML at `url` once answered; returns its sid."""
+        extra = {"machine_detection": "Enable"} if machine_detection else {}
+        call = self.client.calls.create(
+            to=to, from_=self.caller_id, url=url, method="POST", timeout=timeout,
+            status_callback=status_callback, status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"], **extra,
+        )
+        return str(call.sid)
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text message; returns its sid."""
+        message = self.client.messages.create(to=to, from_=self.caller_id, body=body)
+        return str(message.sid)

@@ -1,0 +1,1 @@
+"""The caller's side: what they hear and which keys they may press (no Flask)."""

@@ -1,0 +1,247 @@
+"""The caller's journey: greeting, hours gate, menu, joining the line, holding, leaving."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import dispatch
+from holdless.runtime import Runtime
+from ivr import directory, paths, twiml, wording
+from ivr.hours import closure_on, next_opening
+from ivr.numbers import mask
+from ivr.states import advance
+from models.entities import ABANDONED, IVR, OFFERED, WAITING, Interaction, Queue
+from queueing import lines, stats
+from queueing.estimate import WaitEstimate, estimate_wait
+
+log = logging.getLogger(__name__)
+
+MENU_ATTEMPTS = 3
+
+
+class UnknownCall(LookupError):
+    """A webhook named a CallSid Holdless has no record of."""
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What Twilio tells us about a new inbound call, already validated."""
+
+    call_sid: str
+    number: str | None
+    to: str
+
+
+def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
+    """Answer a new call: greet, check hours, offer the menu or join the only open queue."""
+    with rt.db.session() as s:
+        interaction = _record(s, rt, facts)
+        if interaction.status != IVR and interaction.queue is not None:
+            return _wait_answer(rt, interaction, interaction.queue, "")
+        greeting = _greeting(rt, interaction)
+        queues = directory.active_queues(s)
+        now = rt.clock.now()
+        open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
+        if not open_queues:
+            return _closed(s, rt, queues, greeting)
+        options = [q for q in open_queues if q.digit]
+        if len(options) < 2:
+            return join(s, rt, interaction, open_queues[0], greeting)
+        return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+
+
+def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
+    """Act on a menu key: join the queue it names, or retry (after the last try, the first queue)."""
+    with rt.db.session() as s:
+        interaction = _interaction(s, call_sid)
+        if interaction.status != IVR and interaction.queue is not None:
+            return _wait_answer(rt, interaction, interaction.queue, "")
+        now = rt.clock.now()
+        options = [q for q in directory.active_queues(s)
+                   if q.digit and directory.queue_is_open(s, q, now)]
+        chosen = next((q for q in options if q.digit == digits), None)
+        if chosen is None and not options:
+            return _closed(s, rt, directory.active_queues(s), "")
+        if chosen is not None or attempt >= MENU_ATTEMPTS:
+            queue = chosen or options[0]
+            interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
+            return join(s, rt, interaction, queue, "")
+        note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
+        return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
+
+
+def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
+         greeting: str) -> VoiceResponse:
+    """Put the caller in line, commit what they are told, then tell them and hold them."""
+    joined = interaction.joined_at or rt.clock.time()
+    entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
+                        interaction.call_sid, interaction.id)
+    lines.join(rt.live, entry)
+    interaction.queue_id, interaction.joined_at = queue.id, joined
+    interaction.queue = queue
+    advance(interaction, WAITING)
+    estimate = estimate_for(rt, queue.slug, entry.id)
+    interaction.announced_wait = estimate.seconds
+    try:
+        s.commit()
+    except Exception:
+        lines.forget(rt.live, entry)
+        raise
+    log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
+    dispatch.route_and_offer(rt, [queue.slug])
+    return _wait_answer(rt, interaction, queue, greeting, estimate)
+
+
+def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
+    """The wait ahead of one entry of a line (zero when it is not waiting)."""
+    position = lines.position(rt.live, queue, entry_id)
+    if position is None:
+        return WaitEstimate(0.0, 0.0, 0.0)
+    return estimate_wait(position, stats.queue_stats(rt.live, rt.presence, queue))
+
+
+def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """One turn of the hold loop: place and wait, interruptible, then music."""
+    entry = lines.entry_for_call(rt.live, call_sid)
+    position = None if entry is None else lines.position(rt.live, entry.queue, entry.id)
+    if entry is None or position is None:
+        return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
+    estimate = estimate_for(rt, entry.queue, entry.id)
+    text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
+    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
+
+
+def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
+    """A key pressed while holding that means nothing here: say so and keep holding."""
+    response = VoiceResponse()
+    twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "
+                        "you keep your place in line.")
+    return response
+
+
+def queue_exit(rt: Runtime, call_sid: str, result: str) -> VoiceResponse:
+    """Twilio's report that a caller left its queue: apologise when it was our fault."""
+    if result in ("queue-full", "system-error", "error"):
+        return twiml.goodbye("We are sorry, we cannot hold your call right now. "
+                             "Please call again in a few minutes. Goodbye.")
+    return twiml.empty()
+
+
+def caller_left(rt: Runtime, call_sid: str) -> None:
+    """The caller's call is over: leave the line, count an abandon, release any offer."""
+    with rt.db.session() as s:
+        interaction = _interaction(s, call_sid)
+        was, now = interaction.status, rt.clock.now()
+        interaction.ended_at = interaction.ended_at or now
+        if was in (WAITING, OFFERED):
+            advance(interaction, ABANDONED)
+            interaction.outcome = "abandoned"
+        elif was == IVR:
+            advance(interaction, ABANDONED)
+            interaction.outcome = "hung up in menu"
+        else:
+            advance(interaction, "completed")
+        queue_slug = interaction.queue.slug if interaction.queue is not None else None
+    entry = lines.load(rt.live, lines.caller_entry_id(interaction.id))
+    if entry is not None:
+        lines.forget(rt.live, entry)
+    if was in (WAITING, OFFERED) and queue_slug is not None:
+        stats.record_outcome(rt.live, queue_slug, None)
+    if was == OFFERED:
+        from callbacks import jobs
+        rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
+
+
+def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
+    found = s.scalar(select(Interaction).where(Interaction.call_sid == facts.call_sid))
+    if found is not None:
+        return found
+    caller = directory.known_caller(s, facts.number)
+    interaction = Interaction(call_sid=facts.call_sid, caller_number=facts.number, caller=caller,
+                              created_at=rt.clock.now(), ivr_choices={})
+    try:
+        with s.begin_nested():
+            s.add(interaction)
+        s.commit()
+    except IntegrityError:
+        s.rollback()
+        return _interaction(s, facts.call_sid)
+    log.info("new call from %s", mask(facts.number))
+    return interaction
+
+
+def _interaction(s: Session, call_sid: str) -> Interaction:
+    found = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
+    if found is None:
+        raise UnknownCall(call_sid)
+    return found
+
+
+def _greeting(rt: Runtime, interaction: Interaction) -> str:
+    name = interaction.caller.name if interaction.caller and interaction.caller.name else ""
+    line = rt.settings.extra.get("line_name", "Holdless")
+    hello = f"Hello {name}, thank you" if name else "Thank you"
+    return f"{hello} for calling {line}."
+
+
+def _menu_options(queues: list[Queue]) -> list[twiml.MenuOption]:
+    return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
+
+
+def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str) -> VoiceResponse:
+    now = rt.clock.now()
+    message = "We are closed right now."
+    openings = []
+    for queue in queues:
+        sched = directory.schedule(s, queue)
+        holiday = closure_on(sched, now.astimezone(sched.tz).date())
+        if holiday is not None and holiday.message:
+            message = holiday.message
+        opening = next_opening(sched, now)
+        if opening is not None:
+            openings.append(opening)
+    if openings:
+        first = min(openings)
+        message += f" We open again {wording.opening_phrase(first, now.astimezone(first.tzinfo))}."
+    return twiml.closed(greeting, message)
+
+
+def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: str,
+                 estimate: WaitEstimate | None = None) -> VoiceResponse:
+    entry_id = lines.caller_entry_id(interaction.id)
+    estimate = estimate or estimate_for(rt, queue.slug, entry_id)
+    position = lines.position(rt.live, queue.slug, entry_id)
+    parts = [greeting, queue.greeting]
+    if estimate.seconds > queue.busy_threshold_seconds:
+        parts.append("We are much busier than usual right now, and we are sorry for the wait.")
+    if position is not None:
+        parts += [wording.place_in_line(position), wording.wait_sentence(estimate)]
+    else:
+        parts.append("Connecting you now.")
+    return twiml.wait_in_line(" ".join(p for p in parts if p), queue.slug,
+                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+
+
+def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """Put a caller back in their line at their original place, and hold them."""
+    with rt.db.session() as s:
+        interaction = _interaction(s, call_sid)
+        if interaction.queue is None:
+            return twiml.goodbye()
+        return join(s, rt, interaction, interaction.queue, "")
+
+
+def to_conference(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """The caller's side of the bridge to their agent."""
+    with rt.db.session() as s:
+        interaction = _interaction(s, call_sid)
+        if not interaction.conference:
+            return rejoin(rt, call_sid)
+        return twiml.join_conference("Thank you for waiting. Connecting you now.",
+                                     interaction.conference, agent=False)

@@ -1,0 +1,13 @@
+"""The webhook paths Twilio is given (the Flask blueprints serve exactly these)."""
+
+INCOMING = "/voice/incoming"
+MENU = "/voice/menu"
+HOLD = "/voice/hold"
+HOLD_KEY = "/voice/hold/key"
+QUEUE_EXIT = "/voice/queue-exit"
+REJOIN = "/voice/rejoin"
+CALLER_CONFERENCE = "/voice/conference/caller"
+AGENT_WHISPER = "/voice/agent/whisper"
+AGENT_STATUS = "/voice/status/agent"
+CALL_STATUS = "/voice/status"
+AFTER_CALL = "/voice/after-call"

@@ -1,0 +1,27 @@
+"""An interaction's status only ever moves forward, however late or often Twilio reports."""
+
+from __future__ import annotations
+
+from models.entities import ABANDONED, COMPLETED, CONNECTED, IVR, OFFERED, WAITING, Interaction
+
+ORDER = {IVR: 0, WAITING: 1, OFFERED: 2, CONNECTED: 3, COMPLETED: 4, ABANDONED: 4}
+FINAL = frozenset({COMPLETED, ABANDONED})
+
+# Twilio CallStatus values that mean the call is over.
+ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+def advance(interaction: Interaction, status: str) -> bool:
+    """Move to `status` if it lies ahead (a caller put back in line may go OFFERED → WAITING)."""
+    current = interaction.status
+    if current in FINAL:
+        return False
+    if ORDER[status] > ORDER[current] or (current == OFFERED and status == WAITING):
+        interaction.status = status
+        return True
+    return False
+
+
+def is_final(interaction: Interaction) -> bool:
+    """Whether the interaction is over."""
+    return interaction.status in FINAL

@@ -1,0 +1,100 @@
+"""TwiML documents as small pure functions (twilio.twiml.voice_response only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+VOICE = "Polly.Joanna"
+HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+MENU_TIMEOUT_SECONDS = 6
+HOLD_GATHER_TIMEOUT_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class MenuOption:
+    """One choice of the menu: press `digit` for `name`."""
+
+    digit: str
+    name: str
+
+
+def say(response: VoiceResponse | Gather, text: str) -> None:
+    """Speak `text` in the line's voice."""
+    response.say(text, voice=VOICE)
+
+
+def closed(greeting: str, message: str) -> VoiceResponse:
+    """Greet, say when the line opens, and end the call politely."""
+    response = VoiceResponse()
+    if greeting:
+        say(response, greeting)
+    say(response, message)
+    say(response, "Thank you for calling. Goodbye.")
+    response.hangup()
+    return response
+
+
+def menu(greeting: str, options: list[MenuOption], action: str, retry_note: str = "") -> VoiceResponse:
+    """Offer the one-digit menu; no key pressed comes back to `action` without Digits."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=action, method="POST", timeout=MENU_TIMEOUT_SECONDS)
+    for text in (greeting, retry_note):
+        if text:
+            say(gather, text)
+    say(gather, " ".join(f"For {o.name}, press {o.digit}." for o in options))
+    response.append(gather)
+    response.redirect(action, method="POST")
+    return response
+
+
+def wait_in_line(announcement: str, queue: str, wait_url: str, exit_url: str) -> VoiceResponse:
+    """Tell the caller their place and wait, then hold them in Twilio's queue."""
+    response = VoiceResponse()
+    say(response, announcement)
+    response.enqueue(queue, wait_url=wait_url, wait_url_method="POST", action=exit_url,
+                     method="POST")
+    return response
+
+
+def hold_loop(announcement: str, key_action: str, music_url: str = HOLD_MUSIC) -> VoiceResponse:
+    """One turn of the hold loop: an interruptible update, then music (Twilio loops it)."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=key_action, method="POST",
+                    timeout=HOLD_GATHER_TIMEOUT_SECONDS)
+    say(gather, announcement)
+    response.append(gather)
+    response.play(music_url)
+    return response
+
+
+def join_conference(announcement: str, conference: str, *, agent: bool,
+                    music_url: str = HOLD_MUSIC) -> VoiceResponse:
+    """Say `announcement`, then join the interaction's conference (caller or agent side)."""
+    response = VoiceResponse()
+    if announcement:
+        say(response, announcement)
+    dial = Dial()
+    dial.conference(
+        conference, start_conference_on_enter=agent, end_conference_on_exit=not agent,
+        beep=False, wait_url=music_url if not agent else None, wait_method="GET",
+    )
+    response.append(dial)
+    if not agent:
+        say(response, "Thank you for calling. Goodbye.")
+        response.hangup()
+    return response
+
+
+def goodbye(text: str = "Thank you for calling. Goodbye.") -> VoiceResponse:
+    """Say a closing line and hang up."""
+    response = VoiceResponse()
+    say(response, text)
+    response.hangup()
+    return response
+
+
+def empty() -> VoiceResponse:
+    """Nothing to say (the answer to a callback whose result does not matter)."""
+    return VoiceResponse()

@@ -1,0 +1,72 @@
+"""Turning figures into words a caller hears: places in line, waits, opening times."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from queueing.estimate import WaitEstimate
+
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth"]
+
+
+def ordinal(n: int) -> str:
+    """1 → "first", 12 → "12th"."""
+    if 1 <= n <= len(_ORDINALS):
+        return _ORDINALS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def place_in_line(position: int) -> str:
+    """"You are third in line." """
+    if position <= 1:
+        return "You are next in line."
+    return f"You are {ordinal(position)} in line."
+
+
+def minutes(seconds: float) -> int:
+    """Whole minutes a caller is told, never rounding a wait down to nothing."""
+    return max(1, math.ceil(seconds / 60 - 0.25))
+
+
+def _minutes_phrase(n: int) -> str:
+    return "1 minute" if n == 1 else f"{n} minutes"
+
+
+def wait_phrase(estimate: WaitEstimate) -> str:
+    """"about 4 minutes" or "about 5 to 8 minutes" (the range callers are told)."""
+    if estimate.seconds < 45:
+        return "less than a minute"
+    low, high = minutes(max(estimate.low, 60)), minutes(max(estimate.high, estimate.seconds))
+    if high - low <= 1:
+        return f"about {_minutes_phrase(minutes(estimate.seconds))}"
+    return f"about {low} to {_minutes_phrase(high)}"
+
+
+def wait_sentence(estimate: WaitEstimate) -> str:
+    """The spoken wait: "Your expected wait is about 5 to 8 minutes." """
+    if estimate.seconds < 45:
+        return "An agent will be with you in less than a minute."
+    return f"Your expected wait is {wait_phrase(estimate)}."
+
+
+def clock_time(moment: datetime) -> str:
+    """"9 AM", "1:30 PM"."""
+    hour = moment.hour % 12 or 12
+    suffix = "AM" if moment.hour < 12 else "PM"
+    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+
+
+def opening_phrase(opening: datetime, now: datetime) -> str:
+    """"today at 1 PM", "tomorrow at 9 AM", "on Monday at 9 AM" or "on March 3 at 9 AM"."""
+    days = (opening.date() - now.date()).days
+    when = clock_time(opening)
+    if days == 0:
+        return f"today at {when}"
+    if days == 1:
+        return f"tomorrow at {when}"
+    if days < 7:
+        return f"on {opening.strftime('%A')} at {when}"
+    return f"on {opening.strftime('%B')} {opening.day} at {when}"

@@ -1,0 +1,29 @@
+"""Durable records: SQLAlchemy 2 models and the database session factory."""
+
+from models.base import Base, Database, UTCDateTime
+from models.entities import (
+    Agent,
+    AgentQueue,
+    Assignment,
+    Caller,
+    Holiday,
+    Interaction,
+    Leg,
+    OpeningHours,
+    Queue,
+)
+
+__all__ = [
+    "Agent",
+    "AgentQueue",
+    "Assignment",
+    "Base",
+    "Caller",
+    "Database",
+    "Holiday",
+    "Interaction",
+    "Leg",
+    "OpeningHours",
+    "Queue",
+    "UTCDateTime",
+]

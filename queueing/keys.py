@@ -1,0 +1,48 @@
+"""Names of the Redis keys that hold live state."""
+
+from queueing.limits import KEY_PREFIX
+
+
+def line(queue: str) -> str:
+    """Sorted set: entries waiting in `queue`, scored by the time they joined."""
+    return f"{KEY_PREFIX}line:{queue}"
+
+
+def idle(queue: str) -> str:
+    """Sorted set: agents free for `queue`, scored by the time they became free."""
+    return f"{KEY_PREFIX}idle:{queue}"
+
+
+def staffed(queue: str) -> str:
+    """Set: agents signed in for `queue` (available, busy or in wrap-up)."""
+    return f"{KEY_PREFIX}staffed:{queue}"
+
+
+def entry(entry_id: str) -> str:
+    """Hash: what an entry of a line is (kind, queue, call, interaction, joined)."""
+    return f"{KEY_PREFIX}entry:{entry_id}"
+
+
+def agent(agent_id: int | str) -> str:
+    """Hash: an agent's live state, queues and current entry."""
+    return f"{KEY_PREFIX}agent:{agent_id}"
+
+
+def handle_times(queue: str) -> str:
+    """List: recent handle times (seconds) in `queue`, newest first."""
+    return f"{KEY_PREFIX}handle:{queue}"
+
+
+def outcomes(queue: str) -> str:
+    """List: recent outcomes of waiting callers in `queue` ("a" abandoned, "w:<s>" waited)."""
+    return f"{KEY_PREFIX}outcomes:{queue}"
+
+
+def call_entry(call_sid: str) -> str:
+    """String: the entry id of a live call (so the hold loop finds its caller)."""
+    return f"{KEY_PREFIX}call:{call_sid}"
+
+
+def queues() -> str:
+    """Set: slugs of every queue that has had live state."""
+    return f"{KEY_PREFIX}queues"

@@ -1,0 +1,19 @@
+"""Every timeout and limit of the live layer and the jobs, named in one place."""
+
+# Redis key prefix for everything Holdless keeps live.
+KEY_PREFIX = "hl:"
+# How many recent handle times / waits / outcomes per queue feed the estimate.
+STATS_WINDOW = 50
+# Most pairs one routing pass hands out (bounds the Lua script's run time).
+MAX_PAIRS_PER_ROUTE = 50
+
+# RQ
+RQ_QUEUE_NAME = "holdless"
+JOB_TIMEOUT_SECONDS = 30
+JOB_RETRY_INTERVALS = (1, 2, 5, 10)
+JOB_RESULT_TTL_SECONDS = 600
+JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+# Twilio
+AGENT_RING_TIMEOUT_SECONDS = 20
+TWILIO_HTTP_TIMEOUT_SECONDS = 10

@@ -1,0 +1,110 @@
+"""One line per queue in Redis (a connection with decode_responses=True): callers and callbacks together, first come first served.
+
+A line is a sorted set scored by the moment the entry first joined, so a caller who
+steps out (to book a callback, or is transferred back) keeps their place by rejoining
+with the same score. Every operation is O(log n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from queueing import keys
+
+CALLER, CALLBACK = "caller", "callback"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Someone waiting in a line: a live caller or a booked callback."""
+
+    id: str
+    queue: str
+    kind: str
+    joined: float
+    call_sid: str = ""
+    interaction_id: int = 0
+    callback_id: int = 0
+
+    def fields(self) -> dict[str, str]:
+        """The entry as a Redis hash."""
+        return {
+            "queue": self.queue, "kind": self.kind, "joined": repr(self.joined),
+            "call_sid": self.call_sid, "interaction_id": str(self.interaction_id),
+            "callback_id": str(self.callback_id),
+        }
+
+
+def caller_entry_id(interaction_id: int) -> str:
+    """The entry id of the live caller of an interaction."""
+    return f"i:{interaction_id}"
+
+
+def join(r: redis.Redis, entry: Entry) -> bool:
+    """Put `entry` in its line at its original place; False if it was already there."""
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.entry(entry.id), mapping=entry.fields())
+    if entry.call_sid:
+        pipe.set(keys.call_entry(entry.call_sid), entry.id)
+    pipe.sadd(keys.queues(), entry.queue)
+    pipe.zadd(keys.line(entry.queue), {entry.id: entry.joined}, nx=True)
+    return bool(pipe.execute()[-1])
+
+
+def leave(r: redis.Redis, queue: str, entry_id: str) -> bool:
+    """Take an entry out of its line (keeping its record); False if it was not waiting."""
+    return bool(r.zrem(keys.line(queue), entry_id))
+
+
+def forget(r: redis.Redis, entry: Entry) -> None:
+    """Remove every trace of an entry that is finished."""
+    pipe = r.pipeline(transaction=True)
+    pipe.zrem(keys.line(entry.queue), entry.id)
+    pipe.delete(keys.entry(entry.id))
+    if entry.call_sid:
+        pipe.delete(keys.call_entry(entry.call_sid))
+    pipe.execute()
+
+
+def position(r: redis.Redis, queue: str, entry_id: str) -> int | None:
+    """1-based place in line, or None when the entry is not waiting."""
+    rank = r.zrank(keys.line(queue), entry_id)
+    return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
+
+
+def length(r: redis.Redis, queue: str) -> int:
+    """How many entries wait in `queue`."""
+    return int(r.zcard(keys.line(queue)))  # type: ignore[arg-type]
+
+
+def oldest_joined(r: redis.Redis, queue: str) -> float | None:
+    """When the entry at the front of the line joined, or None for an empty line."""
+    head = r.zrange(keys.line(queue), 0, 0, withscores=True)
+    return float(head[0][1]) if head else None  # type: ignore[index]
+
+
+def waiting(r: redis.Redis, queue: str, limit: int = 100) -> list[Entry]:
+    """The first `limit` entries of a line, front first."""
+    ids = r.zrange(keys.line(queue), 0, limit - 1)
+    return [e for e in (load(r, i) for i in ids) if e is not None]  # type: ignore[union-attr]
+
+
+def load(r: redis.Redis, entry_id: str) -> Entry | None:
+    """The entry record, or None if it is unknown."""
+    raw = r.hgetall(keys.entry(entry_id))
+    if not raw:
+        return None
+    f: dict[str, str] = raw  # type: ignore[assignment]
+    return Entry(
+        id=entry_id, queue=f["queue"], kind=f["kind"], joined=float(f["joined"]),
+        call_sid=f.get("call_sid", ""), interaction_id=int(f.get("interaction_id") or 0),
+        callback_id=int(f.get("callback_id") or 0),
+    )
+
+
+def entry_for_call(r: redis.Redis, call_sid: str) -> Entry | None:
+    """The entry of a live call, if it has one."""
+    entry_id = r.get(keys.call_entry(call_sid))
+    return None if entry_id is None else load(r, str(entry_id))

@@ -1,0 +1,1 @@
+"""A local stand-in for Twilio (REST API and phone network)."""

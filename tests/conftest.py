@@ -1,0 +1,156 @@
+"""One fixture per resource: settings, database, Redis, runtime, app, client, worker,
+the Twilio stand-in, and a client that signs requests as Twilio does.
+
+By default the suite runs on the embedded defaults (a SQLite file and an embedded
+Redis server); set DATABASE_URL and REDIS_URL to run it against PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from holdless import clock, runtime
+from holdless.migrate import upgrade
+from holdless.runtime import Runtime
+from holdless.settings import Settings
+from models import Base
+from simulator.rest import TwilioRestStandIn as TwilioStandIn
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE = "https://holdless.test"
+# A Monday, 10:30 in New York.
+START = datetime(2026, 11, 16, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database under test, its schema built by the migrations."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url.startswith("sqlite"):
+        from models.base import make_engine
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server: REDIS_URL's, or an embedded one for the session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from holdless.embedded import EmbeddedRedis
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    """The process clock, frozen at START and moved only by the test."""
+    frozen = clock.FrozenClock(START)
+    previous = clock.use(frozen)
+    yield frozen
+    clock.use(previous)
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[TwilioStandIn]:
+    """A local HTTP server answering as Twilio's REST API does, recording every request."""
+    with TwilioStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, twilio_api: TwilioStandIn,
+             tmp_path: Path) -> Settings:
+    """Settings of the stack under test."""
+    return Settings(env="testing", secret_key="test", database_url=database_url,
+                    redis_url=redis_url, instance_path=str(tmp_path),
+                    public_base_url=PUBLIC_BASE, twilio_auth_token=AUTH_TOKEN,
+                    twilio_api_base_url=twilio_api.base_url, wrap_up_seconds=30)
+
+
+@pytest.fixture
+def rt(settings: Settings, frozen_clock: clock.FrozenClock) -> Iterator[Runtime]:
+    """The runtime under test, on an empty database and an empty Redis."""
+    rt = Runtime(settings)
+    rt.live.flushdb()
+    with rt.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    previous = runtime.use(rt)
+    yield rt
+    runtime.use(previous)
+    rt.close()
+
+
+@pytest.fixture
+def r(rt: Runtime) -> redis.Redis:
+    """The live Redis connection (decoded strings)."""
+    return rt.live
+
+
+@pytest.fixture
+def app(rt: Runtime, settings: Settings) -> Any:
+    """The Flask app, wired to the runtime under test."""
+    from webhooks.app import create_app
+    application = create_app({"env": "testing", "database_url": settings.database_url,
+                              "redis_url": settings.redis_url,
+                              "public_base_url": PUBLIC_BASE,
+                              "twilio_auth_token": AUTH_TOKEN,
+                              "twilio_api_base_url": settings.twilio_api_base_url,
+                              "secret_key": "test"})
+    application.extensions["holdless"].close()
+    application.extensions["holdless"] = rt
+    runtime.use(rt)
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A plain test client (unsigned requests)."""
+    return app.test_client()
+
+
+class SignedTwilioClient:
+    """Posts webhooks signed exactly as Twilio signs them."""
+
+    def __init__(self, client: Any, token: str = AUTH_TOKEN) -> None:
+        self.client, self.validator = client, RequestValidator(token)
+
+    def post(self, path: str, data: dict[str, str]) -> Any:
+        """POST `data` to `path`, signed for the public URL."""
+        signature = self.validator.compute_signature(PUBLIC_BASE + path, data)
+        return self.client.post(path, data=data, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def twilio(client: Any) -> SignedTwilioClient:
+    """A client that signs its requests as Twilio does."""
+    return SignedTwilioClient(client)
+
+
+@pytest.fixture
+def worker(rt: Runtime) -> Any:
+    """Runs the queued jobs to completion in this process (a burst of the real RQ worker)."""
+    from callbacks.worker import HoldlessWorker
+
+    def drain() -> None:
+        HoldlessWorker([rt.jobs], connection=rt.jobs_redis).work(burst=True)
+
+    return drain

@@ -1,0 +1,1 @@
+"""The Flask edge: app factory, Twilio signature check, voice/status webhooks, JSON API."""

@@ -1,0 +1,79 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from callbacks.connect import UnknownLeg
+from holdless import clock
+from holdless.runtime import Runtime
+from holdless.settings import DEVELOPMENT, Settings
+from ivr.calls import UnknownCall
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app from the environment (and `test_config` overrides)."""
+    settings = Settings.from_env().with_overrides(test_config or {})
+    settings.check()
+    app = Flask(__name__, instance_path=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        HOLDLESS=settings,
+        TESTING=settings.env == "testing",
+    )
+    if not settings.twilio_auth_token:
+        log.warning("TWILIO_AUTH_TOKEN is unset: every Twilio webhook will be refused (403)")
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
+            x_host=settings.proxy_count, x_port=settings.proxy_count)
+    init_runtime(app, settings)
+    register_blueprints(app)
+    register_errors(app)
+    return app
+
+
+def init_runtime(app: Flask, settings: Settings) -> None:
+    """Attach this process's runtime (database, Redis, job queue, Twilio gateway, clock)."""
+    if settings.clock:
+        clock.use(clock.from_spec(settings.clock))
+    rt = Runtime(settings)
+    app.extensions["holdless"] = rt
+    from holdless import runtime
+    runtime.use(rt)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every blueprint of the app."""
+    from webhooks import voice
+    app.register_blueprint(voice.bp)
+
+
+def register_errors(app: Flask) -> None:
+    """Errors as short JSON (or plain text for Twilio), never a stack trace."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return jsonify(error=exc.name, detail=exc.description), exc.code
+
+    @app.errorhandler(UnknownCall)
+    def unknown_call(_exc: UnknownCall) -> Any:
+        return jsonify(error="Not Found", detail="unknown CallSid"), 404
+
+    @app.errorhandler(UnknownLeg)
+    def unknown_leg(_exc: UnknownLeg) -> Any:
+        return jsonify(error="Not Found", detail="unknown agent leg"), 404
+
+
+__all__ = ["DEVELOPMENT", "create_app"]
