@@ -1,0 +1,64 @@
+"""The operator's CLI: create queues and agents, set states, list who waits."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from holdless.cli import cli
+from tests.helpers import call_form, seed_queues
+
+
+@pytest.fixture
+def run_cli(rt, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("REDIS_URL", rt.redis_url)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    return invoke
+
+
+def test_agent_created_and_made_available_is_free_in_its_queue(run_cli, rt):
+    assert run_cli("queue", "create", "support", "--name", "Support", "--digit", "2").exit_code == 0
+    result = run_cli("agent", "create", "alice", "--name", "Alice", "--contact", "client:alice",
+                     "--queues", "support", "--password", "pw")
+    assert result.exit_code == 0, result.output
+    assert run_cli("agent", "state", "alice", "available").exit_code == 0
+    assert rt.presence.available("support") == 1
+
+
+def test_unknown_queue_and_bad_contact_are_refused_with_a_message(run_cli, rt):
+    seed_queues(rt, ("support", "Support", None))
+    bad_queue = run_cli("agent", "create", "bob", "--name", "Bob", "--contact", "client:bob",
+                        "--queues", "nosuch")
+    assert bad_queue.exit_code == 2 and "unknown queue(s): nosuch" in bad_queue.output
+    bad_contact = run_cli("agent", "create", "bob", "--name", "Bob", "--contact", "12345",
+                          "--queues", "support")
+    assert bad_contact.exit_code == 2 and "contact must be" in bad_contact.output
+
+
+def test_bad_time_zone_and_state_are_refused(run_cli):
+    tz = run_cli("queue", "create", "x", "--name", "X", "--time-zone", "Mars/Olympus")
+    assert tz.exit_code == 2 and "unknown time zone" in tz.output
+    assert run_cli("agent", "state", "nobody", "dancing").exit_code == 2
+    assert "no agent 'nobody'" in run_cli("agent", "state", "nobody", "available").output
+
+
+def test_busy_agent_cannot_be_set_offline_from_the_cli(run_cli, rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    run_cli("agent", "create", "alice", "--name", "Alice", "--contact", "client:alice",
+            "--queues", "support")
+    run_cli("agent", "state", "alice", "available")
+    twilio.post("/voice/incoming", call_form())
+    result = run_cli("agent", "state", "alice", "offline")
+    assert result.exit_code == 2 and "alice is busy" in result.output
+
+
+def test_queues_lists_waiting_callers_with_masked_numbers(run_cli, rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    twilio.post("/voice/incoming", call_form(from_="+12125550123"))
+    result = run_cli("queues")
+    assert "support (Support, key -): 1 waiting" in result.output
+    assert "…0123" in result.output and "2125550123" not in result.output
