@@ -1,0 +1,399 @@
+"""`TwilioRestStandIn`: a local HTTP server answering the Twilio REST calls the app makes.
+
+Point twilio-python at it with `client.api.base_url = standin.base_url`. Every request is
+recorded; hooks let the phone network react to calls being created or updated.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from simulator.resources import (
+    API_VERSION,
+    TERMINAL_CALL_STATUSES,
+    CallResource,
+    ConferenceResource,
+    MessageResource,
+    ParticipantResource,
+    ResourceStore,
+    new_sid,
+)
+
+Form = dict[str, list[str]]
+CallHook = Callable[[CallResource, Form], None]
+ParticipantCreateHook = Callable[[ConferenceResource, CallResource, Form], None]
+ParticipantHook = Callable[[ConferenceResource, ParticipantResource, Form], None]
+
+_ACCOUNT = rf"/{API_VERSION}/Accounts/(?P<account>AC[0-9a-zA-Z]+)"
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(_ACCOUNT + r"/Calls\.json$"), "call-create"),
+    ("POST", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-update"),
+    ("GET", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-fetch"),
+    ("GET", re.compile(_ACCOUNT + r"/Conferences\.json$"), "conference-list"),
+    ("GET", re.compile(_ACCOUNT + r"/Conferences/(?P<conf>[^/]+)\.json$"), "conference-fetch"),
+    (
+        "POST",
+        re.compile(_ACCOUNT + r"/Conferences/(?P<conf>[^/]+)/Participants\.json$"),
+        "participant-create",
+    ),
+    (
+        "POST",
+        re.compile(_ACCOUNT + r"/Conferences/(?P<conf>[^/]+)/Participants/(?P<call>[^/]+)\.json$"),
+        "participant-update",
+    ),
+    (
+        "DELETE",
+        re.compile(_ACCOUNT + r"/Conferences/(?P<conf>[^/]+)/Participants/(?P<call>[^/]+)\.json$"),
+        "participant-delete",
+    ),
+    ("POST", re.compile(_ACCOUNT + r"/Messages\.json$"), "message-create"),
+]
+
+
+class RestError(Exception):
+    """A REST failure answered in Twilio's error shape."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        """Twilio's error body."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the app made to the stand-in, as received."""
+
+    method: str
+    path: str
+    kind: str
+    form: Form
+    query: Form
+    status: int
+    time: float
+
+    def field(self, name: str, default: str | None = None) -> str | None:
+        """First value of a form field (or query parameter), or `default`."""
+        values = self.form.get(name) or self.query.get(name)
+        return values[0] if values else default
+
+
+def _one(form: Form, name: str, default: str | None = None) -> str | None:
+    values = form.get(name)
+    return values[0] if values else default
+
+
+def _required(form: Form, name: str, code: int) -> str:
+    value = _one(form, name)
+    if not value:
+        raise RestError(400, code, f"Required parameter '{name}' missing.")
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self.server.standin._serve(self, "GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.server.standin._serve(self, "POST")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self.server.standin._serve(self, "DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Silence per-request logging: paths and bodies hold phone numbers."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: TwilioRestStandIn
+
+
+class TwilioRestStandIn:
+    """Twilio's REST API on 127.0.0.1, recording every request; a context manager."""
+
+    def __init__(self, port: int = 0, account_sid: str | None = None,
+                 auth_token: str | None = None) -> None:
+        """Prepare the server; when `account_sid`/`auth_token` are given, Basic auth is checked."""
+        self.store = ResourceStore()
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.on_call_create: CallHook | None = None
+        self.on_call_update: CallHook | None = None
+        self.on_participant_create: ParticipantCreateHook | None = None
+        self.on_participant_update: ParticipantHook | None = None
+        self.on_participant_delete: ParticipantHook | None = None
+        self._port = port
+        self._log: list[RecordedRequest] = []
+        self._changed = threading.Condition()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> TwilioRestStandIn:
+        """Bind the port and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", self._port), _Handler)
+        server.standin = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="twilio-rest-standin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> TwilioRestStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where to point `client.api.base_url`, e.g. `http://127.0.0.1:54321`."""
+        if self._server is None:
+            raise RuntimeError("stand-in is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- request log -------------------------------------------------------------------
+
+    def requests(self, kind: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests, oldest first, optionally only one kind (e.g. `call-create`)."""
+        with self._changed:
+            return [r for r in self._log if kind is None or r.kind == kind]
+
+    def wait_for(
+        self, predicate: Callable[[RecordedRequest], bool], timeout: float = 5.0
+    ) -> RecordedRequest:
+        """Block until a recorded request satisfies `predicate`; return it or raise TimeoutError."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for request in self._log:
+                    if predicate(request):
+                        return request
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    kinds = [r.kind for r in self._log]
+                    raise TimeoutError(f"no matching REST request within {timeout}s; saw {kinds}")
+                self._changed.wait(remaining)
+
+    def messages(self) -> list[MessageResource]:
+        """SMS messages the app has sent, oldest first."""
+        return sorted(self.store.messages.values(), key=lambda m: m.created)
+
+    def calls_created(self) -> list[RecordedRequest]:
+        """The app's call-create requests, oldest first."""
+        return self.requests("call-create")
+
+    # -- serving -----------------------------------------------------------------------
+
+    def _serve(self, handler: _Handler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length).decode() if length else ""
+        form = parse_qs(raw, keep_blank_values=True)
+        kind, status = "unknown", 500
+        body: dict[str, Any] = {}
+        try:
+            self._check_auth(handler.headers.get("Authorization"))
+            kind, match = self._route(method, parts.path)
+            status, body = self._dispatch(kind, match, form, query)
+        except RestError as error:
+            status, body = error.status, error.to_json()
+        self._record(RecordedRequest(method, parts.path, kind, form, query, status, time.time()))
+        self._respond(handler, status, body)
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._changed:
+            self._log.append(request)
+            self._changed.notify_all()
+
+    @staticmethod
+    def _respond(handler: _Handler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode() if status != 204 else b""
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _check_auth(self, header: str | None) -> None:
+        if self.account_sid is None or self.auth_token is None:
+            return
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if header != f"Basic {expected}":
+            raise RestError(401, 20003, "Authenticate")
+
+    @staticmethod
+    def _route(method: str, path: str) -> tuple[str, re.Match[str]]:
+        for route_method, pattern, kind in _ROUTES:
+            match = pattern.match(path)
+            if match and route_method == method:
+                return kind, match
+        raise RestError(404, 20404, f"The requested resource {path} was not found")
+
+    def _dispatch(
+        self, kind: str, match: re.Match[str], form: Form, query: Form
+    ) -> tuple[int, dict[str, Any]]:
+        account = match.group("account")
+        if self.account_sid is not None and account != self.account_sid:
+            raise RestError(404, 20404, f"The requested resource {match.group(0)} was not found")
+        groups = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
+        handlers: dict[str, Callable[[dict[str, str], Form, Form], tuple[int, dict[str, Any]]]]
+        handlers = {
+            "call-create": self._create_call,
+            "call-update": self._update_call,
+            "call-fetch": self._fetch_call,
+            "conference-list": self._list_conferences,
+            "conference-fetch": self._fetch_conference,
+            "participant-create": self._create_participant,
+            "participant-update": self._update_participant,
+            "participant-delete": self._delete_participant,
+            "message-create": self._create_message,
+        }
+        return handlers[kind](groups, form, query)
+
+    # -- resources ---------------------------------------------------------------------
+
+    def _create_call(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
+        to = _required(form, "To", 21201)
+        from_ = _required(form, "From", 21213)
+        if not (_one(form, "Url") or _one(form, "Twiml") or _one(form, "ApplicationSid")):
+            raise RestError(400, 21205, "Url parameter is required.")
+        call = self.store.add_call(
+            CallResource(new_sid("CA"), groups["account"], to, from_, "outbound-api")
+        )
+        if self.on_call_create is not None:
+            self.on_call_create(call, form)
+        return 201, call.to_json()
+
+    def _known_call(self, sid: str) -> CallResource:
+        call = self.store.get_call(sid)
+        if call is None:
+            raise RestError(
+                404, 20404, f"The requested resource /{API_VERSION}/Calls/{sid}.json was not found"
+            )
+        return call
+
+    def _update_call(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
+        call = self._known_call(groups["call"])
+        redirects = _one(form, "Url") or _one(form, "Twiml")
+        if redirects and call.status in TERMINAL_CALL_STATUSES:
+            raise RestError(400, 21220, "Call is not in-progress. Cannot redirect.")
+        status = _one(form, "Status")
+        if status is not None and status not in ("completed", "canceled"):
+            raise RestError(400, 21218, f"Invalid Status '{status}'.")
+        if self.on_call_update is not None:
+            self.on_call_update(call, form)
+        return 200, call.to_json()
+
+    def _fetch_call(self, groups: dict[str, str], _f: Form, _q: Form) -> tuple[int, dict]:
+        return 200, self._known_call(groups["call"]).to_json()
+
+    def _list_conferences(self, groups: dict[str, str], _f: Form, query: Form) -> tuple[int, dict]:
+        found = self.store.list_conferences(_one(query, "FriendlyName"), _one(query, "Status"))
+        uri = f"/{API_VERSION}/Accounts/{groups['account']}/Conferences.json"
+        meta = {"key": "conferences", "page": 0, "page_size": 50, "next_page_url": None,
+                "previous_page_url": None, "first_page_url": uri, "url": uri}
+        return 200, {"conferences": [c.to_json() for c in found], "meta": meta}
+
+    def _known_conference(self, key: str) -> ConferenceResource:
+        conference = self.store.find_conference(key)
+        if conference is None:
+            raise RestError(404, 20404, f"Conference {key} was not found")
+        return conference
+
+    def _fetch_conference(self, groups: dict[str, str], _f: Form, _q: Form) -> tuple[int, dict]:
+        return 200, self._known_conference(groups["conf"]).to_json()
+
+    def _create_participant(
+        self, groups: dict[str, str], form: Form, _q: Form
+    ) -> tuple[int, dict]:
+        to = _required(form, "To", 21201)
+        from_ = _required(form, "From", 21213)
+        key, account = groups["conf"], groups["account"]
+        if key.startswith("CF") and self.store.find_conference(key) is None:
+            raise RestError(404, 20404, f"Conference {key} was not found")
+        conference = self.store.find_conference(key)
+        if conference is None or conference.status == "completed":
+            conference = self.store.ensure_conference(account, key)
+        call = self.store.add_call(CallResource(new_sid("CA"), account, to, from_, "outbound-api"))
+        flags = {k: v[0] for k, v in form.items() if v}
+        self.store.put_participant(ParticipantResource(call.sid, conference.sid, account, flags))
+        if self.on_participant_create is not None:
+            self.on_participant_create(conference, call, form)
+        participant = self.store.get_participant(conference.sid, call.sid)
+        assert participant is not None
+        return 201, participant.to_json()
+
+    def _known_participant(
+        self, groups: dict[str, str]
+    ) -> tuple[ConferenceResource, ParticipantResource]:
+        conference = self._known_conference(groups["conf"])
+        participant = self.store.get_participant(conference.sid, groups["call"])
+        if participant is None or participant.status == "completed":
+            raise RestError(404, 20404, f"Participant {groups['call']} was not found")
+        return conference, participant
+
+    def _update_participant(
+        self, groups: dict[str, str], form: Form, _q: Form
+    ) -> tuple[int, dict]:
+        conference, participant = self._known_participant(groups)
+        participant.flags.update({k: v[0] for k, v in form.items() if v})
+        if self.on_participant_update is not None:
+            self.on_participant_update(conference, participant, form)
+        return 200, participant.to_json()
+
+    def _delete_participant(
+        self, groups: dict[str, str], form: Form, _q: Form
+    ) -> tuple[int, dict]:
+        conference, participant = self._known_participant(groups)
+        if self.on_participant_delete is not None:
+            self.on_participant_delete(conference, participant, form)
+        return 204, {}
+
+    def _create_message(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
+        to = _required(form, "To", 21604)
+        from_ = _one(form, "From") or _one(form, "MessagingServiceSid")
+        if not from_:
+            raise RestError(400, 21603, "A 'From' phone number is required.")
+        body = _one(form, "Body")
+        if not body and not _one(form, "MediaUrl"):
+            raise RestError(400, 21602, "Message body is required.")
+        message = MessageResource(new_sid("SM"), groups["account"], to, from_, body or "")
+        return 201, self.store.add_message(message).to_json()
