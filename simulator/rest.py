@@ -159,7 +159,8 @@ class TwilioRestStandIn:
         server.standin = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="twilio-rest-standin", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name="twilio-rest-standin", daemon=True,
         )
         self._thread.start()
         return self
