@@ -215,7 +215,8 @@ class ResourceStore:
                 return self.conferences[key]
             named = [c for c in self.conferences.values() if c.friendly_name == key]
             live = [c for c in named if c.status != "completed"]
-            return (live or named or [None])[-1]
+            found = live or named
+            return found[-1] if found else None
 
     def complete_conference(self, sid: str) -> None:
         """Mark a conference as ended."""

@@ -159,7 +159,8 @@ class TwilioRestStandIn:
         server.standin = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="twilio-rest-standin", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name="twilio-rest-standin", daemon=True,
         )
         self._thread.start()
         return self
@@ -227,7 +228,8 @@ class TwilioRestStandIn:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length).decode() if length else ""
         form = parse_qs(raw, keep_blank_values=True)
-        kind, status, body = "unknown", 500, {}
+        kind, status = "unknown", 500
+        body: dict[str, Any] = {}
         try:
             self._check_auth(handler.headers.get("Authorization"))
             kind, match = self._route(method, parts.path)

@@ -1,0 +1,388 @@
+"""`PhoneNetwork`: virtual calls and SMS placed onto the app's webhooks, driven in real time.
+
+Inbound calls come from `place_call`; outbound calls appear when the app creates them through
+the REST stand-in and ring endpoints registered with `register_endpoint`. Every call runs in
+its own thread on a virtual clock `speed` times faster than wall time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from simulator.call import HangupSignal, RedirectSignal, VirtualCall
+from simulator.clock import VirtualClock
+from simulator.dialing import DialingRunner
+from simulator.endpoints import Answer, AnswerRule, Endpoint, Keypad, KeypressScript
+from simulator.resources import (
+    CallResource,
+    ConferenceResource,
+    ParticipantResource,
+    new_sid,
+    rfc2822,
+)
+from simulator.rest import Form, TwilioRestStandIn
+from simulator.rooms import CallQueue, Conference, Participant
+from simulator.runner import StatusCallback
+from simulator.twiml import Document, Verb, parse_twiml
+from simulator.webhooks import AppClient, WebhookResponse
+
+_PARTICIPANT_FLAGS = ("StartConferenceOnEnter", "EndConferenceOnExit", "Muted", "Beep",
+                      "WaitUrl", "WaitMethod")
+
+
+def _one(form: Form, name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def _events(values: Iterable[str] | None) -> frozenset[str]:
+    """Requested status callback events (always including `completed`)."""
+    events = {part for value in values or () for part in value.replace(",", " ").split()}
+    return frozenset(events | {"completed"})
+
+
+class PhoneNetwork:
+    """Virtual phones, queues and conferences acting on the app as Twilio would."""
+
+    def __init__(self, app_base_url: str, auth_token: str, rest_standin: TwilioRestStandIn,
+                 speed: float = 1.0, account_sid: str | None = None,
+                 play_seconds: float | Callable[[str], float] = 20.0,
+                 hold_music_seconds: float = 20.0, words_per_second: float = 2.5,
+                 reaction_time: float = 1.0, enqueue_action_on_redirect: bool = True,
+                 unknown_answer: Answer | None = None) -> None:
+        """Attach to the app (webhooks) and to the REST stand-in (the app's REST calls).
+
+        `enqueue_action_on_redirect`: Twilio requests an Enqueue's action URL when a call
+        is taken out of the queue by the REST API (QueueResult=redirected, answer ignored).
+        """
+        self.cond = threading.Condition(threading.RLock())
+        self.clock = VirtualClock(speed)
+        self.app = AppClient(app_base_url, auth_token)
+        self.rest = rest_standin
+        self.store = rest_standin.store
+        self.account_sid = account_sid or rest_standin.account_sid or "AC" + "0" * 32
+        self.play_seconds = play_seconds
+        self.hold_music_seconds = hold_music_seconds
+        self.words_per_second = words_per_second
+        self.reaction_time = reaction_time
+        self.empty_wait_pause = 5.0
+        self.enqueue_action_on_redirect = enqueue_action_on_redirect
+        self.unknown_answer = unknown_answer or Answer.failed()
+        self.calls: dict[str, VirtualCall] = {}
+        self.endpoints: dict[str, Endpoint] = {}
+        self.queues: dict[str, CallQueue] = {}
+        self.conferences: dict[str, Conference] = {}
+        self._attach(rest_standin)
+
+    def _attach(self, rest: TwilioRestStandIn) -> None:
+        rest.on_call_create = self._on_call_create
+        rest.on_call_update = self._on_call_update
+        rest.on_participant_create = self._on_participant_create
+        rest.on_participant_update = self._on_participant_update
+        rest.on_participant_delete = self._on_participant_delete
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Hang up every live call and wait for their threads to finish."""
+        with self.cond:
+            calls = list(self.calls.values())
+        for call in calls:
+            call.signal(HangupSignal("network-closed"))
+        deadline = time.monotonic() + timeout
+        for call in calls:
+            if call.thread is not None:
+                call.thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> PhoneNetwork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- configuration and lookups -----------------------------------------------------
+
+    def register_endpoint(self, address: str, answer: AnswerRule | None = None,
+                          handle_time: float | None = None,
+                          keypresses: KeypressScript = None,
+                          record_seconds: float = 5.0) -> Endpoint:
+        """Make `address` ("+1555…" or "client:alice") reachable and say how it behaves.
+
+        `handle_time`: virtual seconds the person stays once connected (None: until the
+        other side ends).
+        """
+        endpoint = Endpoint(address, answer or Answer.human(), handle_time, keypresses,
+                            record_seconds)
+        with self.cond:
+            self.endpoints[address] = endpoint
+        return endpoint
+
+    def call(self, sid: str) -> VirtualCall:
+        """The call with this sid (KeyError if unknown)."""
+        with self.cond:
+            return self.calls[sid]
+
+    def calls_to(self, address: str) -> list[VirtualCall]:
+        """Calls placed to `address`, oldest first."""
+        with self.cond:
+            return [c for c in self.calls.values() if c.to == address]
+
+    def wait_for_call(self, predicate: Callable[[VirtualCall], bool],
+                      timeout: float = 5.0) -> VirtualCall:
+        """Block until some call satisfies `predicate`; return it or raise TimeoutError."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for call in self.calls.values():
+                    if predicate(call):
+                        return call
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no matching call within {timeout}s")
+                self.cond.wait(min(remaining, 0.05))
+
+    def queue(self, name: str) -> CallQueue:
+        """The named call queue, created on first use (call under the lock)."""
+        with self.cond:
+            if name not in self.queues:
+                self.queues[name] = CallQueue(name, self.clock)
+            return self.queues[name]
+
+    def queue_size(self, name: str) -> int:
+        """How many calls wait in the named queue now."""
+        with self.cond:
+            queue = self.queues.get(name)
+            return len(queue.entries) if queue else 0
+
+    def conference_named(self, name: str) -> Conference:
+        """The live conference with this friendly name, created if none is live."""
+        with self.cond:
+            live = self.conferences.get(name)
+            if live is None or live.ended:
+                resource = self.store.ensure_conference(self.account_sid, name)
+                live = Conference(name, resource.sid)
+                self.conferences[name] = live
+            return live
+
+    def play_duration(self, url: str) -> float:
+        """Virtual seconds a <Play> of `url` lasts."""
+        return self.play_seconds(url) if callable(self.play_seconds) else self.play_seconds
+
+    def timestamp(self) -> str:
+        """Now, formatted as Twilio's callback Timestamp."""
+        return rfc2822(datetime.now(UTC))
+
+    # -- inbound -----------------------------------------------------------------------
+
+    def place_call(self, from_: str, to: str, keypresses: KeypressScript = None,
+                   patience: float | None = None, talk_time: float | None = None,
+                   voice_url: str = "/voice/incoming", status_url: str | None = "/voice/status",
+                   method: str = "POST", record_seconds: float = 5.0) -> VirtualCall:
+        """Place an inbound call from `from_` to the app's number `to`; returns at once.
+
+        `patience`: virtual seconds before the caller gives up unless connected to someone;
+        `talk_time`: virtual seconds they stay once connected (None: until the other side ends).
+        """
+        call = self._new_call(new_sid("CA"), from_, to, "inbound", Keypad(keypresses),
+                              talk_time, record_seconds=record_seconds)
+        if patience is not None:
+            call.state.hangup_at = self.clock.now() + patience
+        callback = StatusCallback(self.app.resolve(status_url) if status_url else None)
+        runner = DialingRunner(self, call, callback)
+
+        def life() -> None:
+            call.set_status("ringing")
+            self.store.update_call(call.sid, status="ringing")
+            document = runner.fetch(voice_url, method)
+            runner.answer()
+            runner.run_main(document)
+
+        self._launch(runner, life)
+        return call
+
+    def send_sms(self, from_: str, to: str, body: str,
+                 url: str = "/sms/incoming") -> WebhookResponse:
+        """Deliver an inbound SMS to the app's messaging webhook; returns the app's answer."""
+        sid = new_sid("SM")
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid,
+                  "AccountSid": self.account_sid, "From": from_, "To": to, "Body": body,
+                  "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
+                  "ApiVersion": "2010-04-01"}
+        return self.app.send(self.app.resolve(url), params)
+
+    # -- outbound ----------------------------------------------------------------------
+
+    def _new_call(self, sid: str, from_: str, to: str, direction: str, keypad: Keypad,
+                  talk_time: float | None = None, parent_sid: str | None = None,
+                  record_seconds: float = 5.0) -> VirtualCall:
+        call = VirtualCall(sid, self.account_sid, from_, to, direction, self.cond, self.clock,
+                           keypad, talk_time, parent_sid)
+        call.record_seconds = record_seconds
+        if self.store.get_call(sid) is None:
+            self.store.add_call(CallResource(sid, self.account_sid, to, from_, direction,
+                                             parent_call_sid=parent_sid))
+        with self.cond:
+            self.calls[sid] = call
+            self.cond.notify_all()
+        return call
+
+    def _endpoint_call(self, sid: str, from_: str, to: str, direction: str,
+                       parent_sid: str | None = None) -> tuple[VirtualCall, Endpoint | None]:
+        with self.cond:
+            endpoint = self.endpoints.get(to)
+        if endpoint is None:
+            call = self._new_call(sid, from_, to, direction, Keypad(), parent_sid=parent_sid)
+        else:
+            call = self._new_call(sid, from_, to, direction, Keypad(endpoint.keypresses),
+                                  endpoint.handle_time, parent_sid, endpoint.record_seconds)
+        return call, endpoint
+
+    def _launch(self, runner: DialingRunner, life: Callable[[], None]) -> None:
+        thread = threading.Thread(target=runner.run, args=(life,), daemon=True,
+                                  name=f"call-{runner.call.sid[:10]}")
+        runner.call.thread = thread
+        thread.start()
+
+    def ring(self, runner: DialingRunner, endpoint: Endpoint | None, timeout: float,
+             machine_detection: str | None = None) -> bool:
+        """Ring the leg's endpoint; True once answered, False with a final status otherwise."""
+        call = runner.call
+        runner.status_event("initiated")
+        call.set_status("ringing")
+        self.store.update_call(call.sid, status="ringing")
+        runner.status_event("ringing")
+        answer = endpoint.decide(call) if endpoint is not None else self.unknown_answer
+        if answer.outcome == "failed":
+            runner.final_status = "failed"
+            return False
+        try:
+            call.wait(min(answer.after, timeout), allow_redirect=False)
+        except HangupSignal:
+            runner.final_status = "canceled"
+            raise
+        if answer.outcome in ("busy", "no-answer") or answer.after > timeout:
+            runner.final_status = "busy" if answer.outcome == "busy" else "no-answer"
+            return False
+        if machine_detection:
+            machine = "machine_end_beep" if machine_detection == "DetectMessageEnd" \
+                else "machine_start"
+            runner.answered_by = "human" if answer.outcome == "human" else machine
+        runner.answer()
+        runner.status_event("answered")
+        return True
+
+    def _on_call_create(self, resource: CallResource, form: Form) -> None:
+        call, endpoint = self._endpoint_call(resource.sid, resource.from_, resource.to,
+                                             "outbound-api")
+        callback = StatusCallback(_one(form, "StatusCallback"),
+                                  _one(form, "StatusCallbackMethod") or "POST",
+                                  _events(form.get("StatusCallbackEvent")))
+        runner = DialingRunner(self, call, callback)
+        timeout = float(_one(form, "Timeout") or 60)
+
+        def life() -> None:
+            if not self.ring(runner, endpoint, timeout, _one(form, "MachineDetection")):
+                return
+            twiml = _one(form, "Twiml")
+            if twiml:
+                document = parse_twiml(twiml, self.app.base_url)
+            else:
+                document = runner.fetch(_one(form, "Url") or "", _one(form, "Method"))
+            runner.run_main(document)
+
+        self._launch(runner, life)
+
+    def start_dial_leg(self, parent: DialingRunner, verb: Verb, noun: Verb, address: str,
+                       room: Conference, relative_to: str) -> VirtualCall:
+        """Start the dialled leg of a <Dial><Number|Client>; it joins `room` once answered."""
+        caller_id = verb.attr("callerId") or parent.call.from_
+        call, endpoint = self._endpoint_call(new_sid("CA"), caller_id, address, "outbound-dial",
+                                             parent.call.sid)
+        status_url = noun.attr("statusCallback")
+        callback = StatusCallback(
+            self.app.resolve(status_url, relative_to) if status_url else None,
+            noun.attr("statusCallbackMethod") or "POST",
+            _events([noun.attr("statusCallbackEvent") or ""]))
+        runner = DialingRunner(self, call, callback)
+        whisper_url = noun.attr("url")
+
+        def life() -> None:
+            if not self.ring(runner, endpoint, verb.number("timeout", 30)):
+                return
+            whisper = None
+            if whisper_url:
+                whisper = runner.fetch(whisper_url, noun.attr("method"), relative_to=relative_to)
+            runner.bridge_answered(room, whisper)
+
+        self._launch(runner, life)
+        return call
+
+    # -- REST hooks --------------------------------------------------------------------
+
+    def _on_call_update(self, resource: CallResource, form: Form) -> None:
+        with self.cond:
+            call = self.calls.get(resource.sid)
+        if call is None:
+            return
+        status = _one(form, "Status")
+        if status in ("completed", "canceled"):
+            call.signal(HangupSignal(f"rest-{status}"))
+            return
+        url, twiml = _one(form, "Url"), _one(form, "Twiml")
+        if url or twiml:
+            call.signal(RedirectSignal(url, _one(form, "Method") or "POST", twiml))
+
+    def _on_participant_create(self, conference: ConferenceResource, resource: CallResource,
+                               form: Form) -> None:
+        call, endpoint = self._endpoint_call(resource.sid, resource.from_, resource.to,
+                                             "outbound-api")
+        callback = StatusCallback(_one(form, "StatusCallback"),
+                                  _one(form, "StatusCallbackMethod") or "POST",
+                                  _events(form.get("StatusCallbackEvent")))
+        runner = DialingRunner(self, call, callback)
+        attrs = {name[0].lower() + name[1:]: value for name in _PARTICIPANT_FLAGS
+                 if (value := _one(form, name)) is not None}
+        noun = Verb("Conference", attrs, conference.friendly_name)
+        timeout = float(_one(form, "Timeout") or 60)
+
+        def life() -> None:
+            if not self.ring(runner, endpoint, timeout):
+                return
+            runner.dial_conference(noun, Document(self.app.base_url, ()))
+            raise HangupSignal("conference-ended")
+
+        self._launch(runner, life)
+
+    def _live_participant(self, conference: ConferenceResource,
+                          call_sid: str) -> Participant | None:
+        with self.cond:
+            live = self.conferences.get(conference.friendly_name)
+            if live is None or live.sid != conference.sid:
+                return None
+            return live.participants.get(call_sid)
+
+    def _on_participant_update(self, conference: ConferenceResource,
+                               participant: ParticipantResource, form: Form) -> None:
+        live = self._live_participant(conference, participant.call_sid)
+        if live is None:
+            return
+        with self.cond:
+            for name, attr in (("Hold", "hold"), ("Muted", "muted"),
+                               ("EndConferenceOnExit", "end_on_exit")):
+                value = _one(form, name)
+                if value is not None:
+                    setattr(live, attr, value.lower() == "true")
+                    live.call.log("participant-update", name, value.lower())
+            self.cond.notify_all()
+
+    def _on_participant_delete(self, conference: ConferenceResource,
+                               participant: ParticipantResource, form: Form) -> None:
+        live = self._live_participant(conference, participant.call_sid)
+        if live is None:
+            return
+        with self.cond:
+            live.removed = True
+            self.cond.notify_all()

@@ -1,0 +1,102 @@
+"""Where calls wait together: named call queues (Enqueue) and conferences (Dial Conference).
+
+All state here is read and changed under the network's lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from simulator.call import VirtualCall
+from simulator.clock import VirtualClock
+
+
+@dataclass
+class QueueEntry:
+    """A call waiting in a queue since `since` (virtual seconds)."""
+
+    call: VirtualCall
+    since: float
+
+
+class CallQueue:
+    """A named FIFO of waiting calls with Twilio's position and wait statistics."""
+
+    def __init__(self, name: str, clock: VirtualClock) -> None:
+        """An empty queue; its sid is stable for the name."""
+        self.name = name
+        self.sid = "QU" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+        self.entries: list[QueueEntry] = []
+        self._clock = clock
+
+    def join(self, call: VirtualCall) -> QueueEntry:
+        """Put a call at the back of the line."""
+        entry = QueueEntry(call, self._clock.now())
+        self.entries.append(entry)
+        return entry
+
+    def remove(self, entry: QueueEntry) -> None:
+        """Take a call out of the line (no-op if already gone)."""
+        if entry in self.entries:
+            self.entries.remove(entry)
+
+    def position(self, entry: QueueEntry) -> int:
+        """1-based place in line, as Twilio's QueuePosition."""
+        return self.entries.index(entry) + 1
+
+    def wait_params(self, entry: QueueEntry) -> dict[str, str]:
+        """The queue fields Twilio adds to wait URL requests."""
+        now = self._clock.now()
+        waits = [now - e.since for e in self.entries]
+        return {
+            "QueueSid": self.sid,
+            "QueuePosition": str(self.position(entry)),
+            "QueueTime": str(int(now - entry.since)),
+            "AvgQueueTime": str(int(sum(waits) / len(waits))) if waits else "0",
+            "CurrentQueueSize": str(len(self.entries)),
+        }
+
+
+@dataclass
+class Participant:
+    """A call in a conference and its flags."""
+
+    call: VirtualCall
+    start_on_enter: bool = True
+    end_on_exit: bool = False
+    muted: bool = False
+    hold: bool = False
+    removed: bool = False
+
+
+@dataclass
+class Conference:
+    """A conference by friendly name: starts when a moderator and another party are in."""
+
+    name: str
+    sid: str
+    participants: dict[str, Participant] = field(default_factory=dict)
+    started: bool = False
+    ended: bool = False
+
+    def join(self, participant: Participant) -> bool:
+        """Add a participant; return True when this join starts the conference."""
+        self.participants[participant.call.sid] = participant
+        people = list(self.participants.values())
+        if self.started or self.ended or len(people) < 2:
+            return False
+        if not any(p.start_on_enter for p in people):
+            return False
+        self.started = True
+        return True
+
+    def leave(self, call: VirtualCall) -> bool:
+        """Remove a call; return True when its leaving ends the conference."""
+        participant = self.participants.pop(call.sid, None)
+        if participant is None or self.ended:
+            return False
+        ends = (participant.end_on_exit and self.started) or not self.participants
+        if ends:
+            self.ended = True
+        return ends

@@ -1,0 +1,389 @@
+"""`CallRunner`: executes one call leg's life in its own thread, TwiML verb by verb."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from simulator.call import HangupSignal, RedirectSignal, ScopeExit, VirtualCall
+from simulator.resources import new_sid
+from simulator.rooms import CallQueue, QueueEntry
+from simulator.twiml import (
+    QUEUE_WAIT_VERBS,
+    VERBS,
+    Document,
+    TwimlError,
+    Verb,
+    parse_twiml,
+)
+from simulator.webhooks import WebhookError
+
+if TYPE_CHECKING:
+    from simulator.engine import PhoneNetwork
+
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+STATUS_FOR_EVENT = {"initiated": "queued", "ringing": "ringing", "answered": "in-progress"}
+
+
+class LeaveQueue(Exception):  # noqa: N818 - control flow
+    """A <Leave> verb ran while the call waits in a queue."""
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """Where and for which events a leg reports its progress."""
+
+    url: str | None = None
+    method: str = "POST"
+    events: frozenset[str] = frozenset({"completed"})
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """How a <Dial> ended, as reported to its action URL."""
+
+    status: str
+    dial_sid: str | None = None
+    duration: int = 0
+
+
+class CallRunner:
+    """Runs a call leg: ringing, fetching TwiML, executing verbs, final status callback."""
+
+    def __init__(self, net: PhoneNetwork, call: VirtualCall, callback: StatusCallback) -> None:
+        """Bind a call to the network it lives on."""
+        self.net = net
+        self.call = call
+        self.callback = callback
+        self.final_status: str | None = None
+        self.answered_by: str | None = None
+        self.in_queue = False
+        self._sequence = 0
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def run(self, body: Callable[[], None]) -> None:
+        """Thread target: run `body`, turning signals and app errors into the call's end."""
+        reason = "end-of-document"
+        try:
+            body()
+        except HangupSignal as signal:
+            reason = signal.reason
+        except (WebhookError, TwimlError) as error:
+            reason = "application-error"
+            self._application_error(error)
+        except Exception as error:  # noqa: BLE001 - a simulator bug must still end the call
+            reason = "simulator-error"
+            self.call.fail("simulator", "", repr(error))
+        self._finish(reason)
+
+    def _application_error(self, error: WebhookError | TwimlError) -> None:
+        url = error.url if isinstance(error, WebhookError) else ""
+        kind = "twiml" if isinstance(error, TwimlError) or "TwiML" in str(error) else "http"
+        self.call.fail(kind, url, str(error))
+        if self.call.state.answered_at is None and self.call.direction == "inbound":
+            self.answer()
+        if self.call.state.answered_at is not None:
+            self.call.log("say", APPLICATION_ERROR)
+
+    def _finish(self, reason: str) -> None:
+        call, net = self.call, self.net
+        with net.cond:
+            call.state.ended_at = net.clock.now()
+            answered = call.state.answered_at is not None
+            status = self.final_status or ("completed" if answered else "canceled")
+            call.state.status = status
+            call.state.joined_conference = None
+        call.log("hangup", reason)
+        net.store.update_call(call.sid, status=status, duration=call.duration())
+        self.status_event("completed", status)
+        with net.cond:
+            call.state.finished = True
+            net.cond.notify_all()
+
+    def answer(self) -> None:
+        """Mark the call answered (in progress)."""
+        with self.net.cond:
+            self.call.state.answered_at = self.net.clock.now()
+        self.call.set_status("in-progress")
+        self.net.store.update_call(self.call.sid, status="in-progress",
+                                   answered_by=self.answered_by)
+
+    # -- requests to the app -----------------------------------------------------------
+
+    def params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """Twilio's standard voice request parameters plus `extra`."""
+        call = self.call
+        params = {
+            "CallSid": call.sid, "AccountSid": call.account_sid, "From": call.from_,
+            "To": call.to, "Caller": call.from_, "Called": call.to,
+            "CallStatus": call.status, "Direction": call.direction, "ApiVersion": "2010-04-01",
+        }
+        if call.parent_sid:
+            params["ParentCallSid"] = call.parent_sid
+        if self.answered_by:
+            params["AnsweredBy"] = self.answered_by
+        params.update(extra or {})
+        return params
+
+    def fetch(self, url: str, method: str | None, extra: dict[str, str] | None = None,
+              relative_to: str | None = None) -> Document:
+        """Request TwiML from the app; errors propagate and end the call."""
+        absolute = self.net.app.resolve(url, relative_to)
+        return self.net.app.fetch_twiml(absolute, self.params(extra), method or "POST")
+
+    def notify(self, url: str, method: str | None, extra: dict[str, str],
+               relative_to: str | None = None, kind: str = "callback") -> None:
+        """Tell the app something whose answer Twilio ignores; failures are logged, not fatal."""
+        absolute = self.net.app.resolve(url, relative_to)
+        try:
+            self.net.app.send(absolute, self.params(extra), method or "POST")
+        except WebhookError as error:
+            self.call.fail(kind, absolute, str(error), fatal=False)
+
+    def status_event(self, event: str, final_status: str | None = None) -> None:
+        """Send a call-progress status callback if the leg asked for this event."""
+        if not self.callback.url or event not in self.callback.events:
+            return
+        self._sequence += 1
+        extra = {"CallStatus": final_status or STATUS_FOR_EVENT[event],
+                 "CallbackSource": "call-progress-events",
+                 "SequenceNumber": str(self._sequence - 1),
+                 "Timestamp": self.net.timestamp()}
+        if event == "completed":
+            extra["CallDuration"] = str(self.call.duration())
+            extra["Duration"] = str((self.call.duration() + 59) // 60)
+        self.notify(self.callback.url, self.callback.method, extra, kind="status-callback")
+
+    # -- documents ---------------------------------------------------------------------
+
+    def run_main(self, document: Document | None) -> None:
+        """Execute documents until one ends without a successor, then hang up."""
+        while document is not None:
+            try:
+                document = self.execute(document, VERBS, "the call")
+            except RedirectSignal as redirect:
+                document = self.follow(redirect)
+        raise HangupSignal("end-of-document")
+
+    def follow(self, redirect: RedirectSignal) -> Document:
+        """The document a REST update points the call at."""
+        self.call.log("redirected", redirect.url or "twiml")
+        if redirect.twiml is not None:
+            return parse_twiml(redirect.twiml, self.net.app.base_url)
+        assert redirect.url is not None
+        return self.fetch(redirect.url, redirect.method)
+
+    def run_restricted(self, document: Document | None, allowed: frozenset[str],
+                       where: str) -> None:
+        """Execute a chain of documents (redirects, Gather actions) limited to `allowed` verbs."""
+        while document is not None:
+            document = self.execute(document, allowed, where)
+
+    def execute(self, document: Document, allowed: frozenset[str],
+                where: str) -> Document | None:
+        """Run a document's verbs; return the next document if one takes over, else None."""
+        for verb in document.verbs:
+            if verb.name not in allowed:
+                raise TwimlError(f"<{verb.name}> is not allowed in {where}")
+            self.call.check()
+            handler = getattr(self, f"verb_{verb.name.lower()}")
+            successor: Document | None = handler(verb, document)
+            if successor is not None:
+                return successor
+        return None
+
+    # -- simple verbs ------------------------------------------------------------------
+
+    def _loops(self, verb: Verb) -> int:
+        loops = int(verb.number("loop", 1))
+        return loops if loops > 0 else 10**9
+
+    def verb_say(self, verb: Verb, document: Document) -> None:
+        """Speak text: recorded in the transcript, taking its reading time."""
+        seconds = max(0.5, len(verb.text.split()) / self.net.words_per_second)
+        for _ in range(self._loops(verb)):
+            self.call.log("say", verb.text)
+            self.call.wait(seconds)
+
+    def verb_play(self, verb: Verb, document: Document) -> None:
+        """Play audio for its (configured) virtual duration."""
+        for _ in range(self._loops(verb)):
+            self.call.log("play", verb.text)
+            self.call.wait(self.net.play_duration(verb.text))
+
+    def verb_pause(self, verb: Verb, document: Document) -> None:
+        """Silence for `length` seconds (default 1)."""
+        length = verb.number("length", 1)
+        self.call.log("pause", f"{length:g}")
+        self.call.wait(length)
+
+    def verb_redirect(self, verb: Verb, document: Document) -> Document:
+        """Continue with the document at the given URL."""
+        self.call.log("redirect", verb.text)
+        return self.fetch(verb.text, verb.attr("method"), relative_to=document.url)
+
+    def verb_hangup(self, verb: Verb, document: Document) -> None:
+        """End the call."""
+        raise HangupSignal("twiml-hangup")
+
+    def verb_reject(self, verb: Verb, document: Document) -> None:
+        """Refuse the call (busy or not answered)."""
+        reason = verb.attr("reason", "rejected") or "rejected"
+        self.call.log("reject", reason)
+        self.final_status = "busy" if reason == "busy" else "no-answer"
+        raise HangupSignal("twiml-reject")
+
+    def verb_leave(self, verb: Verb, document: Document) -> None:
+        """Leave the queue the call waits in; outside a queue it does nothing."""
+        self.call.log("leave")
+        if self.in_queue:
+            raise LeaveQueue()
+
+    def verb_sms(self, verb: Verb, document: Document) -> None:
+        """The long-deprecated <Sms> verb: recorded only."""
+        self.call.log("sms", verb.text)
+
+    def verb_connect(self, verb: Verb, document: Document) -> None:
+        """<Connect> (streams, rooms) is not simulated."""
+        raise TwimlError("<Connect> is not simulated")
+
+    # -- Gather and Record -------------------------------------------------------------
+
+    def verb_gather(self, verb: Verb, document: Document) -> Document | None:
+        """Play the prompts, collect the caller's digits, post them to the action URL."""
+        num_digits = int(verb.number("numDigits", 0)) or None
+        digits, finished_on = self.collect_digits(verb, document, num_digits)
+        self.call.log("gather", digits)
+        if not digits and not verb.flag("actionOnEmptyResult", False):
+            return None
+        extra = {"Digits": digits}
+        if finished_on:
+            extra["FinishedOnKey"] = finished_on
+        return self.fetch(verb.attr("action") or document.url, verb.attr("method"), extra,
+                          relative_to=document.url)
+
+    def collect_digits(self, verb: Verb, document: Document,
+                       num_digits: int | None) -> tuple[str, str]:
+        """Digits keyed in at a Gather, and the finish key if one ended it."""
+        wants_dtmf = "dtmf" in (verb.attr("input") or "dtmf")
+        try:
+            with self.call.scope(lambda: wants_dtmf and self.call.peek_digits() != "") as token:
+                for child in verb.children:
+                    self.call.check()
+                    getattr(self, f"verb_{child.name.lower()}")(child, document)
+        except ScopeExit as exit_:
+            if exit_.token != token:
+                raise
+        if not wants_dtmf:
+            self.call.wait(verb.number("timeout", 5))
+            return "", ""
+        if not self.call.peek_digits():
+            prompt = " ".join(c.text for c in verb.children if c.name == "Say")
+            scripted = self.call.keypad.respond(self.call, prompt, num_digits)
+            if scripted:
+                self.call.wait(self.net.reaction_time)
+                self.call.press(scripted)
+        finish = verb.attr("finishOnKey", "#") or ""
+        return self.await_digits(num_digits, verb.number("timeout", 5), finish)
+
+    def await_digits(self, num_digits: int | None, timeout: float,
+                     finish: str) -> tuple[str, str]:
+        """Wait for digits until enough arrive, the finish key, or `timeout` of silence."""
+        got = ""
+        while True:
+            if not self.call.wait(timeout, until=lambda: self.call.peek_digits() != ""):
+                return got, ""
+            got += self.call.take_digits()
+            if finish and finish in got:
+                return got.split(finish)[0], finish
+            if num_digits and len(got) >= num_digits:
+                return got[:num_digits], ""
+
+    def verb_record(self, verb: Verb, document: Document) -> Document | None:
+        """Record the caller for their record time (capped by maxLength); post the result."""
+        seconds = min(self.call.record_seconds, verb.number("maxLength", 3600))
+        self.call.log("record", f"{seconds:g}")
+        self.call.wait(seconds)
+        sid = new_sid("RE")
+        extra = {"RecordingSid": sid, "RecordingDuration": str(int(seconds)),
+                 "RecordingUrl": f"{self.net.rest.base_url}/2010-04-01/Accounts/"
+                                 f"{self.call.account_sid}/Recordings/{sid}",
+                 "Digits": "hangup"}
+        callback = verb.attr("recordingStatusCallback")
+        if callback:
+            status = dict(extra, RecordingStatus="completed", RecordingChannels="1",
+                          RecordingSource="RecordVerb")
+            self.notify(callback, verb.attr("recordingStatusCallbackMethod"), status,
+                        relative_to=document.url, kind="recording-callback")
+        return self.fetch(verb.attr("action") or document.url, verb.attr("method"), extra,
+                          relative_to=document.url)
+
+    # -- Enqueue -----------------------------------------------------------------------
+
+    def verb_enqueue(self, verb: Verb, document: Document) -> Document | None:
+        """Wait in a named queue, running the wait URL, until Leave, hang-up or redirect."""
+        name = verb.text or verb.attr("name") or ""
+        with self.net.cond:
+            queue = self.net.queue(name)
+            entry = queue.join(self.call)
+        self.call.log("enqueue", name)
+        started = self.net.clock.now()
+        self.in_queue = True
+        try:
+            self.wait_in_queue(verb, document, queue, entry)
+        except LeaveQueue:
+            result = "leave"
+        except HangupSignal:
+            self._dequeue(queue, entry, "hangup")
+            self._enqueue_action(verb, document, queue.sid, started, "hangup", notify_only=True)
+            raise
+        except RedirectSignal:
+            self._dequeue(queue, entry, "redirected")
+            if self.net.enqueue_action_on_redirect:
+                self._enqueue_action(verb, document, queue.sid, started, "redirected",
+                                     notify_only=True)
+            raise
+        finally:
+            self._dequeue(queue, entry, "error")
+        return self._enqueue_action(verb, document, queue.sid, started, result)
+
+    def _dequeue(self, queue: CallQueue, entry: QueueEntry, result: str) -> None:
+        with self.net.cond:
+            present = entry in queue.entries
+            queue.remove(entry)
+            self.net.cond.notify_all()
+        if present:
+            self.call.log("dequeue", queue.name, result)
+        self.in_queue = False
+
+    def _enqueue_action(self, verb: Verb, document: Document, queue_sid: str, started: float,
+                        result: str, notify_only: bool = False) -> Document | None:
+        action = verb.attr("action")
+        if not action:
+            return None
+        extra = {"QueueResult": result, "QueueSid": queue_sid,
+                 "QueueTime": str(int(self.net.clock.now() - started))}
+        if notify_only:
+            self.notify(action, verb.attr("method"), extra, document.url, kind="enqueue-action")
+            return None
+        return self.fetch(action, verb.attr("method"), extra, relative_to=document.url)
+
+    def wait_in_queue(self, verb: Verb, document: Document, queue: CallQueue,
+                      entry: QueueEntry) -> None:
+        """Loop the wait URL's TwiML (or hold music) while the call stays queued."""
+        wait_url = verb.attr("waitUrl")
+        while True:
+            lap = self.net.clock.now()
+            if wait_url:
+                with self.net.cond:
+                    extra = queue.wait_params(entry)
+                wait_doc = self.fetch(wait_url, verb.attr("waitUrlMethod"), extra,
+                                      relative_to=document.url)
+                self.run_restricted(wait_doc, QUEUE_WAIT_VERBS, "an Enqueue waitUrl")
+            else:
+                self.call.log("play", "hold-music")
+                self.call.wait(self.net.hold_music_seconds)
+            if self.net.clock.now() - lap < 1.0:
+                self.call.wait(self.net.empty_wait_pause)
