@@ -1,5 +1,6 @@
 """Durable records: SQLAlchemy 2 models and the database session factory."""
 
+from models.admin import AuditEntry, CallbackPolicy, StaffingPlan
 from models.base import Base, Database, UTCDateTime
 from models.entities import (
     Agent,
@@ -17,7 +18,9 @@ __all__ = [
     "Agent",
     "AgentQueue",
     "Assignment",
+    "AuditEntry",
     "Base",
+    "CallbackPolicy",
     "Caller",
     "Database",
     "Holiday",
@@ -25,5 +28,6 @@ __all__ = [
     "Leg",
     "OpeningHours",
     "Queue",
+    "StaffingPlan",
     "UTCDateTime",
 ]

@@ -1,0 +1,379 @@
+"""Validated changes to the line's configuration, each with one audit entry in its transaction.
+
+Every function takes the session of the change, the acting administrator (`audit.Actor`)
+and what to change; it checks everything first, raising `ConfigError(field, message)` with
+nothing changed, then applies the change and records the before and after. The caller
+commits (the web request or CLI command owns the transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, time
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from admin import validate as v
+from admin.audit import Actor, record, snapshot
+from admin.validate import ConfigError
+from holdless import directory
+from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
+from models.entities import (
+    ROLE_ADMIN,
+    ROLE_AGENT,
+    Agent,
+    AgentQueue,
+    Holiday,
+    OpeningHours,
+    Queue,
+)
+
+DIAL_MODES = ("agent-first", "customer-first")
+MAX_HOLIDAY_DAYS = 366
+
+__all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue", "find_queue",
+           "number_allowed", "remove_holiday", "save_agent", "set_callback_policy", "set_hours",
+           "set_staffing", "set_time_zone", "staffing_plan", "update_queue"]
+
+
+def find_queue(s: Session, queue: Queue | str) -> Queue:
+    """The queue given, or the queue with that slug; ConfigError("queue") when there is none."""
+    if isinstance(queue, Queue):
+        return queue
+    found = s.scalar(select(Queue).where(Queue.slug == queue))
+    if found is None:
+        raise ConfigError("queue", f"no queue {queue!r}")
+    return found
+
+
+def _label(opens: time, closes: time) -> str:
+    return f"{opens:%H:%M}-{'24:00' if closes == v.MIDNIGHT else f'{closes:%H:%M}'}"
+
+
+def hours_text(queue: Queue, weekday: int) -> list[str]:
+    """A queue's ranges on one weekday as "HH:MM-HH:MM" labels, in order."""
+    spans = sorted((h.opens, h.closes) for h in queue.hours if h.weekday == weekday)
+    return [_label(o, c) for o, c in spans]
+
+
+def set_hours(s: Session, actor: Actor, queue: Queue | str, weekday: Any,
+              ranges: str | Iterable[Sequence[Any]]) -> list[str]:
+    """Replace a queue's open ranges on one weekday (local to its zone); [] closes the day."""
+    row = find_queue(s, queue)
+    day = v.weekday(weekday)
+    spans = v.day_ranges("hours", ranges)
+    before = hours_text(row, day)
+    row.hours = [h for h in row.hours if h.weekday != day] + [
+        OpeningHours(weekday=day, opens=o, closes=c) for o, c in spans]
+    s.flush()
+    after = hours_text(row, day)
+    record(s, actor, "update", "opening_hours", f"{row.id}:{day}",
+           {"queue": row.slug, "weekday": day, "ranges": before},
+           {"queue": row.slug, "weekday": day, "ranges": after})
+    return after
+
+
+def _digit(s: Session, row: Queue | None, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    digit = str(value).strip()
+    if len(digit) != 1 or digit not in "0123456789":
+        raise ConfigError("digit", "must be one digit 0-9")
+    others = select(Queue).where(Queue.digit == digit)
+    taken = s.scalar(others if row is None else others.where(Queue.id != row.id))
+    if taken is not None:
+        raise ConfigError("digit", f"digit {digit} is already the key of queue {taken.slug}")
+    return digit
+
+
+def _max_waiting(value: Any) -> int | None:
+    return None if value in (None, "") else v.whole_number("max_waiting", value, 0)
+
+
+def _dial_mode(value: Any) -> str:
+    if value not in DIAL_MODES:
+        raise ConfigError("dial_mode", f"must be one of {', '.join(DIAL_MODES)}")
+    return str(value)
+
+
+QueueCheck = Callable[[Session, Queue, Any], Any]
+QUEUE_FIELDS: dict[str, QueueCheck] = {
+    "name": lambda s, q, x: v.text("name", x, 80),
+    "digit": _digit,
+    "greeting": lambda s, q, x: v.text("greeting", x, 1000, required=False),
+    "time_zone": lambda s, q, x: v.time_zone(x),
+    "callback_threshold_seconds": lambda s, q, x: v.whole_number(
+        "callback_threshold_seconds", x, 0),
+    "busy_threshold_seconds": lambda s, q, x: v.whole_number("busy_threshold_seconds", x, 0),
+    "max_waiting": lambda s, q, x: _max_waiting(x),
+    "sl_target_seconds": lambda s, q, x: v.whole_number("sl_target_seconds", x, 1),
+    "sl_target_percent": lambda s, q, x: v.whole_number("sl_target_percent", x, 1, 100),
+    "dial_mode": lambda s, q, x: _dial_mode(x),
+    "survey_enabled": lambda s, q, x: v.flag("survey_enabled", x),
+    "active": lambda s, q, x: v.flag("active", x),
+}
+
+
+def update_queue(s: Session, actor: Actor, queue: Queue | str,
+                 changes: Mapping[str, Any]) -> Queue:
+    """Change a queue's settings (any of QUEUE_FIELDS); all are checked before any is set."""
+    row = find_queue(s, queue)
+    unknown = sorted(set(changes) - set(QUEUE_FIELDS))
+    if unknown:
+        raise ConfigError(unknown[0], "is not a queue setting")
+    clean = {field: QUEUE_FIELDS[field](s, row, value) for field, value in changes.items()}
+    before = snapshot(row)
+    for field, value in clean.items():
+        setattr(row, field, value)
+    s.flush()
+    record(s, actor, "update", "queue", row.id, before, snapshot(row))
+    return row
+
+
+def set_time_zone(s: Session, actor: Actor, queue: Queue | str, zone: Any) -> Queue:
+    """Set the zone a queue's hours are read in (an IANA name zoneinfo knows)."""
+    return update_queue(s, actor, queue, {"time_zone": zone})
+
+
+def _holiday_dates(starts: Any, ends: Any) -> tuple[date, date]:
+    first = v.calendar_date("starts", starts)
+    last = first if ends in (None, "") else v.calendar_date("ends", ends)
+    if last < first:
+        raise ConfigError("ends", "must not be before the first day")
+    if (last - first).days >= MAX_HOLIDAY_DAYS:
+        raise ConfigError("ends", f"a holiday may last at most {MAX_HOLIDAY_DAYS} days")
+    return first, last
+
+
+def add_holiday(s: Session, actor: Actor, name: Any, starts: Any, ends: Any = None,
+                queue: Queue | str | None = None, opens: Any = None, closes: Any = None,
+                message: Any = "") -> Holiday:
+    """A closed day or range (or special hours `opens`–`closes`), for one queue or all."""
+    label = v.text("name", name, 120)
+    first, last = _holiday_dates(starts, ends)
+    special_opens, special_closes = v.special_hours(opens, closes)
+    words = v.text("message", message or "", 500, required=False)
+    row = Holiday(queue_id=None if queue is None else find_queue(s, queue).id, name=label,
+                  starts=first, ends=last, opens=special_opens, closes=special_closes,
+                  message=words)
+    s.add(row)
+    s.flush()
+    record(s, actor, "create", "holiday", row.id, None, snapshot(row))
+    return row
+
+
+def remove_holiday(s: Session, actor: Actor, holiday_id: int) -> None:
+    """Delete a holiday; ConfigError("holiday") when there is no such holiday."""
+    row = s.get(Holiday, holiday_id)
+    if row is None:
+        raise ConfigError("holiday", f"no holiday {holiday_id}")
+    before = snapshot(row)
+    s.delete(row)
+    s.flush()
+    record(s, actor, "delete", "holiday", holiday_id, before, None)
+
+
+def callback_policy(s: Session, queue: Queue | str) -> CallbackPolicy:
+    """A queue's callback policy: its own row, or an unsaved one holding the defaults."""
+    row = find_queue(s, queue)
+    policy = s.scalar(select(CallbackPolicy).where(CallbackPolicy.queue_id == row.id))
+    return policy or CallbackPolicy(queue_id=row.id, **_defaults())
+
+
+def _defaults() -> dict[str, Any]:
+    return {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
+
+
+def _countries(value: Any) -> list[str]:
+    codes = sorted({v.country(c, "allowed_countries") for c in v.listed(value)})
+    if not codes:
+        raise ConfigError("allowed_countries", "name at least one country")
+    return codes
+
+
+POLICY_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "attempts": lambda x: v.whole_number("attempts", x, 1, 10),
+    "spacing_minutes": lambda x: v.whole_number("spacing_minutes", x, 1, 1440),
+    "allowed_countries": _countries,
+    "allowed_number_types": v.number_types,
+    "sms_booked": lambda x: v.text("sms_booked", x, 480),
+    "sms_unreachable": lambda x: v.text("sms_unreachable", x, 480),
+}
+
+
+def set_callback_policy(s: Session, actor: Actor, queue: Queue | str,
+                        changes: Mapping[str, Any]) -> CallbackPolicy:
+    """Change a queue's callback policy (any of POLICY_FIELDS), creating its row if needed."""
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    if unknown:
+        raise ConfigError(unknown[0], "is not a callback setting")
+    clean = {field: POLICY_FIELDS[field](value) for field, value in changes.items()}
+    policy = callback_policy(s, queue)
+    before = snapshot(policy, leave_out=("id",)) if policy.id is not None else None
+    for field, value in clean.items():
+        setattr(policy, field, value)
+    s.add(policy)
+    s.flush()
+    record(s, actor, "update" if before else "create", "callback_policy", policy.id,
+           before, snapshot(policy, leave_out=("id",)))
+    return policy
+
+
+def _interval_start(value: Any) -> time:
+    start = v.clock_time("interval_start", value)
+    if start.minute not in (0, 30) or start.second or start.microsecond:
+        raise ConfigError("interval_start", "intervals start on the hour or half past")
+    return start
+
+
+def set_staffing(s: Session, actor: Actor, queue: Queue | str, weekday: Any,
+                 interval_start: Any, agents: Any) -> StaffingPlan:
+    """Plan `agents` for one queue's 30-minute interval of one weekday (local time)."""
+    row = find_queue(s, queue)
+    day, start = v.weekday(weekday), _interval_start(interval_start)
+    count = v.whole_number("agents", agents, 0, 10_000)
+    plan = s.scalar(select(StaffingPlan).where(StaffingPlan.queue_id == row.id,
+                                               StaffingPlan.weekday == day,
+                                               StaffingPlan.interval_start == start))
+    before = None if plan is None else snapshot(plan)
+    if plan is None:
+        plan = StaffingPlan(queue_id=row.id, weekday=day, interval_start=start)
+        s.add(plan)
+    plan.agents = count
+    s.flush()
+    record(s, actor, "update" if before else "create", "staffing_plan", plan.id, before,
+           snapshot(plan))
+    return plan
+
+
+def staffing_plan(s: Session, queue: Queue | str) -> dict[tuple[int, time], int]:
+    """A queue's planned agents by (weekday, interval start)."""
+    row = find_queue(s, queue)
+    plans = s.scalars(select(StaffingPlan).where(StaffingPlan.queue_id == row.id))
+    return {(p.weekday, p.interval_start): p.agents for p in plans}
+
+
+def number_allowed(policy: CallbackPolicy, number: str) -> bool:
+    """Whether a callback to `number` (E.164) is allowed by the policy's countries and types."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    kind = phonenumbers.number_type(parsed)
+    names = {n for n in policy.allowed_number_types
+             if getattr(phonenumbers.PhoneNumberType, n, None) == kind}
+    region = phonenumbers.region_code_for_number(parsed)
+    return bool(names) and region in policy.allowed_countries
+
+
+def create_queue(s: Session, actor: Actor, slug: str, name: str, digit: str | None = None,
+                 time_zone: str = "America/New_York") -> Queue:
+    """A new queue (slug, name, menu digit, zone), refused with the field that is wrong."""
+    zone = v.time_zone(time_zone)
+    label = v.text("name", name, 80)
+    key = _digit(s, None, digit)
+    try:
+        row = directory.create_queue(s, slug, label, key, zone)
+    except directory.DirectoryError as exc:
+        raise ConfigError("slug", str(exc)) from None
+    record(s, actor, "create", "queue", row.id, None, snapshot(row))
+    return row
+
+
+AGENT_PRIVATE = ("password_hash", "state", "state_since", "missed_offers")
+
+
+def _agent_view(agent: Agent) -> dict[str, Any]:
+    return {**snapshot(agent, leave_out=AGENT_PRIVATE), "queues": agent.queue_slugs}
+
+
+def _contact(value: Any) -> str:
+    if isinstance(value, str) and value.startswith("client:"):
+        identity = value.removeprefix("client:")
+        if identity and all(ch.isalnum() or ch in "_.-" for ch in identity):
+            return value
+        raise ConfigError("contact", "client identity may hold letters, digits, _ . -")
+    return v.e164("contact", value)
+
+
+def _role(value: Any) -> str:
+    if value not in directory.ROLES:
+        raise ConfigError("role", f"must be one of {', '.join(directory.ROLES)}")
+    return str(value)
+
+
+def _queue_rows(s: Session, value: Any) -> list[Queue]:
+    slugs = sorted(set(v.listed(value)))
+    found = {q.slug: q for q in s.scalars(select(Queue).where(Queue.slug.in_(slugs)))}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        raise ConfigError("queues", f"unknown queue(s): {', '.join(missing)}")
+    return [found[slug] for slug in slugs]
+
+
+def _password(value: Any) -> str:
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD:
+        raise ConfigError("password", f"must be at least {MIN_PASSWORD} characters")
+    return generate_password_hash(value)
+
+
+AGENT_FIELDS: dict[str, Callable[[Session, Any], Any]] = {
+    "name": lambda s, x: v.text("name", x, 80),
+    "contact": lambda s, x: _contact(x),
+    "role": lambda s, x: _role(x),
+    "queues": _queue_rows,
+    "password": lambda s, x: _password(x),
+}
+MIN_PASSWORD = 8
+
+
+def _keep_an_admin(s: Session, agent: Agent, role: str) -> None:
+    if agent.id is None or agent.role != ROLE_ADMIN or role == ROLE_ADMIN:
+        return
+    others = s.scalar(select(func.count()).select_from(Agent).where(
+        Agent.role == ROLE_ADMIN, Agent.id != agent.id))
+    if not others:
+        raise ConfigError("role", "the last administrator cannot give up the admin role")
+
+
+def save_agent(s: Session, actor: Actor, username: str, changes: Mapping[str, Any]) -> Agent:
+    """Create the agent `username` or change its name, contact, role, queues or password."""
+    unknown = sorted(set(changes) - set(AGENT_FIELDS))
+    if unknown:
+        raise ConfigError(unknown[0], "is not an agent setting")
+    clean = {field: AGENT_FIELDS[field](s, value) for field, value in changes.items()}
+    agent = s.scalar(select(Agent).where(Agent.username == username))
+    if agent is None:
+        login = v.text("username", username, 80)
+        for needed in ("name", "contact"):
+            if needed not in clean:
+                raise ConfigError(needed, "is needed for a new agent")
+        agent = Agent(username=login, role=ROLE_AGENT)
+        s.add(agent)
+    before = None if agent.id is None else _agent_view(agent)
+    if "role" in clean:
+        _keep_an_admin(s, agent, clean["role"])
+    _apply_agent(agent, clean)
+    s.flush()
+    after = {**_agent_view(agent), **({"password": "changed"} if "password" in clean else {})}
+    record(s, actor, "update" if before else "create", "agent", agent.id, before, after)
+    return agent
+
+
+def _apply_agent(agent: Agent, clean: Mapping[str, Any]) -> None:
+    for field in ("name", "contact", "role"):
+        if field in clean:
+            setattr(agent, field, clean[field])
+    if "password" in clean:
+        agent.password_hash = clean["password"]
+    if "queues" in clean:
+        wanted = {q.id for q in clean["queues"]}
+        agent.queue_links = [link for link in agent.queue_links if link.queue_id in wanted] + [
+            AgentQueue(queue=q) for q in clean["queues"]
+            if q.id not in {link.queue_id for link in agent.queue_links}]
