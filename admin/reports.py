@@ -1,0 +1,240 @@
+"""Daily figures of a queue (or of every queue) for one local day, per 30-minute interval too.
+
+Definitions (each call is an inbound interaction that joined a queue's line):
+- day and interval: the call's `created_at` in its own queue's time zone; intervals are
+  labelled by local wall time, so on the autumn DST day 01:00 and 01:30 hold two real
+  half-hours each and in spring the skipped hour's intervals stay empty.
+- offered: joined the line (`joined_at` set); callers who hung up in the menu are not offered.
+- answered: an agent answered (`answered_at` set).
+- abandoned: hung up while waiting or being offered (status abandoned, outcome "abandoned").
+  A caller who booked a callback is not abandoned (the callback has its own outcome).
+- service level: answered within the queue's `sl_target_seconds`, over all offered calls,
+  in percent (abandons and calls still unanswered count against it).
+- ASA: mean `wait_seconds` of answered calls.
+- AHT: mean over answered calls of the talk time of every answered leg (answered → ended).
+  Wrap-up time is not recorded in the database on main, so it is not included.
+- first-contact resolution: answered calls from a known number after which that number did
+  not call again (any queue) within 24 hours, over answered calls from known numbers.
+- transfers per call: answered legs beyond the first, over answered calls.
+- callbacks: no Callback model exists on main yet, so callback columns are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models.entities import ABANDONED, Interaction, Queue
+
+INTERVAL_MINUTES = 30
+REPEAT_WINDOW = timedelta(hours=24)
+LABELS = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 1440, INTERVAL_MINUTES))
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What one offered call contributes to the figures."""
+
+    interval: str
+    answered: bool
+    abandoned: bool
+    wait_seconds: float | None
+    within_target: bool
+    handle_seconds: float | None
+    transfers: int
+    resolved: bool | None
+    """No repeat call within 24 h (None: number unknown or not answered)."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of a set of calls (a day or an interval)."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    service_level_percent: float | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    fcr_percent: float | None
+    transfers_per_call: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A day's figures for a queue (or all queues), overall and per interval."""
+
+    day: date
+    queue: str
+    total: Figures
+    intervals: tuple[tuple[str, Figures], ...]
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def figures(calls: Sequence[CallFacts]) -> Figures:
+    """The figures of `calls` as defined in this module's docstring."""
+    answered = [c for c in calls if c.answered]
+    known = [c for c in answered if c.resolved is not None]
+    return Figures(
+        offered=len(calls),
+        answered=len(answered),
+        abandoned=sum(c.abandoned for c in calls),
+        service_level_percent=_percent(sum(c.within_target for c in calls), len(calls)),
+        asa_seconds=_mean([c.wait_seconds for c in answered if c.wait_seconds is not None]),
+        aht_seconds=_mean([c.handle_seconds for c in answered if c.handle_seconds is not None]),
+        fcr_percent=_percent(sum(bool(c.resolved) for c in known), len(known)),
+        transfers_per_call=_mean([float(c.transfers) for c in answered]),
+    )
+
+
+def _wait(call: Interaction) -> float | None:
+    if call.wait_seconds is not None:
+        return call.wait_seconds
+    if call.answered_at is None or call.joined_at is None:
+        return None
+    return call.answered_at.timestamp() - call.joined_at
+
+
+def _talk(call: Interaction) -> tuple[float | None, int]:
+    legs = [leg for leg in call.legs if leg.answered_at is not None]
+    ended = [(leg.ended_at - leg.answered_at).total_seconds()
+             for leg in legs if leg.ended_at is not None and leg.answered_at is not None]
+    handle = sum(ended) if legs and len(ended) == len(legs) else None
+    return handle, max(len(legs) - 1, 0)
+
+
+def facts(call: Interaction, queue: Queue, repeats: dict[str, list[datetime]]) -> CallFacts:
+    """The facts of one offered call, given every later call time per number."""
+    local = call.created_at.astimezone(ZoneInfo(queue.time_zone))
+    minute = (local.hour * 60 + local.minute) // INTERVAL_MINUTES * INTERVAL_MINUTES
+    answered = call.answered_at is not None
+    wait = _wait(call) if answered else None
+    handle, transfers = _talk(call) if answered else (None, 0)
+    resolved = None
+    if answered and call.caller_number:
+        horizon = call.created_at + REPEAT_WINDOW
+        resolved = not any(call.created_at < t <= horizon
+                           for t in repeats.get(call.caller_number, []))
+    return CallFacts(
+        interval=LABELS[minute // INTERVAL_MINUTES], answered=answered,
+        abandoned=not answered and call.status == ABANDONED and call.outcome == "abandoned",
+        wait_seconds=wait,
+        within_target=answered and wait is not None and wait <= queue.sl_target_seconds,
+        handle_seconds=handle, transfers=transfers, resolved=resolved)
+
+
+def _queues(s: Session, slug: str | None) -> list[Queue]:
+    query = select(Queue).order_by(Queue.id)
+    return list(s.scalars(query if slug is None else query.where(Queue.slug == slug)))
+
+
+def _offered_calls(s: Session, queues: list[Queue], day: date) -> list[Interaction]:
+    """Offered inbound calls whose local day (in their queue's zone) is `day`."""
+    zones = {q.id: ZoneInfo(q.time_zone) for q in queues}
+    start = datetime.combine(day, datetime.min.time(), ZoneInfo("UTC")) - timedelta(days=1)
+    rows = s.scalars(select(Interaction).options(selectinload(Interaction.legs)).where(
+        Interaction.queue_id.in_(zones), Interaction.kind == "inbound",
+        Interaction.joined_at.is_not(None), Interaction.created_at >= start,
+        Interaction.created_at < start + timedelta(days=3)).order_by(Interaction.created_at))
+    return [c for c in rows
+            if c.queue_id is not None and c.created_at.astimezone(zones[c.queue_id]).date() == day]
+
+
+def _later_calls(s: Session, calls: list[Interaction]) -> dict[str, list[datetime]]:
+    numbers = {c.caller_number for c in calls if c.caller_number}
+    if not numbers:
+        return {}
+    first = min(c.created_at for c in calls)
+    rows = s.execute(select(Interaction.caller_number, Interaction.created_at).where(
+        Interaction.caller_number.in_(numbers), Interaction.kind == "inbound",
+        Interaction.created_at > first,
+        Interaction.created_at <= max(c.created_at for c in calls) + REPEAT_WINDOW))
+    later: dict[str, list[datetime]] = defaultdict(list)
+    for number, created in rows:
+        if number:
+            later[number].append(created)
+    return later
+
+
+def day_report(s: Session, day: date, queue: str | None = None) -> Report:
+    """The figures of one local day for the queue with slug `queue`, or for every queue."""
+    queues = _queues(s, queue)
+    by_id = {q.id: q for q in queues}
+    calls = _offered_calls(s, queues, day) if queues else []
+    later = _later_calls(s, calls)
+    all_facts = [facts(c, by_id[c.queue_id], later) for c in calls if c.queue_id is not None]
+    per_interval: dict[str, list[CallFacts]] = defaultdict(list)
+    for fact in all_facts:
+        per_interval[fact.interval].append(fact)
+    return Report(day=day, queue=queue or "all", total=figures(all_facts),
+                  intervals=tuple((label, figures(per_interval[label])) for label in LABELS))
+
+
+CSV_COLUMNS = ("interval", "offered", "answered", "abandoned", "service_level_percent",
+               "asa_seconds", "aht_seconds", "fcr_percent", "transfers_per_call")
+
+
+def _cell(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.2f}"
+
+
+def _row(label: str, f: Figures) -> list[str]:
+    return [label] + [_cell(x) for x in (f.offered, f.answered, f.abandoned,
+                                           f.service_level_percent, f.asa_seconds,
+                                           f.aht_seconds, f.fcr_percent, f.transfers_per_call)]
+
+
+def to_csv(report: Report) -> str:
+    """The report as CSV: one row per interval, then the day ("day" in the interval column)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for label, f in report.intervals:
+        writer.writerow(_row(label, f))
+    writer.writerow(_row("day", report.total))
+    return out.getvalue()
+
+
+def interval_chart(report: Report) -> bytes:
+    """A PNG chart of calls offered, answered and abandoned per interval, with service level."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    xs = list(range(len(report.intervals)))
+    rows = [f for _, f in report.intervals]
+    axes.bar([x - 0.3 for x in xs], [f.offered for f in rows], 0.3, label="offered")
+    axes.bar(xs, [f.answered for f in rows], 0.3, label="answered")
+    axes.bar([x + 0.3 for x in xs], [f.abandoned for f in rows], 0.3, label="abandoned")
+    axes.set_xticks(xs[::2], [label for label, _ in report.intervals][::2], rotation=90)
+    axes.set_ylabel("calls")
+    level = axes.twinx()
+    level.plot(xs, [float("nan") if f.service_level_percent is None else f.service_level_percent
+                    for f in rows], "k.-", label="service level %")
+    level.set_ylim(0, 105)
+    level.set_ylabel("service level %")
+    axes.legend(loc="upper left")
+    axes.set_title(f"{report.queue} on {report.day.isoformat()}")
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
