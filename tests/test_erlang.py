@@ -72,7 +72,9 @@ def test_westbay_example_360_calls_4_minutes_55_agents_15_seconds():
     assert result.service_level == pytest.approx(0.8459, abs=5e-4)
 
 
-@pytest.mark.parametrize(("agents", "load"), [(1, "1/2"), (3, "2"), (7, "13/2"), (30, "25")])
+@pytest.mark.parametrize(
+    ("agents", "load"), [(1, "1/2"), (3, "2"), (7, "13/2"), (30, "25"), (55, "48")]
+)
 def test_erlang_c_equals_exact_factorial_formula(agents, load):
     exact = erlang_c_exact(agents, Fraction(load))
     assert erlang_c(agents, float(Fraction(load))) == pytest.approx(float(exact), rel=1e-12)
