@@ -110,7 +110,8 @@ def _wait(call: Interaction) -> float | None:
     return call.answered_at.timestamp() - call.joined_at
 
 
-def _talk(call: Interaction) -> tuple[float | None, int]:
+def talk(call: Interaction) -> tuple[float | None, int]:
+    """Talk seconds over every answered leg (None while a leg is live) and transfers."""
     legs = [leg for leg in call.legs if leg.answered_at is not None]
     ended = [(leg.ended_at - leg.answered_at).total_seconds()
              for leg in legs if leg.ended_at is not None and leg.answered_at is not None]
@@ -124,7 +125,7 @@ def facts(call: Interaction, queue: Queue, repeats: dict[str, list[datetime]]) -
     minute = (local.hour * 60 + local.minute) // INTERVAL_MINUTES * INTERVAL_MINUTES
     answered = call.answered_at is not None
     wait = _wait(call) if answered else None
-    handle, transfers = _talk(call) if answered else (None, 0)
+    handle, transfers = talk(call) if answered else (None, 0)
     resolved = None
     if answered and call.caller_number:
         horizon = call.created_at + REPEAT_WINDOW

@@ -1,0 +1,113 @@
+"""Staffing beside the plan: for each 30-minute interval of a week, the forecast volume and
+handle time (same weekday and interval over the last 4 weeks of the queue's calls, see
+queueing.forecast), the agents Erlang C (Erlang A given a patience) needs for the queue's
+service-level target, the agents planned, and the shortfall spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from admin.config import find_queue, staffing_plan
+from admin.reports import talk
+from holdless import clock
+from models.entities import Interaction, Queue
+from queueing.erlang import agents_needed
+from queueing.estimate import FALLBACK_HANDLE_SECONDS
+from queueing.forecast import DEFAULT_WEEKS, INTERVAL, PastCall, forecast_interval
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+STARTS = tuple(time(m // 60, m % 60) for m in range(0, 1440, 30))
+
+
+@dataclass(frozen=True)
+class IntervalStaffing:
+    """One interval of the week: forecast, agents needed for the target, agents planned."""
+
+    weekday: int
+    start: time
+    forecast_calls: float
+    aht_seconds: float
+    needed: int
+    planned: int | None
+    target_percent: int
+    within_seconds: int
+
+    @property
+    def label(self) -> str:
+        """"Tuesday 10:00–10:30"."""
+        end = (datetime.combine(date.min, self.start) + INTERVAL).time()
+        return f"{DAY_NAMES[self.weekday]} {self.start:%H:%M}–{end:%H:%M}"
+
+    @property
+    def shortfall(self) -> int:
+        """Agents missing from the plan (0 when the plan covers the need)."""
+        return max(self.needed - (self.planned or 0), 0)
+
+    def describe(self) -> str:
+        """"Tuesday 10:00–10:30: planned 6, needed 9 for 80% in 20 s"."""
+        return (f"{self.label}: planned {self.planned or 0}, needed {self.needed} for "
+                f"{self.target_percent}% in {self.within_seconds} s")
+
+
+def history(s: Session, queue: Queue, as_of: date, weeks: int = DEFAULT_WEEKS) -> list[PastCall]:
+    """The queue's offered inbound calls in the `weeks` weeks before local day `as_of`."""
+    zone = ZoneInfo(queue.time_zone)
+    end = datetime.combine(as_of, time(0), zone)
+    start = datetime.combine(as_of - timedelta(days=7 * weeks), time(0), zone)
+    rows = s.scalars(select(Interaction).options(selectinload(Interaction.legs)).where(
+        Interaction.queue_id == queue.id, Interaction.kind == "inbound",
+        Interaction.joined_at.is_not(None), Interaction.created_at >= start,
+        Interaction.created_at < end))
+    return [PastCall(c.created_at, talk(c)[0] if c.answered_at is not None else None)
+            for c in rows]
+
+
+def _overall_aht(calls: list[PastCall]) -> float:
+    handled = [c.handle_seconds for c in calls if c.handle_seconds is not None]
+    return sum(handled) / len(handled) if handled else FALLBACK_HANDLE_SECONDS
+
+
+def _by_interval(calls: list[PastCall], zone: ZoneInfo) -> dict[time, list[PastCall]]:
+    """Calls grouped by the local interval they arrived in (the forecast looks at one)."""
+    buckets: dict[time, list[PastCall]] = {}
+    for call in calls:
+        local = call.arrived_at.astimezone(zone)
+        start = time(local.hour, local.minute // 30 * 30)
+        buckets.setdefault(start, []).append(call)
+    return buckets
+
+
+def week_staffing(s: Session, queue: Queue | str, as_of: date | None = None,
+                  patience_seconds: float | None = None) -> list[IntervalStaffing]:
+    """Every interval of the week for `queue`, forecast from the 4 weeks before `as_of`
+    (default: today in the queue's zone); AHT falls back to the 4 weeks' mean, then 240 s."""
+    row = find_queue(s, queue)
+    zone = ZoneInfo(row.time_zone)
+    day = as_of or clock.now().astimezone(zone).date()
+    calls = history(s, row, day)
+    plan, fallback = staffing_plan(s, row), _overall_aht(calls)
+    first = min((c.arrived_at.astimezone(zone).date() for c in calls), default=None)
+    buckets = _by_interval(calls, zone)
+    out = []
+    for weekday in range(7):
+        for start in STARTS:
+            guess = forecast_interval(buckets.get(start, []), weekday, start, zone, day,
+                                      history_start=first or day)
+            volume, aht = guess.calls or 0.0, guess.aht_seconds or fallback
+            needed = agents_needed(volume, INTERVAL.total_seconds(), aht,
+                                   row.sl_target_percent / 100, row.sl_target_seconds,
+                                   patience_seconds)
+            out.append(IntervalStaffing(weekday, start, volume, aht, needed,
+                                        plan.get((weekday, start)), row.sl_target_percent,
+                                        row.sl_target_seconds))
+    return out
+
+
+def shortfalls(rows: list[IntervalStaffing]) -> list[str]:
+    """The intervals whose plan falls short of the need, as sentences, in week order."""
+    return [r.describe() for r in rows if r.shortfall]
