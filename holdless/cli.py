@@ -10,7 +10,11 @@ from holdless.settings import Settings
 
 
 def _runtime() -> Runtime:
-    return Runtime(Settings.from_env())
+    rt = Runtime(Settings.from_env())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(rt.close)
+    return rt
 
 
 @click.group()
