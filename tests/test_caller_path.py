@@ -168,7 +168,7 @@ def test_caller_hanging_up_while_waiting_leaves_line_and_counts_abandoned(rt, tw
     assert lines.length(rt.live, "support") == 0
     with rt.db.session() as s:
         assert s.scalar(select(Interaction)).status == ABANDONED
-    assert rt.live.lrange(keys.outcomes("support"), 0, -1) == ["a"]
+    assert rt.live.lrange(keys.outcomes("support"), 0, -1) == ["a:0.0"]
 
 
 def test_missed_offer_puts_caller_back_at_the_front_and_reoffers_them_first(
