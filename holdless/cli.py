@@ -130,3 +130,11 @@ def agent_state(username: str, state: str) -> None:
     except agents.StateRefused as exc:
         raise click.UsageError(f"agent {username} is {exc.current}; cannot become {state}") from exc
     click.echo(f"{username} is {state}")
+
+
+def _register_commands() -> None:
+    from holdless.staffing_cli import staffing
+    cli.add_command(staffing)
+
+
+_register_commands()
