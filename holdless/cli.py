@@ -60,7 +60,8 @@ def queue_create(slug: str, name: str, digit: str | None, time_zone: str) -> Non
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"unknown time zone {time_zone!r}", param_hint="--time-zone") from exc
+        raise click.BadParameter(f"unknown time zone {time_zone!r}",
+                                 param_hint="--time-zone") from exc
     with _runtime().db.session() as s:
         try:
             directory.create_queue(s, slug, name, digit, time_zone)

@@ -57,7 +57,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
 
 
 def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
-    """Act on a menu key: join the queue it names, or retry (after the last try, the first queue)."""
+    """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
     with rt.db.session() as s:
         interaction = _interaction(s, call_sid)
         if interaction.status != IVR and interaction.queue is not None:

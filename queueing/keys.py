@@ -39,7 +39,7 @@ def handle_average(queue: str) -> str:
 
 
 def outcomes(queue: str) -> str:
-    """List: recent outcomes of waiting callers in `queue` ("w:<s>" answered after s, "a:<s>" gave up after s)."""
+    """List: recent outcomes of callers in `queue`: "w:<s>" answered, "a:<s>" gave up, after s."""
     return f"{KEY_PREFIX}outcomes:{queue}"
 
 

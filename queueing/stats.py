@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import redis
 
 from queueing import keys
@@ -20,9 +22,9 @@ def record_handle_time(r: redis.Redis, queue: str, seconds: float) -> None:
 
 
 def _fold(pipe: redis.client.Pipeline, queue: str, seconds: float) -> None:
-    raw = pipe.hgetall(keys.handle_average(queue))
-    average = float(raw["average"]) if raw else None  # type: ignore[index]
-    new_average, calls = fold_handle_time(average, int(raw.get("calls", 0)) if raw else 0, seconds)  # type: ignore[union-attr]
+    raw = cast("dict[str, Any]", pipe.hgetall(keys.handle_average(queue)))
+    average = float(raw["average"]) if raw else None
+    new_average, calls = fold_handle_time(average, int(raw.get("calls", 0)) if raw else 0, seconds)
     pipe.multi()
     pipe.hset(keys.handle_average(queue), mapping={"average": repr(new_average), "calls": calls})
 
@@ -37,18 +39,19 @@ def record_outcome(r: redis.Redis, queue: str, waited: float, abandoned: bool = 
 
 def queue_stats(r: redis.Redis, presence: Presence, queue: str) -> QueueStats:
     """What the estimator may know about `queue` right now."""
-    handle = [float(x) for x in reversed(r.lrange(keys.handle_times(queue), 0, -1))]  # type: ignore[arg-type]
-    outcomes = list(reversed(r.lrange(keys.outcomes(queue), 0, -1)))  # type: ignore[arg-type]
+    recent = cast("list[str]", r.lrange(keys.handle_times(queue), 0, -1))
+    handle = [float(x) for x in reversed(recent)]
+    outcomes = list(reversed(cast("list[str]", r.lrange(keys.outcomes(queue), 0, -1))))
     waits = [float(o[2:]) for o in outcomes if o.startswith("w:")]
     gave_up = [float(o[2:]) for o in outcomes if o.startswith("a:")]
-    average = r.hgetall(keys.handle_average(queue))
+    average = cast("dict[str, str]", r.hgetall(keys.handle_average(queue)))
     return QueueStats(
         agents_serving=presence.staffed(queue),
         agents_available=presence.available(queue),
         handle_times=tuple(handle),
         abandon_rate=len(gave_up) / len(outcomes) if outcomes else 0.0,
         recent_waits=tuple(waits[-STATS_WINDOW:]),
-        handle_time_average=float(average["average"]) if average else None,  # type: ignore[index]
-        handle_time_calls=int(average.get("calls", 0)) if average else 0,  # type: ignore[union-attr]
+        handle_time_average=float(average["average"]) if average else None,
+        handle_time_calls=int(average.get("calls", 0)) if average else 0,
         recent_abandon_waits=tuple(gave_up[-STATS_WINDOW:]),
     )
