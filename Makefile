@@ -26,3 +26,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+bench-ewt: $(STAMP)
+	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md

@@ -115,7 +115,8 @@ def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
         put_back(rt, interaction_id)
     if state == AVAILABLE:
         from callbacks import dispatch
-        dispatch.route_and_offer(rt, rt.live.hget(f"hl:agent:{agent_id}", "queues").split(","))
+        queues = str(rt.live.hget(f"hl:agent:{agent_id}", "queues") or "")
+        dispatch.route_and_offer(rt, [q for q in queues.split(",") if q])
 
 
 def put_back(rt: Runtime, interaction_id: int) -> None:

@@ -23,7 +23,7 @@ def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
 
 
 def offer(rt: Runtime, pair: Pair) -> int | None:
-    """Record one pairing (unique per agent and per entry), then enqueue the job that connects it."""
+    """Record one pairing (unique per agent and per entry), then enqueue its connect job."""
     entry = lines.load(rt.live, pair.entry_id)
     try:
         assignment_id = _record(rt, pair, entry)

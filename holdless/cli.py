@@ -10,7 +10,11 @@ from holdless.settings import Settings
 
 
 def _runtime() -> Runtime:
-    return Runtime(Settings.from_env())
+    rt = Runtime(Settings.from_env())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(rt.close)
+    return rt
 
 
 @click.group()
@@ -56,7 +60,8 @@ def queue_create(slug: str, name: str, digit: str | None, time_zone: str) -> Non
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"unknown time zone {time_zone!r}", param_hint="--time-zone") from exc
+        raise click.BadParameter(f"unknown time zone {time_zone!r}",
+                                 param_hint="--time-zone") from exc
     with _runtime().db.session() as s:
         try:
             directory.create_queue(s, slug, name, digit, time_zone)
@@ -126,3 +131,11 @@ def agent_state(username: str, state: str) -> None:
     except agents.StateRefused as exc:
         raise click.UsageError(f"agent {username} is {exc.current}; cannot become {state}") from exc
     click.echo(f"{username} is {state}")
+
+
+def _register_commands() -> None:
+    from holdless.staffing_cli import staffing
+    cli.add_command(staffing)
+
+
+_register_commands()

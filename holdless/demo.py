@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from holdless import directory
 from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent
 
-DEMO_AGENTS = (
+DEMO_AGENTS: tuple[tuple[str, str, str, list[str], str], ...] = (
     ("Alice Agent", "alice", "client:alice", ["sales", "support"], "agent"),
     ("Bob Agent", "bob", "client:bob", ["support"], "agent"),
     ("Sam Supervisor", "sam", "client:sam", ["sales", "support"], ROLE_SUPERVISOR),

@@ -22,7 +22,8 @@ def create_queue(s: Session, slug: str, name: str, digit: str | None = None,
         raise DirectoryError("queue slug must be lower-case letters, digits and underscores")
     if digit is not None and (len(digit) != 1 or not digit.isdigit()):
         raise DirectoryError("menu digit must be one digit 0-9")
-    if s.scalar(select(Queue).where((Queue.slug == slug) | ((Queue.digit == digit) & (Queue.digit.is_not(None))))):
+    taken = (Queue.slug == slug) | ((Queue.digit == digit) & Queue.digit.is_not(None))
+    if s.scalar(select(Queue).where(taken)):
         raise DirectoryError(f"queue {slug!r} or digit {digit!r} already exists")
     queue = Queue(slug=slug, name=name, digit=digit, time_zone=time_zone, greeting="")
     s.add(queue)

@@ -87,7 +87,8 @@ class Settings:
     def check(self) -> None:
         """Refuse settings that would run the line unsafely outside development."""
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
-            raise SettingsError(f"HOLDLESS_ENV must be development, production or testing, not {self.env!r}")
+            raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
+                                f"not {self.env!r}")
         if self.env == PRODUCTION:
             if not self.twilio_auth_token:
                 raise SettingsError("TWILIO_AUTH_TOKEN is required in production: "

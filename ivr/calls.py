@@ -57,7 +57,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
 
 
 def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
-    """Act on a menu key: join the queue it names, or retry (after the last try, the first queue)."""
+    """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
     with rt.db.session() as s:
         interaction = _interaction(s, call_sid)
         if interaction.status != IVR and interaction.queue is not None:
@@ -148,11 +148,12 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         else:
             advance(interaction, "completed")
         queue_slug = interaction.queue.slug if interaction.queue is not None else None
+        waited = rt.clock.time() - (interaction.joined_at or rt.clock.time())
     entry = lines.load(rt.live, lines.caller_entry_id(interaction.id))
     if entry is not None:
         lines.forget(rt.live, entry)
     if was in (WAITING, OFFERED) and queue_slug is not None:
-        stats.record_outcome(rt.live, queue_slug, None)
+        stats.record_outcome(rt.live, queue_slug, waited, abandoned=True)
     if was == OFFERED:
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")

@@ -13,7 +13,8 @@ from models.entities import Caller, Holiday, Queue
 
 def active_queues(session: Session) -> list[Queue]:
     """Every queue taking calls, menu digit order."""
-    rows = session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id))
+    query = select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id)
+    rows = session.scalars(query)
     return list(rows)
 
 

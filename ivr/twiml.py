@@ -36,7 +36,8 @@ def closed(greeting: str, message: str) -> VoiceResponse:
     return response
 
 
-def menu(greeting: str, options: list[MenuOption], action: str, retry_note: str = "") -> VoiceResponse:
+def menu(greeting: str, options: list[MenuOption], action: str,
+         retry_note: str = "") -> VoiceResponse:
     """Offer the one-digit menu; no key pressed comes back to `action` without Digits."""
     response = VoiceResponse()
     gather = Gather(num_digits=1, action=action, method="POST", timeout=MENU_TIMEOUT_SECONDS)

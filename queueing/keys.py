@@ -33,8 +33,13 @@ def handle_times(queue: str) -> str:
     return f"{KEY_PREFIX}handle:{queue}"
 
 
+def handle_average(queue: str) -> str:
+    """Hash: the long-run average handle time of `queue` and how many calls it covers."""
+    return f"{KEY_PREFIX}handleavg:{queue}"
+
+
 def outcomes(queue: str) -> str:
-    """List: recent outcomes of waiting callers in `queue` ("a" abandoned, "w:<s>" waited)."""
+    """List: recent outcomes of callers in `queue`: "w:<s>" answered, "a:<s>" gave up, after s."""
     return f"{KEY_PREFIX}outcomes:{queue}"
 
 

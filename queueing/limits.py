@@ -4,6 +4,8 @@
 KEY_PREFIX = "hl:"
 # How many recent handle times / waits / outcomes per queue feed the estimate.
 STATS_WINDOW = 50
+# How many recent callers' outcomes (answered or gave up) give the abandonment share.
+OUTCOMES_WINDOW = 200
 # Most pairs one routing pass hands out (bounds the Lua script's run time).
 MAX_PAIRS_PER_ROUTE = 50
 

@@ -1,13 +1,14 @@
-"""One line per queue in Redis (a connection with decode_responses=True): callers and callbacks together, first come first served.
+"""One line per queue in Redis: callers and callbacks together, first come first served.
 
 A line is a sorted set scored by the moment the entry first joined, so a caller who
 steps out (to book a callback, or is transferred back) keeps their place by rejoining
-with the same score. Every operation is O(log n).
+with the same score. Every operation is O(log n). Connections use decode_responses=True.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis
 
@@ -45,7 +46,7 @@ def caller_entry_id(interaction_id: int) -> str:
 def join(r: redis.Redis, entry: Entry) -> bool:
     """Put `entry` in its line at its original place; False if it was already there."""
     pipe = r.pipeline(transaction=True)
-    pipe.hset(keys.entry(entry.id), mapping=entry.fields())
+    pipe.hset(keys.entry(entry.id), mapping=cast("dict[Any, Any]", entry.fields()))
     if entry.call_sid:
         pipe.set(keys.call_entry(entry.call_sid), entry.id)
     pipe.sadd(keys.queues(), entry.queue)
@@ -70,33 +71,32 @@ def forget(r: redis.Redis, entry: Entry) -> None:
 
 def position(r: redis.Redis, queue: str, entry_id: str) -> int | None:
     """1-based place in line, or None when the entry is not waiting."""
-    rank = r.zrank(keys.line(queue), entry_id)
-    return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
+    rank = cast("int | None", r.zrank(keys.line(queue), entry_id))
+    return None if rank is None else int(rank) + 1
 
 
 def length(r: redis.Redis, queue: str) -> int:
     """How many entries wait in `queue`."""
-    return int(r.zcard(keys.line(queue)))  # type: ignore[arg-type]
+    return int(r.zcard(keys.line(queue)))
 
 
 def oldest_joined(r: redis.Redis, queue: str) -> float | None:
     """When the entry at the front of the line joined, or None for an empty line."""
     head = r.zrange(keys.line(queue), 0, 0, withscores=True)
-    return float(head[0][1]) if head else None  # type: ignore[index]
+    return float(head[0][1]) if head else None
 
 
 def waiting(r: redis.Redis, queue: str, limit: int = 100) -> list[Entry]:
     """The first `limit` entries of a line, front first."""
-    ids = r.zrange(keys.line(queue), 0, limit - 1)
-    return [e for e in (load(r, i) for i in ids) if e is not None]  # type: ignore[union-attr]
+    ids = cast("list[str]", r.zrange(keys.line(queue), 0, limit - 1))
+    return [e for e in (load(r, i) for i in ids) if e is not None]
 
 
 def load(r: redis.Redis, entry_id: str) -> Entry | None:
     """The entry record, or None if it is unknown."""
-    raw = r.hgetall(keys.entry(entry_id))
-    if not raw:
+    f = cast("dict[str, str]", r.hgetall(keys.entry(entry_id)))
+    if not f:
         return None
-    f: dict[str, str] = raw  # type: ignore[assignment]
     return Entry(
         id=entry_id, queue=f["queue"], kind=f["kind"], joined=float(f["joined"]),
         call_sid=f.get("call_sid", ""), interaction_id=int(f.get("interaction_id") or 0),

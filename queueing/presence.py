@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 
 from queueing import keys
@@ -11,7 +13,8 @@ OFFLINE, AVAILABLE, BUSY, WRAP_UP = "offline", "available", "busy", "wrap-up"
 
 # Atomically move an agent to a state, refusing when the current state is not expected.
 SET_STATE_SCRIPT = """
-local prefix, agent, state, since, queues_csv, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local prefix, agent, state, since = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local queues_csv, expected = ARGV[5], ARGV[6]
 local akey = prefix .. 'agent:' .. agent
 local current = redis.call('HGET', akey, 'state') or 'offline'
 if expected ~= '' and not string.find(',' .. expected .. ',', ',' .. current .. ',', 1, true) then
@@ -70,12 +73,12 @@ class Presence:
 
     def staffed(self, queue: str) -> int:
         """Agents signed in for `queue`."""
-        return int(self.redis.scard(keys.staffed(queue)))  # type: ignore[arg-type]
+        return int(self.redis.scard(keys.staffed(queue)))
 
     def available(self, queue: str) -> int:
         """Agents free for `queue` right now."""
-        return int(self.redis.zcard(keys.idle(queue)))  # type: ignore[arg-type]
+        return int(self.redis.zcard(keys.idle(queue)))
 
     def available_agents(self, queue: str) -> list[int]:
         """Free agents for `queue`, longest idle first."""
-        return [int(a) for a in self.redis.zrange(keys.idle(queue), 0, -1)]  # type: ignore[union-attr]
+        return [int(a) for a in cast("list[str]", self.redis.zrange(keys.idle(queue), 0, -1))]

@@ -80,7 +80,8 @@ class Router:
         self.redis = r
         self._script = r.register_script(ROUTE_SCRIPT)
 
-    def route(self, queues: list[str], now: float, max_pairs: int = MAX_PAIRS_PER_ROUTE) -> list[Pair]:
+    def route(self, queues: list[str], now: float,
+              max_pairs: int = MAX_PAIRS_PER_ROUTE) -> list[Pair]:
         """Make every pairing now possible among `queues`; each agent and entry once."""
         if not queues:
             return []

@@ -138,7 +138,8 @@ def test_agent_answer_whispers_context_bridges_and_redirects_caller(rt, twilio, 
     worker()
     update = twilio_api.requests("call-update")[-1]
     assert update.path.endswith(f"/Calls/{form['CallSid']}.json")
-    caller_side = twiml(twilio.post(update.field("Url").removeprefix("https://holdless.test"), form))
+    caller_url = update.field("Url").removeprefix("https://holdless.test")
+    caller_side = twiml(twilio.post(caller_url, form))
     assert caller_side.find("Dial/Conference").text == conference
     with rt.db.session() as s:
         assert s.scalar(select(Interaction)).status == CONNECTED
@@ -149,7 +150,8 @@ def test_agent_leg_end_starts_wrap_up_then_available_after_wrap_up_seconds(
     form, agent_id, leg, agent_form = _answered_call(rt, twilio, worker, twilio_api)
     twilio.post(f"/voice/agent/whisper?leg={leg.id}", agent_form)
     frozen_clock.advance(120)
-    resp = twilio.post(f"/voice/status/agent?leg={leg.id}", {**agent_form, "CallStatus": "completed"})
+    resp = twilio.post(f"/voice/status/agent?leg={leg.id}",
+                       {**agent_form, "CallStatus": "completed"})
     assert resp.status_code == 204
     assert rt.presence.state(agent_id) == "wrap-up"
     since = rt.live.hget(keys.agent(agent_id), "since")
@@ -168,7 +170,7 @@ def test_caller_hanging_up_while_waiting_leaves_line_and_counts_abandoned(rt, tw
     assert lines.length(rt.live, "support") == 0
     with rt.db.session() as s:
         assert s.scalar(select(Interaction)).status == ABANDONED
-    assert rt.live.lrange(keys.outcomes("support"), 0, -1) == ["a"]
+    assert rt.live.lrange(keys.outcomes("support"), 0, -1) == ["a:0.0"]
 
 
 def test_missed_offer_puts_caller_back_at_the_front_and_reoffers_them_first(

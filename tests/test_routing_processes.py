@@ -10,7 +10,7 @@ from queueing.presence import Presence
 from queueing.routing import Router
 
 
-def _route_many(url: str, start: int, step: int, callers: int, out: "multiprocessing.Queue") -> None:
+def _route_many(url: str, start: int, step: int, callers: int, out: multiprocessing.Queue) -> None:
     import redis
     r = redis.Redis.from_url(url, decode_responses=True)
     router, handed = Router(r), []

@@ -39,7 +39,8 @@ def test_spoken_range_always_contains_the_estimate(seconds, low_f, high_f):
 def test_opening_times_are_spoken_relative_to_today():
     tz = ZoneInfo("America/New_York")
     now = datetime(2026, 11, 20, 19, 0, tzinfo=tz)
-    assert wording.opening_phrase(datetime(2026, 11, 21, 9, 0, tzinfo=tz), now) == "tomorrow at 9 AM"
+    tomorrow = datetime(2026, 11, 21, 9, 0, tzinfo=tz)
+    assert wording.opening_phrase(tomorrow, now) == "tomorrow at 9 AM"
     assert wording.opening_phrase(datetime(2026, 11, 23, 9, 30, tzinfo=tz), now) == \
         "on Monday at 9:30 AM"
 

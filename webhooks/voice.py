@@ -16,7 +16,7 @@ bp = Blueprint("voice", __name__)
 
 
 def _rt() -> Runtime:
-    return current_app.extensions["holdless"]  # type: ignore[no-any-return]
+    return current_app.extensions["holdless"]
 
 
 def _twiml(document: object) -> Response:

@@ -1,13 +1,13 @@
 """contact center core: queues, hours, holidays, agents, callers, interactions, legs, assignments
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0001'
 down_revision = None

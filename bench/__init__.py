@@ -1,0 +1,1 @@
+"""Benchmarks of Holdless's queueing science, run from the repository root (`python -m bench.…`)."""

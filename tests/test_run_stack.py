@@ -1,0 +1,71 @@
+"""`holdless run` (what `make run` starts) serves /voice/incoming to a signed POST."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from twilio.request_validator import RequestValidator
+
+STARTUP_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_banner(proc: subprocess.Popen[str], deadline: float) -> str:
+    seen = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        seen += line
+        if "Listening at" in line or "Booting worker" in line:
+            return seen
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"stack did not start:\n{seen}")
+
+
+def test_run_starts_web_and_worker_on_embedded_defaults_and_answers_a_signed_call(tmp_path: Path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")}
+    env.update(HOLDLESS_INSTANCE_PATH=str(tmp_path / "instance"), HOLDLESS_ENV="development",
+               WEB_CONCURRENCY="1")
+    holdless = Path(sys.executable).with_name("holdless")
+    proc = subprocess.Popen([str(holdless), "run", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        banner = _wait_for_banner(proc, time.monotonic() + STARTUP_SECONDS)
+        token = re.search(r"Twilio auth token in use: (\w+)", banner).group(1)
+        assert f"http://127.0.0.1:{port}/voice/incoming" in banner
+        assert re.search(r"sign in as alice / \S+", banner)
+        url = f"http://127.0.0.1:{port}/voice/incoming"
+        form = {"CallSid": "CA" + "1" * 32, "From": "+12125550123", "To": "+12125550000"}
+        signature = RequestValidator(token).compute_signature(url, form)
+        for _ in range(50):
+            try:
+                answer = requests.post(url, data=form, headers={"X-Twilio-Signature": signature},
+                                       timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert "<Gather" in answer.text and "For Sales, press 1." in answer.text
+        unsigned = requests.post(url, data=form, timeout=5)
+        assert unsigned.status_code == 403
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()
