@@ -4,10 +4,10 @@ Revision ID: 0004
 Revises: 0001
 """
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0004'
 down_revision = '0001'
