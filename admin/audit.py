@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from holdless import clock
-from models.admin import AuditEntry
+from models.admin import ConfigAuditEntry
 from models.entities import ROLE_ADMIN, Agent
 
 
@@ -58,9 +58,9 @@ def snapshot(row: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def record(s: Session, actor: Actor, action: str, entity: str, entity_id: object,
-           before: Any, after: Any) -> AuditEntry:
+           before: Any, after: Any) -> ConfigAuditEntry:
     """Add one audit entry to the change's own transaction (committed with it or not at all)."""
-    entry = AuditEntry(at=clock.now(), actor_id=actor.id, actor=actor.name, action=action,
+    entry = ConfigAuditEntry(at=clock.now(), actor_id=actor.id, actor=actor.name, action=action,
                        entity=entity, entity_id=str(entity_id), before=plain(before),
                        after=plain(after))
     s.add(entry)
@@ -68,9 +68,9 @@ def record(s: Session, actor: Actor, action: str, entity: str, entity_id: object
     return entry
 
 
-def history(s: Session, entity: str | None = None, limit: int = 100) -> list[AuditEntry]:
+def history(s: Session, entity: str | None = None, limit: int = 100) -> list[ConfigAuditEntry]:
     """The newest audit entries first, of one kind of entity or of all."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    query = select(ConfigAuditEntry).order_by(ConfigAuditEntry.id.desc()).limit(limit)
     if entity is not None:
-        query = query.where(AuditEntry.entity == entity)
+        query = query.where(ConfigAuditEntry.entity == entity)
     return list(s.scalars(query))

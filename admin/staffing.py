@@ -39,7 +39,7 @@ class IntervalStaffing:
 
     @property
     def label(self) -> str:
-        """"Tuesday 10:00–10:30"."""
+        """The interval as people read it, e.g. Tuesday 10:00–10:30."""
         end = (datetime.combine(date.min, self.start) + INTERVAL).time()
         return f"{DAY_NAMES[self.weekday]} {self.start:%H:%M}–{end:%H:%M}"
 
@@ -49,7 +49,7 @@ class IntervalStaffing:
         return max(self.needed - (self.planned or 0), 0)
 
     def describe(self) -> str:
-        """"Tuesday 10:00–10:30: planned 6, needed 9 for 80% in 20 s"."""
+        """One line, e.g. Tuesday 10:00–10:30: planned 6, needed 9 for 80% in 20 s."""
         return (f"{self.label}: planned {self.planned or 0}, needed {self.needed} for "
                 f"{self.target_percent}% in {self.within_seconds} s")
 

@@ -1,6 +1,6 @@
 """Durable records: SQLAlchemy 2 models and the database session factory."""
 
-from models.admin import AuditEntry, CallbackPolicy, StaffingPlan
+from models.admin import CallbackPolicy, ConfigAuditEntry, StaffingPlan
 from models.base import Base, Database, UTCDateTime
 from models.entities import (
     Agent,
@@ -18,10 +18,10 @@ __all__ = [
     "Agent",
     "AgentQueue",
     "Assignment",
-    "AuditEntry",
     "Base",
     "CallbackPolicy",
     "Caller",
+    "ConfigAuditEntry",
     "Database",
     "Holiday",
     "Interaction",

@@ -53,10 +53,14 @@ class StaffingPlan(Base):
     agents: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AuditEntry(Base):
-    """One change to the line's configuration: who, when, what, and the record before and after."""
+class ConfigAuditEntry(Base):
+    """One change to the line's configuration: who, when, what, and the record before and after.
 
-    __tablename__ = "audit_entries"
+    Named apart from the console's AuditEntry (agents' accountable actions, table
+    audit_entries), which records a different thing.
+    """
+
+    __tablename__ = "config_audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -12,7 +12,7 @@ from admin.audit import Actor, NotAllowed, history
 from admin.public_holidays import import_public_holidays
 from admin.validate import ConfigError
 from ivr import directory, hours
-from models.admin import AuditEntry
+from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
 from tests.helpers import seed_agent, seed_queues
 
@@ -169,7 +169,7 @@ def test_every_change_writes_one_audit_entry_with_who_when_before_and_after(queu
         config.update_queue(s, actor, "support", {"sl_target_seconds": 30})
         config.set_hours(s, actor, "support", 4, "10:00-14:00")
     with queues.db.session() as s:
-        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        entries = list(s.scalars(select(ConfigAuditEntry).order_by(ConfigAuditEntry.id)))
     assert [(e.entity, e.action, e.actor_id, e.actor, e.at) for e in entries] == [
         ("queue", "update", admin_id, "boss", frozen_clock.now()),
         ("opening_hours", "update", admin_id, "boss", frozen_clock.now())]
