@@ -130,13 +130,18 @@ def parse_ranges(value: str) -> list[tuple[time, time]]:
     return ranges
 
 
+def _pair(field: str, pair: Any) -> tuple[time, time]:
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise ConfigError(field, f"{pair!r} is not an (opens, closes) pair")
+    return clock_time(field, pair[0]), clock_time(field, pair[1], end=True)
+
+
 def day_ranges(field: str, value: str | Iterable[Sequence[Any]]) -> list[tuple[time, time]]:
     """One day's open ranges, sorted, each ending after it starts and none overlapping."""
     if isinstance(value, str):
         pairs = parse_ranges(value)
     else:
-        pairs = [(clock_time(field, pair[0]), clock_time(field, pair[1], end=True))
-                 for pair in value]
+        pairs = [_pair(field, pair) for pair in value]
     pairs.sort(key=lambda r: minutes(r[0]))
     previous_end = 0
     for opens, closes in pairs:

@@ -65,6 +65,13 @@ def test_bad_hours_are_refused_naming_the_hours_field_and_change_nothing(queues,
         assert len(history(s, "opening_hours")) == 1
 
 
+def test_malformed_range_pairs_are_refused_naming_the_hours_field(queues):
+    with queues.db.session() as s:
+        assert _error(config.set_hours, s, OPERATOR, "support", 0, [("09:00",)]).field == "hours"
+        assert _error(config.set_hours, s, OPERATOR, "support", 0, ["09:00-17:00"]).field == \
+            "hours"
+
+
 @pytest.mark.parametrize("weekday", [-1, 7, "monday", True])
 def test_weekday_outside_0_to_6_is_refused(queues, weekday):
     with queues.db.session() as s:
