@@ -134,8 +134,10 @@ def agent_state(username: str, state: str) -> None:
 
 
 def _register_commands() -> None:
+    from holdless.admin_cli import admin
     from holdless.staffing_cli import staffing
     cli.add_command(staffing)
+    cli.add_command(admin)
 
 
 _register_commands()
