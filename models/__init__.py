@@ -1,6 +1,7 @@
 """Durable records: SQLAlchemy 2 models and the database session factory."""
 
 from models.base import Base, Database, UTCDateTime
+from models.callbacks import Callback, CallbackAttempt
 from models.entities import (
     Agent,
     AgentQueue,
@@ -18,6 +19,8 @@ __all__ = [
     "AgentQueue",
     "Assignment",
     "Base",
+    "Callback",
+    "CallbackAttempt",
     "Caller",
     "Database",
     "Holiday",
