@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from callbacks import connect
 from holdless.runtime import Runtime
-from ivr import calls, paths
+from ivr import callback_capture, calls, paths
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -68,6 +68,21 @@ def queue_exit() -> Response:
 def rejoin() -> Response:
     """Back to the hold line at the original place."""
     return _twiml(calls.rejoin(_rt(), forms.call_sid()))
+
+
+@bp.post(paths.CALLBACK_CONFIRM)
+@twilio_signed
+def callback_confirm() -> Response:
+    """The caller confirms the callback number (1) or asks to key another (2)."""
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(callback_capture.confirm(_rt(), forms.call_sid(), forms.digits(), attempt))
+
+
+@bp.post(paths.CALLBACK_NUMBER)
+@twilio_signed
+def callback_number() -> Response:
+    """The caller keyed the number to call back."""
+    return _twiml(callback_capture.keyed(_rt(), forms.call_sid(), forms.digits()))
 
 
 @bp.post(paths.CALLER_CONFERENCE)
