@@ -137,3 +137,10 @@ def say_then_redirect(text: str, url: str) -> VoiceResponse:
     say(response, text)
     response.redirect(url, method="POST")
     return response
+
+
+def hang_up() -> VoiceResponse:
+    """End the call without a word (an answering machine picked up)."""
+    response = VoiceResponse()
+    response.hangup()
+    return response

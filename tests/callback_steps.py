@@ -45,3 +45,37 @@ def only_callback(rt: Any) -> Callback:
         found = s.scalars(select(Callback)).all()
         assert len(found) == 1
         return found[0]
+
+
+def run_scheduled(rt: Any, worker: Any) -> None:
+    """Run the jobs waiting for a later time now (the frozen clock has been moved on)."""
+    from rq.job import Job
+    registry = rt.jobs.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        job = Job.fetch(job_id, connection=rt.jobs_redis)
+        registry.remove(job)
+        rt.jobs.enqueue_job(job)
+    worker()
+
+
+def attempt_row(rt: Any, attempt_id: int | None = None) -> Any:
+    """One callback attempt (the newest when no id is given)."""
+    from models.callbacks import CallbackAttempt
+    with rt.db.session() as s:
+        if attempt_id is not None:
+            return s.get(CallbackAttempt, attempt_id)
+        return s.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id.desc())).first()
+
+
+def agent_answers(twilio: Any, rt: Any) -> tuple[Any, Any, dict[str, str]]:
+    """The rung agent picks up the newest attempt; returns the attempt, whisper TwiML, form."""
+    attempt = attempt_row(rt)
+    form = call_form(sid=attempt.agent_call_sid, from_="+12125550000")
+    root = twiml(twilio.post(f"/voice/callback/agent?attempt={attempt.id}", form))
+    return attempt, root, form
+
+
+def customer_form(rt: Any, attempt_id: int, **extra: str) -> dict[str, str]:
+    """What Twilio posts about the customer's call of an attempt."""
+    attempt = attempt_row(rt, attempt_id)
+    return call_form(sid=attempt.call_sid, from_="+12125550000", **extra)
