@@ -149,3 +149,16 @@ def cancel(rt: Runtime, number: str) -> list[str]:
     if gone:
         log.info("%s callback(s) of %s cancelled", len(gone), mask(number))
     return [reference for _entry, reference in gone]
+
+
+def sms_reply(rt: Runtime, number: str, body: str) -> str:
+    """Answer a text from a customer: CANCEL cancels their open callbacks."""
+    if body.strip().strip(".!").upper() == "CANCEL":
+        cancelled = cancel(rt, number)
+        if not cancelled:
+            return "You have no callback booked with us."
+        return (f"Your callback (reference {', '.join(cancelled)}) is cancelled. "
+                "Call us any time.")
+    with rt.db.session() as s:
+        has_open = bool(open_for(s, number))
+    return "Reply CANCEL to cancel your callback." if has_open else ""

@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import dispatch
 from callbacks.booking import CALLBACK_BOOKED
 from holdless.runtime import Runtime
-from ivr import callback_capture, directory, paths, twiml, wording
+from ivr import callback_capture, callback_kept, directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
@@ -46,6 +46,9 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         if interaction.status != IVR and interaction.queue is not None:
             return _wait_answer(rt, interaction, interaction.queue, "")
         greeting = _greeting(rt, interaction)
+        kept = callback_kept.offer(rt, interaction, greeting)
+        if kept is not None:
+            return kept
         queues = directory.active_queues(s)
         now = rt.clock.now()
         open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]

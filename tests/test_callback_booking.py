@@ -194,7 +194,10 @@ def test_asking_again_updates_the_one_open_callback(rt, twilio, frozen_clock, su
     book_callback(twilio)
     first = only_callback(rt)
     frozen_clock.advance(600)
-    book_callback(twilio)
+    form = call_in(twilio, "anonymous")  # no caller ID, so not recognised: asks again
+    ask_for_callback(twilio, form)
+    confirm = twiml(twilio.post("/voice/callback/number", {**form, "Digits": "2125550123"}))
+    twiml(twilio.post(local(confirm.find("Gather").get("action")), {**form, "Digits": "1"}))
     again = only_callback(rt)
     assert (again.id, again.reference, again.place) == (first.id, first.reference, first.place)
     assert again.interaction_id != first.interaction_id

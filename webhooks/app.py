@@ -57,8 +57,9 @@ def init_runtime(app: Flask, settings: Settings) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app."""
-    from webhooks import voice
+    from webhooks import sms, voice
     app.register_blueprint(voice.bp)
+    app.register_blueprint(sms.bp)
 
 
 def register_errors(app: Flask) -> None:

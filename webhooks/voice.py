@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from callbacks import connect, placing
 from holdless.runtime import Runtime
-from ivr import callback_capture, calls, paths
+from ivr import callback_capture, callback_kept, calls, paths
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -83,6 +83,13 @@ def callback_confirm() -> Response:
 def callback_number() -> Response:
     """The caller keyed the number to call back."""
     return _twiml(callback_capture.keyed(_rt(), forms.call_sid(), forms.digits()))
+
+
+@bp.post(paths.CALLBACK_KEEP)
+@twilio_signed
+def callback_keep() -> Response:
+    """A caller with a booked callback keeps it (1) or cancels it to hold (2)."""
+    return _twiml(callback_kept.choose(_rt(), forms.call_sid(), forms.digits()))
 
 
 @bp.post(paths.CALLBACK_AGENT)
