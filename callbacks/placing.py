@@ -254,6 +254,7 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         outcome, answered = attempt.outcome, attempt.agent_answered_at is not None
+        customer_on = attempt.customer_answered_at is not None and attempt.ended_at is None
         if outcome == CONNECTED:
             attempt.outcome = FINISHED
         elif outcome == "":
@@ -266,6 +267,8 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
     if agent_id is None:
         return
     if outcome == CONNECTED:
+        if customer_on and customer_sid:  # the agent ended the conversation
+            rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
         _wrap_up(rt, agent_id, queue, talked)
     elif outcome == "" and answered:
         if customer_sid:

@@ -43,8 +43,10 @@ def wanted(rt: Runtime, call_sid: str) -> bool:
 def start(rt: Runtime, call_sid: str) -> VoiceResponse:
     """The caller left the hold line to book: step out of the line, offer their caller ID."""
     entry = lines.entry_for_call(rt.live, call_sid)
-    if entry is not None:
-        lines.leave(rt.live, entry.queue, entry.id)
+    if entry is not None and not lines.leave(rt.live, entry.queue, entry.id):
+        rt.live.delete(keys.capture(call_sid))  # an agent was handed this caller meanwhile
+        return twiml.wait_in_line("An agent is about to take your call. Please hold.",
+                                  entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
         number = interaction.caller_number if interaction is not None else None

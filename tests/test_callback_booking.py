@@ -211,3 +211,16 @@ def test_database_refuses_a_second_open_callback_for_number_and_queue(rt, twilio
         s.add(Callback(queue_id=first.queue_id, number=first.number, reference="XXXXXX",
                        place=1.0, open_key=first.open_key, created_at=first.created_at,
                        updated_at=first.updated_at))
+
+
+def test_caller_handed_to_an_agent_while_pressing_1_keeps_holding_for_them(rt, twilio, support):
+    from tests.helpers import make_available, seed_agent
+    form = call_in(twilio)
+    twiml(twilio.post("/voice/hold/key", {**form, "Digits": "1"}))
+    make_available(rt, seed_agent(rt, "alice", [support]))  # routing takes the caller now
+    root = twiml(twilio.post("/voice/queue-exit", {**form, "QueueResult": "leave"}))
+    assert spoken(root) == "An agent is about to take your call. Please hold."
+    assert root.find("Enqueue").text == support
+    assert lines.length(rt.live, support) == 0
+    with rt.db.session() as s:
+        assert s.scalars(select(Callback)).all() == []

@@ -75,6 +75,24 @@ def test_whole_journey_booked_agent_rung_whisper_customer_dialled_completed(
     assert lines.load(rt.live, f"cb:{callback.id}") is None
 
 
+def test_agent_hanging_up_first_ends_the_customer_call_and_starts_wrap_up(
+        rt, twilio, worker, twilio_api, alice):
+    book_callback(twilio)
+    make_available(rt, alice)
+    worker()
+    attempt, _whisper, agent_form = agent_answers(twilio, rt)
+    worker()
+    twilio.post(f"/voice/callback/customer?attempt={attempt.id}",
+                customer_form(rt, attempt.id, AnsweredBy="human"))
+    twilio.post(f"/voice/callback/agent/status?attempt={attempt.id}",
+                {**agent_form, "CallStatus": "completed"})
+    worker()
+    customer_sid = attempt_row(rt, attempt.id).call_sid
+    hang_ups = [u for u in twilio_api.requests("call-update") if u.field("Status")]
+    assert [u.path.rsplit("/", 1)[-1] for u in hang_ups] == [f"{customer_sid}.json"]
+    assert rt.presence.state(alice) == "wrap-up"
+
+
 def test_callback_keeps_its_place_between_earlier_and_later_live_callers(
         rt, twilio, frozen_clock, alice):
     early = call_in(twilio, "+12125550101")
