@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callbacks import promise
 from holdless.runtime import Runtime
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, Callback, open_key
@@ -43,7 +43,8 @@ class Booked:
 
     callback_id: int
     reference: str
-    wait: WaitEstimate
+    when: str
+    """When the call will come, as the caller is told: "in about 12 minutes"."""
 
 
 def entry_id(callback_id: int) -> str:
@@ -95,7 +96,7 @@ def book(rt: Runtime, call_sid: str, number: str) -> Booked:
                 raise
     _take_place(rt, booked.callback_id, interaction_id, queue)
     from callbacks import notify
-    rt.enqueue(notify.send_sms, booked.callback_id, notify.BOOKED,
+    rt.enqueue(notify.send_sms, booked.callback_id, notify.BOOKED, booked.when,
                job_id=f"cb-sms-booked-{booked.callback_id}-{interaction_id}")
     log.info("callback %s booked for %s", booked.callback_id, mask(number))
     return booked
@@ -115,12 +116,13 @@ def _commit_booking(rt: Runtime, call_sid: str, number: str) -> tuple[Booked, in
         callback.place = min(callback.place, interaction.joined_at)
         callback.interaction_id = interaction.id
         wait = wait_from_place(rt, queue.slug, callback.place)
-        callback.expected_at = now + timedelta(seconds=wait.seconds)
+        kept = promise.promise(s, queue, wait, now)
+        callback.expected_at = kept.expected_at
         callback.updated_at = now
         interaction.outcome = CALLBACK_BOOKED
         s.add(callback)
         s.flush()
-        return Booked(callback.id, callback.reference, wait), interaction.id, queue.slug
+        return Booked(callback.id, callback.reference, kept.phrase), interaction.id, queue.slug
 
 
 def _take_place(rt: Runtime, callback_id: int, interaction_id: int, queue: str) -> None:

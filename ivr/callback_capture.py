@@ -108,7 +108,7 @@ def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
         return return_to_line(rt, call_sid, "Sorry, I could not book that callback.")
     rt.live.delete(keys.capture(call_sid))
     return twiml.goodbye(
-        f"You're booked. We will call you back {wording.callback_wait_phrase(booked.wait)}, "
+        f"You're booked. We will call you back {booked.when}, "
         "keeping your place in line. Your reference is "
         f"{wording.spell(booked.reference)}. We will also send it to you by text message. "
         "You can hang up now. Goodbye.")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import dispatch
+from callbacks import dispatch, promise
 from callbacks.booking import CALLBACK_BOOKED
 from holdless.runtime import Runtime
 from ivr import callback_capture, callback_kept, directory, paths, twiml, wording
@@ -118,8 +118,8 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
     estimate = estimate_for(rt, entry.queue, entry.id)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
-    if estimate.seconds > _callback_threshold(rt, entry.queue):
-        text += " " + wording.CALLBACK_OFFER
+    offer = _callback_offer(rt, entry.queue, estimate)
+    text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
 
 
@@ -236,18 +236,19 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
         parts.append("We are much busier than usual right now, and we are sorry for the wait.")
     if position is not None:
         parts += [wording.place_in_line(position), wording.wait_sentence(estimate)]
-        if estimate.seconds > queue.callback_threshold_seconds:
-            parts.append(wording.CALLBACK_OFFER)
+        parts.append(_callback_offer(rt, queue.slug, estimate))
     else:
         parts.append("Connecting you now.")
     return twiml.wait_in_line(" ".join(p for p in parts if p), queue.slug,
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
 
-def _callback_threshold(rt: Runtime, queue_slug: str) -> float:
+def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate) -> str:
     with rt.db.session() as s:
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
-        return float(queue.callback_threshold_seconds) if queue is not None else float("inf")
+        if queue is None:
+            return ""
+        return promise.offer_sentence(s, queue, estimate, rt.clock.now())
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:
