@@ -139,6 +139,7 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
 def dial_customer(attempt_id: int) -> str:
     """Job: claim the attempt's one customer call, then place it (answering machines detected)."""
     rt = runtime.get()
+    agent_sid: str | None = None
     with rt.db.session() as s:
         claimed = s.execute(
             update(CallbackAttempt)
@@ -149,8 +150,18 @@ def dial_customer(attempt_id: int) -> str:
             return "already dialled"
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
-        callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
+        if not callback.is_open:  # cancelled while the agent was rung
+            attempt.outcome, agent_sid = CLOSED, attempt.agent_call_sid
+            assignment = s.get(Assignment, attempt.assignment_id or 0)
+            if assignment is not None:
+                _end_assignment(assignment, CLOSED, rt)
+        else:
+            callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
         number = callback.number
+    if attempt.outcome == CLOSED:
+        if agent_sid:  # the agent's status report then frees them
+            rt.enqueue(end_call, agent_sid, job_id=f"cb-release-{attempt_id}")
+        return "callback closed"
     try:
         sid = rt.gateway.dial(number, rt.url(paths.CALLBACK_CUSTOMER, attempt=attempt_id),
                               rt.url(paths.CALLBACK_CUSTOMER_STATUS, attempt=attempt_id),

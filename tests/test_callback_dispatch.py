@@ -220,3 +220,20 @@ def test_cancelled_while_agent_rings_hangs_the_agent_up_and_frees_them(
     assert rt.presence.state(alice) == "available"
     worker()
     assert _customer_calls(twilio_api) == []
+
+
+def test_cancelled_after_the_agent_answered_dials_nobody_and_frees_the_agent(
+        rt, twilio, worker, twilio_api, alice):
+    from callbacks import booking
+    book_callback(twilio)
+    make_available(rt, alice)
+    worker()
+    attempt, _whisper, agent_form = agent_answers(twilio, rt)
+    booking.cancel(rt, "+12125550123")
+    worker()
+    assert _customer_calls(twilio_api) == []
+    hang_ups = [u for u in twilio_api.requests("call-update") if u.field("Status")]
+    assert hang_ups[-1].path.endswith(f"/Calls/{attempt.agent_call_sid}.json")
+    twilio.post(f"/voice/callback/agent/status?attempt={attempt.id}",
+                {**agent_form, "CallStatus": "completed"})
+    assert rt.presence.state(alice) == "available"
