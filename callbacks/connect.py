@@ -104,15 +104,23 @@ def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
         back = interaction is not None and interaction.status == OFFERED
         if back and interaction is not None:
             advance(interaction, WAITING)
+    missed_offer(rt, agent_id, [lines.caller_entry_id(interaction_id)] if back else [])
+
+
+def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
+    """An agent let an offer ring out: put `entries` (a caller, or a callback) back at their
+    original places, count the miss when someone was still waiting, and free the agent
+    (offline after too many misses in a row)."""
+    with rt.db.session() as s:
         agent = s.get(Agent, agent_id)
         misses = agent.missed_offers if agent else 0
-        if agent is not None and back:  # a caller who hung up is not the agent's miss
+        if agent is not None and entries:  # a caller who hung up is not the agent's miss
             misses = agent.missed_offers = agent.missed_offers + 1
     log.info("agent %s missed an offer (%s in a row)", agent_id, misses)
     state = OFFLINE if misses >= MAX_MISSED_OFFERS else AVAILABLE
     agents.change(rt, agent_id, state, (BUSY,), route=False)
-    if back:
-        put_back(rt, interaction_id)
+    for entry_id in entries:
+        put_back_entry(rt, entry_id)
     if state == AVAILABLE:
         from callbacks import dispatch
         queues = str(rt.live.hget(f"hl:agent:{agent_id}", "queues") or "")
@@ -121,7 +129,12 @@ def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
 
 def put_back(rt: Runtime, interaction_id: int) -> None:
     """Return a still-holding caller to their original place in line, and route again."""
-    entry = lines.load(rt.live, lines.caller_entry_id(interaction_id))
+    put_back_entry(rt, lines.caller_entry_id(interaction_id))
+
+
+def put_back_entry(rt: Runtime, entry_id: str) -> None:
+    """Return an entry (live caller or callback) to its original place in line, and route."""
+    entry = lines.load(rt.live, entry_id)
     if entry is None:
         return
     lines.join(rt.live, entry)
@@ -152,4 +165,5 @@ def _leg(s: Session, leg_id: int) -> Leg:
     return leg
 
 
-__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "put_back"]
+__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "missed_offer",
+           "put_back", "put_back_entry"]

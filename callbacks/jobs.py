@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import select
 
+from callbacks.booking import callback_id_of
 from holdless import runtime
 from holdless.twilio_gateway import TwilioRestException
 from ivr import paths
@@ -24,8 +25,12 @@ CALL_GONE_CODES = (20404, 21220)
 
 
 def connect(assignment_id: int) -> str:
-    """Ring the agent of an assignment, unless the caller has gone (then free the agent)."""
+    """Ring the agent of an assignment, unless the caller has gone (then free the agent);
+    for a callback entry, start the agent-first callback attempt instead."""
     rt = runtime.get()
+    if _is_callback(rt, assignment_id):
+        from callbacks import placing
+        return placing.ring_agent(rt, assignment_id)
     with rt.db.session() as s:
         assignment = s.get(Assignment, assignment_id)
         if assignment is None or assignment.ended_at is not None:
@@ -56,6 +61,12 @@ def connect(assignment_id: int) -> str:
         if leg_row is not None:
             leg_row.call_sid = sid
     return "dialled"
+
+
+def _is_callback(rt: runtime.Runtime, assignment_id: int) -> bool:
+    with rt.db.session() as s:
+        entry = s.scalar(select(Assignment.entry).where(Assignment.id == assignment_id))
+    return entry is not None and callback_id_of(entry) is not None
 
 
 def assignment_agent_contact(s: object, assignment: Assignment) -> str:

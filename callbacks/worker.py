@@ -11,10 +11,13 @@ from holdless import clock, runtime
 
 
 class HoldlessWorker(SimpleWorker):
-    """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs."""
+    """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs,
+    and first rebuilds the live lines from the database (see callbacks.reconcile)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:
             clock.use(clock.from_spec(rt.settings.clock))
+        from callbacks import reconcile
+        reconcile.at_worker_start(rt)

@@ -50,6 +50,7 @@ class Settings:
     hold_update_seconds: int = 45
     busy_threshold_seconds: int = 600
     callback_threshold_seconds: int = 120
+    callback_regions: str = ""
     clock: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +75,7 @@ class Settings:
             hold_update_seconds=_env_int("HOLDLESS_HOLD_UPDATE_SECONDS", 45),
             busy_threshold_seconds=_env_int("HOLDLESS_BUSY_THRESHOLD_SECONDS", 600),
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
+            callback_regions=_env("HOLDLESS_CALLBACK_REGIONS").upper(),
             clock=_env("HOLDLESS_CLOCK"),
         )
 

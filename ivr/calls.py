@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import dispatch
+from callbacks import dispatch, promise
+from callbacks.booking import CALLBACK_BOOKED
 from holdless.runtime import Runtime
-from ivr import directory, paths, twiml, wording
+from ivr import callback_capture, callback_kept, directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
-from models.entities import ABANDONED, IVR, OFFERED, WAITING, Interaction, Queue
+from models.entities import ABANDONED, COMPLETED, IVR, OFFERED, WAITING, Interaction, Queue
 from queueing import lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
@@ -45,6 +46,9 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         if interaction.status != IVR and interaction.queue is not None:
             return _wait_answer(rt, interaction, interaction.queue, "")
         greeting = _greeting(rt, interaction)
+        kept = callback_kept.offer(rt, interaction, greeting)
+        if kept is not None:
+            return kept
         queues = directory.active_queues(s)
         now = rt.clock.now()
         open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
@@ -114,11 +118,16 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
     estimate = estimate_for(rt, entry.queue, entry.id)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
+    offer = _callback_offer(rt, entry.queue, estimate)
+    text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
 
 
 def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
-    """A key pressed while holding that means nothing here: say so and keep holding."""
+    """1 while holding asks for a callback (leave the hold line to book it); any other key
+    means nothing here: say so and keep holding."""
+    if digits == "1" and callback_capture.want(rt, call_sid):
+        return twiml.leave()
     response = VoiceResponse()
     twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "
                         "you keep your place in line.")
@@ -130,6 +139,8 @@ def queue_exit(rt: Runtime, call_sid: str, result: str) -> VoiceResponse:
     if result in ("queue-full", "system-error", "error"):
         return twiml.goodbye("We are sorry, we cannot hold your call right now. "
                              "Please call again in a few minutes. Goodbye.")
+    if result == "leave" and callback_capture.wanted(rt, call_sid):
+        return callback_capture.start(rt, call_sid)
     return twiml.empty()
 
 
@@ -139,7 +150,10 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         interaction = _interaction(s, call_sid)
         was, now = interaction.status, rt.clock.now()
         interaction.ended_at = interaction.ended_at or now
-        if was in (WAITING, OFFERED):
+        booked_callback = interaction.outcome == CALLBACK_BOOKED
+        if booked_callback:
+            advance(interaction, COMPLETED)
+        elif was in (WAITING, OFFERED):
             advance(interaction, ABANDONED)
             interaction.outcome = "abandoned"
         elif was == IVR:
@@ -152,7 +166,7 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
     entry = lines.load(rt.live, lines.caller_entry_id(interaction.id))
     if entry is not None:
         lines.forget(rt.live, entry)
-    if was in (WAITING, OFFERED) and queue_slug is not None:
+    if was in (WAITING, OFFERED) and queue_slug is not None and not booked_callback:
         stats.record_outcome(rt.live, queue_slug, waited, abandoned=True)
     if was == OFFERED:
         from callbacks import jobs
@@ -223,10 +237,19 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
         parts.append("We are much busier than usual right now, and we are sorry for the wait.")
     if position is not None:
         parts += [wording.place_in_line(position), wording.wait_sentence(estimate)]
+        parts.append(_callback_offer(rt, queue.slug, estimate))
     else:
         parts.append("Connecting you now.")
     return twiml.wait_in_line(" ".join(p for p in parts if p), queue.slug,
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+
+
+def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate) -> str:
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
+        if queue is None:
+            return ""
+        return promise.offer_sentence(s, queue, estimate, rt.clock.now())
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:

@@ -99,3 +99,49 @@ def goodbye(text: str = "Thank you for calling. Goodbye.") -> VoiceResponse:
 def empty() -> VoiceResponse:
     """Nothing to say (the answer to a callback whose result does not matter)."""
     return VoiceResponse()
+
+
+NUMBER_ENTRY_TIMEOUT_SECONDS = 10
+
+
+def leave() -> VoiceResponse:
+    """Step out of Twilio's queue (the Enqueue action then decides what comes next)."""
+    response = VoiceResponse()
+    response.leave()
+    return response
+
+
+def ask_digit(text: str, action: str) -> VoiceResponse:
+    """Ask for one key; no key pressed comes back to `action` without Digits."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=action, method="POST", timeout=MENU_TIMEOUT_SECONDS)
+    say(gather, text)
+    response.append(gather)
+    response.redirect(action, method="POST")
+    return response
+
+
+def ask_number(text: str, action: str) -> VoiceResponse:
+    """Ask for a phone number ended by the pound key; nothing keyed comes back without Digits."""
+    response = VoiceResponse()
+    gather = Gather(finish_on_key="#", action=action, method="POST",
+                    timeout=NUMBER_ENTRY_TIMEOUT_SECONDS)
+    say(gather, text)
+    response.append(gather)
+    response.redirect(action, method="POST")
+    return response
+
+
+def say_then_redirect(text: str, url: str) -> VoiceResponse:
+    """Say `text`, then fetch the next TwiML from `url`."""
+    response = VoiceResponse()
+    say(response, text)
+    response.redirect(url, method="POST")
+    return response
+
+
+def hang_up() -> VoiceResponse:
+    """End the call without a word (an answering machine picked up)."""
+    response = VoiceResponse()
+    response.hangup()
+    return response

@@ -70,3 +70,17 @@ def opening_phrase(opening: datetime, now: datetime) -> str:
     if days < 7:
         return f"on {opening.strftime('%A')} at {when}"
     return f"on {opening.strftime('%B')} {opening.day} at {when}"
+
+
+CALLBACK_OFFER = ("Press 1 to be called back when it is your turn, "
+                  "keeping your place in line.")
+
+
+def spell(code: str) -> str:
+    """A reference read out one character at a time: "A, 3, 7"."""
+    return ", ".join(code)
+
+
+def callback_wait_phrase(estimate: WaitEstimate) -> str:
+    """When a callback should come: "in about 12 minutes" or "in less than a minute"."""
+    return f"in {wait_phrase(estimate)}"

@@ -2,6 +2,7 @@
 
 from models.admin import CallbackPolicy, ConfigAuditEntry, StaffingPlan
 from models.base import Base, Database, UTCDateTime
+from models.callbacks import Callback, CallbackAttempt
 from models.entities import (
     Agent,
     AgentQueue,
@@ -19,6 +20,8 @@ __all__ = [
     "AgentQueue",
     "Assignment",
     "Base",
+    "Callback",
+    "CallbackAttempt",
     "CallbackPolicy",
     "Caller",
     "ConfigAuditEntry",

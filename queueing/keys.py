@@ -51,3 +51,8 @@ def call_entry(call_sid: str) -> str:
 def queues() -> str:
     """Set: slugs of every queue that has had live state."""
     return f"{KEY_PREFIX}queues"
+
+
+def capture(call_sid: str) -> str:
+    """Hash: a caller's callback request while they confirm or key in the number."""
+    return f"{KEY_PREFIX}capture:{call_sid}"

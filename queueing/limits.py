@@ -19,3 +19,18 @@ JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 # Twilio
 AGENT_RING_TIMEOUT_SECONDS = 20
 TWILIO_HTTP_TIMEOUT_SECONDS = 10
+
+# Callbacks
+# Tries at a callback before it is closed as unreachable, and the wait between them.
+CALLBACK_MAX_ATTEMPTS = 3
+CALLBACK_RETRY_SECONDS = 5 * 60
+# How long the customer's phone rings on a callback (seconds).
+CUSTOMER_RING_TIMEOUT_SECONDS = 30
+# How long a caller's half-finished callback request is remembered while they key it in.
+CALLBACK_CAPTURE_TTL_SECONDS = 15 * 60
+# Refused numbers a caller may key before being returned to the line.
+CALLBACK_NUMBER_TRIES = 2
+# The reconciler rebuilds the lines from the database this often (and at worker start).
+RECONCILE_INTERVAL_SECONDS = 5 * 60
+# Live callers older than this are not put back by the reconciler (their call is surely over).
+RECONCILE_LIVE_MAX_AGE_SECONDS = 4 * 3600

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.connect import UnknownLeg
+from callbacks.placing import UnknownAttempt
 from holdless import clock
 from holdless.runtime import Runtime
 from holdless.settings import DEVELOPMENT, Settings
@@ -56,8 +57,9 @@ def init_runtime(app: Flask, settings: Settings) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app."""
-    from webhooks import voice
+    from webhooks import sms, voice
     app.register_blueprint(voice.bp)
+    app.register_blueprint(sms.bp)
 
 
 def register_errors(app: Flask) -> None:
@@ -70,6 +72,10 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(UnknownCall)
     def unknown_call(_exc: UnknownCall) -> Any:
         return jsonify(error="Not Found", detail="unknown CallSid"), 404
+
+    @app.errorhandler(UnknownAttempt)
+    def unknown_attempt(_exc: UnknownAttempt) -> Any:
+        return jsonify(error="Not Found", detail="unknown callback attempt"), 404
 
     @app.errorhandler(UnknownLeg)
     def unknown_leg(_exc: UnknownLeg) -> Any:

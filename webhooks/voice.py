@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 
-from callbacks import connect
+from callbacks import connect, placing
 from holdless.runtime import Runtime
-from ivr import calls, paths
+from ivr import callback_capture, callback_kept, calls, paths
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -68,6 +68,66 @@ def queue_exit() -> Response:
 def rejoin() -> Response:
     """Back to the hold line at the original place."""
     return _twiml(calls.rejoin(_rt(), forms.call_sid()))
+
+
+@bp.post(paths.CALLBACK_CONFIRM)
+@twilio_signed
+def callback_confirm() -> Response:
+    """The caller confirms the callback number (1) or asks to key another (2)."""
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(callback_capture.confirm(_rt(), forms.call_sid(), forms.digits(), attempt))
+
+
+@bp.post(paths.CALLBACK_NUMBER)
+@twilio_signed
+def callback_number() -> Response:
+    """The caller keyed the number to call back."""
+    return _twiml(callback_capture.keyed(_rt(), forms.call_sid(), forms.digits()))
+
+
+@bp.post(paths.CALLBACK_KEEP)
+@twilio_signed
+def callback_keep() -> Response:
+    """A caller with a booked callback keeps it (1) or cancels it to hold (2)."""
+    return _twiml(callback_kept.choose(_rt(), forms.call_sid(), forms.digits()))
+
+
+@bp.post(paths.CALLBACK_AGENT)
+@twilio_signed
+def callback_agent() -> Response:
+    """The agent answered a callback attempt: whisper, then hold for the customer."""
+    return _twiml(placing.agent_answered(_rt(), forms.int_arg("attempt")))
+
+
+@bp.post(paths.CALLBACK_AGENT_STATUS)
+@twilio_signed
+def callback_agent_status() -> tuple[str, int]:
+    """Status of the agent's leg of a callback attempt."""
+    placing.agent_leg_status(_rt(), forms.int_arg("attempt"), _status())
+    return "", 204
+
+
+@bp.post(paths.CALLBACK_CUSTOMER)
+@twilio_signed
+def callback_customer() -> Response:
+    """The customer's phone answered a callback (a person or a machine)."""
+    return _twiml(placing.customer_answered(_rt(), forms.int_arg("attempt"),
+                                            forms.field("AnsweredBy")))
+
+
+@bp.post(paths.CALLBACK_CUSTOMER_STATUS)
+@twilio_signed
+def callback_customer_status() -> tuple[str, int]:
+    """Status of the customer's call of a callback attempt."""
+    placing.customer_status(_rt(), forms.int_arg("attempt"), _status())
+    return "", 204
+
+
+def _status() -> str:
+    status = forms.field("CallStatus")
+    if not status:
+        abort(400, description="CallStatus missing")
+    return status
 
 
 @bp.post(paths.CALLER_CONFERENCE)

@@ -1,6 +1,6 @@
 """admin: callback policies, staffing plans, config audit entries
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 import models.base
 
-revision = '0004'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None

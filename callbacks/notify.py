@@ -1,0 +1,46 @@
+"""Text messages about callbacks (sent by the worker, after the row they describe is committed)."""
+
+from __future__ import annotations
+
+import logging
+
+from holdless import runtime
+from ivr import wording
+from ivr.numbers import mask
+from models.callbacks import Callback
+from queueing.estimate import WaitEstimate
+
+log = logging.getLogger(__name__)
+
+BOOKED, UNREACHABLE = "booked", "unreachable"
+
+
+def text_for(callback: Callback, kind: str, line: str, when: str) -> str:
+    """The SMS body of one kind of callback message (`when`: "in about 12 minutes")."""
+    ref = callback.reference
+    if kind == BOOKED:
+        return (f"{line}: your callback is booked, reference {ref}. We will call you "
+                f"{when}, keeping your place in line. Reply CANCEL to cancel it.")
+    if kind == UNREACHABLE:
+        return (f"{line}: we tried {callback.attempts} times to call you back "
+                f"(reference {ref}) but could not reach you. Please call us again when it "
+                "suits you.")
+    raise ValueError(f"unknown callback message {kind!r}")
+
+
+def send_sms(callback_id: int, kind: str, when: str = "") -> str:
+    """Job: text the customer of a callback (booked, saying `when`; or unreachable)."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        callback = s.get(Callback, callback_id)
+        if callback is None:
+            return "no such callback"
+        if not when and callback.expected_at is not None:
+            left = max(0.0, (callback.expected_at - rt.clock.now()).total_seconds())
+            when = wording.callback_wait_phrase(WaitEstimate(left, left, left))
+        body = text_for(callback, kind, str(rt.settings.extra.get("line_name", "Holdless")),
+                        when)
+        number = callback.number
+    sid = rt.gateway.send_sms(number, body)
+    log.info("callback %s: %s SMS sent to %s", callback_id, kind, mask(number))
+    return sid

@@ -1,0 +1,368 @@
+"""Placing a callback, agent first: ring the agent, whisper, then dial the customer in.
+
+Each attempt is a CallbackAttempt row committed (with its unique idempotency key) before
+anyone is dialled; the customer's call is claimed with a conditional update before it is
+placed. So a job that runs twice, or two workers running one job, place one call.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import booking, connect, notify
+from holdless import runtime
+from holdless.runtime import Runtime
+from holdless.twilio_gateway import TwilioRestException
+from ivr import paths, twiml, wording
+from ivr.numbers import mask
+from ivr.states import ENDED_CALL_STATUSES
+from models.callbacks import (
+    BOOKED,
+    COMPLETED,
+    DIALLING,
+    UNREACHABLE,
+    Callback,
+    CallbackAttempt,
+)
+from models.entities import Agent, Assignment, Caller
+from queueing import agents, lines, stats
+from queueing.limits import (
+    AGENT_RING_TIMEOUT_SECONDS,
+    CALLBACK_RETRY_SECONDS,
+    CUSTOMER_RING_TIMEOUT_SECONDS,
+)
+from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
+
+log = logging.getLogger(__name__)
+
+CONNECTED, FINISHED = "connected", "completed"
+AGENT_MISSED, AGENT_LEFT, CLOSED = "agent missed", "agent left", "callback closed"
+
+
+class UnknownAttempt(LookupError):
+    """A webhook named a callback attempt Holdless has no record of."""
+
+
+def idempotency_key(assignment_id: int) -> str:
+    """The key of the attempt made for one routing assignment (deterministic, so reruns match)."""
+    return f"callback-assignment-{assignment_id}"
+
+
+def conference_name(attempt_id: int) -> str:
+    """The conference an attempt's agent and customer meet in."""
+    return f"hl-cb-{attempt_id}"
+
+
+def ring_agent(rt: Runtime, assignment_id: int) -> str:
+    """Job body: record the attempt, then ring the agent paired with a callback entry."""
+    try:
+        planned = _record_attempt(rt, assignment_id)
+    except IntegrityError:
+        return "already dialled"  # another run recorded this attempt first
+    if isinstance(planned, str):
+        return planned
+    attempt_id, contact = planned
+    try:
+        sid = rt.gateway.dial(contact, rt.url(paths.CALLBACK_AGENT, attempt=attempt_id),
+                              rt.url(paths.CALLBACK_AGENT_STATUS, attempt=attempt_id),
+                              timeout=AGENT_RING_TIMEOUT_SECONDS)
+    except TwilioRestException:
+        log.exception("callback attempt %s: the agent could not be rung", attempt_id)
+        agent_leg_status(rt, attempt_id, "failed")
+        return "agent unreachable"
+    with rt.db.session() as s:
+        _attempt(s, attempt_id).agent_call_sid = sid
+    return "agent rung"
+
+
+def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, str] | str:
+    key, agent_id = idempotency_key(assignment_id), 0
+    with rt.db.session() as s:
+        assignment = s.get(Assignment, assignment_id)
+        if assignment is None or assignment.ended_at is not None:
+            return "already ended"
+        if s.scalar(select(CallbackAttempt.id).where(CallbackAttempt.idempotency_key == key)):
+            return "already dialled"
+        callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
+        agent_id = assignment.agent_id
+        if callback is None or not callback.is_open:
+            _end_assignment(assignment, CLOSED, rt)
+        else:
+            attempt = CallbackAttempt(
+                callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
+                assignment_id=assignment_id, agent_id=agent_id, started_at=rt.clock.now())
+            callback.status, callback.updated_at = DIALLING, rt.clock.now()
+            s.add(attempt)
+            s.flush()
+            agent = s.get(Agent, agent_id)
+            return attempt.id, str(agent.contact if agent else "")
+    free(rt, agent_id)
+    return CLOSED
+
+
+def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: float) -> str:
+    """What the agent hears: who, which queue, how long since they joined, which attempt."""
+    caller = s.scalar(select(Caller).where(Caller.number == callback.number))
+    who = caller.name if caller is not None and caller.name else "a customer"
+    waited = wording.minutes(max(0.0, now - callback.place))
+    return (f"Callback to {who}, {callback.queue.name}, waiting {waited} minute"
+            f"{'s' if waited != 1 else ''}, attempt {attempt.number} of "
+            f"{callback.max_attempts}. Dialling the customer now.")
+
+
+def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
+    """Webhook: the agent picked up. Whisper, hold them in the conference, dial the customer."""
+    text = ""
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        callback = attempt.callback
+        if attempt.outcome or not callback.is_open:
+            attempt.outcome = attempt.outcome or CLOSED
+            assignment = s.get(Assignment, attempt.assignment_id or 0)
+            if assignment is not None:
+                _end_assignment(assignment, CLOSED, rt)
+        else:
+            attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
+            text = whisper_text(s, callback, attempt, rt.clock.time())
+    if not text:
+        return twiml.goodbye("This callback is no longer needed. Goodbye.")
+    rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
+    return twiml.join_conference(text, conference_name(attempt_id), agent=True)
+
+
+def dial_customer(attempt_id: int) -> str:
+    """Job: claim the attempt's one customer call, then place it (answering machines detected)."""
+    rt = runtime.get()
+    agent_sid: str | None = None
+    with rt.db.session() as s:
+        claimed = s.execute(
+            update(CallbackAttempt)
+            .where(CallbackAttempt.id == attempt_id, CallbackAttempt.customer_dialled_at.is_(None),
+                   CallbackAttempt.outcome == "")
+            .values(customer_dialled_at=rt.clock.now()))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return "already dialled"
+        attempt = _attempt(s, attempt_id)
+        callback = attempt.callback
+        if not callback.is_open:  # cancelled while the agent was rung
+            attempt.outcome, agent_sid = CLOSED, attempt.agent_call_sid
+            assignment = s.get(Assignment, attempt.assignment_id or 0)
+            if assignment is not None:
+                _end_assignment(assignment, CLOSED, rt)
+        else:
+            callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
+        number = callback.number
+    if attempt.outcome == CLOSED:
+        if agent_sid:  # the agent's status report then frees them
+            rt.enqueue(end_call, agent_sid, job_id=f"cb-release-{attempt_id}")
+        return "callback closed"
+    try:
+        sid = rt.gateway.dial(number, rt.url(paths.CALLBACK_CUSTOMER, attempt=attempt_id),
+                              rt.url(paths.CALLBACK_CUSTOMER_STATUS, attempt=attempt_id),
+                              machine_detection=True, timeout=CUSTOMER_RING_TIMEOUT_SECONDS)
+    except TwilioRestException:
+        log.exception("callback attempt %s: the customer could not be dialled", attempt_id)
+        customer_failed(rt, attempt_id, "failed")
+        return "dial failed"
+    with rt.db.session() as s:
+        _attempt(s, attempt_id).call_sid = sid
+    log.info("callback attempt %s: dialling %s", attempt_id, mask(number))
+    return "customer dialled"
+
+
+def customer_answered(rt: Runtime, attempt_id: int, answered_by: str) -> VoiceResponse:
+    """Webhook: the customer's phone answered. A machine counts as no answer; a person is
+    told who is calling back and why, then joins the agent."""
+    if answered_by.startswith("machine") or answered_by == "fax":
+        customer_failed(rt, attempt_id, f"answered by {answered_by}")
+        return twiml.hang_up()
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        callback = attempt.callback
+        if attempt.outcome not in ("", CONNECTED):
+            return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
+        now = rt.clock.now()
+        attempt.customer_answered_at = attempt.customer_answered_at or now
+        attempt.outcome = CONNECTED
+        callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
+        agent = s.get(Agent, attempt.agent_id or 0)
+        line = str(rt.settings.extra.get("line_name", "Holdless"))
+        text = (f"Hello, this is {line} calling you back about your call to "
+                f"{callback.queue.name}, as you asked, reference "
+                f"{wording.spell(callback.reference)}. Connecting you to "
+                f"{agent.name if agent else 'an agent'} now.")
+        entry = booking.entry_for(callback)
+    lines.forget(rt.live, entry)
+    return twiml.join_conference(text, conference_name(attempt_id), agent=False)
+
+
+def customer_status(rt: Runtime, attempt_id: int, status: str) -> None:
+    """Webhook: Twilio's report on the customer's call; ending unanswered is a failed try."""
+    if status not in ENDED_CALL_STATUSES:
+        return
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        answered = attempt.customer_answered_at is not None
+        if answered and attempt.ended_at is None:
+            attempt.ended_at = rt.clock.now()
+    if not answered:
+        customer_failed(rt, attempt_id, status)
+
+
+def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
+    """The customer was not reached: release the agent at once, then retry later or close
+    the callback as unreachable (and text the customer)."""
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        if attempt.outcome:
+            return  # already settled (a second report of the same failure)
+        attempt.outcome, attempt.ended_at = outcome, rt.clock.now()
+        callback = attempt.callback
+        assignment = s.get(Assignment, attempt.assignment_id or 0)
+        if assignment is not None:
+            _end_assignment(assignment, f"customer {outcome}", rt)
+        final = _after_failure(callback, rt)
+        agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
+        callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
+    log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
+    if agent_sid:
+        rt.enqueue(end_call, agent_sid, job_id=f"cb-release-{attempt_id}")
+    if agent_id is not None:
+        free(rt, agent_id)
+    if final:
+        lines.forget(rt.live, entry)
+        rt.enqueue(notify.send_sms, callback_id, notify.UNREACHABLE,
+                   job_id=f"cb-sms-unreachable-{callback_id}")
+    else:
+        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{tries}",
+                   delay=CALLBACK_RETRY_SECONDS)
+
+
+def _after_failure(callback: Callback, rt: Runtime) -> bool:
+    now = rt.clock.now()
+    callback.updated_at = now
+    if not callback.is_open:
+        return False
+    if callback.attempts >= callback.max_attempts:
+        callback.status, callback.open_key, callback.next_attempt_at = UNREACHABLE, None, None
+        return True
+    callback.status = BOOKED
+    callback.next_attempt_at = now + timedelta(seconds=CALLBACK_RETRY_SECONDS)
+    return False
+
+
+def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
+    """Webhook: Twilio's report on the agent's leg. Unanswered: the callback goes back to
+    its original place. After a conversation: wrap-up. After a failed try: nothing more."""
+    if status not in ENDED_CALL_STATUSES:
+        return
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        outcome, answered = attempt.outcome, attempt.agent_answered_at is not None
+        customer_on = attempt.customer_answered_at is not None and attempt.ended_at is None
+        if outcome == CONNECTED:
+            attempt.outcome = FINISHED
+        elif outcome == "":
+            attempt.outcome = AGENT_LEFT if answered else AGENT_MISSED
+            attempt.ended_at = rt.clock.now()
+            _back_in_line(s, attempt, rt)
+        agent_id, callback_id = attempt.agent_id, attempt.callback_id
+        customer_sid, queue = attempt.call_sid, attempt.callback.queue.slug
+        talked = (rt.clock.now() - (attempt.agent_answered_at or rt.clock.now())).total_seconds()
+    if agent_id is None:
+        return
+    if outcome == CONNECTED:
+        if customer_on and customer_sid:  # the agent ended the conversation
+            rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
+        _wrap_up(rt, agent_id, queue, talked)
+    elif outcome == "" and answered:
+        if customer_sid:
+            rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
+        free(rt, agent_id, route=False)
+        connect.put_back_entry(rt, booking.entry_id(callback_id))
+    elif outcome == "":
+        connect.missed_offer(rt, agent_id, [booking.entry_id(callback_id)])
+    elif outcome == CLOSED:
+        free(rt, agent_id)
+
+
+def _back_in_line(s: Session, attempt: CallbackAttempt, rt: Runtime) -> None:
+    callback = attempt.callback
+    if callback.status == DIALLING:
+        callback.status, callback.updated_at = BOOKED, rt.clock.now()
+    assignment = s.get(Assignment, attempt.assignment_id or 0)
+    if assignment is not None:
+        _end_assignment(assignment, attempt.outcome, rt)
+
+
+def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
+    """Make an agent busy with a callback available again (unless they have moved on)."""
+    try:
+        agents.change(rt, agent_id, AVAILABLE, (BUSY,), route=route)
+    except StateRefused as refused:
+        log.info("agent %s not freed: already %s", agent_id, refused.current)
+
+
+def _wrap_up(rt: Runtime, agent_id: int, queue: str, talked: float) -> None:
+    stats.record_handle_time(rt.live, queue, talked + rt.settings.wrap_up_seconds)
+    agents.system_change(rt, agent_id, WRAP_UP)
+    since = rt.live.hget(f"hl:agent:{agent_id}", "since")
+    from callbacks import jobs
+    rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
+
+
+def due(callback_id: int) -> str:
+    """Job: a callback's retry is due; put it back in line at its original place."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        callback = s.get(Callback, callback_id)
+        if callback is None or callback.status != BOOKED or callback.next_attempt_at is None:
+            return "not waiting for a retry"
+        left = (callback.next_attempt_at - rt.clock.now()).total_seconds()
+        if left <= 0:
+            callback.next_attempt_at = None
+        entry = booking.entry_for(callback)
+    if left > 0:
+        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{callback.attempts}-later",
+                   delay=left)
+        return "not yet due"
+    _rejoin(rt, entry)
+    return "back in line"
+
+
+def _rejoin(rt: Runtime, entry: lines.Entry) -> None:
+    lines.join(rt.live, entry)
+    from callbacks import dispatch
+    dispatch.route_and_offer(rt, [entry.queue])
+
+
+def end_call(call_sid: str) -> str:
+    """Job: hang up one leg of a callback (already over is not an error)."""
+    from callbacks import jobs
+    rt = runtime.get()
+    try:
+        rt.gateway.hang_up(call_sid)
+    except TwilioRestException as exc:
+        if exc.status in jobs.CALL_GONE_STATUSES or exc.code in jobs.CALL_GONE_CODES:
+            return "already over"
+        raise
+    return "hung up"
+
+
+def _end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:
+    if assignment.ended_at is None:
+        assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
+        assignment.active_agent_id = assignment.active_entry = None
+
+
+def _attempt(s: Session, attempt_id: int) -> CallbackAttempt:
+    attempt = s.get(CallbackAttempt, attempt_id)
+    if attempt is None:
+        raise UnknownAttempt(str(attempt_id))
+    return attempt

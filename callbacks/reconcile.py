@@ -1,0 +1,122 @@
+"""Rebuilding the live lines from the database, after Redis lost them (or to check them).
+
+The database holds every promise: each open callback goes back at its original place
+(its score is the moment the customer first joined), and each live caller still waiting
+too. Joining keeps an entry's existing place, so reconciling a healthy Redis changes
+nothing. Runs when the worker starts and then on a schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callbacks import booking
+from holdless import runtime
+from holdless.runtime import Runtime
+from models.callbacks import BOOKED, OPEN_STATUSES, Callback
+from models.entities import WAITING, Assignment, Interaction
+from queueing import keys, lines
+from queueing.limits import RECONCILE_INTERVAL_SECONDS, RECONCILE_LIVE_MAX_AGE_SECONDS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a reconcile pass put back in line, and the stale entries it took out."""
+
+    callbacks: int
+    callers: int
+    removed: int
+
+
+def reconcile(rt: Runtime) -> Rebuilt:
+    """Put every open callback and every waiting caller back at their place; route."""
+    with rt.db.session() as s:
+        busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
+                                          .where(Assignment.active_entry.is_not(None)))}
+        due = _due_callbacks(s, rt, busy)
+        callers = _waiting_callers(s, rt, busy)
+    for entry in due + callers:
+        lines.join(rt.live, entry)
+    removed = _remove_closed_callbacks(rt)
+    queues = sorted({e.queue for e in due + callers})
+    if queues:
+        from callbacks import dispatch
+        dispatch.route_and_offer(rt, queues)
+    result = Rebuilt(len(due), len(callers), removed)
+    log.info("reconciled lines: %s", result)
+    return result
+
+
+def _due_callbacks(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:
+    now = rt.clock.now()
+    found = s.scalars(select(Callback).where(Callback.status.in_(OPEN_STATUSES)))
+    entries = []
+    for callback in found:
+        if booking.entry_id(callback.id) in busy:
+            continue  # an attempt is under way
+        if callback.next_attempt_at is not None and callback.next_attempt_at > now:
+            continue  # waiting for its retry; the retry job puts it back
+        callback.status, callback.next_attempt_at = BOOKED, None  # a stalled attempt too
+        entries.append(booking.entry_for(callback))
+    return entries
+
+
+def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:
+    since = rt.clock.now() - timedelta(seconds=RECONCILE_LIVE_MAX_AGE_SECONDS)
+    found = s.scalars(select(Interaction).where(
+        Interaction.status == WAITING, Interaction.queue_id.is_not(None),
+        Interaction.joined_at.is_not(None), Interaction.created_at >= since,
+        Interaction.outcome != booking.CALLBACK_BOOKED))
+    entries = []
+    for interaction in found:
+        entry_id = lines.caller_entry_id(interaction.id)
+        if entry_id in busy or rt.live.exists(keys.capture(interaction.call_sid)):
+            continue  # with an agent, or stepping out to book a callback
+        assert interaction.queue is not None and interaction.joined_at is not None
+        entries.append(lines.Entry(entry_id, interaction.queue.slug, lines.CALLER,
+                                   interaction.joined_at, interaction.call_sid, interaction.id))
+    return entries
+
+
+def _remove_closed_callbacks(rt: Runtime) -> int:
+    """Take out of the lines any callback the database says is closed (cancelled, done)."""
+    found: dict[int, tuple[str, str]] = {}
+    for queue in rt.live.smembers(keys.queues()):
+        for entry_id in rt.live.zrange(keys.line(str(queue)), 0, -1):
+            callback_id = booking.callback_id_of(str(entry_id))
+            if callback_id is not None:
+                found[callback_id] = (str(queue), str(entry_id))
+    if not found:
+        return 0
+    with rt.db.session() as s:
+        still_open = set(s.scalars(select(Callback.id).where(
+            Callback.id.in_(found), Callback.status.in_(OPEN_STATUSES))))
+    return sum(lines.leave(rt.live, *found[c]) for c in found if c not in still_open)
+
+
+def reconcile_job() -> str:
+    """Job: reconcile now, then again after the interval (one job per interval slot)."""
+    rt = runtime.get()
+    result = reconcile(rt)
+    schedule_next(rt)
+    return f"{result.callbacks} callback(s), {result.callers} caller(s) back in line"
+
+
+def schedule_next(rt: Runtime) -> None:
+    """Enqueue the next periodic reconcile (several workers share one job per slot)."""
+    slot = int(rt.clock.time() // RECONCILE_INTERVAL_SECONDS) + 1
+    rt.enqueue(reconcile_job, job_id=f"reconcile-{slot}", delay=RECONCILE_INTERVAL_SECONDS)
+
+
+def at_worker_start(rt: Runtime) -> Rebuilt:
+    """What a worker does first: rebuild the lines, and keep reconciling on a schedule."""
+    result = reconcile(rt)
+    schedule_next(rt)
+    return result

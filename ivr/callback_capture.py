@@ -1,0 +1,120 @@
+"""Asking for a callback: confirm (or key in) the number, check it, book, or go back in line.
+
+While the caller is here their entry is out of the line (so routing cannot hand them to
+an agent) but keeps its record and score; going back rejoins at the original place.
+The half-finished request lives in Redis under the call's sid (never in a URL or a log).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import booking
+from holdless.runtime import Runtime
+from ivr import callback_number, paths, twiml, wording
+from ivr.numbers import last_four
+from models.entities import Interaction
+from queueing import keys, lines
+from queueing.limits import CALLBACK_CAPTURE_TTL_SECONDS, CALLBACK_NUMBER_TRIES
+
+CONFIRM_TRIES = 2
+ENTER_PROMPT = ("Please enter the number we should call you back on, including the area "
+                "code, then press the pound key.")
+RETURNING = "I am returning you to your place in line."
+
+
+def want(rt: Runtime, call_sid: str) -> bool:
+    """The holding caller pressed the callback key: remember it; False if not in a line."""
+    entry = lines.entry_for_call(rt.live, call_sid)
+    if entry is None or lines.position(rt.live, entry.queue, entry.id) is None:
+        return False
+    key = keys.capture(call_sid)
+    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0"})
+    rt.live.expire(key, CALLBACK_CAPTURE_TTL_SECONDS)
+    return True
+
+
+def wanted(rt: Runtime, call_sid: str) -> bool:
+    """Whether this call asked for a callback and is now choosing the number."""
+    return bool(rt.live.hget(keys.capture(call_sid), "wanted"))
+
+
+def start(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """The caller left the hold line to book: step out of the line, offer their caller ID."""
+    entry = lines.entry_for_call(rt.live, call_sid)
+    if entry is not None and not lines.leave(rt.live, entry.queue, entry.id):
+        rt.live.delete(keys.capture(call_sid))  # an agent was handed this caller meanwhile
+        return twiml.wait_in_line("An agent is about to take your call. Please hold.",
+                                  entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+    with rt.db.session() as s:
+        interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
+        number = interaction.caller_number if interaction is not None else None
+    if number is None:
+        return twiml.ask_number(ENTER_PROMPT, rt.url(paths.CALLBACK_NUMBER))
+    checked = _check(rt, number)
+    if not checked.ok:
+        return twiml.ask_number(f"{checked.reason} {ENTER_PROMPT}", rt.url(paths.CALLBACK_NUMBER))
+    return _confirm_prompt(rt, call_sid, number, attempt=1)
+
+
+def confirm(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
+    """1 books the offered number, 2 asks for another; nothing twice goes back in line."""
+    number = rt.live.hget(keys.capture(call_sid), "number")
+    if not number:
+        return return_to_line(rt, call_sid, "Sorry, that took too long.")
+    if digits == "1":
+        return _book(rt, call_sid, str(number))
+    if digits == "2":
+        return twiml.ask_number(ENTER_PROMPT, rt.url(paths.CALLBACK_NUMBER))
+    if attempt >= CONFIRM_TRIES:
+        return return_to_line(rt, call_sid, "Sorry, I didn't catch that.")
+    return _confirm_prompt(rt, call_sid, str(number), attempt + 1, "Sorry, I didn't catch that.")
+
+
+def keyed(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
+    """The caller keyed a number: confirm it, or give the reason and one more try."""
+    key = keys.capture(call_sid)
+    if not rt.live.exists(key):
+        return return_to_line(rt, call_sid, "Sorry, that took too long.")
+    checked = _check(rt, digits)
+    if checked.ok and checked.number is not None:
+        return _confirm_prompt(rt, call_sid, checked.number, attempt=1)
+    refusals = int(rt.live.hincrby(key, "refusals", 1))
+    if refusals >= CALLBACK_NUMBER_TRIES:
+        return return_to_line(rt, call_sid, checked.reason)
+    return twiml.ask_number(f"{checked.reason} Please try once more. {ENTER_PROMPT}",
+                            rt.url(paths.CALLBACK_NUMBER))
+
+
+def return_to_line(rt: Runtime, call_sid: str, reason: str) -> VoiceResponse:
+    """Forget the request and send the caller back to their original place in line."""
+    rt.live.delete(keys.capture(call_sid))
+    return twiml.say_then_redirect(f"{reason} {RETURNING}".strip(), rt.url(paths.REJOIN))
+
+
+def _confirm_prompt(rt: Runtime, call_sid: str, number: str, attempt: int,
+                    note: str = "") -> VoiceResponse:
+    rt.live.hset(keys.capture(call_sid), "number", number)
+    text = (f"{note} We will call you at the number ending {' '.join(last_four(number))}. "
+            "Press 1 to confirm, or 2 to enter another number.")
+    return twiml.ask_digit(text.strip(), rt.url(paths.CALLBACK_CONFIRM, attempt=attempt))
+
+
+def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
+    try:
+        booked = booking.book(rt, call_sid, number)
+    except booking.NotWaiting:
+        return return_to_line(rt, call_sid, "Sorry, I could not book that callback.")
+    rt.live.delete(keys.capture(call_sid))
+    return twiml.goodbye(
+        f"You're booked. We will call you back {booked.when}, "
+        "keeping your place in line. Your reference is "
+        f"{wording.spell(booked.reference)}. We will also send it to you by text message. "
+        "You can hang up now. Goodbye.")
+
+
+def _check(rt: Runtime, raw: str) -> callback_number.NumberCheck:
+    region = rt.settings.default_region
+    regions = callback_number.allowed_regions(rt.settings.callback_regions, region)
+    return callback_number.check(raw, region, regions)
