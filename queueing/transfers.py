@@ -247,8 +247,9 @@ def dial_transfer(leg_id: int) -> str:
         if agent_id is not None:
             agents.change(rt, agent_id, AVAILABLE, (BUSY,))
         return "caller gone"
-    if conference:
-        rt.gateway.hold_in_conference(conference, caller_sid, True, rt.url(paths.TRANSFER_HOLD))
+    if conference:  # best effort: a caller not (yet) in the conference cannot be held
+        _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, True,
+                         rt.url(paths.TRANSFER_HOLD))
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
                           timeout=AGENT_RING_TIMEOUT_SECONDS)
