@@ -77,7 +77,7 @@
     if (!select.options.length) {
       select.replaceChildren(...i.dispositions.map((d) => new Option(d, d)));
     }
-    $("wrap-up-form").hidden = i.phase === "ringing" || i.phase === "offered" || !!i.wrap_up;
+    $("wrap-up-form").hidden = i.phase !== "wrap-up" || !!i.wrap_up;
     $("transfer-form").hidden = i.phase !== "connected";
   }
 
@@ -169,12 +169,14 @@
       const body = { mode: $("transfer-mode").value, reason: $("transfer-reason").value };
       if (kind === "agent") body.to_agent_id = Number(value); else body.to_queue = value;
       await api("POST", "/api/interactions/" + shownId + "/transfer", body);
+      $("note-draft").value = "";  // handed over: the draft is now a note everyone sees
       say("Transfer started.");
     }));
     $("escalate").addEventListener("click", act(async () => {
       await saveDraft();
       await api("POST", "/api/interactions/" + shownId + "/escalate",
                 { reason: $("transfer-reason").value || "escalation" });
+      $("note-draft").value = "";
       say("Escalating to a supervisor.");
     }));
     $("wrap-up-form").addEventListener("submit", act(async () => {
@@ -182,10 +184,11 @@
       const r = await api("POST", "/api/interactions/" + shownId + "/wrap-up",
                           { disposition: $("disposition").value, note: $("closing-note").value });
       $("closing-note").value = "";
+      $("note-draft").value = "";
       say("Wrapped up. You are " + r.state + ".");
     }));
     refreshDirectory();
-    setInterval(refreshDirectory, 5000);
+    setInterval(refreshDirectory, 2000);
     poll();
   });
 })();
