@@ -186,9 +186,10 @@ def _legs(interaction: Interaction) -> list[dict[str, Any]]:
 
 
 def _transfers(s: Session, interaction_id: int) -> list[dict[str, Any]]:
-    rows = s.scalars(select(Transfer).where(Transfer.interaction_id == interaction_id)
-                     .order_by(Transfer.id))
-    names = {a.id: a.name for a in s.scalars(select(Agent))}
+    rows = list(s.scalars(select(Transfer).where(Transfer.interaction_id == interaction_id)
+                          .order_by(Transfer.id)))
+    ids = {t.from_agent_id for t in rows} | {t.to_agent_id for t in rows if t.to_agent_id}
+    names = {a.id: a.name for a in s.scalars(select(Agent).where(Agent.id.in_(ids)))}
     return [{"id": t.id, "from": names.get(t.from_agent_id), "to_agent": names.get(
         t.to_agent_id or 0), "to_queue": t.to_queue, "mode": t.mode, "reason": t.reason,
         "at": iso(t.created_at)} for t in rows]

@@ -341,3 +341,74 @@ def test_voice_token_is_503_until_configured_then_carries_client_identity(rt, ap
         "twilio_twiml_app_sid": "AP" + "2" * 32})
     body = alice.get("/api/voice-token").json
     assert body["identity"] == "alice" and body["token"].count(".") == 2
+
+
+def test_cold_transfer_to_an_agent_drops_the_first_agent_and_dials_the_second(
+        rt, app, twilio, worker, twilio_api):
+    people = seed_people(rt)
+    _form, interaction, first = route_call_to(rt, twilio, worker, people["alice"])
+    make_available(rt, people["bob"])
+    reply = Desk(app, "alice").send("POST", f"/api/interactions/{interaction.id}/transfer",
+                                    {"to_agent_id": people["bob"], "mode": "cold",
+                                     "reason": "wrong team"})
+    assert reply.status_code == 202
+    worker()
+    assert twilio_api.calls_created()[-1].field("To") == "client:bob"
+    dropped = [r for r in twilio_api.requests("call-update") if r.field("Status") == "completed"]
+    assert [r.path.rsplit("/", 1)[-1] for r in dropped] == [f"{first.call_sid}.json"]
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    worker()
+    assert rt.presence.state(people["alice"]) == "wrap-up"
+    with rt.db.session() as s:
+        assert s.get(Interaction, interaction.id).status == CONNECTED
+
+
+def test_unanswered_cold_transfer_puts_the_caller_back_in_line_at_the_original_place(
+        rt, app, twilio, worker, twilio_api, frozen_clock):
+    people = seed_people(rt)
+    form, interaction, first = route_call_to(rt, twilio, worker, people["alice"])
+    make_available(rt, people["bob"])
+    frozen_clock.advance(30)
+    later = call_form(from_="+12125550777")
+    twilio.post("/voice/incoming", later)
+    Desk(app, "alice").send("POST", f"/api/interactions/{interaction.id}/transfer",
+                            {"to_agent_id": people["bob"], "mode": "cold", "reason": "x"})
+    worker()
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    bob_leg = _legs(rt, interaction.id)[-1]
+    twilio.post(f"/voice/status/agent?leg={bob_leg.id}",
+                call_form(sid=bob_leg.call_sid, CallStatus="no-answer"))
+    assert [e.call_sid for e in lines.waiting(rt.live, "support")] == [
+        form["CallSid"], later["CallSid"]]
+    worker()
+    redirect = [r for r in twilio_api.requests("call-update") if r.field("Url")][-1]
+    assert redirect.path.endswith(f"/Calls/{form['CallSid']}.json")
+    assert redirect.field("Url").endswith("/voice/rejoin")
+    assert rt.presence.state(people["bob"]) == "available"
+
+
+def test_sign_out_ends_the_session(rt, app):
+    seed_people(rt)
+    alice = Desk(app, "alice")
+    reply = alice.client.post("/sign-out", data={"csrf_token": alice.token})
+    assert reply.status_code == 302
+    assert alice.get("/api/me").status_code == 401
+
+
+def test_role_required_lets_only_that_role_in(rt, app):
+    from webhooks.auth import role_required
+
+    @app.get("/api/admin-only-probe")
+    @role_required("admin")
+    def probe():
+        return {"ok": True}
+
+    seed_people(rt)
+    with rt.db.session() as s:
+        from holdless import directory
+        directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin", PASSWORD)
+    assert app.test_client().get("/api/admin-only-probe").status_code == 401
+    assert Desk(app, "alice").get("/api/admin-only-probe").status_code == 403
+    assert Desk(app, "ada").get("/api/admin-only-probe").json == {"ok": True}

@@ -90,12 +90,11 @@ def openapi() -> Response:
 @login_required
 def me() -> Any:
     """Who I am, my live state and my queues."""
-    me = current_agent()
+    who = current_agent()
     with _rt().db.session() as s:
-        agent = agents.load_agent(s, me.id)
-        queues = agent.queue_slugs
-    return jsonify(id=me.id, username=me.username, name=me.name, role=me.role,
-                   state=_rt().presence.state(me.id), queues=queues)
+        queues = agents.load_agent(s, who.id).queue_slugs
+    return jsonify(id=who.id, username=who.username, name=who.name, role=who.role,
+                   state=_rt().presence.state(who.id), queues=queues)
 
 
 @bp.post("/me/state")

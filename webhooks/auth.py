@@ -95,8 +95,10 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
     """Allow only signed-in agents whose role is one of `roles` (others get 403)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap `view` with the role check."""
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
+            """401 when signed out, 403 for other roles, else the view."""
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:

@@ -65,7 +65,10 @@ def _paths() -> dict[str, Any]:
         ["mode", "reason"], to_agent_id={"type": "integer"}, to_queue=STR,
         mode={"type": "string", "enum": ["warm", "cold"]}, reason={"type": "string",
                                                                      "maxLength": 500})
-    accepted = _reply("started", _obj(["transfer_id"], transfer_id={"type": "integer"}))
+    return {**_my_paths(ctx, state_body), **_interaction_paths(ctx, transfer_body)}
+
+
+def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]:
     return {
         "/api/openapi.json": {"get": _op("This document", {"200": _reply("OpenAPI 3")})},
         "/api/me": {"get": _op("Who I am", {"200": _reply("me", _ref("Me")), **_errors(401)})},
@@ -83,6 +86,16 @@ def _paths() -> dict[str, Any]:
             "Colleagues (with live state) and queues to transfer to",
             {"200": _reply("directory", _obj(["agents", "queues"], agents={"type": "array"},
                                              queues={"type": "array"})), **_errors(401)})},
+        "/api/voice-token": {"get": _op(
+            "A Twilio Voice access token for my client identity",
+            {"200": _reply("token", _obj(["token", "identity"], token=STR, identity=STR)),
+             **_errors(401, 409, 503)})},
+    }
+
+
+def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> dict[str, Any]:
+    accepted = _reply("started", _obj(["transfer_id"], transfer_id={"type": "integer"}))
+    return {
         "/api/interactions/{interaction_id}": {"get": _op(
             "One interaction I am on now or handled recently",
             {"200": _reply("context", ctx), **_errors(400, 401, 403, 404)},
@@ -118,10 +131,6 @@ def _paths() -> dict[str, Any]:
             {"202": accepted, **_errors(400, 401, 403, 404, 409)},
             body=_obj(["reason"], reason={"type": "string", "maxLength": 500}),
             params=[ID_PARAM], changes=True)},
-        "/api/voice-token": {"get": _op(
-            "A Twilio Voice access token for my client identity",
-            {"200": _reply("token", _obj(["token", "identity"], token=STR, identity=STR)),
-             **_errors(401, 409, 503)})},
     }
 
 
