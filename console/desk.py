@@ -153,7 +153,7 @@ def _history(s: Session, interaction: Interaction) -> list[dict[str, Any]]:
         same.append(Interaction.caller_number == interaction.caller_number)
     if not same:
         return []
-    rows = s.scalars(select(Interaction).where(or_(*same), Interaction.id != interaction.id)
+    rows = s.scalars(select(Interaction).where(or_(*same), Interaction.id < interaction.id)
                      .order_by(Interaction.id.desc()).limit(HISTORY_LIMIT))
     return [{
         "id": row.id, "created_at": iso(row.created_at), "status": row.status,

@@ -42,6 +42,8 @@ def prepare_environment(port: int) -> list[object]:
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     if env["HOLDLESS_ENV"] == DEVELOPMENT and env["PUBLIC_BASE_URL"].startswith("http://"):
         env.setdefault("SESSION_COOKIE_SECURE", "0")  # plain-http laptop stack only
+    if env["HOLDLESS_ENV"] == DEVELOPMENT:
+        env.setdefault("SECRET_KEY", secrets.token_hex(32))  # one key for every web worker
     env.setdefault("PORT", str(port))
     env.setdefault("HOST", "127.0.0.1")
     if not env.get("TWILIO_API_BASE_URL") and env["HOLDLESS_ENV"] == DEVELOPMENT:
