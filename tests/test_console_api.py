@@ -412,3 +412,27 @@ def test_role_required_lets_only_that_role_in(rt, app):
     assert app.test_client().get("/api/admin-only-probe").status_code == 401
     assert Desk(app, "alice").get("/api/admin-only-probe").status_code == 403
     assert Desk(app, "ada").get("/api/admin-only-probe").json == {"ok": True}
+
+
+def test_repeated_failed_sign_ins_lock_the_username_for_a_while(rt, app):
+    seed_people(rt)
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    codes = [client.post("/sign-in", data={"username": "alice", "password": f"guess{n}",
+                                           "csrf_token": token}).status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    right = client.post("/sign-in", data={"username": "alice", "password": PASSWORD,
+                                          "csrf_token": token})
+    assert right.status_code == 429
+    assert Desk(app, "bob").get("/api/me").status_code == 200
+
+
+def test_sign_in_never_redirects_off_site(rt, app):
+    seed_people(rt)
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reply = client.post("/sign-in?next=//evil.example/x", data={
+        "username": "alice", "password": PASSWORD, "csrf_token": token})
+    assert reply.headers["Location"] == "/console"

@@ -32,10 +32,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from holdless.runtime import Runtime
 from models.entities import Agent
+from queueing.limits import KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
 SESSION_HOURS = 12
+# After this many failed sign-ins for one username, refuse it (429) for the window.
+MAX_FAILED_SIGN_INS = 5
+FAILED_SIGN_IN_WINDOW_SECONDS = 15 * 60
 MAX_CREDENTIAL_CHARS = 200
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -132,7 +136,8 @@ def _dummy_hash() -> str:
 
 def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/"):
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/")
+            or target.startswith(("//", "/\\"))):
         return url_for("console.page")
     return target
 
@@ -140,19 +145,26 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
     """The sign-in form, and signing in with it."""
-    error = ""
-    if request.method == "POST":
-        username = request.form.get("username", "").strip()[:MAX_CREDENTIAL_CHARS]
-        password = request.form.get("password", "")[:MAX_CREDENTIAL_CHARS]
-        agent = check_credentials(username, password) if username and password else None
-        if agent is not None:
-            login_user(agent)
-            log.info("agent %s signed in", agent.id)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Unknown username or wrong password."
+    if request.method == "GET":
+        return render_template("sign_in.html", error="")
+    username = request.form.get("username", "").strip()[:MAX_CREDENTIAL_CHARS]
+    password = request.form.get("password", "")[:MAX_CREDENTIAL_CHARS]
+    failures = f"{KEY_PREFIX}sign-in-failures:{username.lower()}"
+    if int(_rt().live.get(failures) or 0) >= MAX_FAILED_SIGN_INS:
+        return render_template("sign_in.html", error="Too many failed attempts. "
+                                                     "Try again in a few minutes."), 429
+    agent = check_credentials(username, password) if username and password else None
+    if agent is None:
+        pipe = _rt().live.pipeline()
+        pipe.incr(failures)
+        pipe.expire(failures, FAILED_SIGN_IN_WINDOW_SECONDS)
+        pipe.execute()
         log.info("failed sign-in")
-    status = 401 if error else 200
-    return render_template("sign_in.html", error=error), status
+        return render_template("sign_in.html", error="Unknown username or wrong password."), 401
+    _rt().live.delete(failures)
+    login_user(agent)
+    log.info("agent %s signed in", agent.id)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/sign-out")
