@@ -116,6 +116,8 @@ def test_another_agents_interaction_is_refused_403(rt, app, twilio, worker):
     assert bob.send("POST", f"{base}/transfer", {"to_queue": "sales", "mode": "cold",
                                                   "reason": "x"}).status_code == 403
     assert bob.get("/api/interactions/999999").status_code == 404
+    huge = "/api/interactions/9223372036854775808/notes/draft"
+    assert bob.send("PUT", huge, {"text": "x"}).status_code == 404
     with rt.db.session() as s:
         assert s.scalars(select(Note)).all() == []
 

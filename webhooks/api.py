@@ -24,6 +24,14 @@ from webhooks.openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_REASON_CHARS = 500
+MAX_ID = 2**31 - 1  # the widest id every database here stores
+
+
+@bp.url_value_preprocessor
+def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id no database row can have is simply not found (never a server error)."""
+    if values and not 1 <= values.get("interaction_id", 1) <= MAX_ID:
+        abort(404, description="no such interaction")
 
 
 def _rt() -> Runtime:

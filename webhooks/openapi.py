@@ -38,7 +38,7 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
 
 
 ID_PARAM = {"name": "interaction_id", "in": "path", "required": True,
-            "schema": {"type": "integer"}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 REVEAL_PARAM = {"name": "reveal", "in": "query", "required": False,
                 "description": "1 shows the caller's full number (audited)",
                 "schema": {"type": "string", "enum": ["0", "1"]}}
