@@ -12,7 +12,7 @@ from holdless.runtime import Runtime
 from ivr import paths, twiml, wording
 from ivr.states import ENDED_CALL_STATUSES, advance, is_final
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
-from queueing import agents, lines, stats
+from queueing import agents, lines, stats, transfers
 from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,24 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
         now = rt.clock.now()
         leg.answered_at = leg.answered_at or now
         leg.status = "answered"
-        if advance(interaction, CONNECTED):
+        interaction.agent_id = leg.agent_id
+        if advance(interaction, CONNECTED) and interaction.answered_at is None:
             interaction.answered_at = now
-            interaction.agent_id = leg.agent_id
             interaction.wait_seconds = max(0.0, rt.clock.time() - (interaction.joined_at or 0))
             if interaction.queue is not None:
                 stats.record_outcome(rt.live, interaction.queue.slug, interaction.wait_seconds)
         text = whisper_text(interaction, interaction.wait_seconds or 0.0)
         caller_sid, conference = interaction.call_sid, conference_name(interaction)
         interaction.conference = conference
-    from callbacks import jobs
-    rt.enqueue(jobs.redirect_caller, caller_sid,
-               rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
+        handed_over = leg.kind in transfers.TRANSFER_LEG_KINDS
+        if handed_over:
+            text = transfers.transfer_whisper(leg, text)
+    if handed_over:  # the caller is already in the conference, on hold: bring them back
+        transfers.leg_answered(rt, interaction.id)
+    else:
+        from callbacks import jobs
+        rt.enqueue(jobs.redirect_caller, caller_sid,
+                   rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
     return twiml.join_conference(text, conference, agent=True)
 
 
@@ -81,12 +87,15 @@ def agent_leg_status(rt: Runtime, leg_id: int, status: str) -> None:
         leg.status = "completed" if answered else "missed"
         _end_assignment(s, leg, "answered" if answered else "missed", rt)
         interaction_id, agent_id = leg.interaction_id, leg.agent_id
+        handed_over = leg.kind in transfers.TRANSFER_LEG_KINDS
     if agent_id is None:
         return
     if answered:
         _start_wrap_up(rt, agent_id, interaction_id)
     else:
         _offer_missed(rt, agent_id, interaction_id)
+        if handed_over:
+            transfers.leg_missed(rt, interaction_id)
 
 
 def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
@@ -94,7 +103,7 @@ def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
     since = rt.live.hget(f"hl:agent:{agent_id}", "since")
     from callbacks import jobs
     rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
-    if not _other_agents_on(rt, interaction_id):
+    if not _other_agents_on(rt, interaction_id) and _bridged(rt, interaction_id):
         rt.enqueue(jobs.finish_call, interaction_id, job_id=f"finish-{interaction_id}")
 
 
@@ -156,6 +165,13 @@ def _other_agents_on(rt: Runtime, interaction_id: int) -> bool:
         live = s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
                                            Leg.ended_at.is_(None)))
         return any(True for _ in live)
+
+
+def _bridged(rt: Runtime, interaction_id: int) -> bool:
+    """Whether the caller is still in the conference (not sent back to a line)."""
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        return interaction is not None and interaction.status == CONNECTED
 
 
 def _leg(s: Session, leg_id: int) -> Leg:

@@ -52,6 +52,10 @@ class Settings:
     callback_threshold_seconds: int = 120
     callback_regions: str = ""
     clock: str = ""
+    secure_cookies: bool = True
+    twilio_api_key_sid: str = ""
+    twilio_api_key_secret: str = ""
+    twilio_twiml_app_sid: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +81,10 @@ class Settings:
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
             callback_regions=_env("HOLDLESS_CALLBACK_REGIONS").upper(),
             clock=_env("HOLDLESS_CLOCK"),
+            twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
+            twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
+            twilio_twiml_app_sid=_env("TWILIO_TWIML_APP_SID"),
+            secure_cookies=_env("SESSION_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
@@ -95,6 +103,8 @@ class Settings:
             if not self.twilio_auth_token:
                 raise SettingsError("TWILIO_AUTH_TOKEN is required in production: "
                                     "webhook signatures cannot be checked without it")
+            if not self.secure_cookies:
+                raise SettingsError("SESSION_COOKIE_SECURE cannot be off in production")
             if not self.secret_key:
                 raise SettingsError("SECRET_KEY is required in production")
             if not self.public_base_url and not self.proxy_count:

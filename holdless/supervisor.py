@@ -40,6 +40,10 @@ def prepare_environment(port: int) -> list[object]:
             sys.exit("TWILIO_AUTH_TOKEN is required outside development")
         env["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    if env["HOLDLESS_ENV"] == DEVELOPMENT and env["PUBLIC_BASE_URL"].startswith("http://"):
+        env.setdefault("SESSION_COOKIE_SECURE", "0")  # plain-http laptop stack only
+    if env["HOLDLESS_ENV"] == DEVELOPMENT:
+        env.setdefault("SECRET_KEY", secrets.token_hex(32))  # one key for every web worker
     env.setdefault("PORT", str(port))
     env.setdefault("HOST", "127.0.0.1")
     if not env.get("TWILIO_API_BASE_URL") and env["HOLDLESS_ENV"] == DEVELOPMENT:

@@ -43,6 +43,19 @@ class TwilioGateway:
         )
         return str(call.sid)
 
+    def hold_in_conference(self, conference: str, call_sid: str, hold: bool,
+                           hold_url: str | None = None) -> bool:
+        """Put a participant of the named live conference on hold (hearing `hold_url`'s TwiML)
+        or take them off it; False when that conference is not in progress."""
+        found = self.client.conferences.list(friendly_name=conference, status="in-progress",
+                                             limit=1)
+        if not found:
+            return False
+        extra = {"hold_url": hold_url, "hold_method": "POST"} if hold and hold_url else {}
+        self.client.conferences(str(found[0].sid)).participants(call_sid).update(
+            hold=hold, **extra)
+        return True
+
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message; returns its sid."""
         message = self.client.messages.create(to=to, from_=self.caller_id, body=body)

@@ -12,11 +12,12 @@ ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "ca
 
 
 def advance(interaction: Interaction, status: str) -> bool:
-    """Move to `status` if it lies ahead (a caller put back in line may go OFFERED → WAITING)."""
+    """Move to `status` if it lies ahead. A caller may go back to WAITING from OFFERED (put
+    back in line) or from CONNECTED (transferred back to a queue, keeping their place)."""
     current = interaction.status
     if current in FINAL:
         return False
-    if ORDER[status] > ORDER[current] or (current == OFFERED and status == WAITING):
+    if ORDER[status] > ORDER[current] or (current in (OFFERED, CONNECTED) and status == WAITING):
         interaction.status = status
         return True
     return False

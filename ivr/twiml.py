@@ -88,6 +88,14 @@ def join_conference(announcement: str, conference: str, *, agent: bool,
     return response
 
 
+def transfer_hold(music_url: str = HOLD_MUSIC) -> VoiceResponse:
+    """What a caller on hold during a transfer hears: why, then music (never silence)."""
+    response = VoiceResponse()
+    say(response, "Please hold while I transfer you.")
+    response.play(music_url, loop=0)
+    return response
+
+
 def goodbye(text: str = "Thank you for calling. Goodbye.") -> VoiceResponse:
     """Say a closing line and hang up."""
     response = VoiceResponse()

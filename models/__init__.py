@@ -3,6 +3,7 @@
 from models.admin import CallbackPolicy, ConfigAuditEntry, StaffingPlan
 from models.base import Base, Database, UTCDateTime
 from models.callbacks import Callback, CallbackAttempt
+from models.console import AuditEntry, Note, Transfer, WrapUp
 from models.entities import (
     Agent,
     AgentQueue,
@@ -19,6 +20,7 @@ __all__ = [
     "Agent",
     "AgentQueue",
     "Assignment",
+    "AuditEntry",
     "Base",
     "Callback",
     "CallbackAttempt",
@@ -29,8 +31,11 @@ __all__ = [
     "Holiday",
     "Interaction",
     "Leg",
+    "Note",
     "OpeningHours",
     "Queue",
     "StaffingPlan",
+    "Transfer",
     "UTCDateTime",
+    "WrapUp",
 ]

@@ -56,10 +56,15 @@ def init_runtime(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Every blueprint of the app."""
+    """Every blueprint of the app; each subsystem registers itself with `init_app`."""
     from webhooks import sms, voice
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
+    from console import views as console_views
+    from webhooks import api, auth
+    auth.init_app(app)
+    api.init_app(app)
+    console_views.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from callbacks import connect, placing
 from holdless.runtime import Runtime
-from ivr import callback_capture, callback_kept, calls, paths
+from ivr import callback_capture, callback_kept, calls, paths, twiml
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -135,6 +135,13 @@ def _status() -> str:
 def caller_conference() -> Response:
     """The caller's side of the conference with their agent."""
     return _twiml(calls.to_conference(_rt(), forms.call_sid()))
+
+
+@bp.post(paths.TRANSFER_HOLD)
+@twilio_signed
+def transfer_hold() -> Response:
+    """The hold URL of a caller being transferred."""
+    return _twiml(twiml.transfer_hold())
 
 
 @bp.post(paths.AGENT_WHISPER)

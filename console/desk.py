@@ -1,0 +1,286 @@
+"""An agent's desk, without Flask: the interaction in front of them with its whole context,
+who may see or act on what, notes (drafts autosaved as typed), difficult flags, wrap-up.
+
+Callers' numbers leave here masked unless a reveal is asked for, and every reveal is
+audited. Logs never hold note text or full numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from holdless.runtime import Runtime
+from ivr.numbers import mask
+from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
+from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
+from queueing import keys, transfers
+from queueing.presence import WRAP_UP
+
+log = logging.getLogger(__name__)
+
+# An agent may still open (and add notes to) an interaction they handled this long ago.
+RECENT = timedelta(hours=24)
+HISTORY_LIMIT = 10
+MAX_NOTE_CHARS = 5000
+
+
+class NotYours(PermissionError):
+    """The interaction is not routed to this agent now, nor handled by them recently."""
+
+
+class NotNow(Exception):
+    """The action does not fit the interaction's state (e.g. wrap-up while still talking)."""
+
+
+class NotFound(LookupError):
+    """No such interaction."""
+
+
+def iso(moment: datetime | None) -> str | None:
+    """An ISO 8601 UTC timestamp, or None."""
+    return None if moment is None else moment.isoformat()
+
+
+def current(rt: Runtime, agent_id: int) -> tuple[int, str] | None:
+    """The interaction routed to the agent now and its phase (offered, ringing, connected,
+    wrap-up), or None."""
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id).order_by(Leg.id.desc()))
+        if leg is not None and leg.ended_at is None:
+            return leg.interaction_id, "ringing" if leg.answered_at is None else "connected"
+        if (leg is not None and leg.answered_at is not None and _in_wrap_up(rt, agent_id)
+                and _wrap_up(s, leg.interaction_id, agent_id) is None):
+            return leg.interaction_id, "wrap-up"
+        offer = s.scalar(select(Assignment).where(Assignment.active_agent_id == agent_id))
+        if offer is not None and offer.interaction_id:
+            return offer.interaction_id, "offered"
+    return None
+
+
+def _in_wrap_up(rt: Runtime, agent_id: int) -> bool:
+    return rt.presence.state(agent_id) == WRAP_UP
+
+
+def _wrap_up(s: Session, interaction_id: int, agent_id: int) -> WrapUp | None:
+    return s.scalar(select(WrapUp).where(WrapUp.interaction_id == interaction_id,
+                                         WrapUp.agent_id == agent_id))
+
+
+def check_access(rt: Runtime, s: Session, interaction_id: int, agent_id: int) -> Interaction:
+    """The interaction, if it is routed to the agent now or they handled it recently."""
+    interaction = s.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound(str(interaction_id))
+    since = rt.clock.now() - RECENT
+    mine = s.scalar(select(Leg.id).where(
+        Leg.interaction_id == interaction_id, Leg.agent_id == agent_id,
+        or_(Leg.ended_at.is_(None), Leg.ended_at >= since)).limit(1))
+    offered = s.scalar(select(Assignment.id).where(
+        Assignment.active_agent_id == agent_id, Assignment.interaction_id == interaction_id))
+    if mine is None and offered is None:
+        raise NotYours(str(interaction_id))
+    return interaction
+
+
+def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = False,
+            phase: str | None = None) -> dict[str, Any]:
+    """Everything the agent needs to never ask the caller to repeat themselves."""
+    with rt.db.session() as s:
+        interaction = check_access(rt, s, interaction_id, viewer_id)
+        if reveal:
+            s.add(AuditEntry(agent_id=viewer_id, action="reveal-number",
+                             interaction_id=interaction_id, created_at=rt.clock.now()))
+            log.info("agent %s revealed the number of interaction %s", viewer_id, interaction_id)
+        return {
+            "id": interaction.id, "phase": phase, "status": interaction.status,
+            "kind": interaction.kind, "outcome": interaction.outcome,
+            "queue": _queue(interaction),
+            "caller": _caller(interaction, reveal),
+            "ivr_choices": interaction.ivr_choices or {},
+            "waited_seconds": round(_waited(rt, interaction), 1),
+            "announced_wait_seconds": interaction.announced_wait,
+            "created_at": iso(interaction.created_at),
+            "answered_at": iso(interaction.answered_at),
+            "ended_at": iso(interaction.ended_at),
+            "callback": (interaction.ivr_choices or {}).get("callback"),
+            "history": _history(s, interaction),
+            "notes": _notes(s, interaction.id),
+            "my_draft": _my_draft(s, interaction.id, viewer_id),
+            "legs": _legs(interaction),
+            "transfers": _transfers(s, interaction.id),
+            "wrap_up": _wrap_up_json(_wrap_up(s, interaction.id, viewer_id)),
+            "dispositions": list(DISPOSITIONS),
+        }
+
+
+def _queue(interaction: Interaction) -> dict[str, str] | None:
+    queue = interaction.queue
+    return None if queue is None else {"slug": queue.slug, "name": queue.name}
+
+
+def _caller(interaction: Interaction, reveal: bool) -> dict[str, Any]:
+    caller = interaction.caller
+    number = interaction.caller_number
+    return {
+        "name": caller.name if caller else "",
+        "number": (number if reveal else mask(number)) if number else None,
+        "number_hidden": number is None,
+        "revealed": bool(reveal and number),
+        "account_ref": caller.account_ref if caller else "",
+        "difficult": bool(caller and caller.difficult),
+    }
+
+
+def _waited(rt: Runtime, interaction: Interaction) -> float:
+    if interaction.wait_seconds is not None:
+        return interaction.wait_seconds
+    if interaction.joined_at is not None and interaction.status == WAITING:
+        return max(0.0, rt.clock.time() - interaction.joined_at)
+    return 0.0
+
+
+def _history(s: Session, interaction: Interaction) -> list[dict[str, Any]]:
+    same = []
+    if interaction.caller_id is not None:
+        same.append(Interaction.caller_id == interaction.caller_id)
+    if interaction.caller_number:
+        same.append(Interaction.caller_number == interaction.caller_number)
+    if not same:
+        return []
+    rows = s.scalars(select(Interaction).where(or_(*same), Interaction.id < interaction.id)
+                     .order_by(Interaction.id.desc()).limit(HISTORY_LIMIT))
+    return [{
+        "id": row.id, "created_at": iso(row.created_at), "status": row.status,
+        "outcome": row.outcome, "queue": row.queue.name if row.queue else None,
+        "agent": row.agent.name if row.agent else None,
+        "dispositions": [w.disposition for w in s.scalars(
+            select(WrapUp).where(WrapUp.interaction_id == row.id).order_by(WrapUp.id))],
+    } for row in rows]
+
+
+def _notes(s: Session, interaction_id: int) -> list[dict[str, Any]]:
+    rows = s.scalars(select(Note).where(Note.interaction_id == interaction_id)
+                     .order_by(Note.created_at, Note.id))
+    return [{"id": n.id, "author": n.agent.name, "author_id": n.agent_id, "text": n.text,
+             "draft": n.draft, "created_at": iso(n.created_at), "updated_at": iso(n.updated_at)}
+            for n in rows if n.text.strip()]
+
+
+def _my_draft(s: Session, interaction_id: int, agent_id: int) -> str:
+    draft = s.scalar(select(Note).where(Note.draft_key == draft_key(interaction_id, agent_id)))
+    return draft.text if draft is not None else ""
+
+
+def _legs(interaction: Interaction) -> list[dict[str, Any]]:
+    return [{"id": leg.id, "agent": leg.agent.name if leg.agent else None,
+             "agent_id": leg.agent_id, "kind": leg.kind, "reason": leg.reason,
+             "status": leg.status, "started_at": iso(leg.started_at),
+             "answered_at": iso(leg.answered_at), "ended_at": iso(leg.ended_at)}
+            for leg in interaction.legs]
+
+
+def _transfers(s: Session, interaction_id: int) -> list[dict[str, Any]]:
+    rows = list(s.scalars(select(Transfer).where(Transfer.interaction_id == interaction_id)
+                          .order_by(Transfer.id)))
+    ids = {t.from_agent_id for t in rows} | {t.to_agent_id for t in rows if t.to_agent_id}
+    names = {a.id: a.name for a in s.scalars(select(Agent).where(Agent.id.in_(ids)))}
+    return [{"id": t.id, "from": names.get(t.from_agent_id), "to_agent": names.get(
+        t.to_agent_id or 0), "to_queue": t.to_queue, "mode": t.mode, "reason": t.reason,
+        "at": iso(t.created_at)} for t in rows]
+
+
+def _wrap_up_json(wrap: WrapUp | None) -> dict[str, Any] | None:
+    if wrap is None:
+        return None
+    return {"disposition": wrap.disposition, "at": iso(wrap.created_at)}
+
+
+def save_draft(rt: Runtime, interaction_id: int, agent_id: int, text: str) -> dict[str, Any]:
+    """Upsert the agent's one draft note on the interaction (autosave as they type)."""
+    key = draft_key(interaction_id, agent_id)
+    for _attempt in range(2):
+        try:
+            with rt.db.session() as s:
+                check_access(rt, s, interaction_id, agent_id)
+                now = rt.clock.now()
+                draft = s.scalar(select(Note).where(Note.draft_key == key))
+                if draft is None:
+                    draft = Note(interaction_id=interaction_id, agent_id=agent_id, draft=True,
+                                 draft_key=key, created_at=now, text="")
+                    s.add(draft)
+                draft.text, draft.updated_at = text, now
+                s.flush()
+                return {"id": draft.id, "draft": True, "updated_at": iso(now)}
+        except IntegrityError:  # another autosave inserted the draft first: update it
+            continue
+    raise NotNow("draft changed concurrently; try again")
+
+
+def add_note(rt: Runtime, interaction_id: int, agent_id: int, text: str) -> dict[str, Any]:
+    """A final note (the agent's draft, if any, becomes it)."""
+    with rt.db.session() as s:
+        check_access(rt, s, interaction_id, agent_id)
+        now = rt.clock.now()
+        note = s.scalar(select(Note).where(Note.draft_key == draft_key(interaction_id, agent_id)))
+        if note is None:
+            note = Note(interaction_id=interaction_id, agent_id=agent_id, created_at=now)
+            s.add(note)
+        note.text, note.draft, note.draft_key, note.updated_at = text, False, None, now
+        s.flush()
+        log.info("agent %s added note %s to interaction %s", agent_id, note.id, interaction_id)
+        return {"id": note.id, "draft": False, "created_at": iso(note.created_at)}
+
+
+def flag_difficult(rt: Runtime, interaction_id: int, agent_id: int, difficult: bool) -> bool:
+    """Mark (or unmark) the interaction's caller as difficult, for every later contact."""
+    with rt.db.session() as s:
+        interaction = check_access(rt, s, interaction_id, agent_id)
+        caller = interaction.caller
+        if caller is None:
+            if not interaction.caller_number:
+                raise NotNow("the caller's number is hidden: there is no one to flag")
+            caller = s.scalar(select(Caller).where(Caller.number == interaction.caller_number))
+            if caller is None:
+                caller = Caller(number=interaction.caller_number, name="", account_ref="")
+                s.add(caller)
+            interaction.caller = caller
+        caller.difficult = difficult
+    log.info("agent %s set difficult=%s on interaction %s", agent_id, difficult, interaction_id)
+    return difficult
+
+
+def wrap_up(rt: Runtime, interaction_id: int, agent_id: int, disposition: str,
+            note: str) -> str:
+    """Close the agent's part: disposition and closing note; ends their wrap-up (→ available).
+    Returns the agent's state afterwards."""
+    with rt.db.session() as s:
+        check_access(rt, s, interaction_id, agent_id)
+        legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
+                                                Leg.agent_id == agent_id)))
+        if any(leg.ended_at is None for leg in legs):
+            raise NotNow("you are still on this call")
+        if _wrap_up(s, interaction_id, agent_id) is not None:
+            raise NotNow("already wrapped up")
+        now = rt.clock.now()
+        s.add(WrapUp(interaction_id=interaction_id, agent_id=agent_id, disposition=disposition,
+                     created_at=now))
+        transfers.finalize_draft(s, interaction_id, agent_id, now)
+        if note.strip():
+            s.add(Note(interaction_id=interaction_id, agent_id=agent_id, text=note,
+                       draft=False, created_at=now, updated_at=now))
+    return _end_wrap_up(rt, agent_id)
+
+
+def _end_wrap_up(rt: Runtime, agent_id: int) -> str:
+    since = rt.live.hget(keys.agent(agent_id), "since")
+    if rt.presence.state(agent_id) != WRAP_UP or since is None:
+        return rt.presence.state(agent_id)
+    from callbacks import jobs  # the same step the wrap-up timer takes, done now
+    jobs.end_wrap_up(agent_id, str(since))
+    return rt.presence.state(agent_id)

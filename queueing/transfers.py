@@ -1,0 +1,297 @@
+"""Transfers and escalations: one more Leg of the same Interaction, never a new record.
+
+Warm: the caller is held (hearing why), the receiving agent is dialled with a whisper of
+the context into the SAME conference, and the first agent may drop once they have joined.
+Cold to an agent: the same, but the first agent is released at once. Cold to a queue: the
+caller goes back to the line of that queue at their ORIGINAL place and hears the updated
+estimate. The web request only records and reserves; every REST call runs in an RQ job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from holdless import runtime
+from holdless.runtime import Runtime
+from holdless.twilio_gateway import TwilioRestException
+from ivr import paths
+from ivr.states import advance, is_final
+from models.console import COLD, WARM, Note, Transfer, draft_key
+from models.entities import (
+    BUSY,
+    CONNECTED,
+    ROLE_SUPERVISOR,
+    WAITING,
+    Agent,
+    Interaction,
+    Leg,
+    Queue,
+)
+from queueing import agents, lines
+from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
+from queueing.presence import AVAILABLE, StateRefused
+
+log = logging.getLogger(__name__)
+
+WARM_LEG, COLD_LEG, QUEUE_LEG, ESCALATION_LEG = (
+    "warm_transfer", "cold_transfer", "queue_transfer", "escalation")
+TRANSFER_LEG_KINDS = (WARM_LEG, COLD_LEG, ESCALATION_LEG)
+
+__all__ = ["TransferRefused", "TransferRequest", "escalate", "transfer"]
+
+
+class TransferRefused(Exception):
+    """The transfer cannot happen now (no live call, target busy...); the message says why."""
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """A validated ask to hand an interaction on."""
+
+    interaction_id: int
+    from_agent_id: int
+    mode: str
+    reason: str
+    to_agent_id: int | None = None
+    to_queue: str | None = None
+
+
+def transfer(rt: Runtime, ask: TransferRequest) -> int:
+    """Record and start a transfer; returns the Transfer id. TransferRefused when it cannot."""
+    if ask.to_queue is not None:
+        return _to_queue(rt, ask)
+    if ask.to_agent_id is None or ask.to_agent_id == ask.from_agent_id:
+        raise TransferRefused("choose another agent or a queue")
+    kind = WARM_LEG if ask.mode == WARM else COLD_LEG
+    return _to_agent(rt, ask, ask.to_agent_id, kind)
+
+
+def escalate(rt: Runtime, interaction_id: int, agent_id: int, reason: str) -> int:
+    """Warm-transfer to the longest-free available supervisor; returns the Transfer id."""
+    with rt.db.session() as s:
+        supervisors = list(s.scalars(select(Agent).where(
+            Agent.role == ROLE_SUPERVISOR, Agent.id != agent_id).order_by(Agent.state_since)))
+        candidates = [a.id for a in supervisors if rt.presence.state(a.id) == AVAILABLE]
+    if not candidates:
+        raise TransferRefused("no supervisor is available")
+    ask = TransferRequest(interaction_id, agent_id, WARM, reason, to_agent_id=candidates[0])
+    return _to_agent(rt, ask, candidates[0], ESCALATION_LEG)
+
+
+def _live_leg(s: Session, ask: TransferRequest) -> tuple[Interaction, Leg]:
+    interaction = s.get(Interaction, ask.interaction_id)
+    if interaction is None or is_final(interaction) or interaction.status != CONNECTED:
+        raise TransferRefused("the call is not connected")
+    leg = s.scalar(select(Leg).where(
+        Leg.interaction_id == interaction.id, Leg.agent_id == ask.from_agent_id,
+        Leg.answered_at.is_not(None), Leg.ended_at.is_(None)))
+    if leg is None:
+        raise TransferRefused("you are not on this call")
+    return interaction, leg
+
+
+def _reserve(rt: Runtime, agent_id: int) -> None:
+    try:
+        agents.change(rt, agent_id, BUSY, (AVAILABLE,), route=False)
+    except StateRefused as exc:
+        raise TransferRefused(f"that agent is {exc.current}, not available") from exc
+    except agents.UnknownAgent as exc:
+        raise TransferRefused("no such agent") from exc
+
+
+def _to_agent(rt: Runtime, ask: TransferRequest, to_agent_id: int, kind: str) -> int:
+    with rt.db.session() as s:
+        _live_leg(s, ask)  # refuse before reserving anyone
+    _reserve(rt, to_agent_id)
+    try:
+        with rt.db.session() as s:
+            interaction, from_leg = _live_leg(s, ask)
+            now = rt.clock.now()
+            leg = Leg(interaction_id=interaction.id, agent_id=to_agent_id, kind=kind,
+                      reason=ask.reason, started_at=now)
+            s.add(leg)
+            s.flush()
+            record = Transfer(interaction_id=interaction.id, from_agent_id=ask.from_agent_id,
+                              to_agent_id=to_agent_id, mode=ask.mode, reason=ask.reason,
+                              leg_id=leg.id, created_at=now)
+            s.add(record)
+            finalize_draft(s, interaction.id, ask.from_agent_id, now)
+            s.flush()
+            leg_id, transfer_id, drop = leg.id, record.id, from_leg.call_sid
+    except BaseException:
+        agents.change(rt, to_agent_id, AVAILABLE, (BUSY,), route=True)
+        raise
+    log.info("interaction %s: %s transfer to agent %s", ask.interaction_id, kind, to_agent_id)
+    rt.enqueue(dial_transfer, leg_id, job_id=f"transfer-dial-{leg_id}")
+    if ask.mode == COLD and drop:
+        rt.enqueue(drop_agent, drop, job_id=f"transfer-drop-{leg_id}")
+    return transfer_id
+
+
+def _to_queue(rt: Runtime, ask: TransferRequest) -> int:
+    with rt.db.session() as s:
+        interaction, from_leg = _live_leg(s, ask)
+        queue = s.scalar(select(Queue).where(Queue.slug == ask.to_queue, Queue.active))
+        if queue is None:
+            raise TransferRefused("no such queue")
+        now = rt.clock.now()
+        s.add(Leg(interaction_id=interaction.id, agent_id=None, kind=QUEUE_LEG,
+                  reason=ask.reason, status="completed", started_at=now, ended_at=now))
+        record = Transfer(interaction_id=interaction.id, from_agent_id=ask.from_agent_id,
+                          to_queue=queue.slug, mode=COLD, reason=ask.reason, created_at=now)
+        s.add(record)
+        finalize_draft(s, interaction.id, ask.from_agent_id, now)
+        _back_in_line(interaction, queue)
+        s.flush()
+        transfer_id, caller_sid, drop = record.id, interaction.call_sid, from_leg.call_sid
+        entry = _entry(interaction, queue.slug)
+    lines.join(rt.live, entry)
+    log.info("interaction %s: back to %s at the original place", ask.interaction_id, entry.queue)
+    rt.enqueue(redirect_to_line, caller_sid, job_id=f"transfer-line-{transfer_id}")
+    if drop:
+        rt.enqueue(drop_agent, drop, job_id=f"transfer-drop-q{transfer_id}")
+    return transfer_id
+
+
+def _back_in_line(interaction: Interaction, queue: Queue) -> None:
+    advance(interaction, WAITING)
+    interaction.queue_id, interaction.queue = queue.id, queue
+    interaction.conference = None
+
+
+def _entry(interaction: Interaction, queue: str) -> lines.Entry:
+    joined = interaction.joined_at if interaction.joined_at is not None else 0.0
+    return lines.Entry(lines.caller_entry_id(interaction.id), queue, lines.CALLER, joined,
+                       interaction.call_sid, interaction.id)
+
+
+def finalize_draft(s: Session, interaction_id: int, agent_id: int, now: object) -> None:
+    """Make an agent's draft note final (a hand-over passes on what they typed)."""
+    draft = s.scalar(select(Note).where(Note.draft_key == draft_key(interaction_id, agent_id)))
+    if draft is None:
+        return
+    if draft.text.strip():
+        draft.draft, draft.draft_key, draft.updated_at = False, None, now  # type: ignore[assignment]
+    else:
+        s.delete(draft)
+
+
+def transfer_whisper(leg: Leg, context: str) -> str:
+    """What a receiving agent hears before joining: who hands over, why, and the context."""
+    frm = _from_agent_name(leg)
+    reason = f" Reason: {leg.reason}." if leg.reason else ""
+    return f"Transfer from {frm}.{reason} {context}"
+
+
+def _from_agent_name(leg: Leg) -> str:
+    s = Session.object_session(leg)
+    if s is None:
+        return "a colleague"
+    record = s.scalar(select(Transfer).where(Transfer.leg_id == leg.id))
+    agent = s.get(Agent, record.from_agent_id) if record is not None else None
+    return agent.name if agent is not None else "a colleague"
+
+
+def leg_answered(rt: Runtime, interaction_id: int) -> None:
+    """A receiving agent joined the conference: take the caller off hold."""
+    rt.enqueue(hold_caller, interaction_id, False, job_id=None)
+
+
+def leg_missed(rt: Runtime, interaction_id: int) -> None:
+    """The receiving agent did not answer: back to the agent still on the call, or to the line."""
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or is_final(interaction):
+            return
+        others = s.scalar(select(Leg).where(Leg.interaction_id == interaction_id,
+                                            Leg.answered_at.is_not(None), Leg.ended_at.is_(None)))
+        if others is not None:
+            caller_sid = ""
+        else:
+            queue = interaction.queue
+            if queue is None:
+                return
+            _back_in_line(interaction, queue)
+            entry, caller_sid = _entry(interaction, queue.slug), interaction.call_sid
+    if not caller_sid:
+        rt.enqueue(hold_caller, interaction_id, False)
+        return
+    lines.join(rt.live, entry)
+    rt.enqueue(redirect_to_line, caller_sid, job_id=f"transfer-missed-{interaction_id}")
+
+
+# RQ jobs: each reloads what it needs, is safe to run twice, and raises on failure.
+
+def dial_transfer(leg_id: int) -> str:
+    """Hold the caller (hearing why) and ring the receiving agent into the same conference."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        leg = s.get(Leg, leg_id)
+        if leg is None or leg.call_sid or leg.ended_at is not None:
+            return "already dialled"
+        interaction = leg.interaction
+        agent = s.get(Agent, leg.agent_id or 0)
+        if is_final(interaction) or agent is None:
+            leg.ended_at, leg.status = rt.clock.now(), "missed"
+            gone, agent_id = True, leg.agent_id
+        else:
+            gone, agent_id, contact = False, agent.id, agent.contact
+            conference, caller_sid = interaction.conference, interaction.call_sid
+    if gone:
+        if agent_id is not None:
+            agents.change(rt, agent_id, AVAILABLE, (BUSY,))
+        return "caller gone"
+    if conference:  # best effort: a caller not (yet) in the conference cannot be held
+        _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, True,
+                         rt.url(paths.TRANSFER_HOLD))
+    sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
+                          rt.url(paths.AGENT_STATUS, leg=leg_id),
+                          timeout=AGENT_RING_TIMEOUT_SECONDS)
+    with rt.db.session() as s:
+        row = s.get(Leg, leg_id)
+        if row is not None:
+            row.call_sid = sid
+    return "dialled"
+
+
+def hold_caller(interaction_id: int, hold: bool) -> str:
+    """Put the caller of an interaction on hold in its conference, or take them off it."""
+    rt = runtime.get()
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or is_final(interaction) or not interaction.conference:
+            return "no conference"
+        conference, caller_sid = interaction.conference, interaction.call_sid
+    url = rt.url(paths.TRANSFER_HOLD) if hold else None
+    done = _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, hold, url)
+    return ("held" if hold else "unheld") if done else "no conference"
+
+
+def redirect_to_line(caller_sid: str) -> str:
+    """Send a transferred caller back to their line (original place, updated estimate)."""
+    rt = runtime.get()
+    done = _tolerating_gone(rt.gateway.redirect, caller_sid, rt.url(paths.REJOIN))
+    return "redirected" if done else "call gone"
+
+
+def drop_agent(agent_call_sid: str) -> str:
+    """End the handing-over agent's leg (its status callback then starts their wrap-up)."""
+    rt = runtime.get()
+    done = _tolerating_gone(rt.gateway.hang_up, agent_call_sid)
+    return "dropped" if done else "already gone"
+
+
+def _tolerating_gone(action: Callable[..., bool | None], *args: Any) -> bool:
+    """Run a REST action; False when Twilio says the call or conference is gone."""
+    try:
+        return action(*args) is not False
+    except TwilioRestException as exc:
+        if exc.status == 404 or exc.code in (20404, 21220):
+            return False
+        raise

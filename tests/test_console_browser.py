@@ -1,0 +1,155 @@
+"""The agent console in a real Chromium: sign in, take a routed call with its context, write a
+note that survives a closed page, warm-transfer to a colleague who sees everything, and send
+the caller back to a queue at their original place."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from holdless import runtime
+from models.entities import Caller, Leg
+from queueing import lines
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
+from tests.console_helpers import PASSWORD, seed_people
+from tests.helpers import call_form, spoken, twiml
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WITHIN = 2000  # ms: the console must show changes within 2 s
+
+
+@pytest.fixture
+def live_app(rt: Any, settings: Any) -> Iterator[tuple[Any, str]]:
+    """The real app over plain http on a free loopback port (cookies not Secure: http only)."""
+    from webhooks.app import create_app
+    app = create_app({"env": "testing", "database_url": settings.database_url,
+                      "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
+                      "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,
+                      "twilio_api_base_url": settings.twilio_api_base_url, "secret_key": "test"})
+    app.extensions["holdless"].close()
+    app.extensions["holdless"] = rt
+    runtime.use(rt)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium to run browser tests")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser: Any, base: str, username: str) -> Any:
+    """A fresh browser context signed in as `username`, on the console."""
+    page = browser.new_context(viewport={"width": 1100, "height": 1300}).new_page()
+    page.goto(f"{base}/console")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{base}/console")
+    return page
+
+
+def leg_of(rt: Any, agent_id: int) -> Leg:
+    """The agent's newest leg."""
+    with rt.db.session() as s:
+        return s.scalar(select(Leg).where(Leg.agent_id == agent_id).order_by(Leg.id.desc()))
+
+
+def answer(rt: Any, twilio: Any, worker: Any, agent_id: int) -> str:
+    """The agent's phone rang (a job); they answer and hear the whisper. Returns what it said."""
+    worker()
+    leg = leg_of(rt, agent_id)
+    said = spoken(twiml(twilio.post(f"/voice/agent/whisper?leg={leg.id}",
+                                    call_form(sid=leg.call_sid))))
+    worker()
+    return said
+
+
+def test_console_takes_a_call_writes_a_note_and_transfers_with_context(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    people = seed_people(rt)
+    with rt.db.session() as s:
+        s.add(Caller(number="+12125550123", name="Grace Hopper", account_ref="ACC-42"))
+
+    alice = sign_in(browser, base, "alice")
+    alice.click("#go-available")
+    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
+    bob = sign_in(browser, base, "bob")
+    bob.click("#go-available")
+    expect(bob.locator("#state")).to_have_text("available", timeout=WITHIN)
+
+    caller = call_form(from_="+12125550123")
+    twilio.post("/voice/incoming", caller)
+    assert "Grace Hopper" in answer(rt, twilio, worker, people["alice"])
+    expect(alice.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
+    expect(alice.locator("#caller-number")).to_have_text("…0123")
+    expect(alice.locator("#account-ref")).to_have_text("ACC-42")
+
+    alice.fill("#note-draft", "Wants a refund for order 7")
+    expect(alice.locator("#draft-status")).to_contain_text("Saved", timeout=WITHIN)
+    alice.context.pages[0].close()  # the page is closed; the draft must survive
+    alice = alice.context.new_page()
+    alice.goto(f"{base}/console")
+    expect(alice.locator("#note-draft")).to_have_value("Wants a refund for order 7",
+                                                       timeout=WITHIN)
+
+    expect(alice.locator("#transfer-target option")).to_have_count(4, timeout=6000)
+    alice.select_option("#transfer-target", f"agent:{people['bob']}")
+    alice.select_option("#transfer-mode", "warm")
+    alice.fill("#transfer-reason", "billing question")
+    alice.click("#transfer")
+    expect(alice.locator("#message")).to_have_text("Transfer started.", timeout=WITHIN)
+    whisper = answer(rt, twilio, worker, people["bob"])
+    assert "Transfer from Alice Agent. Reason: billing question." in whisper
+
+    expect(bob.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
+    expect(bob.locator("#notes")).to_contain_text("Alice Agent", timeout=WITHIN)
+    expect(bob.locator("#notes")).to_contain_text("Wants a refund for order 7")
+    expect(bob.locator("#legs")).to_contain_text("warm_transfer · billing question")
+    expect(alice.locator("#legs")).to_contain_text("Bob Agent · warm_transfer", timeout=WITHIN)
+    expect(alice.locator("#notes")).to_contain_text("Wants a refund for order 7")
+    expect(alice.locator("#note-draft")).to_have_value("")
+    ARTIFACTS.mkdir(exist_ok=True)
+    alice.screenshot(path=str(ARTIFACTS / "console-alice.png"), full_page=True)
+    bob.screenshot(path=str(ARTIFACTS / "console-bob.png"), full_page=True)
+
+    later = call_form(from_="+12125550777")
+    twilio.post("/voice/incoming", later)  # joins the line after Grace did
+    bob.select_option("#transfer-target", "queue:support")
+    bob.select_option("#transfer-mode", "cold")
+    bob.fill("#transfer-reason", "needs support")
+    bob.click("#transfer")
+    expect(bob.locator("#message")).to_have_text("Transfer started.", timeout=WITHIN)
+    assert [e.call_sid for e in lines.waiting(rt.live, "support")] == [
+        caller["CallSid"], later["CallSid"]]
+    worker()
+    back = twiml(twilio.post("/voice/rejoin", caller))
+    assert "You are next in line." in spoken(back)
+    expect(bob.locator("#legs")).to_contain_text("queue_transfer · needs support",
+                                                 timeout=WITHIN)
+    bob.screenshot(path=str(ARTIFACTS / "console-bob-after-cold-transfer.png"), full_page=True)

@@ -1,0 +1,48 @@
+"""The agent API against its own OpenAPI document: generated requests (valid and not) from a
+signed-in agent never cause a server error, and every answer matches what is described."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
+
+from tests.console_helpers import Desk, route_call_to, seed_people
+from webhooks.openapi import document
+
+SCHEMA = schemathesis.openapi.from_dict(document())
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
+          checks.content_type_conformance, checks.response_schema_conformance]
+
+
+@pytest.mark.slow
+def test_generated_requests_never_500_and_answers_match_the_document(rt, app, twilio, worker):
+    people = seed_people(rt)
+    route_call_to(rt, twilio, worker, people["alice"])
+    rt.settings = rt.settings.with_overrides({  # browser calling configured
+        "twilio_api_key_sid": "SK" + "1" * 32, "twilio_api_key_secret": "s" * 32,
+        "twilio_twiml_app_sid": "AP" + "2" * 32})
+    alice = Desk(app, "alice")
+    session = alice.client.get_cookie("session").value
+    SCHEMA.app = app
+    seen: set[tuple[str, int]] = set()
+    for result in SCHEMA.get_all_operations():
+        _fuzz(result.ok(), session, alice.token, seen)
+    assert ("GET /api/me/current", 200) in seen
+    assert ("PUT /api/interactions/{interaction_id}/notes/draft", 200) in seen
+
+
+def _fuzz(operation, session, token, seen):
+    """Generated requests for one operation, each checked against the document."""
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def run(case):
+        case.cookies = {**(case.cookies or {}), "session": session}
+        response = case.call(headers={"X-CSRFToken": token}, base_url="http://localhost")
+        seen.add((operation.label, response.status_code))
+        case.validate_response(response, checks=CHECKS)
+
+    run()

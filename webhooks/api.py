@@ -1,0 +1,256 @@
+"""The agent's JSON API (/api): who I am, my state, the interaction in front of me with its
+whole context, notes, difficult flag, wrap-up, transfers and escalation.
+
+Every route needs a signed-in agent (401 otherwise); every state-changing request needs the
+CSRF token in an X-CSRFToken header (400 otherwise). Bad input is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy import select
+
+from console import desk
+from holdless.runtime import Runtime
+from models.console import COLD, DISPOSITIONS, WARM
+from models.entities import Agent, Queue
+from queueing import agents, transfers
+from queueing.presence import StateRefused
+from webhooks.auth import current_agent, login_required
+from webhooks.openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_REASON_CHARS = 500
+MAX_ID = 2**31 - 1  # the widest id every database here stores
+
+
+@bp.url_value_preprocessor
+def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id no database row can have is simply not found (never a server error)."""
+    if values and not 1 <= values.get("interaction_id", 1) <= MAX_ID:
+        abort(404, description="no such interaction")
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["holdless"]
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="body: a JSON object is required")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool, limit: int) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        abort(400, description=f"{name}: must be a string")
+    if required and not value.strip():
+        abort(400, description=f"{name}: is required")
+    if len(value) > limit:
+        abort(400, description=f"{name}: at most {limit} characters")
+    return value
+
+
+def _choice(data: dict[str, Any], name: str, options: tuple[str, ...]) -> str:
+    value = data.get(name)
+    if value not in options:
+        abort(400, description=f"{name}: must be one of {', '.join(options)}")
+    return str(value)
+
+
+def _reveal() -> bool:
+    raw = request.args.get("reveal", "0")
+    if raw not in ("0", "1"):
+        abort(400, description="reveal: must be 0 or 1")
+    return raw == "1"
+
+
+@bp.errorhandler(desk.NotYours)
+def _not_yours(_exc: Exception) -> Any:
+    return jsonify(error="Forbidden", detail="this interaction is not yours"), 403
+
+
+@bp.errorhandler(desk.NotFound)
+def _not_found(_exc: Exception) -> Any:
+    return jsonify(error="Not Found", detail="no such interaction"), 404
+
+
+@bp.errorhandler(desk.NotNow)
+@bp.errorhandler(transfers.TransferRefused)
+def _conflict(exc: Exception) -> Any:
+    return jsonify(error="Conflict", detail=str(exc)), 409
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(document())
+
+
+@bp.get("/me")
+@login_required
+def me() -> Any:
+    """Who I am, my live state and my queues."""
+    who = current_agent()
+    with _rt().db.session() as s:
+        queues = agents.load_agent(s, who.id).queue_slugs
+    return jsonify(id=who.id, username=who.username, name=who.name, role=who.role,
+                   state=_rt().presence.state(who.id), queues=queues)
+
+
+@bp.post("/me/state")
+@login_required
+def set_my_state() -> Any:
+    """Go available or offline (available also ends wrap-up); 409 while on a call."""
+    state = _choice(_body(), "state", ("available", "offline"))
+    try:
+        agents.set_state(_rt(), current_agent().id, state)
+    except StateRefused as exc:
+        return jsonify(error="Conflict", detail=f"you are {exc.current}"), 409
+    return jsonify(state=_rt().presence.state(current_agent().id))
+
+
+@bp.get("/me/current")
+@login_required
+def my_current() -> Any:
+    """The interaction routed to me now, with its whole context (null when none)."""
+    me = current_agent()
+    reveal = _reveal()
+    found = desk.current(_rt(), me.id)
+    body = None if found is None else desk.context(_rt(), found[0], me.id, reveal, found[1])
+    return jsonify(state=_rt().presence.state(me.id), interaction=body)
+
+
+@bp.get("/directory")
+@login_required
+def directory() -> Any:
+    """Colleagues (with their live state) and queues, to transfer to."""
+    rt = _rt()
+    with rt.db.session() as s:
+        people = [{"id": a.id, "name": a.name, "role": a.role, "state": rt.presence.state(a.id)}
+                  for a in s.scalars(select(Agent).order_by(Agent.name))
+                  if a.id != current_agent().id]
+        queues = [{"slug": q.slug, "name": q.name}
+                  for q in s.scalars(select(Queue).where(Queue.active).order_by(Queue.name))]
+    return jsonify(agents=people, queues=queues)
+
+
+@bp.get("/interactions/<int:interaction_id>")
+@login_required
+def interaction(interaction_id: int) -> Any:
+    """One interaction's context: only if routed to me now or handled by me recently."""
+    return jsonify(desk.context(_rt(), interaction_id, current_agent().id, _reveal()))
+
+
+@bp.put("/interactions/<int:interaction_id>/notes/draft")
+@login_required
+def save_draft(interaction_id: int) -> Any:
+    """Autosave my draft note as I type (one per agent per interaction)."""
+    text = _text(_body(), "text", required=False, limit=desk.MAX_NOTE_CHARS)
+    return jsonify(desk.save_draft(_rt(), interaction_id, current_agent().id, text))
+
+
+@bp.post("/interactions/<int:interaction_id>/notes")
+@login_required
+def add_note(interaction_id: int) -> Any:
+    """A final note (my draft becomes it)."""
+    text = _text(_body(), "text", required=True, limit=desk.MAX_NOTE_CHARS)
+    return jsonify(desk.add_note(_rt(), interaction_id, current_agent().id, text)), 201
+
+
+@bp.post("/interactions/<int:interaction_id>/flag-difficult")
+@login_required
+def flag_difficult(interaction_id: int) -> Any:
+    """Flag (or with {"difficult": false} unflag) the caller as difficult."""
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("difficult", True), bool):
+        abort(400, description="difficult: must be true or false")
+    value = bool(data.get("difficult", True))
+    return jsonify(difficult=desk.flag_difficult(_rt(), interaction_id, current_agent().id,
+                                                 value))
+
+
+@bp.post("/interactions/<int:interaction_id>/wrap-up")
+@login_required
+def wrap_up(interaction_id: int) -> Any:
+    """Disposition and closing note; ends my wrap-up (I become available)."""
+    data = _body()
+    disposition = _choice(data, "disposition", DISPOSITIONS)
+    note = _text(data, "note", required=False, limit=desk.MAX_NOTE_CHARS)
+    state = desk.wrap_up(_rt(), interaction_id, current_agent().id, disposition, note)
+    return jsonify(state=state)
+
+
+@bp.post("/interactions/<int:interaction_id>/transfer")
+@login_required
+def transfer(interaction_id: int) -> Any:
+    """Hand the caller to a colleague (warm or cold) or back to a queue (cold)."""
+    data = _body()
+    mode = _choice(data, "mode", (WARM, COLD))
+    reason = _text(data, "reason", required=True, limit=MAX_REASON_CHARS)
+    to_agent, to_queue = data.get("to_agent_id"), data.get("to_queue")
+    if (to_agent is None) == (to_queue is None):
+        abort(400, description="to_agent_id: give exactly one of to_agent_id or to_queue")
+    if to_agent is not None and (isinstance(to_agent, bool) or not isinstance(to_agent, int)):
+        abort(400, description="to_agent_id: must be an agent id (integer)")
+    if to_queue is not None and (not isinstance(to_queue, str) or not to_queue.isidentifier()):
+        abort(400, description="to_queue: must be a queue slug")
+    if to_queue is not None and mode == WARM:
+        abort(400, description="mode: a transfer to a queue is cold")
+    me = current_agent()
+    with _rt().db.session() as s:
+        desk.check_access(_rt(), s, interaction_id, me.id)
+    ask = transfers.TransferRequest(interaction_id, me.id, mode, reason, to_agent, to_queue)
+    return jsonify(transfer_id=transfers.transfer(_rt(), ask)), 202
+
+
+@bp.post("/interactions/<int:interaction_id>/escalate")
+@login_required
+def escalate(interaction_id: int) -> Any:
+    """Warm-transfer to an available supervisor."""
+    reason = _text(_body(), "reason", required=True, limit=MAX_REASON_CHARS)
+    me = current_agent()
+    with _rt().db.session() as s:
+        desk.check_access(_rt(), s, interaction_id, me.id)
+    return jsonify(transfer_id=transfers.escalate(_rt(), interaction_id, me.id, reason)), 202
+
+
+VOICE_TOKEN_TTL_SECONDS = 3600
+
+
+@bp.get("/voice-token")
+@login_required
+def voice_token() -> Any:
+    """A Twilio Voice access token so my browser can take calls as client:<identity>."""
+    from twilio.jwt.access_token import AccessToken
+    from twilio.jwt.access_token.grants import VoiceGrant
+
+    settings = _rt().settings
+    if not (settings.twilio_api_key_sid and settings.twilio_api_key_secret
+            and settings.twilio_twiml_app_sid):
+        return jsonify(error="Service Unavailable",
+                       detail="TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET and "
+                              "TWILIO_TWIML_APP_SID must be set for browser calling"), 503
+    with _rt().db.session() as s:
+        contact = agents.load_agent(s, current_agent().id).contact
+    if not contact.startswith("client:"):
+        return jsonify(error="Conflict", detail="you take calls on a phone number"), 409
+    identity = contact.removeprefix("client:")
+    token = AccessToken(settings.twilio_account_sid, settings.twilio_api_key_sid,
+                        settings.twilio_api_key_secret, identity=identity,
+                        ttl=VOICE_TOKEN_TTL_SECONDS)
+    token.add_grant(VoiceGrant(outgoing_application_sid=settings.twilio_twiml_app_sid,
+                               incoming_allow=True))
+    return jsonify(token=token.to_jwt(), identity=identity, ttl=VOICE_TOKEN_TTL_SECONDS)
+
+
+def init_app(app: Any) -> None:
+    """Register the API."""
+    app.register_blueprint(bp)

@@ -1,0 +1,196 @@
+"""Signing agents in and out: Flask-Login sessions, CSRF on every state change, roles.
+
+`init_app(app)` wires it all; views use `login_required` (or `role_required("admin")`).
+Twilio's webhooks (the voice blueprint) are exempt from CSRF: they are signed instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from holdless.runtime import Runtime
+from models.entities import Agent
+from queueing.limits import KEY_PREFIX
+
+log = logging.getLogger(__name__)
+
+SESSION_HOURS = 12
+# After this many failed sign-ins for one username, refuse it (429) for the window.
+MAX_FAILED_SIGN_INS = 5
+FAILED_SIGN_IN_WINDOW_SECONDS = 15 * 60
+MAX_CREDENTIAL_CHARS = 200
+login_manager = LoginManager()
+csrf = CSRFProtect()
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+__all__ = ["SignedInAgent", "bp", "csrf", "current_agent", "init_app", "login_required",
+           "role_required"]
+
+
+@dataclass(frozen=True)
+class SignedInAgent:
+    """The agent behind a request: a plain value, never a live database row."""
+
+    id: int
+    username: str
+    name: str
+    role: str
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session."""
+        return str(self.id)
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["holdless"]
+
+
+def current_agent() -> SignedInAgent:
+    """The signed-in agent (call only inside a login-required view)."""
+    return current_user._get_current_object()
+
+
+@login_manager.user_loader
+def load_agent(agent_id: str) -> SignedInAgent | None:
+    """The agent of a session, or None when they no longer exist."""
+    if not agent_id.isdigit():
+        return None
+    with _rt().db.session() as s:
+        agent = s.get(Agent, int(agent_id))
+        if agent is None or not agent.password_hash:
+            return None
+        return SignedInAgent(agent.id, agent.username, agent.name, agent.role)
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Any:
+    """401 JSON for the API; a redirect to the sign-in page for pages."""
+    if request.path.startswith("/api/"):
+        return jsonify(error="Unauthorized", detail="sign in first"), 401
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only signed-in agents whose role is one of `roles` (others get 403)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap `view` with the role check."""
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            """401 when signed out, 403 for other roles, else the view."""
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403, description=f"needs role: {', '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def check_credentials(username: str, password: str) -> SignedInAgent | None:
+    """The agent whose username and password these are, or None (same cost either way)."""
+    with _rt().db.session() as s:
+        agent = s.query(Agent).filter(Agent.username == username).one_or_none()
+        stored = agent.password_hash if agent is not None and agent.password_hash else _dummy_hash()
+        try:
+            valid = check_password_hash(stored, password)
+        except ValueError:
+            valid = False
+        if agent is None or not agent.password_hash or not valid:
+            return None
+        return SignedInAgent(agent.id, agent.username, agent.name, agent.role)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to check against when the username is unknown, so timing does not tell."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlsplit(target or "")
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/")
+            or target.startswith(("//", "/\\"))):
+        return url_for("console.page")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """The sign-in form, and signing in with it."""
+    if request.method == "GET":
+        return render_template("sign_in.html", error="")
+    username = request.form.get("username", "").strip()[:MAX_CREDENTIAL_CHARS]
+    password = request.form.get("password", "")[:MAX_CREDENTIAL_CHARS]
+    failures = f"{KEY_PREFIX}sign-in-failures:{username.lower()}"
+    if int(_rt().live.get(failures) or 0) >= MAX_FAILED_SIGN_INS:
+        return render_template("sign_in.html", error="Too many failed attempts. "
+                                                     "Try again in a few minutes."), 429
+    agent = check_credentials(username, password) if username and password else None
+    if agent is None:
+        pipe = _rt().live.pipeline()
+        pipe.incr(failures)
+        pipe.expire(failures, FAILED_SIGN_IN_WINDOW_SECONDS)
+        pipe.execute()
+        log.info("failed sign-in")
+        return render_template("sign_in.html", error="Unknown username or wrong password."), 401
+    _rt().live.delete(failures)
+    login_user(agent)
+    log.info("agent %s signed in", agent.id)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out() -> Any:
+    """End the session."""
+    logout_user()
+    return redirect(url_for("auth.sign_in"))
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, CSRF and the sign-in pages, with hardened cookies."""
+    settings = app.config["HOLDLESS"]
+    app.config.update(
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
+    )
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    from webhooks import sms, voice
+    csrf.exempt(voice.bp)  # Twilio webhooks are signed instead
+    csrf.exempt(sms.bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,174 @@
+"""The OpenAPI 3 description of the agent API (hand-written; tests keep it in step with
+the routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.console import DISPOSITIONS
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _reply(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    reply: dict[str, Any] = {"description": description}
+    if schema is not None:
+        reply["content"] = {JSON: {"schema": schema}}
+    return reply
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    meaning = {400: "invalid input (the detail names the field) or missing CSRF token",
+               401: "not signed in", 403: "not your interaction", 404: "no such interaction",
+               409: "not possible in the current state", 503: "not configured"}
+    return {str(c): _reply(meaning[c], _ref("Error")) for c in codes}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props,
+            "additionalProperties": True}
+
+
+ID_PARAM = {"name": "interaction_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+REVEAL_PARAM = {"name": "reveal", "in": "query", "required": False,
+                "description": "1 shows the caller's full number (audited)",
+                "schema": {"type": "string", "enum": ["0", "1"]}}
+STR = {"type": "string"}
+NOTE_TEXT = {"type": "string", "maxLength": 5000}
+
+
+def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, changes: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = _body(body)
+    if params:
+        op["parameters"] = params
+    if changes:
+        op["description"] = "Requires the X-CSRFToken header (the page's csrf-token meta)."
+    return op
+
+
+def _paths() -> dict[str, Any]:
+    ctx = _ref("Interaction")
+    state_body = _obj(["state"], state={"type": "string", "enum": ["available", "offline"]})
+    transfer_body = _obj(
+        ["mode", "reason"], to_agent_id={"type": "integer"}, to_queue=STR,
+        mode={"type": "string", "enum": ["warm", "cold"]}, reason={"type": "string",
+                                                                     "maxLength": 500})
+    return {**_my_paths(ctx, state_body), **_interaction_paths(ctx, transfer_body)}
+
+
+def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "/api/openapi.json": {"get": _op("This document", {"200": _reply("OpenAPI 3")})},
+        "/api/me": {"get": _op("Who I am", {"200": _reply("me", _ref("Me")), **_errors(401)})},
+        "/api/me/state": {"post": _op(
+            "Go available or offline (available also ends wrap-up)",
+            {"200": _reply("new state", _obj(["state"], state=STR)), **_errors(400, 401, 409)},
+            body=state_body, changes=True)},
+        "/api/me/current": {"get": _op(
+            "The interaction routed to me now, with its context",
+            {"200": _reply("state and interaction (null when none)", _obj(
+                ["state", "interaction"], state=STR,
+                interaction={"oneOf": [ctx, {"type": "null"}]})), **_errors(400, 401)},
+            params=[REVEAL_PARAM])},
+        "/api/directory": {"get": _op(
+            "Colleagues (with live state) and queues to transfer to",
+            {"200": _reply("directory", _obj(["agents", "queues"], agents={"type": "array"},
+                                             queues={"type": "array"})), **_errors(401)})},
+        "/api/voice-token": {"get": _op(
+            "A Twilio Voice access token for my client identity",
+            {"200": _reply("token", _obj(["token", "identity"], token=STR, identity=STR)),
+             **_errors(401, 409, 503)})},
+    }
+
+
+def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> dict[str, Any]:
+    accepted = _reply("started", _obj(["transfer_id"], transfer_id={"type": "integer"}))
+    return {
+        "/api/interactions/{interaction_id}": {"get": _op(
+            "One interaction I am on now or handled recently",
+            {"200": _reply("context", ctx), **_errors(400, 401, 403, 404)},
+            params=[ID_PARAM, REVEAL_PARAM])},
+        "/api/interactions/{interaction_id}/notes/draft": {"put": _op(
+            "Autosave my draft note (one per agent per interaction)",
+            {"200": _reply("saved", _obj(["id"], id={"type": "integer"})),
+             **_errors(400, 401, 403, 404)},
+            body=_obj(["text"], text=NOTE_TEXT), params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/notes": {"post": _op(
+            "Add a final note (my draft becomes it)",
+            {"201": _reply("added", _obj(["id"], id={"type": "integer"})),
+             **_errors(400, 401, 403, 404)},
+            body=_obj(["text"], text=NOTE_TEXT), params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/flag-difficult": {"post": _op(
+            "Flag the caller as difficult (difficult=false unflags)",
+            {"200": _reply("flag", _obj(["difficult"], difficult={"type": "boolean"})),
+             **_errors(400, 401, 403, 404, 409)},
+            body=_obj([], difficult={"type": "boolean"}), params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/wrap-up": {"post": _op(
+            "Disposition and closing note; ends my wrap-up",
+            {"200": _reply("my new state", _obj(["state"], state=STR)),
+             **_errors(400, 401, 403, 404, 409)},
+            body=_obj(["disposition"], disposition={"type": "string",
+                                                    "enum": list(DISPOSITIONS)},
+                      note=NOTE_TEXT), params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/transfer": {"post": _op(
+            "Transfer to an agent (warm or cold) or to a queue (cold, keeps the place)",
+            {"202": accepted, **_errors(400, 401, 403, 404, 409)},
+            body=transfer_body, params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/escalate": {"post": _op(
+            "Warm-transfer to an available supervisor",
+            {"202": accepted, **_errors(400, 401, 403, 404, 409)},
+            body=_obj(["reason"], reason={"type": "string", "maxLength": 500}),
+            params=[ID_PARAM], changes=True)},
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    nullable_str = {"type": ["string", "null"]}
+    return {
+        "Error": _obj(["error", "detail"], error=STR, detail=STR),
+        "Me": _obj(["id", "username", "name", "role", "state", "queues"],
+                   id={"type": "integer"}, username=STR, name=STR, role=STR, state=STR,
+                   queues={"type": "array", "items": STR}),
+        "Interaction": _obj(
+            ["id", "status", "caller", "notes", "legs", "transfers", "history"],
+            id={"type": "integer"}, phase=nullable_str, status=STR, kind=STR,
+            queue={"type": ["object", "null"]},
+            caller=_obj(["name", "number"], name=STR, number=nullable_str, account_ref=STR,
+                        difficult={"type": "boolean"}, revealed={"type": "boolean"}),
+            ivr_choices={"type": "object"}, waited_seconds={"type": "number"},
+            callback={}, history={"type": "array"}, my_draft=STR,
+            notes={"type": "array", "items": _obj(
+                ["author", "text", "created_at"], author=STR, text=STR,
+                draft={"type": "boolean"}, created_at=STR)},
+            legs={"type": "array", "items": _obj(
+                ["kind", "started_at"], agent=nullable_str, kind=STR, reason=STR,
+                started_at=STR, answered_at=nullable_str, ended_at=nullable_str)},
+            transfers={"type": "array"}, wrap_up={"type": ["object", "null"]},
+            dispositions={"type": "array", "items": STR}),
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Holdless agent API", "version": "1",
+                 "description": "Session-cookie auth (sign in at /sign-in). State-changing "
+                                "requests need the X-CSRFToken header."},
+        "paths": _paths(),
+        "components": {"schemas": _schemas(), "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"session": []}],
+    }
