@@ -47,7 +47,7 @@ class Settings:
     default_region: str = "US"
     time_zone: str = "America/New_York"
     wrap_up_seconds: int = 30
-    hold_update_seconds: int = 45
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     busy_threshold_seconds: int = 600
     callback_threshold_seconds: int = 120
     callback_regions: str = ""
@@ -76,7 +76,7 @@ class Settings:
             default_region=_env("HOLDLESS_DEFAULT_REGION", "US").upper(),
             time_zone=_env("HOLDLESS_TIME_ZONE", cls.time_zone),
             wrap_up_seconds=_env_int("HOLDLESS_WRAP_UP_SECONDS", 30),
-            hold_update_seconds=_env_int("HOLDLESS_HOLD_UPDATE_SECONDS", 45),
+            hold_music_url=_env("HOLDLESS_HOLD_MUSIC_URL", cls.hold_music_url),
             busy_threshold_seconds=_env_int("HOLDLESS_BUSY_THRESHOLD_SECONDS", 600),
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
             callback_regions=_env("HOLDLESS_CALLBACK_REGIONS").upper(),

@@ -115,12 +115,13 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     entry = lines.entry_for_call(rt.live, call_sid)
     position = None if entry is None else lines.position(rt.live, entry.queue, entry.id)
     if entry is None or position is None:
-        return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
+        return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY),
+                               rt.settings.hold_music_url)
     estimate = estimate_for(rt, entry.queue, entry.id)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
     offer = _callback_offer(rt, entry.queue, estimate)
     text += f" {offer}" if offer else ""
-    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
+    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
 
 def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:

@@ -97,6 +97,7 @@ def test_hold_loop_reannounces_place_inside_an_interruptible_gather(rt, twilio):
     gather = root.find("Gather")
     assert gather.get("numDigits") == "1"
     assert "You are second in line." in " ".join(s.text for s in gather.iter("Say"))
+    assert root.find("Play").text == rt.settings.hold_music_url
 
 
 def test_free_agent_is_offered_the_caller_and_rung_by_the_worker(rt, twilio, worker, twilio_api):
