@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from admin import audit, config
 from holdless import directory
 from models.admin import ConfigAuditEntry
-from models.entities import Caller, Interaction, Queue
+from models.entities import Caller, Interaction
 from tests.console_helpers import PASSWORD, Desk, seed_people
 from tests.helpers import call_form, spoken, twiml
 
@@ -18,8 +19,8 @@ PROMPT = ("If you have an account number, enter it now followed by pound, "
 
 
 def _ask_account(rt, slug="support"):
-    with rt.db.session() as s:
-        s.execute(update(Queue).where(Queue.slug == slug).values(ask_account=True))
+    with rt.db.session() as s:  # the administrator's queue setting (audited)
+        config.update_queue(s, audit.Actor.operator(), slug, {"ask_account": "on"})
 
 
 def _interaction(rt, form):
