@@ -114,6 +114,7 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
     "sl_target_percent": lambda s, q, x: v.whole_number("sl_target_percent", x, 1, 100),
     "dial_mode": lambda s, q, x: _dial_mode(x),
     "survey_enabled": lambda s, q, x: v.flag("survey_enabled", x),
+    "ask_account": lambda s, q, x: v.flag("ask_account", x),
     "active": lambda s, q, x: v.flag("active", x),
 }
 

@@ -239,3 +239,36 @@ def interval_chart(report: Report) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class AgentSurvey:
+    """One agent's post-call survey results for a day: how many callers answered, the share
+    who said their issue was solved, and the mean rating (1 to 5)."""
+
+    agent: str
+    surveyed: int
+    solved_percent: float | None
+    mean_rating: float | None
+
+
+def survey_by_agent(s: Session, day: date, queue: str | None = None) -> list[AgentSurvey]:
+    """Survey results per agent (the agent each answer is attached to) for the day's offered
+    calls of the queue with slug `queue`, or of every queue; agents by name."""
+    from models.survey import RATING, SOLVED, SurveyAnswer
+
+    queues = _queues(s, queue)
+    ids = [c.id for c in _offered_calls(s, queues, day)] if queues else []
+    rows: list[SurveyAnswer] = list(s.scalars(
+        select(SurveyAnswer).where(SurveyAnswer.interaction_id.in_(ids)))) if ids else []
+    per_agent: dict[str, list[SurveyAnswer]] = defaultdict(list)
+    for row in rows:
+        per_agent[row.agent.name if row.agent else "(no agent)"].append(row)
+    results = []
+    for name, answers in sorted(per_agent.items()):
+        solved = [a.answer == 1 for a in answers if a.question == SOLVED]
+        ratings = [float(a.answer) for a in answers if a.question == RATING]
+        results.append(AgentSurvey(
+            agent=name, surveyed=len({a.interaction_id for a in answers}),
+            solved_percent=_percent(sum(solved), len(solved)), mean_rating=_mean(ratings)))
+    return results

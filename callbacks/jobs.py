@@ -103,13 +103,18 @@ def caller_gone(interaction_id: int) -> str:
 
 
 def finish_call(interaction_id: int) -> str:
-    """The last agent left: end the caller's call (a survey, where enabled, comes first)."""
+    """The last agent left: send the caller to the survey where their queue opted in,
+    else end their call."""
+    from ivr import survey
     rt = runtime.get()
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or is_final(interaction):
             return "already over"
-        call_sid = interaction.call_sid
+        call_sid, surveyed = interaction.call_sid, survey.wanted(interaction)
+    if surveyed:
+        done = redirect_caller(call_sid, rt.url(paths.SURVEY))
+        return "surveying" if done == "redirected" else done
     _hang_up(rt, call_sid)
     return "ended"
 

@@ -15,7 +15,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from console import callback_context
 from holdless.runtime import Runtime
+from ivr import survey
 from ivr.numbers import mask
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
 from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
@@ -52,6 +54,9 @@ def current(rt: Runtime, agent_id: int) -> tuple[int, str] | None:
     wrap-up), or None."""
     with rt.db.session() as s:
         leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id).order_by(Leg.id.desc()))
+        on_callback = _current_callback(rt, s, agent_id, leg)
+        if on_callback is not None:
+            return on_callback
         if leg is not None and leg.ended_at is None:
             return leg.interaction_id, "ringing" if leg.answered_at is None else "connected"
         if (leg is not None and leg.answered_at is not None and _in_wrap_up(rt, agent_id)
@@ -61,6 +66,21 @@ def current(rt: Runtime, agent_id: int) -> tuple[int, str] | None:
         if offer is not None and offer.interaction_id:
             return offer.interaction_id, "offered"
     return None
+
+
+def _current_callback(rt: Runtime, s: Session, agent_id: int,
+                      leg: Leg | None) -> tuple[int, str] | None:
+    """The interaction behind the callback attempt the agent is on (newer than any leg)."""
+    attempt = callback_context.latest_attempt(s, agent_id)
+    if attempt is None or (leg is not None and leg.started_at > attempt.started_at):
+        return None
+    interaction_id = attempt.callback.interaction_id
+    phase = callback_context.phase(attempt, _in_wrap_up(rt, agent_id))
+    if interaction_id is None or phase is None:
+        return None
+    if phase == "wrap-up" and _wrap_up(s, interaction_id, agent_id) is not None:
+        return None
+    return interaction_id, phase
 
 
 def _in_wrap_up(rt: Runtime, agent_id: int) -> bool:
@@ -83,7 +103,8 @@ def check_access(rt: Runtime, s: Session, interaction_id: int, agent_id: int) ->
         or_(Leg.ended_at.is_(None), Leg.ended_at >= since)).limit(1))
     offered = s.scalar(select(Assignment.id).where(
         Assignment.active_agent_id == agent_id, Assignment.interaction_id == interaction_id))
-    if mine is None and offered is None:
+    if (mine is None and offered is None
+            and not callback_context.handled_by(s, interaction_id, agent_id, since)):
         raise NotYours(str(interaction_id))
     return interaction
 
@@ -108,13 +129,15 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "created_at": iso(interaction.created_at),
             "answered_at": iso(interaction.answered_at),
             "ended_at": iso(interaction.ended_at),
-            "callback": (interaction.ivr_choices or {}).get("callback"),
+            "callback": callback_context.summary(s, interaction, viewer_id),
             "history": _history(s, interaction),
+            "callback_history": callback_context.history(s, interaction.caller_number),
             "notes": _notes(s, interaction.id),
             "my_draft": _my_draft(s, interaction.id, viewer_id),
             "legs": _legs(interaction),
             "transfers": _transfers(s, interaction.id),
             "wrap_up": _wrap_up_json(_wrap_up(s, interaction.id, viewer_id)),
+            "survey": survey.answers(s, interaction.id),
             "dispositions": list(DISPOSITIONS),
         }
 

@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import dispatch, promise
 from callbacks.booking import CALLBACK_BOOKED
 from holdless.runtime import Runtime
-from ivr import callback_capture, callback_kept, directory, paths, twiml, wording
+from ivr import account, callback_capture, callback_kept, directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
@@ -56,7 +56,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
             return _closed(s, rt, queues, greeting)
         options = [q for q in open_queues if q.digit]
         if len(options) < 2:
-            return join(s, rt, interaction, open_queues[0], greeting)
+            return join_or_ask(s, rt, interaction, open_queues[0], greeting)
         return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
 
 
@@ -75,9 +75,17 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
         if chosen is not None or attempt >= MENU_ATTEMPTS:
             queue = chosen or options[0]
             interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
-            return join(s, rt, interaction, queue, "")
+            return join_or_ask(s, rt, interaction, queue, "")
         note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
         return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
+
+
+def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
+                greeting: str) -> VoiceResponse:
+    """Join the line, first asking for an account number where the queue wants one."""
+    if account.wanted(interaction, queue):
+        return account.ask(rt, queue, greeting)
+    return join(s, rt, interaction, queue, greeting)
 
 
 def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,

@@ -88,10 +88,14 @@ def join_conference(announcement: str, conference: str, *, agent: bool,
     return response
 
 
-def transfer_hold(music_url: str = HOLD_MUSIC) -> VoiceResponse:
+TRANSFER_NOTICE = "Please hold while I transfer you."
+ESCALATION_NOTICE = "Please hold for a moment while I bring in my supervisor."
+
+
+def transfer_hold(music_url: str = HOLD_MUSIC, notice: str = TRANSFER_NOTICE) -> VoiceResponse:
     """What a caller on hold during a transfer hears: why, then music (never silence)."""
     response = VoiceResponse()
-    say(response, "Please hold while I transfer you.")
+    say(response, notice)
     response.play(music_url, loop=0)
     return response
 

@@ -15,6 +15,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from models.survey import SurveyAnswer
 
 __all__ = [
     "Agent",
@@ -35,6 +36,7 @@ __all__ = [
     "OpeningHours",
     "Queue",
     "StaffingPlan",
+    "SurveyAnswer",
     "Transfer",
     "UTCDateTime",
     "WrapUp",

@@ -40,6 +40,7 @@ class Queue(Base):
     sl_target_percent: Mapped[int] = mapped_column(Integer, default=80)
     dial_mode: Mapped[str] = mapped_column(String(20), default="agent-first")
     survey_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    ask_account: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     hours: Mapped[list[OpeningHours]] = relationship(

@@ -226,6 +226,14 @@ def leg_missed(rt: Runtime, interaction_id: int) -> None:
     rt.enqueue(redirect_to_line, caller_sid, job_id=f"transfer-missed-{interaction_id}")
 
 
+def hold_url_for(rt: Runtime, leg_kind: str) -> str:
+    """Where a caller on hold during a hand-over fetches what they hear (an escalation says
+    a supervisor is coming)."""
+    if leg_kind == ESCALATION_LEG:
+        return rt.url(paths.TRANSFER_HOLD, escalation=1)
+    return rt.url(paths.TRANSFER_HOLD)
+
+
 # RQ jobs: each reloads what it needs, is safe to run twice, and raises on failure.
 
 def dial_transfer(leg_id: int) -> str:
@@ -243,13 +251,14 @@ def dial_transfer(leg_id: int) -> str:
         else:
             gone, agent_id, contact = False, agent.id, agent.contact
             conference, caller_sid = interaction.conference, interaction.call_sid
+            hold_url = hold_url_for(rt, leg.kind)
     if gone:
         if agent_id is not None:
             agents.change(rt, agent_id, AVAILABLE, (BUSY,))
         return "caller gone"
     if conference:  # best effort: a caller not (yet) in the conference cannot be held
         _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, True,
-                         rt.url(paths.TRANSFER_HOLD))
+                         hold_url)
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
                           timeout=AGENT_RING_TIMEOUT_SECONDS)

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from holdless import runtime
 from models.entities import Caller, Leg
 from queueing import lines
+from simulator.resources import ParticipantResource
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
@@ -153,3 +154,52 @@ def test_console_takes_a_call_writes_a_note_and_transfers_with_context(
     expect(bob.locator("#legs")).to_contain_text("queue_transfer · needs support",
                                                  timeout=WITHIN)
     bob.screenshot(path=str(ARTIFACTS / "console-bob-after-cold-transfer.png"), full_page=True)
+
+
+def test_agent_escalates_in_the_browser_and_the_supervisor_console_shows_context_and_reason(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    people = seed_people(rt)
+    with rt.db.session() as s:
+        s.add(Caller(number="+12125550123", name="Grace Hopper", account_ref="ACC-42"))
+    alice = sign_in(browser, base, "alice")
+    alice.click("#go-available")
+    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
+    sam = sign_in(browser, base, "sam")  # the supervisor on duty
+    sam.click("#go-available")
+    expect(sam.locator("#state")).to_have_text("available", timeout=WITHIN)
+
+    caller = call_form(from_="+12125550123")
+    twilio.post("/voice/incoming", caller)
+    answer(rt, twilio, worker, people["alice"])
+    expect(alice.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
+    conference = f"hl-{leg_of(rt, people['alice']).interaction_id}"
+    room = twilio_api.store.ensure_conference("AC" + "0" * 32, conference)
+    twilio_api.store.put_participant(ParticipantResource(caller["CallSid"], room.sid,
+                                                         room.account_sid))
+    alice.fill("#note-draft", "Threatens to cancel the contract")
+    expect(alice.locator("#draft-status")).to_contain_text("Saved", timeout=WITHIN)
+    alice.fill("#transfer-reason", "wants a supervisor")
+    alice.click("#escalate")
+    expect(alice.locator("#message")).to_have_text("Escalating to a supervisor.", timeout=WITHIN)
+
+    worker()  # the caller is held (hearing a notice), the supervisor is rung
+    hold = twilio_api.requests("participant-update")[-1]
+    assert hold.field("Hold") == "true"
+    held = twiml(twilio.post(hold.field("HoldUrl").removeprefix(PUBLIC_BASE), caller))
+    assert [child.tag for child in held][:2] == ["Say", "Play"]  # a notice before any music
+    assert "supervisor" in spoken(held)
+    whisper = answer(rt, twilio, worker, people["sam"])
+    assert "Transfer from Alice Agent. Reason: wants a supervisor." in whisper
+
+    expect(sam.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
+    expect(sam.locator("#account-ref")).to_have_text("ACC-42")
+    expect(sam.locator("#notes")).to_contain_text("Threatens to cancel the contract")
+    expect(sam.locator("#legs")).to_contain_text("escalation · wants a supervisor")
+    expect(sam.locator("#callback")).to_have_text("—")
+    expect(sam.locator("#callback-history")).to_have_text("none")
+    expect(sam.locator("#survey")).to_have_text("none")
+    ARTIFACTS.mkdir(exist_ok=True)
+    sam.screenshot(path=str(ARTIFACTS / "console-supervisor-escalation.png"), full_page=True)

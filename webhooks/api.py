@@ -252,5 +252,7 @@ def voice_token() -> Any:
 
 
 def init_app(app: Any) -> None:
-    """Register the API."""
+    """Register the API (with the administrator's callers endpoint)."""
     app.register_blueprint(bp)
+    from webhooks import callers_api
+    callers_api.init_app(app)

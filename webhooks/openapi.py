@@ -65,7 +65,23 @@ def _paths() -> dict[str, Any]:
         ["mode", "reason"], to_agent_id={"type": "integer"}, to_queue=STR,
         mode={"type": "string", "enum": ["warm", "cold"]}, reason={"type": "string",
                                                                      "maxLength": 500})
-    return {**_my_paths(ctx, state_body), **_interaction_paths(ctx, transfer_body)}
+    return {**_my_paths(ctx, state_body), **_interaction_paths(ctx, transfer_body),
+            **_caller_paths()}
+
+
+def _caller_paths() -> dict[str, Any]:
+    caller = _ref("Caller")
+    number = {"name": "number", "in": "path", "required": True,
+              "description": "the phone number, E.164 preferred (+12125550123)",
+              "schema": {"type": "string", "maxLength": 32}}
+    body = _obj([], name={"type": "string", "maxLength": 120},
+                account_ref={"type": "string", "maxLength": 60})
+    errors = {**_errors(400, 401), "403": _reply("not an administrator", _ref("Error")),
+              "404": _reply("not a number path", _ref("Error"))}
+    op = _op("Attach a name and account reference to a number (administrators; audited)",
+             {"200": _reply("updated", caller), "201": _reply("created", caller), **errors},
+             body=body, params=[number], changes=True)
+    return {"/api/callers/{number}": {"put": op}}
 
 
 def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +157,7 @@ def _schemas() -> dict[str, Any]:
         "Me": _obj(["id", "username", "name", "role", "state", "queues"],
                    id={"type": "integer"}, username=STR, name=STR, role=STR, state=STR,
                    queues={"type": "array", "items": STR}),
+        **_callback_schemas(nullable_str),
         "Interaction": _obj(
             ["id", "status", "caller", "notes", "legs", "transfers", "history"],
             id={"type": "integer"}, phase=nullable_str, status=STR, kind=STR,
@@ -148,7 +165,9 @@ def _schemas() -> dict[str, Any]:
             caller=_obj(["name", "number"], name=STR, number=nullable_str, account_ref=STR,
                         difficult={"type": "boolean"}, revealed={"type": "boolean"}),
             ivr_choices={"type": "object"}, waited_seconds={"type": "number"},
-            callback={}, history={"type": "array"}, my_draft=STR,
+            callback={"oneOf": [_ref("CallbackSummary"), {"type": "null"}]},
+            history={"type": "array"}, my_draft=STR,
+            callback_history={"type": "array", "items": _ref("CallbackHistory")},
             notes={"type": "array", "items": _obj(
                 ["author", "text", "created_at"], author=STR, text=STR,
                 draft={"type": "boolean"}, created_at=STR)},
@@ -156,7 +175,32 @@ def _schemas() -> dict[str, Any]:
                 ["kind", "started_at"], agent=nullable_str, kind=STR, reason=STR,
                 started_at=STR, answered_at=nullable_str, ended_at=nullable_str)},
             transfers={"type": "array"}, wrap_up={"type": ["object", "null"]},
+            survey={"type": "array", "items": _ref("SurveyAnswer")},
             dispositions={"type": "array", "items": STR}),
+    }
+
+
+def _callback_schemas(nullable_str: dict[str, Any]) -> dict[str, Any]:
+    integer = {"type": "integer"}
+    return {
+        "CallbackSummary": _obj(
+            ["reference", "status", "attempt", "max_attempts"], id=integer, reference=STR,
+            status=STR, queue=STR, requested_at=nullable_str, attempt=integer,
+            max_attempts=integer, on_attempt_now={"type": "boolean"},
+            recording_url=nullable_str),
+        "Caller": _obj(["number", "name", "account_ref"], id=integer, number=STR, name=STR,
+                       account_ref=STR, difficult={"type": "boolean"}),
+        "SurveyAnswer": _obj(
+            ["question", "answer"], question={"type": "string", "enum": ["solved", "rating"]},
+            answer={"type": "integer", "minimum": 1, "maximum": 5}, agent=nullable_str,
+            agent_id={"type": ["integer", "null"]}, at=STR),
+        "CallbackHistory": _obj(
+            ["reference", "status", "attempts"], id=integer, reference=STR, queue=STR,
+            status=STR, requested_at=nullable_str, interaction_id={"type": ["integer", "null"]},
+            max_attempts=integer, recording_url=nullable_str,
+            attempts={"type": "array", "items": _obj(
+                ["number", "outcome"], number=integer, started_at=nullable_str,
+                agent=nullable_str, outcome=STR)}),
     }
 
 

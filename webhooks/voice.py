@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, request
 
 from callbacks import connect, placing
 from holdless.runtime import Runtime
-from ivr import callback_capture, callback_kept, calls, paths, twiml
+from ivr import account, callback_capture, callback_kept, calls, paths, survey, twiml
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -68,6 +68,34 @@ def queue_exit() -> Response:
 def rejoin() -> Response:
     """Back to the hold line at the original place."""
     return _twiml(calls.rejoin(_rt(), forms.call_sid()))
+
+
+@bp.post(paths.ACCOUNT)
+@twilio_signed
+def account_number() -> Response:
+    """The caller keyed an account number (or pound alone to skip) before joining a line."""
+    queue = request.args.get("queue", "")
+    if not queue.isidentifier():
+        abort(400, description="query argument queue missing or malformed")
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(account.keyed(_rt(), forms.call_sid(), queue, forms.digits(), attempt))
+
+
+@bp.post(paths.SURVEY)
+@twilio_signed
+def survey_start() -> Response:
+    """The last agent left: the caller was redirected here for the post-call survey."""
+    forms.call_sid()
+    return _twiml(survey.start(_rt()))
+
+
+@bp.post(paths.SURVEY_ANSWER)
+@twilio_signed
+def survey_answer() -> Response:
+    """A key pressed (or none) for one survey question."""
+    question = request.args.get("q", "")
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(survey.answer(_rt(), forms.call_sid(), question, forms.digits(), attempt))
 
 
 @bp.post(paths.CALLBACK_CONFIRM)
@@ -140,8 +168,10 @@ def caller_conference() -> Response:
 @bp.post(paths.TRANSFER_HOLD)
 @twilio_signed
 def transfer_hold() -> Response:
-    """The hold URL of a caller being transferred."""
-    return _twiml(twiml.transfer_hold())
+    """The hold URL of a caller being transferred (or escalated to a supervisor)."""
+    escalation = request.args.get("escalation") == "1"
+    notice = twiml.ESCALATION_NOTICE if escalation else twiml.TRANSFER_NOTICE
+    return _twiml(twiml.transfer_hold(notice=notice))
 
 
 @bp.post(paths.AGENT_WHISPER)

@@ -56,7 +56,22 @@
     const choices = Object.entries(i.ivr_choices || {}).map(([k, v]) => k + ": " + v);
     $("ivr-choices").textContent = choices.length ? choices.join(", ") : "—";
     $("waited").textContent = minutes(i.waited_seconds);
-    $("callback").textContent = i.callback ? JSON.stringify(i.callback) : "—";
+    renderCallback(i.callback);
+  }
+
+  function renderCallback(cb) {
+    $("callback").textContent = cb ? "callback, attempt " + cb.attempt + " of " + cb.max_attempts +
+      " · reference " + cb.reference + " · " + cb.status : "—";
+    const link = $("callback-recording");
+    link.hidden = !(cb && cb.recording_url);
+    if (cb && cb.recording_url) link.href = cb.recording_url;
+  }
+
+  function callbackLine(c) {
+    const tries = c.attempts.map((a) => "#" + a.number + " " + when(a.started_at) +
+      (a.agent ? " " + a.agent : "") + ": " + a.outcome);
+    return "requested " + when(c.requested_at) + " · " + c.queue + " · " + c.reference + " · " +
+      c.status + (tries.length ? " · " + tries.join("; ") : " · no attempt yet");
   }
 
   function renderLists(i) {
@@ -70,6 +85,11 @@
     fill($("history"), i.history.length ? i.history.map((h) =>
       item(when(h.created_at) + " " + (h.queue || "") + " · " + (h.outcome || h.status) +
            (h.dispositions.length ? " · " + h.dispositions.join(", ") : ""))) : [item("none")]);
+    const survey = i.survey || [];
+    fill($("survey"), survey.length ? survey.map((a) =>
+      item(a.question + ": " + a.answer + (a.agent ? " (about " + a.agent + ")" : ""))) : [item("none")]);
+    const callbacks = i.callback_history || [];
+    fill($("callback-history"), callbacks.length ? callbacks.map((c) => item(callbackLine(c))) : [item("none")]);
   }
 
   function renderForms(i) {

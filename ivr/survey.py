@@ -1,0 +1,102 @@
+"""The post-call survey, opt-in per queue: when the last agent leaves, at most two keypad
+questions, each with one spoken retry on a bad (or no) key; answers are attached to the
+interaction and to the agent who last talked with the caller."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from holdless.runtime import Runtime
+from ivr import paths, twiml
+from models.entities import Interaction
+from models.survey import QUESTIONS, RATING, SOLVED, SurveyAnswer
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 2
+INTRO = "Before you go, please answer a short survey about this call."
+THANKS = "Thank you for your answers, and thank you for calling. Goodbye."
+
+
+@dataclass(frozen=True)
+class Question:
+    """One keypad question and the keys that answer it."""
+
+    text: str
+    keys: str
+
+
+ASKED = {
+    SOLVED: Question("Was your issue solved? Press 1 for yes, 2 for no.", "12"),
+    RATING: Question("How would you rate the agent, 1 to 5? Press a key from 1 to 5.", "12345"),
+}
+
+
+def wanted(interaction: Interaction) -> bool:
+    """Whether the caller of this interaction is to be surveyed (their queue opted in)."""
+    return interaction.queue is not None and bool(interaction.queue.survey_enabled)
+
+
+def start(rt: Runtime) -> VoiceResponse:
+    """The first TwiML of the survey: a short introduction, then the first question."""
+    return _ask(rt, QUESTIONS[0], 1, INTRO)
+
+
+def answer(rt: Runtime, call_sid: str, question: str, digits: str,
+           attempt: int) -> VoiceResponse:
+    """Record a valid key and ask the next question (or thank and hang up); a bad or missing
+    key is met with a spoken retry, and after the last try the question is skipped."""
+    asked = ASKED.get(question)
+    if asked is None:
+        return twiml.goodbye()
+    valid = len(digits) == 1 and digits in asked.keys
+    if valid:
+        _record(rt, call_sid, question, int(digits))
+    elif attempt < ATTEMPTS:
+        note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
+        return _ask(rt, question, attempt + 1, note)
+    following = _next(question)
+    if following is None:
+        return twiml.goodbye(THANKS)
+    return _ask(rt, following, 1, "")
+
+
+def _next(question: str) -> str | None:
+    index = QUESTIONS.index(question) + 1
+    return QUESTIONS[index] if index < len(QUESTIONS) else None
+
+
+def _ask(rt: Runtime, question: str, attempt: int, preface: str) -> VoiceResponse:
+    text = f"{preface} {ASKED[question].text}".strip()
+    return twiml.ask_digit(text, rt.url(paths.SURVEY_ANSWER, q=question, attempt=attempt))
+
+
+def _record(rt: Runtime, call_sid: str, question: str, value: int) -> None:
+    try:
+        with rt.db.session() as s:
+            interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
+            if interaction is None:
+                return
+            interaction_id = interaction.id
+            s.add(SurveyAnswer(interaction_id=interaction.id, agent_id=interaction.agent_id,
+                               question=question, answer=value, created_at=rt.clock.now()))
+    except IntegrityError:  # Twilio retried the webhook: the first answer stands
+        log.info("survey answer to %s already recorded", question)
+        return
+    log.info("interaction %s: survey %s answered", interaction_id, question)
+
+
+def answers(s: Session, interaction_id: int) -> list[dict[str, Any]]:
+    """An interaction's survey answers, in the order asked, with the agent they concern."""
+    rows = s.scalars(select(SurveyAnswer).where(SurveyAnswer.interaction_id == interaction_id)
+                     .order_by(SurveyAnswer.id))
+    return [{"question": a.question, "answer": a.answer,
+             "agent": a.agent.name if a.agent else None, "agent_id": a.agent_id,
+             "at": a.created_at.isoformat()} for a in rows]
