@@ -16,13 +16,15 @@ from ivr import directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
-from models.entities import ABANDONED, IVR, OFFERED, WAITING, Interaction, Queue
+from models.entities import ABANDONED, COMPLETED, IVR, OFFERED, WAITING, Interaction, Queue
 from queueing import lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
 log = logging.getLogger(__name__)
 
 MENU_ATTEMPTS = 3
+# The outcome of a call that reached us while every queue was closed.
+CLOSED_OUTCOME = "closed"
 
 
 class UnknownCall(LookupError):
@@ -49,7 +51,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         now = rt.clock.now()
         open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
         if not open_queues:
-            return _closed(s, rt, queues, greeting)
+            return _closed(s, rt, interaction, queues, greeting)
         options = [q for q in open_queues if q.digit]
         if len(options) < 2:
             return join(s, rt, interaction, open_queues[0], greeting)
@@ -67,7 +69,7 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
                    if q.digit and directory.queue_is_open(s, q, now)]
         chosen = next((q for q in options if q.digit == digits), None)
         if chosen is None and not options:
-            return _closed(s, rt, directory.active_queues(s), "")
+            return _closed(s, rt, interaction, directory.active_queues(s), "")
         if chosen is not None or attempt >= MENU_ATTEMPTS:
             queue = chosen or options[0]
             interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
@@ -142,11 +144,13 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         if was in (WAITING, OFFERED):
             advance(interaction, ABANDONED)
             interaction.outcome = "abandoned"
+        elif was == IVR and interaction.outcome == CLOSED_OUTCOME:
+            advance(interaction, COMPLETED)
         elif was == IVR:
             advance(interaction, ABANDONED)
             interaction.outcome = "hung up in menu"
         else:
-            advance(interaction, "completed")
+            advance(interaction, COMPLETED)
         queue_slug = interaction.queue.slug if interaction.queue is not None else None
     entry = lines.load(rt.live, lines.caller_entry_id(interaction.id))
     if entry is not None:
@@ -194,7 +198,9 @@ def _menu_options(queues: list[Queue]) -> list[twiml.MenuOption]:
     return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
 
 
-def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str) -> VoiceResponse:
+def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queue],
+            greeting: str) -> VoiceResponse:
+    interaction.outcome = CLOSED_OUTCOME  # told we are closed: not an abandon when they hang up
     now = rt.clock.now()
     message = "We are closed right now."
     openings = []
