@@ -78,11 +78,11 @@ def redirect_caller(call_sid: str, url: str) -> str:
 
 
 def caller_gone(interaction_id: int) -> str:
-    """The caller hung up while being offered: stop ringing agents and free them."""
+    """The caller hung up: end every agent leg still live (ringing, or answered but alone
+    in the conference because the caller left before being bridged), which frees them."""
     rt = runtime.get()
     with rt.db.session() as s:
         legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
-                                                Leg.answered_at.is_(None),
                                                 Leg.ended_at.is_(None))))
         ringing = [(leg.call_sid, leg.agent_id) for leg in legs]
     for call_sid, _agent in ringing:

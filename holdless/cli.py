@@ -7,6 +7,7 @@ import click
 from holdless import directory
 from holdless.runtime import Runtime
 from holdless.settings import Settings
+from holdless.simulate_cli import simulate
 
 
 def _runtime() -> Runtime:
@@ -126,3 +127,6 @@ def agent_state(username: str, state: str) -> None:
     except agents.StateRefused as exc:
         raise click.UsageError(f"agent {username} is {exc.current}; cannot become {state}") from exc
     click.echo(f"{username} is {state}")
+
+
+cli.add_command(simulate)

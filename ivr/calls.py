@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -16,7 +16,16 @@ from ivr import directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
-from models.entities import ABANDONED, COMPLETED, IVR, OFFERED, WAITING, Interaction, Queue
+from models.entities import (
+    ABANDONED,
+    COMPLETED,
+    CONNECTED,
+    IVR,
+    OFFERED,
+    WAITING,
+    Interaction,
+    Queue,
+)
 from queueing import lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
@@ -84,17 +93,16 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
-    lines.join(rt.live, entry)
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
+    s.commit()  # recorded as waiting before the line shows them: any process may route them
+    lines.join(rt.live, entry)
     estimate = estimate_for(rt, queue.slug, entry.id)
-    interaction.announced_wait = estimate.seconds
-    try:
-        s.commit()
-    except Exception:
-        lines.forget(rt.live, entry)
-        raise
+    # A plain UPDATE: the status may have moved on already (offered), which is fine here.
+    s.execute(update(Interaction).where(Interaction.id == interaction.id)
+              .values(announced_wait=estimate.seconds))
+    s.commit()
     log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
     dispatch.route_and_offer(rt, [queue.slug])
     return _wait_answer(rt, interaction, queue, greeting, estimate)
@@ -157,7 +165,7 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         lines.forget(rt.live, entry)
     if was in (WAITING, OFFERED) and queue_slug is not None:
         stats.record_outcome(rt.live, queue_slug, None)
-    if was == OFFERED:
+    if was in (OFFERED, CONNECTED):  # an agent may be ringing, or alone in the conference
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
 

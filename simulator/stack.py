@@ -80,28 +80,35 @@ class ThreadWorker(HoldlessWorker):
 
 
 class JobPump:
-    """Runs the runtime's RQ jobs as they come: every `poll` real seconds, moves due
-    scheduled jobs (delays, retries) onto the queue and drains it with a real worker.
+    """Runs the runtime's RQ jobs as they come: `threads` production workers block on the
+    queue (a job starts the moment it is enqueued), and a scheduler thread moves due
+    scheduled jobs (delays, retries) onto the queue every `poll` real seconds.
 
-    RQ's own scheduler looks once a second; on a compressed clock that second is minutes,
-    so the pump looks far more often.
+    RQ's own scheduler looks once a real second; on a compressed clock that second is
+    minutes, so the pump looks far more often.
     """
 
-    def __init__(self, rt: Runtime, poll: float = 0.02, threads: int = 1) -> None:
+    def __init__(self, rt: Runtime, poll: float = 0.01, threads: int = 1) -> None:
         """Prepare `threads` worker threads on `rt`'s job queue."""
         self.rt, self.poll = rt, poll
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._loop, args=(n,), daemon=True,
-                                          name=f"job-pump-{n}") for n in range(threads)]
+        # worker_ttl 16 s: a worker blocks on the queue for at most 1 s at a time.
+        self.workers = [ThreadWorker([rt.jobs], connection=rt.jobs_redis, worker_ttl=16)
+                        for _ in range(threads)]
+        self._threads = [threading.Thread(target=self._work, args=(w,), daemon=True,
+                                          name=f"job-worker-{n}")
+                         for n, w in enumerate(self.workers)]
+        self._threads.append(threading.Thread(target=self._schedule, daemon=True,
+                                              name="job-scheduler"))
 
     def start(self) -> JobPump:
-        """Start pumping."""
+        """Start the workers and the scheduler."""
         for thread in self._threads:
             thread.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Finish the job in hand and stop."""
+        """Let each worker finish the job in hand, then stop everything."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
@@ -112,24 +119,31 @@ class JobPump:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _loop(self, number: int) -> None:
-        scheduler = RQScheduler([self.rt.jobs], connection=self.rt.jobs_redis,
-                                logging_level=logging.WARNING)
+    def _work(self, worker: ThreadWorker) -> None:
         while not self._stop.is_set():
             try:
-                self.pump_once(scheduler if number == 0 else None)
-            except Exception:  # noqa: BLE001 - keep pumping; RQ recorded the failed job
-                log.exception("job pump iteration failed")
-            self._stop.wait(self.poll)
-        if number == 0:
+                # Back from RQ's loop after a second without jobs, to look at the stop flag.
+                worker.work(burst=False, logging_level="WARNING", max_idle_time=1)
+            except Exception:  # noqa: BLE001 - keep working; RQ recorded any failed job
+                log.exception("job worker stopped unexpectedly; starting it again")
+                self._stop.wait(self.poll)
+
+    def _schedule(self) -> None:
+        scheduler = RQScheduler([self.rt.jobs], connection=self.rt.jobs_redis,
+                                logging_level=logging.WARNING)
+        try:
+            while not self._stop.wait(self.poll):
+                try:
+                    self.move_due_jobs(scheduler)
+                except Exception:  # noqa: BLE001 - try again on the next tick
+                    log.exception("moving scheduled jobs failed")
+        finally:
             scheduler.release_locks()
 
-    def pump_once(self, scheduler: RQScheduler | None = None) -> bool:
-        """Enqueue due scheduled jobs (when given the scheduler), then run every queued job."""
-        if scheduler is not None:
-            if not scheduler.acquired_locks:
-                scheduler.acquire_locks()
-            if scheduler.acquired_locks:
-                scheduler.enqueue_scheduled_jobs()
-        worker = ThreadWorker([self.rt.jobs], connection=self.rt.jobs_redis)
-        return worker.work(burst=True, logging_level="WARNING")
+    @staticmethod
+    def move_due_jobs(scheduler: RQScheduler) -> None:
+        """Enqueue the scheduled jobs that are due (when this scheduler holds the lock)."""
+        if not scheduler.acquired_locks:
+            scheduler.acquire_locks()
+        if scheduler.acquired_locks:
+            scheduler.enqueue_scheduled_jobs()

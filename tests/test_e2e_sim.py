@@ -205,3 +205,30 @@ def test_two_callers_one_agent_are_answered_first_come_first_served(live):
     agent_calls = live.network.calls_to("client:alice")
     assert [c.events("dial-conference") for c in agent_calls] == [
         [("dial-conference", a.conference)], [("dial-conference", b.conference)]]
+
+
+def test_caller_hanging_up_before_being_bridged_does_not_leave_the_agent_alone_in_the_room(
+    live, twilio_api
+):
+    seed_queues(live.rt, ("support", "Support", None))
+    alice = seed_agent(live.rt, "alice", ["support"])
+    agent_endpoint(live, "alice", handle=None)  # stays until the call is ended for them
+    make_available(live.rt, alice)
+    bridge = twilio_api.on_call_update
+    callers: list[VirtualCall] = []
+
+    def hang_up_instead_of_bridging(resource, form):  # the caller gives up at that moment
+        if callers and resource.sid == callers[0].sid and form.get("Url"):
+            callers[0].hangup()
+            return
+        bridge(resource, form)
+
+    twilio_api.on_call_update = hang_up_instead_of_bridging
+    callers.append(live.network.place_call(CALLER, OUR_NUMBER))
+    agent_call = live.network.wait_for_call(lambda c: c.to == "client:alice")
+    callers[0].wait_ended(timeout=3)
+    agent_call.wait_ended(timeout=3)
+    assert ("conference-connected", live.interaction(callers[0]).conference) not in \
+        agent_call.events()
+    eventually(lambda: live.rt.presence.state(alice) == AVAILABLE, timeout=4)
+    assert live.interaction(callers[0]).status == COMPLETED
