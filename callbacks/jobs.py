@@ -109,8 +109,11 @@ def end_wrap_up(agent_id: int, since: str) -> str:
     live = rt.live.hgetall(f"hl:agent:{agent_id}")
     if live.get("state") != WRAP_UP or live.get("since") != since:
         return "wrap-up already over"
+    try:
+        agents.system_change(rt, agent_id, AVAILABLE)
+    except agents.StateRefused:  # it moved on meanwhile (the agent signed out, say)
+        return "wrap-up already over"
     _record_handle_time(rt, agent_id)
-    agents.system_change(rt, agent_id, AVAILABLE)
     return "available"
 
 

@@ -79,6 +79,7 @@ class DayStack:
     day_start: float
     web_workers: int = 3
     job_workers: int = 2
+    grace: float = STARTUP_GRACE
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -100,7 +101,7 @@ class DayStack:
         (instance / "logs").mkdir(parents=True)
         self.redis = EmbeddedRedis(instance / "redis")
         self.standin = TwilioRestStandIn(account_sid=ACCOUNT_SID, auth_token=self.token).start()
-        self.clock = clock.ScaledClock(self.day_start, time.time() + STARTUP_GRACE, self.speed)
+        self.clock = clock.ScaledClock(self.day_start, time.time() + self.grace, self.speed)
         settings = self._settings(instance)
         upgrade(settings.database_url)
         clock.use(self.clock)
@@ -273,6 +274,9 @@ class DayRun:
         plan, events = self.scenario.plan(), shift_events(self.scenario)
         while self.now() < 0:
             time.sleep(0.01)
+        if self.now() > 60:
+            self.echo(f"warning: the stack came up {self.now():.0f} virtual seconds after the "
+                      "day began; the first calls ring late")
         assert self.stack.standin is not None
         network = PhoneNetwork(self.stack.base_url, self.stack.token, self.stack.standin,
                                speed=self.stack.speed, play_seconds=HOLD_MUSIC_SECONDS,
@@ -355,13 +359,14 @@ class DayRun:
 
 
 def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = print,
-             job_workers: int = 2, web_workers: int = 3) -> DayReport:
+             job_workers: int = 2, web_workers: int = 3,
+             grace: float = STARTUP_GRACE) -> DayReport:
     """Run `scenario` through the real stack at `speed`; write report.txt and report.png
     into `out` and return the report."""
     from simulator import report
     began = time.monotonic()
     stack = DayStack(out, speed, scenario.wrap_up_seconds, scenario.start.timestamp(),
-                     web_workers=web_workers, job_workers=job_workers)
+                     web_workers=web_workers, job_workers=job_workers, grace=grace)
     previous = clock.current()
     try:
         with stack:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdless.runtime import Runtime
-from models.entities import ABANDONED, Agent, Interaction, Leg
+from models.entities import ABANDONED, Agent, Assignment, Interaction, Leg
 from simulator.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ class DayReport:
     records: list[CallRecord]
     intervals: list[IntervalFigures]
     utilisation: dict[str, float] = field(default_factory=dict)
+    handoffs: list[float] = field(default_factory=list)
+    """Per answered call: seconds from the pairing with an agent to the agent answering
+    (the agent's ring plus the stack's own latency, which a faster clock magnifies)."""
 
     @property
     def calls(self) -> int:
@@ -133,6 +136,16 @@ def load_records(rt: Runtime) -> list[CallRecord]:
                 for r in rows]
 
 
+def handoff_times(rt: Runtime) -> list[float]:
+    """Seconds from each answered pairing to the agent's answer."""
+    with rt.db.session() as s:
+        rows = s.execute(select(Assignment.created_at, Interaction.answered_at)
+                         .join(Interaction, Interaction.id == Assignment.interaction_id)
+                         .where(Assignment.outcome == "answered",
+                                Interaction.answered_at.is_not(None)))
+        return [(answered - paired).total_seconds() for paired, answered in rows]
+
+
 def agent_utilisation(rt: Runtime, scenario: Scenario, until: float) -> dict[str, float]:
     """Per agent: time offered, talking or wrapping up over time signed in, up to `until`
     virtual seconds after the start."""
@@ -174,7 +187,7 @@ def build(rt: Runtime, scenario: Scenario, speed: float, real_seconds: float,
     """The report of the day just simulated on `rt`'s database."""
     records = load_records(rt)
     return DayReport(scenario.name, speed, real_seconds, records, intervals(records, scenario),
-                     agent_utilisation(rt, scenario, until))
+                     agent_utilisation(rt, scenario, until), handoff_times(rt))
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,10 @@ def summarise_errors(errors: list[float]) -> ErrorSummary | None:
                         sum(1 for e in ordered if abs(e) <= 60) / len(ordered))
 
 
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
@@ -226,6 +243,8 @@ def render_text(report: DayReport) -> str:
         f"ASA                    {_secs(report.asa)} (longest {_secs(report.longest_wait)})",
         f"agent utilisation      {_pct(report.mean_utilisation)} (offered + talking + "
         "wrap-up over signed-in time)",
+        f"offer to answer        {_secs(_mean(report.handoffs))} on average (the agent's "
+        "ring plus the stack's latency, part of every answered wait)",
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
     lines += ["", "interval  calls  answered  abandoned  service level"]

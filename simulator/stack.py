@@ -142,8 +142,10 @@ class JobPump:
 
     @staticmethod
     def move_due_jobs(scheduler: RQScheduler) -> None:
-        """Enqueue the scheduled jobs that are due (when this scheduler holds the lock)."""
-        if not scheduler.acquired_locks:
-            scheduler.acquire_locks()
+        """Enqueue the scheduled jobs that are due (when this scheduler holds the lock).
+
+        The lock is taken or refreshed every time: a lock left to expire would let a
+        second process's scheduler enqueue the same scheduled job again."""
+        scheduler.acquire_locks()
         if scheduler.acquired_locks:
             scheduler.enqueue_scheduled_jobs()
