@@ -51,7 +51,7 @@ ACCOUNT_SID = "AC" + "5" * 32
 OUR_NUMBER = "+12125550000"
 ROOT = Path(__file__).resolve().parent.parent
 # Real seconds between starting the processes and the first second of the day.
-STARTUP_GRACE = 4.0
+STARTUP_GRACE = 8.0
 # Virtual seconds one turn of hold music lasts (the hold loop's update interval).
 HOLD_MUSIC_SECONDS = 45.0
 # Virtual seconds after the last interval to let callers still holding be served.
@@ -272,6 +272,8 @@ class DayRun:
         """Seed the directory, wait for the day to start, run it, let the jobs settle."""
         self.agent_ids = seed_directory(self.rt, self.scenario)
         plan, events = self.scenario.plan(), shift_events(self.scenario)
+        while events and events[0].at <= 0:  # signed in before the first call rings
+            self._shift(events, events.pop(0))
         while self.now() < 0:
             time.sleep(0.01)
         if self.now() > 60:
@@ -330,8 +332,11 @@ class DayRun:
 
     def _shift(self, events: list[ShiftEvent], event: ShiftEvent) -> None:
         agent_id = self.agent_ids[event.username]
-        if event.on:
-            agents.set_state(self.rt, agent_id, AVAILABLE)
+        if event.on:  # a sign-out still being retried is overtaken by the new shift
+            events[:] = [e for e in events if e.on or e.username != event.username
+                         or e.at > event.at + SIGN_OUT_RETRY]
+            with contextlib.suppress(StateRefused):  # still on a call: free after wrap-up
+                agents.set_state(self.rt, agent_id, AVAILABLE)
             return
         try:  # signing out is refused while on a call: try again a little later
             agents.change(self.rt, agent_id, OFFLINE, (AVAILABLE, WRAP_UP, OFFLINE), route=False)
@@ -376,7 +381,7 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             day.run()
             assert stack.rt is not None
             result = report.build(stack.rt, scenario, speed, time.monotonic() - began,
-                                  day.ended_at)
+                                  day.ended_at, AGENT_ANSWER_AFTER)
     finally:
         clock.use(previous)
     text, chart = report.write(result, out)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 # Service level: share of callers answered within this many seconds.
 SL_TARGET_SECONDS = 20.0
 CLOSED_OUTCOME, ABANDONED_OUTCOME = "closed", "abandoned"
+# Above this much stack latency per hand-off (virtual seconds), the report warns.
+LATENCY_WARNING_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ class DayReport:
     handoffs: list[float] = field(default_factory=list)
     """Per answered call: seconds from the pairing with an agent to the agent answering
     (the agent's ring plus the stack's own latency, which a faster clock magnifies)."""
+    ring_seconds: float = 0.0
+    """How long virtual agents let the phone ring before answering."""
+
+    @property
+    def stack_latency(self) -> float | None:
+        """Mean seconds of each hand-off that are the stack's own latency, not the ring."""
+        return None if not self.handoffs else statistics.fmean(self.handoffs) - self.ring_seconds
 
     @property
     def calls(self) -> int:
@@ -147,24 +156,29 @@ def handoff_times(rt: Runtime) -> list[float]:
 
 
 def agent_utilisation(rt: Runtime, scenario: Scenario, until: float) -> dict[str, float]:
-    """Per agent: time offered, talking or wrapping up over time signed in, up to `until`
-    virtual seconds after the start."""
+    """Per agent: time offered, talking or wrapping up within their shifts over the time
+    of those shifts, up to `until` virtual seconds after the start."""
     start = scenario.start.timestamp()
-    end = start + until
-    busy: dict[str, float] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
     with rt.db.session() as s:
         names = {a.id: a.username for a in s.scalars(select(Agent))}
         for leg in s.scalars(select(Leg).where(Leg.agent_id.is_not(None))):
-            finished = leg.ended_at.timestamp() if leg.ended_at else end
+            finished = leg.ended_at.timestamp() - start if leg.ended_at else until
             wrap = scenario.wrap_up_seconds if leg.answered_at is not None else 0.0
-            occupied = max(0.0, min(finished + wrap, end) - leg.started_at.timestamp())
-            name = names[leg.agent_id or 0]
-            busy[name] = busy.get(name, 0.0) + occupied
+            spans.setdefault(names[leg.agent_id or 0], []).append(
+                (leg.started_at.timestamp() - start, finished + wrap))
     result = {}
     for agent in scenario.agents:
-        staffed = sum(max(0.0, min(e, until) - max(b, 0.0)) for b, e in agent.shifts)
-        result[agent.username] = busy.get(agent.username, 0.0) / staffed if staffed else 0.0
+        shifts = [(max(b, 0.0), min(e, until)) for b, e in agent.shifts if b < until]
+        staffed = sum(max(0.0, e - b) for b, e in shifts)
+        busy = sum(_overlap(span, shift) for span in spans.get(agent.username, [])
+                   for shift in shifts)
+        result[agent.username] = busy / staffed if staffed else 0.0
     return result
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 def intervals(records: list[CallRecord], scenario: Scenario) -> list[IntervalFigures]:
@@ -183,11 +197,11 @@ def intervals(records: list[CallRecord], scenario: Scenario) -> list[IntervalFig
 
 
 def build(rt: Runtime, scenario: Scenario, speed: float, real_seconds: float,
-          until: float) -> DayReport:
+          until: float, ring_seconds: float = 0.0) -> DayReport:
     """The report of the day just simulated on `rt`'s database."""
     records = load_records(rt)
     return DayReport(scenario.name, speed, real_seconds, records, intervals(records, scenario),
-                     agent_utilisation(rt, scenario, until), handoff_times(rt))
+                     agent_utilisation(rt, scenario, until), handoff_times(rt), ring_seconds)
 
 
 @dataclass(frozen=True)
@@ -247,6 +261,12 @@ def render_text(report: DayReport) -> str:
         "ring plus the stack's latency, part of every answered wait)",
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
+    latency = report.stack_latency
+    if latency is not None and latency > LATENCY_WARNING_SECONDS:
+        lines += ["", f"warning: at x{report.speed:g} the stack's own latency adds about "
+                      f"{latency:.0f} s to every answered wait (a real second is "
+                      f"{report.speed:g} here);", "  run with a lower --speed for waits, "
+                      "service level and estimate errors to trust."]
     lines += ["", "interval  calls  answered  abandoned  service level"]
     lines += [f"{i.label:>8}  {i.calls:>5}  {i.answered:>8}  {i.abandoned:>9}  "
               f"{_pct(i.service_level):>13}" for i in report.intervals]
