@@ -114,7 +114,7 @@ class DayStack:
         self._warm_up()
         return self
 
-    def _warm_up(self, rounds: int = 4) -> None:
+    def _warm_up(self, rounds: int = 2) -> None:
         """Send each web worker thread its slow first requests before the day starts:
         a hold-loop turn and a status callback for an unknown call change nothing."""
         from concurrent.futures import ThreadPoolExecutor

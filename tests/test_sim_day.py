@@ -46,12 +46,12 @@ shifts = [["09:01", "09:30"]]
 
 @pytest.fixture(scope="module")
 def tiny_day(tmp_path_factory: pytest.TempPathFactory):
-    """The tiny scenario simulated once at x40; its report, output folder and database."""
+    """The tiny scenario simulated once at x60; its report, output folder and database."""
     plan = scenario.parse(tomllib.loads(TINY), "tiny.toml")
     out = tmp_path_factory.mktemp("tiny-day")
     progress: list[str] = []
-    report = day.simulate(plan, out, speed=40, echo=progress.append, job_workers=1,
-                          web_workers=2, grace=3.0)
+    report = day.simulate(plan, out, speed=60, echo=progress.append, job_workers=1,
+                          web_workers=2, grace=6.0)
     db = Database(f"sqlite:///{out / 'sim-instance' / 'holdless.db'}")
     yield plan, report, out, db, progress
     db.dispose()
