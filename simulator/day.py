@@ -256,6 +256,8 @@ class DayRun:
         self.rng = random.Random(scenario.seed + 1)
         self.agent_ids: dict[str, int] = {}
         self.calls: list[VirtualCall] = []
+        self.network_calls: list[VirtualCall] = []
+        """Every leg the network carried (callers and agents), for error counts."""
         self.ended_at = scenario.duration
 
     @property
@@ -289,6 +291,7 @@ class DayRun:
             self._loop(network, plan, events)
         finally:
             network.close(timeout=10)
+            self.network_calls = list(network.calls.values())
         self._settle()
 
     def _answer_rule(self, agent: AgentSpec) -> Callable[[VirtualCall], Answer]:
@@ -382,6 +385,8 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             assert stack.rt is not None
             result = report.build(stack.rt, scenario, speed, time.monotonic() - began,
                                   day.ended_at, AGENT_ANSWER_AFTER)
+            result.planned = len(day.calls)
+            result.app_errors = sum(1 for c in day.network_calls if c.errors)
     finally:
         clock.use(previous)
     text, chart = report.write(result, out)

@@ -65,6 +65,10 @@ class DayReport:
     (the agent's ring plus the stack's own latency, which a faster clock magnifies)."""
     ring_seconds: float = 0.0
     """How long virtual agents let the phone ring before answering."""
+    planned: int = 0
+    """Calls the scenario placed (each should be recorded as an interaction)."""
+    app_errors: int = 0
+    """Calls on which the app answered a webhook with an error or unusable TwiML."""
 
     @property
     def stack_latency(self) -> float | None:
@@ -152,7 +156,8 @@ def handoff_times(rt: Runtime) -> list[float]:
                          .join(Interaction, Interaction.id == Assignment.interaction_id)
                          .where(Assignment.outcome == "answered",
                                 Interaction.answered_at.is_not(None)))
-        return [(answered - paired).total_seconds() for paired, answered in rows]
+        return [(answered - paired).total_seconds() for paired, answered in rows
+                if answered is not None]
 
 
 def agent_utilisation(rt: Runtime, scenario: Scenario, until: float) -> dict[str, float]:
@@ -247,7 +252,8 @@ def render_text(report: DayReport) -> str:
         f"Simulated day: {report.scenario} (speed x{report.speed:g}, "
         f"{report.real_seconds:.0f} s of real time)",
         "",
-        f"calls                  {report.calls}",
+        f"calls                  {report.calls} (placed {report.planned}; "
+        f"{report.app_errors} hit an application error)",
         f"answered               {len(report.answered)}",
         f"abandoned in line      {len(report.abandoned)}",
         f"hung up before a line  {report.left_in_menu}",

@@ -62,7 +62,8 @@ def test_tiny_day_places_every_planned_call_and_each_ends_accounted_for(tiny_day
     plan, report, _out, db, progress = tiny_day
     with db.session() as s:
         rows = s.scalars(select(Interaction)).all()
-        assert len(rows) == len(plan.plan()) == report.calls > 0
+        assert len(rows) == len(plan.plan()) == report.calls == report.planned > 0
+        assert report.app_errors == 0
         assert {r.status for r in rows} <= {"completed", ABANDONED}
         assert all(leg.ended_at is not None for leg in s.scalars(select(Leg)))
     assert len(report.answered) + len(report.abandoned) + report.left_in_menu \
@@ -94,7 +95,7 @@ def test_tiny_day_report_figures_match_the_database(tiny_day):
 def test_tiny_day_writes_the_text_report_and_a_png_chart(tiny_day):
     _plan, report, out, _db, _progress = tiny_day
     text = (Path(out) / "report.txt").read_text()
-    assert f"calls                  {report.calls}\n" in text
+    assert f"calls                  {report.calls} (placed {report.planned}; " in text
     assert f"answered               {len(report.answered)}\n" in text
     assert "wait announced - actual" in text
     assert (Path(out) / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
