@@ -77,7 +77,8 @@ class DayStack:
     speed: float
     wrap_up_seconds: int
     day_start: float
-    web_workers: int = 3
+    web_workers: int = 2
+    web_threads: int = 4
     job_workers: int = 2
     grace: float = STARTUP_GRACE
     token: str = field(default_factory=lambda: secrets.token_hex(16))
@@ -130,7 +131,7 @@ class DayStack:
                     client.send(f"{self.base_url}{path}", form)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(touch, range(rounds * self.web_workers * 8)))
+            list(pool.map(touch, range(rounds * self.web_workers * self.web_threads)))
 
     def _settings(self, instance: Path) -> Settings:
         assert self.redis is not None and self.standin is not None and self.clock is not None
@@ -153,7 +154,7 @@ class DayStack:
             "HOLDLESS_CLOCK": settings.clock,
             "HOLDLESS_WRAP_UP_SECONDS": str(self.wrap_up_seconds),
             "HOST": "127.0.0.1", "PORT": str(self.port),
-            "WEB_CONCURRENCY": str(self.web_workers), "WEB_THREADS": "8",
+            "WEB_CONCURRENCY": str(self.web_workers), "WEB_THREADS": str(self.web_threads),
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         }
 
@@ -367,7 +368,7 @@ class DayRun:
 
 
 def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = print,
-             job_workers: int = 2, web_workers: int = 3,
+             job_workers: int = 2, web_workers: int = 2,
              grace: float = STARTUP_GRACE) -> DayReport:
     """Run `scenario` through the real stack at `speed`; write report.txt and report.png
     into `out` and return the report."""
@@ -387,6 +388,9 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
                                   day.ended_at, AGENT_ANSWER_AFTER)
             result.planned = len(day.calls)
             result.app_errors = sum(1 for c in day.network_calls if c.errors)
+            for call in [c for c in day.network_calls if c.errors][:5]:
+                echo(f"app error on {call.direction} call {call.sid[:12]}: "
+                     f"{call.errors[0].kind} {call.errors[0].detail}")
     finally:
         clock.use(previous)
     text, chart = report.write(result, out)
