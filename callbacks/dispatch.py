@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from holdless.runtime import Runtime
 from ivr.states import advance
@@ -27,9 +28,9 @@ def offer(rt: Runtime, pair: Pair) -> int | None:
     entry = lines.load(rt.live, pair.entry_id)
     try:
         assignment_id = _record(rt, pair, entry)
-    except IntegrityError:
-        log.error("pairing of agent %s with %s refused by the database; undone",
-                  pair.agent_id, pair.entry_id)
+    except (IntegrityError, StaleDataError):
+        log.error("pairing of agent %s with %s refused by the database (or the call moved "
+                  "on meanwhile); undone", pair.agent_id, pair.entry_id)
         undo(rt, pair)
         return None
     from callbacks import jobs

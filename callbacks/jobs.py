@@ -89,11 +89,11 @@ def redirect_caller(call_sid: str, url: str) -> str:
 
 
 def caller_gone(interaction_id: int) -> str:
-    """The caller hung up while being offered: stop ringing agents and free them."""
+    """The caller hung up: end every agent leg still live (ringing, or answered but alone
+    in the conference because the caller left before being bridged), which frees them."""
     rt = runtime.get()
     with rt.db.session() as s:
         legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
-                                                Leg.answered_at.is_(None),
                                                 Leg.ended_at.is_(None))))
         ringing = [(leg.call_sid, leg.agent_id) for leg in legs]
     for call_sid, _agent in ringing:
@@ -125,8 +125,11 @@ def end_wrap_up(agent_id: int, since: str) -> str:
     live = rt.live.hgetall(f"hl:agent:{agent_id}")
     if live.get("state") != WRAP_UP or live.get("since") != since:
         return "wrap-up already over"
+    try:
+        agents.system_change(rt, agent_id, AVAILABLE)
+    except agents.StateRefused:  # it moved on meanwhile (the agent signed out, say)
+        return "wrap-up already over"
     _record_handle_time(rt, agent_id)
-    agents.system_change(rt, agent_id, AVAILABLE)
     return "available"
 
 

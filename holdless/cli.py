@@ -135,9 +135,11 @@ def agent_state(username: str, state: str) -> None:
 
 def _register_commands() -> None:
     from holdless.admin_cli import admin
+    from holdless.simulate_cli import simulate
     from holdless.staffing_cli import staffing
     cli.add_command(staffing)
     cli.add_command(admin)
+    cli.add_command(simulate)
 
 
 _register_commands()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -17,13 +17,24 @@ from ivr import account, callback_capture, callback_kept, directory, paths, twim
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance
-from models.entities import ABANDONED, COMPLETED, IVR, OFFERED, WAITING, Interaction, Queue
+from models.entities import (
+    ABANDONED,
+    COMPLETED,
+    CONNECTED,
+    IVR,
+    OFFERED,
+    WAITING,
+    Interaction,
+    Queue,
+)
 from queueing import lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
 log = logging.getLogger(__name__)
 
 MENU_ATTEMPTS = 3
+# The outcome of a call that reached us while every queue was closed.
+CLOSED_OUTCOME = "closed"
 
 
 class UnknownCall(LookupError):
@@ -53,7 +64,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         now = rt.clock.now()
         open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
         if not open_queues:
-            return _closed(s, rt, queues, greeting)
+            return _closed(s, rt, interaction, queues, greeting)
         options = [q for q in open_queues if q.digit]
         if len(options) < 2:
             return join_or_ask(s, rt, interaction, open_queues[0], greeting)
@@ -71,7 +82,7 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
                    if q.digit and directory.queue_is_open(s, q, now)]
         chosen = next((q for q in options if q.digit == digits), None)
         if chosen is None and not options:
-            return _closed(s, rt, directory.active_queues(s), "")
+            return _closed(s, rt, interaction, directory.active_queues(s), "")
         if chosen is not None or attempt >= MENU_ATTEMPTS:
             queue = chosen or options[0]
             interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
@@ -94,17 +105,16 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
-    lines.join(rt.live, entry)
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
+    s.commit()  # recorded as waiting before the line shows them: any process may route them
+    lines.join(rt.live, entry)
     estimate = estimate_for(rt, queue.slug, entry.id)
-    interaction.announced_wait = estimate.seconds
-    try:
-        s.commit()
-    except Exception:
-        lines.forget(rt.live, entry)
-        raise
+    # A plain UPDATE: the status may have moved on already (offered), which is fine here.
+    s.execute(update(Interaction).where(Interaction.id == interaction.id)
+              .values(announced_wait=estimate.seconds))
+    s.commit()
     log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
     dispatch.route_and_offer(rt, [queue.slug])
     return _wait_answer(rt, interaction, queue, greeting, estimate)
@@ -165,11 +175,13 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         elif was in (WAITING, OFFERED):
             advance(interaction, ABANDONED)
             interaction.outcome = "abandoned"
+        elif was == IVR and interaction.outcome == CLOSED_OUTCOME:
+            advance(interaction, COMPLETED)
         elif was == IVR:
             advance(interaction, ABANDONED)
             interaction.outcome = "hung up in menu"
         else:
-            advance(interaction, "completed")
+            advance(interaction, COMPLETED)
         queue_slug = interaction.queue.slug if interaction.queue is not None else None
         waited = rt.clock.time() - (interaction.joined_at or rt.clock.time())
     entry = lines.load(rt.live, lines.caller_entry_id(interaction.id))
@@ -177,7 +189,7 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
         lines.forget(rt.live, entry)
     if was in (WAITING, OFFERED) and queue_slug is not None and not booked_callback:
         stats.record_outcome(rt.live, queue_slug, waited, abandoned=True)
-    if was == OFFERED:
+    if was in (OFFERED, CONNECTED):  # an agent may be ringing, or alone in the conference
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
 
@@ -218,7 +230,9 @@ def _menu_options(queues: list[Queue]) -> list[twiml.MenuOption]:
     return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
 
 
-def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str) -> VoiceResponse:
+def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queue],
+            greeting: str) -> VoiceResponse:
+    interaction.outcome = CLOSED_OUTCOME  # told we are closed: not an abandon when they hang up
     now = rt.clock.now()
     message = "We are closed right now."
     openings = []

@@ -155,6 +155,11 @@ class Interaction(Base):
     legs: Mapped[list[Leg]] = relationship(
         back_populates="interaction", order_by="Leg.id", cascade="all, delete-orphan")
 
+    # Every UPDATE of an interaction is made only if its status is still the one read
+    # (compare-and-set; StaleDataError otherwise), so two processes racing on one call,
+    # e.g. the caller hanging up as the agent answers, cannot overwrite each other.
+    __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+
 
 class Leg(Base):
     """One agent's part in an interaction (the first answer, or a transfer)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from simulator.call import HangupSignal, ScopeExit, VirtualCall
 from simulator.resources import ParticipantResource, new_sid
 from simulator.rooms import Conference, Participant
@@ -116,6 +118,9 @@ class DialingRunner(CallRunner):
             lap = self.net.clock.now()
             if wait_url == "":
                 self.call.wait(None)
+            elif wait_url and _is_audio(wait_url):  # Twilio plays an audio waitUrl as is
+                self.call.log("play", wait_url)
+                self.call.wait(self.net.play_duration(wait_url))
             elif wait_url:
                 extra = {"ConferenceSid": conference.sid, "FriendlyName": conference.name}
                 wait_doc = self.fetch(wait_url, noun.attr("waitMethod"), extra,
@@ -175,6 +180,14 @@ class DialingRunner(CallRunner):
                 room.ended = True
                 self.net.cond.notify_all()
         raise HangupSignal("bridge-ended")
+
+
+AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".aiff", ".gsm", ".ulaw")
+
+
+def _is_audio(url: str) -> bool:
+    """Whether a waitUrl names an audio file (played) rather than TwiML (fetched)."""
+    return urlsplit(url).path.lower().endswith(AUDIO_SUFFIXES)
 
 
 def _address(noun: Verb) -> str:

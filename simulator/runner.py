@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,7 @@ class CallRunner:
         self.answered_by: str | None = None
         self.in_queue = False
         self._sequence = 0
+        self._sender: ThreadPoolExecutor | None = None
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class CallRunner:
         call.log("hangup", reason)
         net.store.update_call(call.sid, status=status, duration=call.duration())
         self.status_event("completed", status)
+        self.drain_status_callbacks()
         with net.cond:
             call.state.finished = True
             net.cond.notify_all()
@@ -151,10 +154,27 @@ class CallRunner:
                  "CallbackSource": "call-progress-events",
                  "SequenceNumber": str(self._sequence - 1),
                  "Timestamp": self.net.timestamp()}
-        if event == "completed":
-            extra["CallDuration"] = str(self.call.duration())
-            extra["Duration"] = str((self.call.duration() + 59) // 60)
-        self.notify(self.callback.url, self.callback.method, extra, kind="status-callback")
+        url, method = self.callback.url, self.callback.method
+        if event != "completed":  # Twilio does not hold the call up while it reports progress
+            self._status_sender().submit(self.notify, url, method, extra,
+                                         kind="status-callback")
+            return
+        self.drain_status_callbacks()  # in order: the final report comes last
+        extra["CallDuration"] = str(self.call.duration())
+        extra["Duration"] = str((self.call.duration() + 59) // 60)
+        self.notify(url, method, extra, kind="status-callback")
+
+    def _status_sender(self) -> ThreadPoolExecutor:
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1,
+                                              thread_name_prefix=f"status-{self.call.sid[:10]}")
+        return self._sender
+
+    def drain_status_callbacks(self) -> None:
+        """Wait until every progress callback sent so far has been delivered."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
 
     # -- documents ---------------------------------------------------------------------
 

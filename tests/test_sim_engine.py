@@ -468,3 +468,14 @@ def test_inbound_sms_is_signed_and_gets_the_apps_reply(stack: Stack) -> None:
     assert reply.status == 200 and "Thanks, we got your message." in reply.body
     form = stack.hits.wait("/sms/incoming")
     assert form["Body"] == "call me back" and form["MessageSid"].startswith("SM")
+
+
+def test_audio_wait_url_is_played_while_the_conference_has_not_started(stack: Stack) -> None:
+    music = "http://music.example.invalid/hold/BusyStrings.mp3"
+    caller = caller_waiting_in_billing(stack)
+    stack.client.calls(caller.sid).update(twiml=(
+        '<Response><Dial><Conference startConferenceOnEnter="false" '
+        f'waitUrl="{music}" waitMethod="GET">room-9</Conference></Dial></Response>'))
+    caller.wait_until(lambda c: len(c.events("play")) >= 2 and ("play", music) in c.events())
+    assert caller.errors == []
+    assert caller.joined_conference == "room-9"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.orm.exc import StaleDataError
 
 from callbacks import connect, placing
 from holdless.runtime import Runtime
@@ -23,8 +28,30 @@ def _twiml(document: object) -> Response:
     return Response(str(document), mimetype="text/xml")
 
 
+# How often a webhook is run again when another process changed its call meanwhile.
+CONFLICT_ATTEMPTS = 3
+
+
+def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the view again (on fresh rows) when its interaction changed status under it,
+    e.g. the caller hung up while the agent was answering; each view is safe to re-run."""
+
+    @functools.wraps(view)
+    def attempt(*args: Any, **kwargs: Any) -> Any:
+        for remaining in range(CONFLICT_ATTEMPTS - 1, -1, -1):
+            try:
+                return view(*args, **kwargs)
+            except StaleDataError:
+                if not remaining:
+                    raise
+        raise AssertionError("unreachable")
+
+    return attempt
+
+
 @bp.post(paths.INCOMING)
 @twilio_signed
+@retry_on_conflict
 def incoming() -> Response:
     """A new inbound call."""
     rt = _rt()
@@ -36,6 +63,7 @@ def incoming() -> Response:
 
 @bp.post(paths.MENU)
 @twilio_signed
+@retry_on_conflict
 def menu() -> Response:
     """The caller pressed a key in the menu (or none)."""
     attempt = forms.int_arg("attempt", default=1, low=1, high=10)
@@ -44,6 +72,7 @@ def menu() -> Response:
 
 @bp.post(paths.HOLD)
 @twilio_signed
+@retry_on_conflict
 def hold() -> Response:
     """The Enqueue wait URL: one turn of the hold loop."""
     return _twiml(calls.hold(_rt(), forms.call_sid()))
@@ -51,6 +80,7 @@ def hold() -> Response:
 
 @bp.post(paths.HOLD_KEY)
 @twilio_signed
+@retry_on_conflict
 def hold_key() -> Response:
     """A key pressed while holding."""
     return _twiml(calls.hold_key(_rt(), forms.call_sid(), forms.digits()))
@@ -58,6 +88,7 @@ def hold_key() -> Response:
 
 @bp.post(paths.QUEUE_EXIT)
 @twilio_signed
+@retry_on_conflict
 def queue_exit() -> Response:
     """The Enqueue action: the caller left Twilio's queue."""
     return _twiml(calls.queue_exit(_rt(), forms.call_sid(), forms.field("QueueResult")))
@@ -65,6 +96,7 @@ def queue_exit() -> Response:
 
 @bp.post(paths.REJOIN)
 @twilio_signed
+@retry_on_conflict
 def rejoin() -> Response:
     """Back to the hold line at the original place."""
     return _twiml(calls.rejoin(_rt(), forms.call_sid()))
@@ -160,6 +192,7 @@ def _status() -> str:
 
 @bp.post(paths.CALLER_CONFERENCE)
 @twilio_signed
+@retry_on_conflict
 def caller_conference() -> Response:
     """The caller's side of the conference with their agent."""
     return _twiml(calls.to_conference(_rt(), forms.call_sid()))
@@ -176,6 +209,7 @@ def transfer_hold() -> Response:
 
 @bp.post(paths.AGENT_WHISPER)
 @twilio_signed
+@retry_on_conflict
 def agent_whisper() -> Response:
     """The agent answered: whisper, then bridge."""
     return _twiml(connect.agent_answered(_rt(), forms.int_arg("leg")))
@@ -183,6 +217,7 @@ def agent_whisper() -> Response:
 
 @bp.post(paths.AGENT_STATUS)
 @twilio_signed
+@retry_on_conflict
 def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
     connect.agent_leg_status(_rt(), forms.int_arg("leg"), forms.field("CallStatus"))
@@ -191,6 +226,7 @@ def agent_status() -> tuple[str, int]:
 
 @bp.post(paths.CALL_STATUS)
 @twilio_signed
+@retry_on_conflict
 def call_status() -> tuple[str, int]:
     """Status of a caller's call (the number's status callback)."""
     sid, status = forms.call_sid(), forms.field("CallStatus")

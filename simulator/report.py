@@ -1,0 +1,370 @@
+"""What a simulated day amounted to, read back from the database: calls, answered,
+abandoned, service level, speed of answer, agent utilisation, and how far the wait
+announced to each caller was from the wait they actually had. As text and as a chart.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from holdless.runtime import Runtime
+from models.entities import ABANDONED, Agent, Assignment, Interaction, Leg
+from simulator.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+# Service level: share of callers answered within this many seconds.
+SL_TARGET_SECONDS = 20.0
+CLOSED_OUTCOME, ABANDONED_OUTCOME = "closed", "abandoned"
+# Above this much stack latency per hand-off (virtual seconds), the report warns.
+LATENCY_WARNING_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One inbound call as the database recorded it."""
+
+    created: float
+    status: str
+    outcome: str
+    answered: bool
+    wait: float | None
+    announced: float | None
+
+
+@dataclass(frozen=True)
+class IntervalFigures:
+    """One interval of the day: its local start and what happened to its callers."""
+
+    label: str
+    calls: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+
+
+@dataclass
+class DayReport:
+    """The day's figures (seconds are virtual seconds)."""
+
+    scenario: str
+    speed: float
+    real_seconds: float
+    records: list[CallRecord]
+    intervals: list[IntervalFigures]
+    utilisation: dict[str, float] = field(default_factory=dict)
+    handoffs: list[float] = field(default_factory=list)
+    """Per answered call: seconds from the pairing with an agent to the agent answering
+    (the agent's ring plus the stack's own latency, which a faster clock magnifies)."""
+    ring_seconds: float = 0.0
+    """How long virtual agents let the phone ring before answering."""
+    planned: int = 0
+    """Calls the scenario placed (each should be recorded as an interaction)."""
+    app_errors: int = 0
+    """Calls on which the app answered a webhook with an error or unusable TwiML."""
+
+    @property
+    def stack_latency(self) -> float | None:
+        """Mean seconds of each hand-off that are the stack's own latency, not the ring."""
+        return None if not self.handoffs else statistics.fmean(self.handoffs) - self.ring_seconds
+
+    @property
+    def calls(self) -> int:
+        """Inbound calls recorded."""
+        return len(self.records)
+
+    @property
+    def answered(self) -> list[CallRecord]:
+        """Calls an agent answered."""
+        return [r for r in self.records if r.answered]
+
+    @property
+    def abandoned(self) -> list[CallRecord]:
+        """Callers who hung up while waiting in line (or while being offered)."""
+        return [r for r in self.records if r.status == ABANDONED and r.outcome == ABANDONED_OUTCOME]
+
+    @property
+    def left_in_menu(self) -> int:
+        """Callers who hung up before joining a line."""
+        return sum(1 for r in self.records
+                   if r.status == ABANDONED and r.outcome != ABANDONED_OUTCOME)
+
+    @property
+    def closed(self) -> int:
+        """Callers told the line was closed."""
+        return sum(1 for r in self.records if r.outcome == CLOSED_OUTCOME)
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered within the target over answered plus abandoned in line (None: no one)."""
+        return service_level(self.answered, self.abandoned)
+
+    @property
+    def asa(self) -> float | None:
+        """Average speed of answer: mean wait of answered callers."""
+        waits = [r.wait for r in self.answered if r.wait is not None]
+        return statistics.fmean(waits) if waits else None
+
+    @property
+    def longest_wait(self) -> float | None:
+        """The longest wait of an answered caller."""
+        waits = [r.wait for r in self.answered if r.wait is not None]
+        return max(waits) if waits else None
+
+    @property
+    def wait_errors(self) -> list[float]:
+        """Announced minus actual wait of every answered caller (positive: we over-announced)."""
+        return [r.announced - r.wait for r in self.answered
+                if r.announced is not None and r.wait is not None]
+
+    @property
+    def mean_utilisation(self) -> float | None:
+        """Utilisation over all agents (mean of theirs)."""
+        return statistics.fmean(self.utilisation.values()) if self.utilisation else None
+
+
+def service_level(answered: list[CallRecord], abandoned: list[CallRecord]) -> float | None:
+    """Share answered within SL_TARGET_SECONDS of answered plus abandoned (None: no one)."""
+    offered = len(answered) + len(abandoned)
+    if not offered:
+        return None
+    quick = sum(1 for r in answered if r.wait is not None and r.wait <= SL_TARGET_SECONDS)
+    return quick / offered
+
+
+def load_records(rt: Runtime) -> list[CallRecord]:
+    """Every inbound call of the database, oldest first."""
+    with rt.db.session() as s:
+        rows = s.scalars(select(Interaction).where(Interaction.kind == "inbound")
+                         .order_by(Interaction.id))
+        return [CallRecord(r.created_at.timestamp(), r.status, r.outcome,
+                           r.answered_at is not None, r.wait_seconds, r.announced_wait)
+                for r in rows]
+
+
+def handoff_times(rt: Runtime) -> list[float]:
+    """Seconds from each answered pairing to the agent's answer."""
+    with rt.db.session() as s:
+        rows = s.execute(select(Assignment.created_at, Interaction.answered_at)
+                         .join(Interaction, Interaction.id == Assignment.interaction_id)
+                         .where(Assignment.outcome == "answered",
+                                Interaction.answered_at.is_not(None)))
+        return [(answered - paired).total_seconds() for paired, answered in rows
+                if answered is not None]
+
+
+def agent_utilisation(rt: Runtime, scenario: Scenario, until: float) -> dict[str, float]:
+    """Per agent: time offered, talking or wrapping up within their shifts over the time
+    of those shifts, up to `until` virtual seconds after the start."""
+    start = scenario.start.timestamp()
+    spans: dict[str, list[tuple[float, float]]] = {}
+    with rt.db.session() as s:
+        names = {a.id: a.username for a in s.scalars(select(Agent))}
+        for leg in s.scalars(select(Leg).where(Leg.agent_id.is_not(None))):
+            finished = leg.ended_at.timestamp() - start if leg.ended_at else until
+            wrap = scenario.wrap_up_seconds if leg.answered_at is not None else 0.0
+            spans.setdefault(names[leg.agent_id or 0], []).append(
+                (leg.started_at.timestamp() - start, finished + wrap))
+    result = {}
+    for agent in scenario.agents:
+        shifts = [(max(b, 0.0), min(e, until)) for b, e in agent.shifts if b < until]
+        staffed = sum(max(0.0, e - b) for b, e in shifts)
+        busy = sum(_overlap(span, shift) for span in spans.get(agent.username, [])
+                   for shift in shifts)
+        result[agent.username] = busy / staffed if staffed else 0.0
+    return result
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def intervals(records: list[CallRecord], scenario: Scenario) -> list[IntervalFigures]:
+    """The day's figures per scenario interval (by the moment each call came in)."""
+    start = scenario.start.timestamp()
+    rows = []
+    for index in range(len(scenario.arrivals)):
+        begin = start + index * scenario.interval_seconds
+        mine = [r for r in records if begin <= r.created < begin + scenario.interval_seconds]
+        answered = [r for r in mine if r.answered]
+        abandoned = [r for r in mine if r.status == ABANDONED and r.outcome == ABANDONED_OUTCOME]
+        label = f"{datetime.fromtimestamp(begin, scenario.zone):%H:%M}"
+        rows.append(IntervalFigures(label, len(mine), len(answered), len(abandoned),
+                                    service_level(answered, abandoned)))
+    return rows
+
+
+def build(rt: Runtime, scenario: Scenario, speed: float, real_seconds: float,
+          until: float, ring_seconds: float = 0.0) -> DayReport:
+    """The report of the day just simulated on `rt`'s database."""
+    records = load_records(rt)
+    return DayReport(scenario.name, speed, real_seconds, records, intervals(records, scenario),
+                     agent_utilisation(rt, scenario, until), handoff_times(rt), ring_seconds)
+
+
+@dataclass(frozen=True)
+class ErrorSummary:
+    """The distribution of announced-minus-actual waits (seconds)."""
+
+    count: int
+    mean: float
+    mean_absolute: float
+    median: float
+    p10: float
+    p90: float
+    within_one_minute: float
+
+
+def summarise_errors(errors: list[float]) -> ErrorSummary | None:
+    """Bias, spread and share within ±60 s of the wait errors (None without any)."""
+    if not errors:
+        return None
+    ordered = sorted(errors)
+    deciles = statistics.quantiles(ordered, n=10) if len(ordered) > 1 else [ordered[0]] * 9
+    return ErrorSummary(len(ordered), statistics.fmean(ordered),
+                        statistics.fmean(abs(e) for e in ordered), statistics.median(ordered),
+                        deciles[0], deciles[-1],
+                        sum(1 for e in ordered if abs(e) <= 60) / len(ordered))
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} s"
+
+
+def render_text(report: DayReport) -> str:
+    """The report as plain text."""
+    lines = [
+        f"Simulated day: {report.scenario} (speed x{report.speed:g}, "
+        f"{report.real_seconds:.0f} s of real time)",
+        "",
+        f"calls                  {report.calls} (placed {report.planned}; "
+        f"{report.app_errors} hit an application error)",
+        f"answered               {len(report.answered)}",
+        f"abandoned in line      {len(report.abandoned)}",
+        f"hung up before a line  {report.left_in_menu}",
+        f"told we are closed     {report.closed}",
+        f"service level          {_pct(report.service_level)} answered within "
+        f"{SL_TARGET_SECONDS:.0f} s (of answered + abandoned in line)",
+        f"ASA                    {_secs(report.asa)} (longest {_secs(report.longest_wait)})",
+        f"agent utilisation      {_pct(report.mean_utilisation)} (offered + talking + "
+        "wrap-up over signed-in time)",
+        f"offer to answer        {_secs(_mean(report.handoffs))} on average (the agent's "
+        "ring plus the stack's latency, part of every answered wait)",
+    ]
+    lines += _error_lines(summarise_errors(report.wait_errors))
+    latency = report.stack_latency
+    if latency is not None and latency > LATENCY_WARNING_SECONDS:
+        lines += ["", f"warning: at x{report.speed:g} the stack's own latency adds about "
+                      f"{latency:.0f} s to every answered wait (a real second is "
+                      f"{report.speed:g} here);", "  run with a lower --speed for waits, "
+                      "service level and estimate errors to trust."]
+    lines += ["", "interval  calls  answered  abandoned  service level"]
+    lines += [f"{i.label:>8}  {i.calls:>5}  {i.answered:>8}  {i.abandoned:>9}  "
+              f"{_pct(i.service_level):>13}" for i in report.intervals]
+    lines += ["", "agent utilisation"]
+    lines += [f"  {name:<12} {_pct(u)}" for name, u in sorted(report.utilisation.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _error_lines(summary: ErrorSummary | None) -> list[str]:
+    if summary is None:
+        return ["wait announced vs actual: no answered caller had an announcement"]
+    return [
+        f"wait announced - actual, over {summary.count} answered callers:",
+        f"  mean {summary.mean:+.0f} s, mean absolute {summary.mean_absolute:.0f} s, "
+        f"median {summary.median:+.0f} s, 10th..90th percentile "
+        f"{summary.p10:+.0f}..{summary.p90:+.0f} s, within a minute "
+        f"{_pct(summary.within_one_minute)}",
+    ]
+
+
+def draw_chart(report: DayReport, path: Path) -> None:
+    """A PNG: calls per interval, service level, announced vs actual wait, utilisation."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig.suptitle(f"{report.scenario}: {report.calls} calls, {len(report.answered)} answered, "
+                 f"{len(report.abandoned)} abandoned, SL {_pct(report.service_level)}, "
+                 f"ASA {_secs(report.asa)}")
+    _plot_intervals(axes[0][0], report)
+    _plot_announced(axes[0][1], report)
+    _plot_errors(axes[1][0], report)
+    _plot_utilisation(axes[1][1], report)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_intervals(ax: Axes, report: DayReport) -> None:
+    labels = [i.label for i in report.intervals]
+    xs = range(len(labels))
+    ax.bar(xs, [i.answered for i in report.intervals], label="answered")
+    ax.bar(xs, [i.abandoned for i in report.intervals],
+           bottom=[i.answered for i in report.intervals], label="abandoned")
+    ax.set_xticks(list(xs), labels, rotation=45)
+    ax.set_ylabel("calls")
+    ax.set_title("Calls per interval")
+    ax.legend(loc="upper left")
+    twin = ax.twinx()
+    twin.plot(list(xs), [100 * (i.service_level or 0) for i in report.intervals], "k.-",
+              label="service level")
+    twin.set_ylim(0, 105)
+    twin.set_ylabel(f"% answered within {SL_TARGET_SECONDS:.0f} s")
+
+
+def _plot_announced(ax: Axes, report: DayReport) -> None:
+    pairs = [(r.announced, r.wait) for r in report.answered
+             if r.announced is not None and r.wait is not None]
+    if pairs:
+        announced, actual = zip(*pairs, strict=True)
+        ax.scatter(announced, actual, s=8, alpha=0.6)
+        top = max(max(announced), max(actual), 1.0)
+        ax.plot([0, top], [0, top], "k--", linewidth=1, label="announced = actual")
+        ax.legend(loc="upper left")
+    ax.set_xlabel("announced wait (s)")
+    ax.set_ylabel("actual wait (s)")
+    ax.set_title("Announced vs actual wait (answered callers)")
+
+
+def _plot_errors(ax: Axes, report: DayReport) -> None:
+    errors = report.wait_errors
+    if errors:
+        ax.hist(errors, bins=30)
+        ax.axvline(0, color="k", linewidth=1)
+    ax.set_xlabel("announced - actual (s): right of 0 = told longer than it took")
+    ax.set_ylabel("callers")
+    ax.set_title("Wait estimate error")
+
+
+def _plot_utilisation(ax: Axes, report: DayReport) -> None:
+    names = sorted(report.utilisation)
+    ax.barh(names, [100 * report.utilisation[n] for n in names])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of signed-in time offered, talking or wrapping up")
+    ax.set_title("Agent utilisation")
+
+
+def write(report: DayReport, folder: Path) -> tuple[Path, Path]:
+    """Write report.txt and report.png into `folder`; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text, chart = folder / "report.txt", folder / "report.png"
+    text.write_text(render_text(report))
+    draw_chart(report, chart)
+    return text, chart

@@ -1,0 +1,253 @@
+"""A day of virtual customers and agents, read from a TOML scenario file.
+
+Callers arrive as a Poisson process whose rate is set per interval (30 minutes by
+default), choose a queue at the menu, and hang up when their patience runs out; agents
+serve their queues during their shifts for a sampled handle time, then wrap up.
+
+    name = "Steady morning"
+    start = 2026-11-16T08:00:00        # local time in `time_zone`; a weekday
+    time_zone = "America/New_York"
+    interval_minutes = 30
+    arrivals = [60, 62, 64]            # expected calls in each interval
+    wrap_up_seconds = 30
+    seed = 7
+    patience = { kind = "exponential", mean = 300 }
+    handle_time = { kind = "lognormal", mean = 240, sigma = 0.5 }
+    [[queues]]
+    slug = "support"
+    name = "Support"
+    digit = "2"
+    share = 0.6                        # of callers who press this queue's digit
+    [[agents]]
+    username = "sam"                   # with count = N: sam1 … samN
+    count = 3
+    queues = ["support"]
+    shifts = [["08:00", "12:00"]]      # optional: local times signed in (default all day)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DISTRIBUTIONS = ("fixed", "exponential", "lognormal", "uniform")
+
+
+class ScenarioError(ValueError):
+    """The scenario file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A positive random duration in seconds: its kind, mean and spread."""
+
+    kind: str
+    mean: float
+    sigma: float = 0.5
+    """lognormal: standard deviation of the log; uniform: half-width as a share of the mean."""
+
+    def sample(self, rng: random.Random) -> float:
+        """One draw (seconds, never negative)."""
+        if self.kind == "fixed":
+            return self.mean
+        if self.kind == "exponential":
+            return rng.expovariate(1.0 / self.mean)
+        if self.kind == "lognormal":
+            mu = math.log(self.mean) - self.sigma ** 2 / 2
+            return rng.lognormvariate(mu, self.sigma)
+        return max(0.0, rng.uniform(self.mean * (1 - self.sigma), self.mean * (1 + self.sigma)))
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A queue of the scenario and the share of callers who choose it."""
+
+    slug: str
+    name: str
+    digit: str | None
+    share: float
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One virtual agent: the queues served and when signed in (seconds from the start)."""
+
+    username: str
+    queues: tuple[str, ...]
+    shifts: tuple[tuple[float, float], ...]
+    handle_time: Distribution | None = None
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A caller of the day: when they ring (seconds from the start), from which number,
+    the menu key they press (None: no menu choice), and their patience."""
+
+    at: float
+    number: str
+    digit: str | None
+    patience: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a simulated day needs."""
+
+    name: str
+    start: datetime
+    interval_seconds: float
+    arrivals: tuple[float, ...]
+    queues: tuple[QueueSpec, ...]
+    agents: tuple[AgentSpec, ...]
+    patience: Distribution
+    handle_time: Distribution
+    wrap_up_seconds: int
+    seed: int
+    time_zone: str = "America/New_York"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The scenario's local time zone (agents' shifts, the report's clock times)."""
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first interval's start to the last one's end."""
+        return self.interval_seconds * len(self.arrivals)
+
+    def plan(self) -> list[PlannedCall]:
+        """The day's callers in order of arrival (the same list for the same seed)."""
+        rng = random.Random(self.seed)
+        calls: list[PlannedCall] = []
+        for index, rate in enumerate(self.arrivals):
+            begin = index * self.interval_seconds
+            at = begin
+            while rate > 0:
+                at += rng.expovariate(rate / self.interval_seconds)
+                if at >= begin + self.interval_seconds:
+                    break
+                calls.append(PlannedCall(at, _number(rng), self._choice(rng),
+                                         self.patience.sample(rng)))
+        return calls
+
+    def _choice(self, rng: random.Random) -> str | None:
+        menu = [q for q in self.queues if q.digit]
+        if len(menu) < 2:
+            return None
+        return rng.choices([q.digit for q in menu], [q.share for q in menu])[0]
+
+
+def _number(rng: random.Random) -> str:
+    return f"+1212{rng.randint(2_000_000, 9_999_999)}"
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and check a scenario file."""
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+    return parse(raw, str(path))
+
+
+def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
+    """A Scenario from the parsed TOML table."""
+    zone = ZoneInfo(str(raw.get("time_zone", "America/New_York")))
+    start = _start(raw.get("start"), zone, where)
+    arrivals = tuple(float(x) for x in _required(raw, "arrivals", where))
+    if not arrivals or any(x < 0 for x in arrivals):
+        raise ScenarioError(f"{where}: arrivals must be a list of expected calls per interval")
+    queues = tuple(_queue(q, where) for q in _required(raw, "queues", where))
+    known = {q.slug for q in queues}
+    agents = tuple(a for spec in _required(raw, "agents", where)
+                   for a in _agents(spec, start.astimezone(zone), known, where))
+    return Scenario(
+        name=str(raw.get("name", Path(where).stem)), start=start,
+        interval_seconds=60.0 * float(raw.get("interval_minutes", 30)), arrivals=arrivals,
+        queues=queues, agents=agents,
+        patience=_distribution(raw.get("patience", {"kind": "exponential", "mean": 300}),
+                               where, "patience"),
+        handle_time=_distribution(raw.get("handle_time", {"kind": "lognormal", "mean": 240}),
+                                  where, "handle_time"),
+        wrap_up_seconds=int(raw.get("wrap_up_seconds", 30)), seed=int(raw.get("seed", 1)),
+        time_zone=zone.key,
+    )
+
+
+def _required(raw: dict[str, Any], key: str, where: str) -> Any:
+    if key not in raw:
+        raise ScenarioError(f"{where}: {key!r} is missing")
+    return raw[key]
+
+
+def _start(value: Any, zone: ZoneInfo, where: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(8))
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    elif value is None:
+        moment = datetime.combine(date(2026, 11, 16), time(8))
+    else:
+        raise ScenarioError(f"{where}: start must be a local date-time like 2026-11-16T08:00:00")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _distribution(raw: Any, where: str, name: str) -> Distribution:
+    if not isinstance(raw, dict) or raw.get("kind") not in DISTRIBUTIONS:
+        raise ScenarioError(f"{where}: {name} needs kind = one of {', '.join(DISTRIBUTIONS)}")
+    mean = float(raw.get("mean", 0))
+    if mean <= 0:
+        raise ScenarioError(f"{where}: {name} needs a positive mean (seconds)")
+    return Distribution(str(raw["kind"]), mean, float(raw.get("sigma", 0.5)))
+
+
+def _queue(raw: dict[str, Any], where: str) -> QueueSpec:
+    try:
+        return QueueSpec(str(raw["slug"]), str(raw.get("name", raw["slug"])),
+                         str(raw["digit"]) if raw.get("digit") is not None else None,
+                         float(raw.get("share", 1.0)))
+    except KeyError as exc:
+        raise ScenarioError(f"{where}: every queue needs a slug") from exc
+
+
+def _agents(raw: dict[str, Any], start: datetime, known: set[str],
+            where: str) -> list[AgentSpec]:
+    username = str(_required(raw, "username", where))
+    queues = tuple(str(q) for q in _required(raw, "queues", where))
+    if not queues or set(queues) - known:
+        raise ScenarioError(f"{where}: agent {username} serves unknown queues {queues}")
+    shifts = tuple(_shift(pair, start, where) for pair in raw.get("shifts", ()))
+    handle = raw.get("handle_time")
+    handle_time = _distribution(handle, where, f"{username}.handle_time") if handle else None
+    count = int(raw.get("count", 1))
+    names = [username] if count == 1 else [f"{username}{n}" for n in range(1, count + 1)]
+    return [AgentSpec(name, queues, shifts or ((0.0, math.inf),), handle_time) for name in names]
+
+
+def _shift(pair: Sequence[str], start: datetime, where: str) -> tuple[float, float]:
+    """A shift ["HH:MM", "HH:MM"] (local wall times on the start's day) as offsets in seconds."""
+    if len(pair) != 2:
+        raise ScenarioError(f"{where}: a shift is [\"HH:MM\", \"HH:MM\"]")
+    try:
+        begin, end = (datetime.combine(start.date(), time.fromisoformat(t), start.tzinfo)
+                      for t in pair)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: shift times are HH:MM, not {pair}") from exc
+    if end <= begin:
+        raise ScenarioError(f"{where}: a shift must end after it starts: {pair}")
+    return ((begin - start).total_seconds(), (end - start).total_seconds())
+
+
+__all__ = ["AgentSpec", "Distribution", "PlannedCall", "QueueSpec", "Scenario", "ScenarioError",
+           "load", "parse"]

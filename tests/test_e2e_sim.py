@@ -1,0 +1,234 @@
+"""Whole calls through the real stack: the app on a real port, a real RQ worker, the phone
+network placing signed calls and the REST stand-in answering the app's Twilio calls.
+
+The app runs on the real clock; the network runs `SPEED` times faster, so a caller's
+minute on hold or an agent's handle time takes a fraction of a real second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import time as clock_time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq.registry import FailedJobRegistry
+from sqlalchemy import select
+
+from holdless import clock, runtime
+from holdless.runtime import Runtime
+from holdless.settings import Settings
+from models import Base
+from models.entities import (
+    ABANDONED,
+    COMPLETED,
+    IVR,
+    Interaction,
+    Leg,
+    OpeningHours,
+    Queue,
+)
+from queueing import lines
+from queueing.presence import AVAILABLE, WRAP_UP
+from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall
+from simulator.stack import JobPump, LiveServer
+from tests.conftest import AUTH_TOKEN
+from tests.helpers import make_available, seed_agent, seed_queues
+
+SPEED = 20.0
+WRAP_UP_SECONDS = 1
+HANDLE_SECONDS = 20.0  # virtual: one real second at SPEED
+CALLER = "+12125550123"
+OTHER_CALLER = "+12125550177"
+OUR_NUMBER = "+12125550000"
+
+
+@dataclass
+class Live:
+    """The running stack and the phone network attached to it."""
+
+    rt: Runtime
+    network: PhoneNetwork
+    base_url: str
+
+    def interaction(self, call: VirtualCall) -> Interaction:
+        """The interaction recorded for a virtual call (detached snapshot)."""
+        with self.rt.db.session() as s:
+            row = s.scalar(select(Interaction).where(Interaction.call_sid == call.sid))
+            assert row is not None, "no interaction recorded for the call"
+            s.expunge(row)
+            return row
+
+
+def _empty(rt: Runtime) -> None:
+    rt.live.flushdb()
+    with rt.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def live(settings: Settings, twilio_api: TwilioRestStandIn) -> Iterator[Live]:
+    """The app served over HTTP at its own public URL, a job pump, and the phone network."""
+    from webhooks.app import create_app
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    previous_clock, previous_rt = clock.use(clock.Clock()), runtime.use(None)
+    server = LiveServer()
+    config = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
+              if f.name != "extra"}
+    config.update(public_base_url=server.base_url, wrap_up_seconds=WRAP_UP_SECONDS, clock="")
+    app = create_app(config)
+    rt: Runtime = app.extensions["holdless"]
+    _empty(rt)
+    server.start(app)
+    pump = JobPump(rt).start()
+    network = PhoneNetwork(server.base_url, AUTH_TOKEN, twilio_api, speed=SPEED,
+                           play_seconds=20, hold_music_seconds=20)
+    try:
+        yield Live(rt, network, server.base_url)
+        assert_nothing_went_wrong(rt, network)
+    finally:
+        network.close()
+        pump.stop()
+        server.stop()
+        rt.close()
+        clock.use(previous_clock)
+        runtime.use(previous_rt)
+
+
+def assert_nothing_went_wrong(rt: Runtime, network: PhoneNetwork) -> None:
+    """No call hit an app error (HTTP 4xx/5xx, bad TwiML) and no job failed."""
+    errors = [(c.sid, e.detail) for c in network.calls.values() for e in c.errors]
+    assert errors == []
+    assert FailedJobRegistry(queue=rt.jobs).get_job_ids() == []
+
+
+def eventually(check: Callable[[], bool], timeout: float = 4.0) -> None:
+    """Wait (real seconds) until `check()` holds; fail the test otherwise."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.02)
+
+
+def agent_endpoint(live: Live, username: str, handle: float | None = HANDLE_SECONDS) -> None:
+    """A virtual agent at client:<username>: answers after a second, stays `handle` seconds."""
+    live.network.register_endpoint(f"client:{username}", Answer.human(after=1),
+                                   handle_time=handle)
+
+
+def test_caller_is_answered_by_longest_idle_agent_then_agent_wraps_up_and_frees_up(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    alice, bob = seed_agent(live.rt, "alice", ["support"]), seed_agent(live.rt, "bob", ["support"])
+    agent_endpoint(live, "alice")
+    agent_endpoint(live, "bob")
+    make_available(live.rt, alice)
+    time.sleep(0.01)
+    make_available(live.rt, bob)
+
+    caller = live.network.place_call(CALLER, OUR_NUMBER)
+    agent_call = live.network.wait_for_call(lambda c: c.to == "client:alice")
+    caller.wait_until(lambda c: any(e[0] == "conference-connected" for e in c.events()))
+    conference = live.interaction(caller).conference
+    assert conference and caller.joined_conference == conference
+    assert agent_call.joined_conference == conference
+    assert "A caller, Support." in agent_call.said()
+    assert live.network.calls_to("client:bob") == []
+
+    agent_call.wait_ended(timeout=4)
+    eventually(lambda: live.rt.presence.state(alice) == WRAP_UP, timeout=1)
+    caller.wait_ended(timeout=3)
+    eventually(lambda: live.rt.presence.state(alice) == AVAILABLE, timeout=4)
+    row = live.interaction(caller)
+    assert row.status == COMPLETED and row.agent_id == alice
+    assert row.wait_seconds is not None and row.wait_seconds < 5
+    assert live.rt.presence.state(bob) == AVAILABLE
+
+
+def test_caller_out_of_patience_abandons_and_the_line_is_empty(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    caller = live.network.place_call(CALLER, OUR_NUMBER, patience=30)
+    caller.wait_until(lambda c: ("enqueue", "support") in c.events())
+    assert lines.length(live.rt.live, "support") == 1
+    caller.wait_ended(timeout=4)
+    eventually(lambda: live.interaction(caller).status == ABANDONED)
+    assert live.interaction(caller).outcome == "abandoned"
+    assert lines.length(live.rt.live, "support") == 0
+    assert live.rt.live.get(f"hl:call:{caller.sid}") is None
+
+
+def test_after_hours_caller_hears_the_next_opening_and_the_call_ends(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    tz = ZoneInfo("America/New_York")
+    tomorrow = (clock.now().astimezone(tz) + timedelta(days=1)).weekday()
+    with live.rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == "support"))
+        s.add(OpeningHours(queue_id=queue.id, weekday=tomorrow, opens=clock_time(9),
+                           closes=clock_time(17)))
+    caller = live.network.place_call(CALLER, OUR_NUMBER)
+    caller.wait_ended(timeout=4)
+    said = caller.said()
+    assert "We are closed right now. We open again tomorrow at 9 AM." in said
+    assert said.endswith("Thank you for calling. Goodbye.")
+    assert ("hangup", "hangup-verb") in caller.events() or caller.status == "completed"
+    eventually(lambda: live.interaction(caller).status != IVR)
+    assert live.interaction(caller).outcome == "closed"
+    assert lines.length(live.rt.live, "support") == 0
+
+
+def test_two_callers_one_agent_are_answered_first_come_first_served(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    alice = seed_agent(live.rt, "alice", ["support"])
+    agent_endpoint(live, "alice", handle=10)
+    first = live.network.place_call(CALLER, OUR_NUMBER)
+    first.wait_until(lambda c: ("enqueue", "support") in c.events())
+    second = live.network.place_call(OTHER_CALLER, OUR_NUMBER)
+    second.wait_until(lambda c: ("enqueue", "support") in c.events())
+    assert "You are second in line." in second.said()
+    make_available(live.rt, alice)
+
+    first.wait_ended(timeout=4)
+    second.wait_ended(timeout=4)
+    a, b = live.interaction(first), live.interaction(second)
+    assert a.status == b.status == COMPLETED and a.agent_id == b.agent_id == alice
+    assert a.answered_at is not None and b.answered_at is not None
+    assert a.answered_at < b.answered_at
+    with live.rt.db.session() as s:
+        legs = s.scalars(select(Leg).order_by(Leg.id)).all()
+        assert [leg.interaction_id for leg in legs] == [a.id, b.id]
+    agent_calls = live.network.calls_to("client:alice")
+    assert [c.events("dial-conference") for c in agent_calls] == [
+        [("dial-conference", a.conference)], [("dial-conference", b.conference)]]
+
+
+def test_caller_hanging_up_before_being_bridged_does_not_leave_the_agent_alone_in_the_room(
+    live, twilio_api
+):
+    seed_queues(live.rt, ("support", "Support", None))
+    alice = seed_agent(live.rt, "alice", ["support"])
+    agent_endpoint(live, "alice", handle=None)  # stays until the call is ended for them
+    make_available(live.rt, alice)
+    bridge = twilio_api.on_call_update
+    callers: list[VirtualCall] = []
+
+    def hang_up_instead_of_bridging(resource, form):  # the caller gives up at that moment
+        if callers and resource.sid == callers[0].sid and form.get("Url"):
+            callers[0].hangup()
+            return
+        bridge(resource, form)
+
+    twilio_api.on_call_update = hang_up_instead_of_bridging
+    callers.append(live.network.place_call(CALLER, OUR_NUMBER))
+    agent_call = live.network.wait_for_call(lambda c: c.to == "client:alice")
+    callers[0].wait_ended(timeout=3)
+    agent_call.wait_ended(timeout=3)
+    assert ("conference-connected", live.interaction(callers[0]).conference) not in \
+        agent_call.events()
+    eventually(lambda: live.rt.presence.state(alice) == AVAILABLE, timeout=4)
+    assert live.interaction(callers[0]).status == COMPLETED

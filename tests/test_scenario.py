@@ -1,0 +1,71 @@
+"""Scenario files: arrivals, menu shares, patience and shifts, read and checked."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import Distribution, ScenarioError, load, parse
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def test_bundled_scenarios_load_with_about_five_hundred_calls_in_a_morning():
+    for name in ("steady.toml", "lunch_peak.toml"):
+        scenario = load(SCENARIOS / name)
+        assert 400 <= len(scenario.plan()) <= 600
+        assert scenario.duration == 4 * 3600
+
+
+def test_plan_is_the_same_for_the_same_seed_and_follows_each_intervals_rate():
+    scenario = parse({"arrivals": [40, 0, 120], "seed": 5,
+                      "queues": [{"slug": "support"}],
+                      "agents": [{"username": "ann", "queues": ["support"]}]})
+    plan = scenario.plan()
+    assert plan == scenario.plan()
+    per_interval = [sum(1 for c in plan if i * 1800 <= c.at < (i + 1) * 1800) for i in range(3)]
+    assert per_interval[1] == 0 and 20 < per_interval[0] < 60 and 90 < per_interval[2] < 150
+    assert [c.at for c in plan] == sorted(c.at for c in plan)
+    assert {c.digit for c in plan} == {None}  # one queue: no menu
+
+
+def test_menu_choice_follows_the_queues_shares():
+    scenario = parse({"arrivals": [2000], "queues": [
+        {"slug": "sales", "digit": "1", "share": 0.25},
+        {"slug": "support", "digit": "2", "share": 0.75}],
+        "agents": [{"username": "ann", "queues": ["sales"]}]})
+    digits = [c.digit for c in scenario.plan()]
+    assert 0.2 < digits.count("1") / len(digits) < 0.3
+
+
+def test_agents_with_count_and_shifts_become_one_agent_each_with_offsets_from_the_start():
+    scenario = parse({"start": "2026-11-17T10:00:00", "arrivals": [1],
+                      "queues": [{"slug": "support"}],
+                      "agents": [{"username": "late", "count": 2, "queues": ["support"],
+                                  "shifts": [["10:00", "11:00"], ["12:00", "14:00"]]}]})
+    assert [a.username for a in scenario.agents] == ["late1", "late2"]
+    assert scenario.agents[0].shifts == ((0.0, 3600.0), (7200.0, 14400.0))
+
+
+def test_lognormal_and_exponential_draws_have_the_asked_mean():
+    import random
+    rng = random.Random(1)
+    for kind in ("lognormal", "exponential"):
+        draws = [Distribution(kind, 240, 0.5).sample(rng) for _ in range(20000)]
+        assert statistics.fmean(draws) == pytest.approx(240, rel=0.05)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"queues": [], "agents": []}, "arrivals"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}],
+      "agents": [{"username": "x", "queues": ["b"]}]}, "unknown queues"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "patience": {"kind": "normal", "mean": 1},
+      "agents": [{"username": "x", "queues": ["a"]}]}, "patience"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}],
+      "agents": [{"username": "x", "queues": ["a"], "shifts": [["12:00", "09:00"]]}]}, "end"),
+])
+def test_malformed_scenarios_are_refused_with_a_message_naming_the_problem(raw, message):
+    with pytest.raises(ScenarioError, match=message):
+        parse(raw)
