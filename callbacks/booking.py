@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callbacks import promise
+from callbacks import policy, promise
 from holdless.runtime import Runtime
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, Callback, open_key
 from models.entities import Interaction
 from queueing import keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
-from queueing.limits import CALLBACK_MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +110,9 @@ def _commit_booking(rt: Runtime, call_sid: str, number: str) -> tuple[Booked, in
         found = open_for(s, number, queue.id)
         callback = found[0] if found else Callback(
             queue_id=queue.id, queue=queue, number=number, reference=new_reference(),
-            status=BOOKED, place=interaction.joined_at, max_attempts=CALLBACK_MAX_ATTEMPTS,
+            status=BOOKED, place=interaction.joined_at,
             open_key=open_key(queue.id, number), created_at=now)
+        callback.max_attempts = policy.for_queue(s, rt.settings, queue.id).attempts
         callback.place = min(callback.place, interaction.joined_at)
         callback.interaction_id = interaction.id
         wait = wait_from_place(rt, queue.slug, callback.place)

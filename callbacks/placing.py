@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, connect, notify
+from callbacks import booking, connect, notify, policy
 from holdless import runtime
 from holdless.runtime import Runtime
 from holdless.twilio_gateway import TwilioRestException
@@ -34,7 +34,6 @@ from models.entities import Agent, Assignment, Caller
 from queueing import agents, lines, stats
 from queueing.limits import (
     AGENT_RING_TIMEOUT_SECONDS,
-    CALLBACK_RETRY_SECONDS,
     CUSTOMER_RING_TIMEOUT_SECONDS,
 )
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
@@ -227,7 +226,8 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         assignment = s.get(Assignment, attempt.assignment_id or 0)
         if assignment is not None:
             _end_assignment(assignment, f"customer {outcome}", rt)
-        final = _after_failure(callback, rt)
+        spacing = policy.for_queue(s, rt.settings, callback.queue_id).spacing_seconds
+        final = _after_failure(callback, rt, spacing)
         agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
         callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
     log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
@@ -241,10 +241,10 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
                    job_id=f"cb-sms-unreachable-{callback_id}")
     else:
         rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{tries}",
-                   delay=CALLBACK_RETRY_SECONDS)
+                   delay=spacing)
 
 
-def _after_failure(callback: Callback, rt: Runtime) -> bool:
+def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
     now = rt.clock.now()
     callback.updated_at = now
     if not callback.is_open:
@@ -253,7 +253,7 @@ def _after_failure(callback: Callback, rt: Runtime) -> bool:
         callback.status, callback.open_key, callback.next_attempt_at = UNREACHABLE, None, None
         return True
     callback.status = BOOKED
-    callback.next_attempt_at = now + timedelta(seconds=CALLBACK_RETRY_SECONDS)
+    callback.next_attempt_at = now + timedelta(seconds=spacing)
     return False
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking
+from callbacks import booking, policy
 from holdless.runtime import Runtime
 from ivr import callback_number, paths, twiml, wording
 from ivr.numbers import last_four
@@ -52,7 +52,7 @@ def start(rt: Runtime, call_sid: str) -> VoiceResponse:
         number = interaction.caller_number if interaction is not None else None
     if number is None:
         return twiml.ask_number(ENTER_PROMPT, rt.url(paths.CALLBACK_NUMBER))
-    checked = _check(rt, number)
+    checked = _check(rt, call_sid, number)
     if not checked.ok:
         return twiml.ask_number(f"{checked.reason} {ENTER_PROMPT}", rt.url(paths.CALLBACK_NUMBER))
     return _confirm_prompt(rt, call_sid, number, attempt=1)
@@ -77,7 +77,7 @@ def keyed(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     key = keys.capture(call_sid)
     if not rt.live.exists(key):
         return return_to_line(rt, call_sid, "Sorry, that took too long.")
-    checked = _check(rt, digits)
+    checked = _check(rt, call_sid, digits)
     if checked.ok and checked.number is not None:
         return _confirm_prompt(rt, call_sid, checked.number, attempt=1)
     refusals = int(rt.live.hincrby(key, "refusals", 1))
@@ -114,7 +114,11 @@ def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
         "You can hang up now. Goodbye.")
 
 
-def _check(rt: Runtime, raw: str) -> callback_number.NumberCheck:
-    region = rt.settings.default_region
-    regions = callback_number.allowed_regions(rt.settings.callback_regions, region)
-    return callback_number.check(raw, region, regions)
+def _check(rt: Runtime, call_sid: str, raw: str) -> callback_number.NumberCheck:
+    """The toll-fraud gate, then the queue's callback policy (countries, number types)."""
+    with rt.db.session() as s:
+        rules = policy.for_call(s, rt.settings, call_sid)
+    checked = callback_number.check(raw, rt.settings.default_region, rules.countries)
+    if checked.number is not None and not rules.allows(checked.number):
+        return callback_number.NumberCheck(None, "I cannot call that kind of number.")
+    return checked
