@@ -8,7 +8,7 @@ placed. So a job that runs twice, or two workers running one job, place one call
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -240,8 +240,7 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         rt.enqueue(notify.send_sms, callback_id, notify.UNREACHABLE,
                    job_id=f"cb-sms-unreachable-{callback_id}")
     else:
-        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{tries}",
-                   delay=spacing)
+        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
 
 
 def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
@@ -329,11 +328,16 @@ def due(callback_id: int) -> str:
             callback.next_attempt_at = None
         entry = booking.entry_for(callback)
     if left > 0:
-        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{callback.attempts}-later",
-                   delay=left)
+        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=left))
         return "not yet due"
     _rejoin(rt, entry)
     return "back in line"
+
+
+def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
+    """Run `due` for a callback at `at` (one job per callback and moment, however often asked)."""
+    rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{int(at.timestamp())}",
+               delay=max(0.0, (at - rt.clock.now()).total_seconds()))
 
 
 def _rejoin(rt: Runtime, entry: lines.Entry) -> None:

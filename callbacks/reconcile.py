@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,8 +40,11 @@ def reconcile(rt: Runtime) -> Rebuilt:
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}
-        due = _due_callbacks(s, rt, busy)
+        due, later = _due_callbacks(s, rt, busy)
         callers = _waiting_callers(s, rt, busy)
+    from callbacks import placing
+    for callback_id, at in later:  # a lost scheduled job comes back (one per moment)
+        placing.schedule_due(rt, callback_id, at)
     for entry in due + callers:
         lines.join(rt.live, entry)
     removed = _remove_closed_callbacks(rt)
@@ -54,18 +57,21 @@ def reconcile(rt: Runtime) -> Rebuilt:
     return result
 
 
-def _due_callbacks(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:
+def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
+                   ) -> tuple[list[lines.Entry], list[tuple[int, datetime]]]:
+    """Open callbacks due in line now, and those waiting for a retry or a slot (with when)."""
     now = rt.clock.now()
     found = s.scalars(select(Callback).where(Callback.status.in_(OPEN_STATUSES)))
-    entries = []
+    entries, later = [], []
     for callback in found:
         if booking.entry_id(callback.id) in busy:
             continue  # an attempt is under way
         if callback.next_attempt_at is not None and callback.next_attempt_at > now:
-            continue  # waiting for its retry; the retry job puts it back
+            later.append((callback.id, callback.next_attempt_at))
+            continue  # waiting for its retry or its slot: not in line before then
         callback.status, callback.next_attempt_at = BOOKED, None  # a stalled attempt too
         entries.append(booking.entry_for(callback))
-    return entries
+    return entries, later
 
 
 def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:

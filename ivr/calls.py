@@ -53,7 +53,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         now = rt.clock.now()
         open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
         if not open_queues:
-            return _closed(s, rt, queues, greeting)
+            return _closed(s, rt, queues, greeting, interaction)
         options = [q for q in open_queues if q.digit]
         if len(options) < 2:
             return join(s, rt, interaction, open_queues[0], greeting)
@@ -71,7 +71,7 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
                    if q.digit and directory.queue_is_open(s, q, now)]
         chosen = next((q for q in options if q.digit == digits), None)
         if chosen is None and not options:
-            return _closed(s, rt, directory.active_queues(s), "")
+            return _closed(s, rt, directory.active_queues(s), "", interaction)
         if chosen is not None or attempt >= MENU_ATTEMPTS:
             queue = chosen or options[0]
             interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
@@ -209,7 +209,8 @@ def _menu_options(queues: list[Queue]) -> list[twiml.MenuOption]:
     return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
 
 
-def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str) -> VoiceResponse:
+def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str,
+            interaction: Interaction) -> VoiceResponse:
     now = rt.clock.now()
     message = "We are closed right now."
     openings = []
@@ -220,10 +221,14 @@ def _closed(s: Session, rt: Runtime, queues: list[Queue], greeting: str) -> Voic
             message = holiday.message
         opening = next_opening(sched, now)
         if opening is not None:
-            openings.append(opening)
+            openings.append((opening, queue))
     if openings:
-        first = min(openings)
+        first, queue = min(openings, key=lambda pair: pair[0])
         message += f" We open again {wording.opening_phrase(first, now.astimezone(first.tzinfo))}."
+        offer = callback_capture.offer_after_hours(rt, s, interaction, queue,
+                                                   f"{greeting} {message}".strip())
+        if offer is not None:
+            return offer
     return twiml.closed(greeting, message)
 
 
@@ -249,7 +254,7 @@ def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate) -> str
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
         if queue is None:
             return ""
-        return promise.offer_sentence(s, queue, estimate, rt.clock.now())
+        return promise.offer_sentence(rt, s, queue, estimate)
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:

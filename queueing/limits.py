@@ -34,3 +34,11 @@ CALLBACK_NUMBER_TRIES = 2
 RECONCILE_INTERVAL_SECONDS = 5 * 60
 # Live callers older than this are not put back by the reconciler (their call is surely over).
 RECONCILE_LIVE_MAX_AGE_SECONDS = 4 * 3600
+# Callback slots offered when a callback cannot be made before closing (or after hours).
+CALLBACK_SLOT_MINUTES = 60
+CALLBACK_SLOTS_OFFERED = 2
+# How far ahead slots are looked for, and the callbacks per slot of a queue with no plan.
+CALLBACK_SLOT_LOOKAHEAD_DAYS = 14
+CALLBACK_SLOT_UNPLANNED_CAPACITY = 10
+# Placing slot callbacks this many seconds apart keeps the order they were booked in.
+CALLBACK_SLOT_ORDER_STEP_SECONDS = 0.001

@@ -78,6 +78,14 @@ def callback_confirm() -> Response:
     return _twiml(callback_capture.confirm(_rt(), forms.call_sid(), forms.digits(), attempt))
 
 
+@bp.post(paths.CALLBACK_SLOT)
+@twilio_signed
+def callback_slot() -> Response:
+    """The caller chose one of the offered callback slots (1, 2) or none."""
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(callback_capture.choose_slot(_rt(), forms.call_sid(), forms.digits(), attempt))
+
+
 @bp.post(paths.CALLBACK_NUMBER)
 @twilio_signed
 def callback_number() -> Response:
