@@ -41,6 +41,7 @@ from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
 log = logging.getLogger(__name__)
 
 CONNECTED, FINISHED = "connected", "completed"
+DIALLING_NOW = "Dialling the customer now."
 AGENT_MISSED, AGENT_LEFT, CLOSED = "agent missed", "agent left", "callback closed"
 
 
@@ -112,12 +113,13 @@ def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: 
     waited = wording.minutes(max(0.0, now - callback.place))
     return (f"Callback to {who}, {callback.queue.name}, waiting {waited} minute"
             f"{'s' if waited != 1 else ''}, attempt {attempt.number} of "
-            f"{callback.max_attempts}. Dialling the customer now.")
+            f"{callback.max_attempts}. {DIALLING_NOW}")
 
 
 def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
-    """Webhook: the agent picked up. Whisper, hold them in the conference, dial the customer."""
-    text = ""
+    """Webhook: the agent picked up. Whisper (and play the customer's message, if they left
+    one, before dialling them), hold them in the conference, dial the customer."""
+    text, recording = "", None
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
@@ -128,11 +130,27 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
                 _end_assignment(assignment, CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
-            text = whisper_text(s, callback, attempt, rt.clock.time())
+            text, recording = whisper_text(s, callback, attempt, rt.clock.time()), \
+                callback.recording_url
     if not text:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
+    if recording:
+        return twiml.play_then_redirect(
+            text.replace(DIALLING_NOW, "Their message:"), recording,
+            rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
     rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
     return twiml.join_conference(text, conference_name(attempt_id), agent=True)
+
+
+def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
+    """Webhook: the agent has heard the customer's message; now dial the customer."""
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        still_on = attempt.outcome == "" and attempt.callback.is_open
+    if not still_on:
+        return twiml.goodbye("This callback is no longer needed. Goodbye.")
+    rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
+    return twiml.join_conference(DIALLING_NOW, conference_name(attempt_id), agent=True)
 
 
 def dial_customer(attempt_id: int) -> str:

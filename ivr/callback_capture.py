@@ -28,13 +28,15 @@ ENTER_PROMPT = ("Please enter the number we should call you back on, including t
 RETURNING = "I am returning you to your place in line."
 
 
-def want(rt: Runtime, call_sid: str) -> bool:
-    """The holding caller pressed the callback key: remember it; False if not in a line."""
+def want(rt: Runtime, call_sid: str, voicemail: bool = False) -> bool:
+    """The holding caller pressed the callback key (or the voicemail key): remember it;
+    False if not in a line."""
     entry = lines.entry_for_call(rt.live, call_sid)
     if entry is None or lines.position(rt.live, entry.queue, entry.id) is None:
         return False
     key = keys.capture(call_sid)
-    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0"})
+    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0",
+                               "voicemail": "1" if voicemail else ""})
     rt.live.expire(key, CALLBACK_CAPTURE_TTL_SECONDS)
     return True
 
@@ -189,6 +191,9 @@ def _confirm_prompt(rt: Runtime, call_sid: str, number: str, attempt: int,
 
 
 def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
+    if rt.live.hget(keys.capture(call_sid), "voicemail"):
+        from ivr import callback_voicemail
+        return callback_voicemail.record_prompt(rt)
     chosen = rt.live.hget(keys.capture(call_sid), "slot")
     slot = None
     if chosen:

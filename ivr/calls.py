@@ -124,9 +124,9 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
 
 
 def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
-    """1 while holding asks for a callback (leave the hold line to book it); any other key
-    means nothing here: say so and keep holding."""
-    if digits == "1" and callback_capture.want(rt, call_sid):
+    """1 while holding asks for a callback, 2 to leave a message instead (leave the hold
+    line to book it); any other key means nothing here: say so and keep holding."""
+    if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
         return twiml.leave()
     response = VoiceResponse()
     twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "

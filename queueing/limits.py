@@ -42,3 +42,5 @@ CALLBACK_SLOT_LOOKAHEAD_DAYS = 14
 CALLBACK_SLOT_UNPLANNED_CAPACITY = 10
 # Placing slot callbacks this many seconds apart keeps the order they were booked in.
 CALLBACK_SLOT_ORDER_STEP_SECONDS = 0.001
+# Longest voicemail a caller may leave instead of holding (seconds).
+VOICEMAIL_MAX_SECONDS = 120

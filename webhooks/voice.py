@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from callbacks import connect, placing
 from holdless.runtime import Runtime
-from ivr import callback_capture, callback_kept, calls, paths
+from ivr import callback_capture, callback_kept, callback_voicemail, calls, paths
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -84,6 +84,29 @@ def callback_slot() -> Response:
     """The caller chose one of the offered callback slots (1, 2) or none."""
     attempt = forms.int_arg("attempt", default=1, low=1, high=10)
     return _twiml(callback_capture.choose_slot(_rt(), forms.call_sid(), forms.digits(), attempt))
+
+
+@bp.post(paths.CALLBACK_RECORDED)
+@twilio_signed
+def callback_recorded() -> Response:
+    """The caller's message for a callback ended (the Record action)."""
+    return _twiml(callback_voicemail.recorded(_rt(), forms.call_sid(), forms.recording_url()))
+
+
+@bp.post(paths.CALLBACK_RECORDING_STATUS)
+@twilio_signed
+def callback_recording_status() -> tuple[str, int]:
+    """The caller's message is stored (the Record recordingStatusCallback)."""
+    if forms.field("RecordingStatus", "completed") == "completed":
+        callback_voicemail.recording_ready(_rt(), forms.call_sid(), forms.recording_url())
+    return "", 204
+
+
+@bp.post(paths.CALLBACK_AGENT_HEARD)
+@twilio_signed
+def callback_agent_heard() -> Response:
+    """The agent heard the customer's message: dial the customer into the conference."""
+    return _twiml(placing.agent_heard(_rt(), forms.int_arg("attempt")))
 
 
 @bp.post(paths.CALLBACK_NUMBER)
