@@ -60,7 +60,11 @@ def conference_name(attempt_id: int) -> str:
 
 
 def ring_agent(rt: Runtime, assignment_id: int) -> str:
-    """Job body: record the attempt, then ring the agent paired with a callback entry."""
+    """Job body: record the attempt, then ring the agent paired with a callback entry (in a
+    customer-first queue: release the agent and ring the customer instead)."""
+    from callbacks import customer_first
+    if customer_first.is_customer_first(rt, assignment_id):
+        return customer_first.start(rt, assignment_id)
     try:
         planned = _record_attempt(rt, assignment_id)
     except IntegrityError:
@@ -92,7 +96,7 @@ def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, str] | str:
         callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
         agent_id = assignment.agent_id
         if callback is None or not callback.is_open:
-            _end_assignment(assignment, CLOSED, rt)
+            end_assignment(assignment, CLOSED, rt)
         else:
             attempt = CallbackAttempt(
                 callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
@@ -127,7 +131,7 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
             attempt.outcome = attempt.outcome or CLOSED
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                _end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
             text, recording = whisper_text(s, callback, attempt, rt.clock.time()), \
@@ -171,7 +175,7 @@ def dial_customer(attempt_id: int) -> str:
             attempt.outcome, agent_sid = CLOSED, attempt.agent_call_sid
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                _end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, CLOSED, rt)
         else:
             callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
         number = callback.number
@@ -193,12 +197,19 @@ def dial_customer(attempt_id: int) -> str:
     return "customer dialled"
 
 
-def customer_answered(rt: Runtime, attempt_id: int, answered_by: str) -> VoiceResponse:
+def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
+                      call_sid: str = "") -> VoiceResponse:
     """Webhook: the customer's phone answered. A machine counts as no answer; a person is
-    told who is calling back and why, then joins the agent."""
+    told who is calling back and why, then joins the agent (customer first: waits in line
+    for the next agent)."""
     if answered_by.startswith("machine") or answered_by == "fax":
         customer_failed(rt, attempt_id, f"answered by {answered_by}")
         return twiml.hang_up()
+    with rt.db.session() as s:
+        no_agent = _attempt(s, attempt_id).agent_id is None
+    if no_agent:
+        from callbacks import customer_first
+        return customer_first.answered(rt, attempt_id, call_sid)
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
@@ -243,7 +254,7 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         callback = attempt.callback
         assignment = s.get(Assignment, attempt.assignment_id or 0)
         if assignment is not None:
-            _end_assignment(assignment, f"customer {outcome}", rt)
+            end_assignment(assignment, f"customer {outcome}", rt)
         spacing = policy.for_queue(s, rt.settings, callback.queue_id).spacing_seconds
         final = _after_failure(callback, rt, spacing)
         agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
@@ -315,7 +326,7 @@ def _back_in_line(s: Session, attempt: CallbackAttempt, rt: Runtime) -> None:
         callback.status, callback.updated_at = BOOKED, rt.clock.now()
     assignment = s.get(Assignment, attempt.assignment_id or 0)
     if assignment is not None:
-        _end_assignment(assignment, attempt.outcome, rt)
+        end_assignment(assignment, attempt.outcome, rt)
 
 
 def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
@@ -377,7 +388,8 @@ def end_call(call_sid: str) -> str:
     return "hung up"
 
 
-def _end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:
+def end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:
+    """Close a routing assignment (freeing its agent and entry in the database's eyes)."""
     if assignment.ended_at is None:
         assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
         assignment.active_agent_id = assignment.active_entry = None

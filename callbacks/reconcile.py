@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from callbacks import booking
 from holdless import runtime
 from holdless.runtime import Runtime
-from models.callbacks import BOOKED, OPEN_STATUSES, Callback
+from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import keys, lines
 from queueing.limits import RECONCILE_INTERVAL_SECONDS, RECONCILE_LIVE_MAX_AGE_SECONDS
@@ -62,10 +62,12 @@ def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
     """Open callbacks due in line now, and those waiting for a retry or a slot (with when)."""
     now = rt.clock.now()
     found = s.scalars(select(Callback).where(Callback.status.in_(OPEN_STATUSES)))
+    under_way = set(s.scalars(select(CallbackAttempt.callback_id).where(
+        CallbackAttempt.outcome == "")))
     entries, later = [], []
     for callback in found:
-        if booking.entry_id(callback.id) in busy:
-            continue  # an attempt is under way
+        if booking.entry_id(callback.id) in busy or callback.id in under_way:
+            continue  # an attempt is under way (the watchdog settles one that is stuck)
         if callback.next_attempt_at is not None and callback.next_attempt_at > now:
             later.append((callback.id, callback.next_attempt_at))
             continue  # waiting for its retry or its slot: not in line before then

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 
-from callbacks import connect, placing
+from callbacks import connect, customer_first, placing
 from holdless.runtime import Runtime
 from ivr import callback_capture, callback_kept, callback_voicemail, calls, paths
 from ivr.numbers import caller_number
@@ -143,14 +143,17 @@ def callback_agent_status() -> tuple[str, int]:
 def callback_customer() -> Response:
     """The customer's phone answered a callback (a person or a machine)."""
     return _twiml(placing.customer_answered(_rt(), forms.int_arg("attempt"),
-                                            forms.field("AnsweredBy")))
+                                            forms.field("AnsweredBy"), forms.call_sid()))
 
 
 @bp.post(paths.CALLBACK_CUSTOMER_STATUS)
 @twilio_signed
 def callback_customer_status() -> tuple[str, int]:
     """Status of the customer's call of a callback attempt."""
-    placing.customer_status(_rt(), forms.int_arg("attempt"), _status())
+    status = _status()
+    placing.customer_status(_rt(), forms.int_arg("attempt"), status)
+    if status in ENDED_CALL_STATUSES:
+        customer_first.call_ended(_rt(), forms.call_sid())
     return "", 204
 
 
