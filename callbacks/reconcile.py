@@ -21,9 +21,15 @@ from holdless.runtime import Runtime
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import keys, lines
-from queueing.limits import RECONCILE_INTERVAL_SECONDS, RECONCILE_LIVE_MAX_AGE_SECONDS
+from queueing.limits import (
+    CALLBACK_STUCK_ATTEMPT_SECONDS,
+    RECONCILE_INTERVAL_SECONDS,
+    RECONCILE_LIVE_MAX_AGE_SECONDS,
+)
 
 log = logging.getLogger(__name__)
+
+STUCK = "stuck: no call placed"
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,32 @@ class Rebuilt:
     removed: int
 
 
+def settle_stuck_attempts(rt: Runtime) -> int:
+    """The watchdog: close as failed every attempt that has placed no customer call
+    CALLBACK_STUCK_ATTEMPT_SECONDS after it began (its worker died between recording it and
+    dialling), counting it as a try; the retry policy then goes on. Settling sets the
+    attempt's outcome, so a late run of its dial job places no call."""
+    cutoff = rt.clock.now() - timedelta(seconds=CALLBACK_STUCK_ATTEMPT_SECONDS)
+    with rt.db.session() as s:
+        stuck = list(s.scalars(select(CallbackAttempt).where(
+            CallbackAttempt.outcome == "", CallbackAttempt.call_sid.is_(None),
+            CallbackAttempt.customer_answered_at.is_(None),
+            CallbackAttempt.started_at < cutoff)))
+        for attempt in stuck:
+            callback = attempt.callback
+            callback.attempts = max(callback.attempts, attempt.number)
+        ids = [attempt.id for attempt in stuck]
+    from callbacks import placing
+    for attempt_id in ids:
+        log.warning("callback attempt %s stuck without a call; closed as failed", attempt_id)
+        placing.customer_failed(rt, attempt_id, STUCK)
+    return len(ids)
+
+
 def reconcile(rt: Runtime) -> Rebuilt:
-    """Put every open callback and every waiting caller back at their place; route."""
+    """Settle stuck attempts, then put every open callback and every waiting caller back at
+    their place; route."""
+    settle_stuck_attempts(rt)
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}

@@ -44,3 +44,6 @@ CALLBACK_SLOT_UNPLANNED_CAPACITY = 10
 CALLBACK_SLOT_ORDER_STEP_SECONDS = 0.001
 # Longest voicemail a caller may leave instead of holding (seconds).
 VOICEMAIL_MAX_SECONDS = 120
+# A callback attempt with no customer call sid this long after it began is stuck (its worker
+# died before dialling): the reconciler's watchdog closes it as failed and the retry follows.
+CALLBACK_STUCK_ATTEMPT_SECONDS = 10 * 60
