@@ -19,7 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import booking, placing
 from holdless.runtime import Runtime
-from ivr import directory, paths, twiml, wording
+from ivr import calls, directory, paths, twiml, wording
 from models.callbacks import COMPLETED, DIALLING, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import lines
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 CUSTOMER_FIRST = "customer-first"
 RELEASED = "customer first: agent released"
-KIND = "callback"
 
 
 def is_customer_first(rt: Runtime, assignment_id: int) -> bool:
@@ -113,7 +112,7 @@ def _interaction(s: Session, rt: Runtime, callback: Callback, call_sid: str) -> 
     if found is not None:
         return found
     interaction = Interaction(
-        call_sid=call_sid, kind=KIND, caller_number=callback.number,
+        call_sid=call_sid, kind=calls.CALLED_BACK, caller_number=callback.number,
         caller=directory.known_caller(s, callback.number), queue_id=callback.queue_id,
         queue=callback.queue, joined_at=callback.place, created_at=rt.clock.now(),
         ivr_choices={"callback": callback.reference}, status=WAITING)
@@ -126,7 +125,6 @@ def call_ended(rt: Runtime, call_sid: str) -> None:
     talking as a live caller, end that as for any caller."""
     with rt.db.session() as s:
         known = s.scalar(select(Interaction.id).where(Interaction.call_sid == call_sid,
-                                                      Interaction.kind == KIND))
+                                                      Interaction.kind == calls.CALLED_BACK))
     if known is not None:
-        from ivr import calls
         calls.caller_left(rt, call_sid)

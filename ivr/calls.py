@@ -24,6 +24,8 @@ from queueing.estimate import WaitEstimate, estimate_wait
 log = logging.getLogger(__name__)
 
 MENU_ATTEMPTS = 3
+# The kind of interaction of a customer called back who waits for an agent (customer first).
+CALLED_BACK = "callback"
 
 
 class UnknownCall(LookupError):
@@ -118,7 +120,7 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
     estimate = estimate_for(rt, entry.queue, entry.id)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
-    offer = _callback_offer(rt, entry.queue, estimate)
+    offer = _callback_offer(rt, entry.queue, estimate, entry.interaction_id)
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
 
@@ -249,11 +251,13 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
 
-def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate) -> str:
+def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
+                    interaction_id: int = 0) -> str:
     with rt.db.session() as s:
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
-        if queue is None:
-            return ""
+        interaction = s.get(Interaction, interaction_id) if interaction_id else None
+        if queue is None or (interaction is not None and interaction.kind == CALLED_BACK):
+            return ""  # a customer we called back, now waiting for an agent
         return promise.offer_sentence(rt, s, queue, estimate)
 
 

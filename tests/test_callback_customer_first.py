@@ -111,6 +111,8 @@ def test_customer_hanging_up_while_waiting_leaves_the_line(rt, twilio, worker, a
     agents.set_state(rt, alice, "offline")
     twilio.post(f"/voice/callback/customer?attempt={attempt.id}", form)
     assert lines.length(rt.live, "support") == 1
+    hold = spoken(twiml(twilio.post("/voice/hold", form)))
+    assert "You are next in line." in hold and "Press 1" not in hold  # no callback offer
     twilio.post(f"/voice/callback/customer/status?attempt={attempt.id}",
                 {**form, "CallStatus": "completed"})
     assert lines.length(rt.live, "support") == 0
