@@ -27,8 +27,9 @@ def text_for(callback: Callback, kind: str, line: str, when: str,
     if kind == UNREACHABLE and rules is not None and rules.sms_unreachable:
         return f"{line}: {rules.sms_unreachable} (reference {ref})"
     if kind == BOOKED:
+        keeping = "" if callback.slot_start is not None else ", keeping your place in line"
         return (f"{line}: your callback is booked, reference {ref}. We will call you "
-                f"{when}, keeping your place in line. Reply CANCEL to cancel it.")
+                f"{when}{keeping}. Reply CANCEL to cancel it.")
     if kind == UNREACHABLE:
         return (f"{line}: we tried {callback.attempts} times to call you back "
                 f"(reference {ref}) but could not reach you. Please call us again when it "

@@ -133,3 +133,16 @@ def test_no_key_after_hours_twice_lets_the_caller_go_with_nothing_booked(
     assert verbs(bye)[-1] == "Hangup"
     with rt.db.session() as s:
         assert s.scalars(select(Callback)).all() == []
+
+
+def test_calling_again_and_keeping_a_slot_callback_hears_its_slot(
+        rt, twilio, worker, twilio_api, frozen_clock, support):
+    frozen_clock.set(MONDAY_EVENING)
+    _book_after_hours(twilio, "+12125550123")
+    worker()
+    assert "keeping your place" not in twilio_api.messages()[-1].body
+    form = call_form(from_="+12125550123")
+    keep = twiml(twilio.post("/voice/incoming", form))
+    kept = twiml(twilio.post(local(keep.find("Gather").get("action")), {**form, "Digits": "1"}))
+    assert spoken(kept).startswith(
+        "Your callback is still booked; we will call you tomorrow between 9 AM and 10 AM.")
