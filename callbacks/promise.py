@@ -63,10 +63,13 @@ def handle_seconds(rt: Runtime, queue: str) -> float:
     return mean_handle_seconds(stats.queue_stats(rt.live, rt.presence, queue))
 
 
-def open_slots(rt: Runtime, s: Session, queue: Queue, count: int | None = None) -> list[slots.Slot]:
-    """The next slots with room for a callback, from now."""
+def open_slots(rt: Runtime, s: Session, queue: Queue, count: int | None = None,
+               wait: WaitEstimate | None = None) -> list[slots.Slot]:
+    """The next slots with room for a callback, from now (or, for a caller in line, from
+    their estimated turn, so no slot is offered that their turn would come after)."""
     more = {} if count is None else {"count": count}
-    return slots.next_slots(s, queue, rt.clock.now(), handle_seconds(rt, queue.slug), **more)
+    after = rt.clock.now() + timedelta(seconds=wait.seconds if wait is not None else 0.0)
+    return slots.next_slots(s, queue, after, handle_seconds(rt, queue.slug), **more)
 
 
 def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) -> str:
@@ -77,7 +80,7 @@ def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) ->
     now = rt.clock.now()
     if fits_today(s, queue, wait, now):
         return f"{wording.CALLBACK_OFFER} {VOICEMAIL_OFFER}"
-    first = open_slots(rt, s, queue, count=1)
+    first = open_slots(rt, s, queue, count=1, wait=wait)
     if not first:
         return ""
     return ("We cannot call you back before we close today. Press 1 to book a callback "

@@ -83,7 +83,7 @@ def _slots_if_late(rt: Runtime, s: Session, interaction: Interaction) -> VoiceRe
     wait = booking.wait_from_place(rt, queue.slug, interaction.joined_at)
     if promise.fits_today(s, queue, wait, rt.clock.now()):
         return None
-    found = promise.open_slots(rt, s, queue)
+    found = promise.open_slots(rt, s, queue, wait=wait)
     if not found:
         return return_to_line(rt, interaction.call_sid, "Sorry, we have no callback times left.")
     return slot_question(rt, interaction.call_sid, found,

@@ -59,3 +59,16 @@ def test_wait_past_closing_offers_slots_and_books_the_one_chosen(
     assert lines.load(rt.live, f"cb:{callback.id}") is None  # not in line before the slot
     worker()
     assert "tomorrow between 10 AM and 11 AM" in twilio_api.messages()[-1].body
+
+
+def test_no_slot_is_offered_that_the_callers_estimated_turn_would_come_after(
+        rt, twilio, frozen_clock):
+    from queueing import stats
+    _weekday_hours(rt)
+    frozen_clock.set(datetime(2026, 11, 16, 20, 30, tzinfo=UTC))  # Monday 15:30 in New York
+    for _ in range(20):
+        stats.record_handle_time(rt.live, "support", 4 * 3600)  # a turn hours away
+    form = call_in(twilio)
+    offer = spoken(twiml(twilio.post("/voice/hold", form)))
+    assert "Press 1 to book a callback tomorrow between 9 AM and 10 AM" in offer
+    assert "today between 4 PM and 5 PM" not in offer
