@@ -9,19 +9,20 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callbacks import promise
+from callbacks import policy, promise, slots
 from holdless.runtime import Runtime
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, Callback, open_key
 from models.entities import Interaction
 from queueing import keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
-from queueing.limits import CALLBACK_MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ BOOKING_TRIES = 3
 
 class NotWaiting(LookupError):
     """The call asking for a callback is not (or no longer) in a line."""
+
+
+class SlotTaken(LookupError):
+    """The slot the caller chose has no room left (others booked it meanwhile)."""
+
+
+SlotTimes = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
@@ -84,17 +92,23 @@ def wait_from_place(rt: Runtime, queue: str, place: float) -> WaitEstimate:
     return estimate_wait(ahead + 1, stats.queue_stats(rt.live, rt.presence, queue))
 
 
-def book(rt: Runtime, call_sid: str, number: str) -> Booked:
-    """Commit a callback for the caller of `call_sid` (or update their open one), then
-    give it the caller's place in line, route, and send the confirming SMS."""
+def book(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None = None,
+         recording_url: str | None = None) -> Booked:
+    """Commit a callback for the caller of `call_sid` (or update their open one), then give
+    it the caller's place in line (or, booked for a slot, schedule it to enter the line at
+    the slot's start), route, and send the confirming SMS."""
     for attempt in range(BOOKING_TRIES):
         try:
-            booked, interaction_id, queue = _commit_booking(rt, call_sid, number)
+            booked, interaction_id, queue = _commit_booking(rt, call_sid, number, slot,
+                                                            recording_url)
             break
         except IntegrityError:  # a reference clash or a concurrent booking: read again
             if attempt == BOOKING_TRIES - 1:
                 raise
-    _take_place(rt, booked.callback_id, interaction_id, queue)
+    if slot is None:
+        _take_place(rt, booked.callback_id, interaction_id, queue)
+    else:
+        _await_slot(rt, booked.callback_id, interaction_id, slot[0])
     from callbacks import notify
     rt.enqueue(notify.send_sms, booked.callback_id, notify.BOOKED, booked.when,
                job_id=f"cb-sms-booked-{booked.callback_id}-{interaction_id}")
@@ -102,27 +116,62 @@ def book(rt: Runtime, call_sid: str, number: str) -> Booked:
     return booked
 
 
-def _commit_booking(rt: Runtime, call_sid: str, number: str) -> tuple[Booked, int, str]:
+def _commit_booking(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None,
+                    recording_url: str | None) -> tuple[Booked, int, str]:
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
-        if interaction is None or interaction.queue is None or interaction.joined_at is None:
+        if interaction is None or interaction.queue is None or (
+                interaction.joined_at is None and slot is None):
             raise NotWaiting(call_sid)
         queue, now = interaction.queue, rt.clock.now()
         found = open_for(s, number, queue.id)
         callback = found[0] if found else Callback(
             queue_id=queue.id, queue=queue, number=number, reference=new_reference(),
-            status=BOOKED, place=interaction.joined_at, max_attempts=CALLBACK_MAX_ATTEMPTS,
+            status=BOOKED, place=interaction.joined_at or now.timestamp(),
             open_key=open_key(queue.id, number), created_at=now)
-        callback.place = min(callback.place, interaction.joined_at)
+        callback.max_attempts = policy.for_queue(s, rt.settings, queue.id).attempts
         callback.interaction_id = interaction.id
-        wait = wait_from_place(rt, queue.slug, callback.place)
-        kept = promise.promise(s, queue, wait, now)
-        callback.expected_at = kept.expected_at
+        callback.recording_url = recording_url or callback.recording_url
+        if slot is None:
+            phrase = _keep_place(rt, s, callback, interaction.joined_at or now.timestamp())
+        else:
+            phrase = _book_slot(rt, s, callback, slot)
         callback.updated_at = now
         interaction.outcome = CALLBACK_BOOKED
         s.add(callback)
         s.flush()
-        return Booked(callback.id, callback.reference, kept.phrase), interaction.id, queue.slug
+        return Booked(callback.id, callback.reference, phrase), interaction.id, queue.slug
+
+
+def _keep_place(rt: Runtime, s: Session, callback: Callback, joined: float) -> str:
+    callback.place = min(callback.place, joined)
+    callback.slot_start = callback.slot_end = callback.next_attempt_at = None
+    wait = wait_from_place(rt, callback.queue.slug, callback.place)
+    kept = promise.promise(s, callback.queue, wait, rt.clock.now())
+    callback.expected_at = kept.expected_at
+    return kept.phrase
+
+
+def _book_slot(rt: Runtime, s: Session, callback: Callback, slot: SlotTimes) -> str:
+    starts, ends = (moment.astimezone(ZoneInfo(callback.queue.time_zone)) for moment in slot)
+    if callback.slot_start is None or callback.slot_start != starts:
+        room = slots.room_left(s, callback.queue, starts, ends,
+                               promise.handle_seconds(rt, callback.queue.slug))
+        if room <= 0:
+            raise SlotTaken(callback.queue.slug)
+        callback.place = slots.place(s, callback.queue.id, starts)
+    callback.slot_start, callback.slot_end = starts, ends
+    callback.next_attempt_at = callback.expected_at = starts
+    return slots.Slot(starts, ends, 0).phrase(rt.clock.now())
+
+
+def _await_slot(rt: Runtime, callback_id: int, interaction_id: int, starts: datetime) -> None:
+    for held in (lines.caller_entry_id(interaction_id), entry_id(callback_id)):
+        entry = lines.load(rt.live, held)
+        if entry is not None:
+            lines.forget(rt.live, entry)
+    from callbacks import placing
+    placing.schedule_due(rt, callback_id, starts)
 
 
 def _take_place(rt: Runtime, callback_id: int, interaction_id: int, queue: str) -> None:

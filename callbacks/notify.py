@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from callbacks import policy
 from holdless import runtime
 from ivr import wording
 from ivr.numbers import mask
@@ -15,12 +16,20 @@ log = logging.getLogger(__name__)
 BOOKED, UNREACHABLE = "booked", "unreachable"
 
 
-def text_for(callback: Callback, kind: str, line: str, when: str) -> str:
-    """The SMS body of one kind of callback message (`when`: "in about 12 minutes")."""
+def text_for(callback: Callback, kind: str, line: str, when: str,
+             rules: policy.Policy | None = None) -> str:
+    """The SMS body of one kind of callback message (`when`: "in about 12 minutes"); the
+    queue policy's own text, where set, with the reference and how to cancel."""
     ref = callback.reference
+    if kind == BOOKED and rules is not None and rules.sms_booked:
+        return (f"{line}: {rules.sms_booked} Reference {ref}; we will call you {when}. "
+                "Reply CANCEL to cancel it.")
+    if kind == UNREACHABLE and rules is not None and rules.sms_unreachable:
+        return f"{line}: {rules.sms_unreachable} (reference {ref})"
     if kind == BOOKED:
+        keeping = "" if callback.slot_start is not None else ", keeping your place in line"
         return (f"{line}: your callback is booked, reference {ref}. We will call you "
-                f"{when}, keeping your place in line. Reply CANCEL to cancel it.")
+                f"{when}{keeping}. Reply CANCEL to cancel it.")
     if kind == UNREACHABLE:
         return (f"{line}: we tried {callback.attempts} times to call you back "
                 f"(reference {ref}) but could not reach you. Please call us again when it "
@@ -38,8 +47,9 @@ def send_sms(callback_id: int, kind: str, when: str = "") -> str:
         if not when and callback.expected_at is not None:
             left = max(0.0, (callback.expected_at - rt.clock.now()).total_seconds())
             when = wording.callback_wait_phrase(WaitEstimate(left, left, left))
+        rules = policy.for_queue(s, rt.settings, callback.queue_id)
         body = text_for(callback, kind, str(rt.settings.extra.get("line_name", "Holdless")),
-                        when)
+                        when, rules)
         number = callback.number
     sid = rt.gateway.send_sms(number, body)
     log.info("callback %s: %s SMS sent to %s", callback_id, kind, mask(number))

@@ -8,14 +8,14 @@ placed. So a job that runs twice, or two workers running one job, place one call
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, connect, notify
+from callbacks import booking, connect, notify, policy
 from holdless import runtime
 from holdless.runtime import Runtime
 from holdless.twilio_gateway import TwilioRestException
@@ -34,7 +34,6 @@ from models.entities import Agent, Assignment, Caller
 from queueing import agents, lines, stats
 from queueing.limits import (
     AGENT_RING_TIMEOUT_SECONDS,
-    CALLBACK_RETRY_SECONDS,
     CUSTOMER_RING_TIMEOUT_SECONDS,
 )
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
@@ -42,6 +41,7 @@ from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
 log = logging.getLogger(__name__)
 
 CONNECTED, FINISHED = "connected", "completed"
+DIALLING_NOW = "Dialling the customer now."
 AGENT_MISSED, AGENT_LEFT, CLOSED = "agent missed", "agent left", "callback closed"
 
 
@@ -60,7 +60,11 @@ def conference_name(attempt_id: int) -> str:
 
 
 def ring_agent(rt: Runtime, assignment_id: int) -> str:
-    """Job body: record the attempt, then ring the agent paired with a callback entry."""
+    """Job body: record the attempt, then ring the agent paired with a callback entry (in a
+    customer-first queue: release the agent and ring the customer instead)."""
+    from callbacks import customer_first
+    if customer_first.is_customer_first(rt, assignment_id):
+        return customer_first.start(rt, assignment_id)
     try:
         planned = _record_attempt(rt, assignment_id)
     except IntegrityError:
@@ -92,7 +96,7 @@ def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, str] | str:
         callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
         agent_id = assignment.agent_id
         if callback is None or not callback.is_open:
-            _end_assignment(assignment, CLOSED, rt)
+            end_assignment(assignment, CLOSED, rt)
         else:
             attempt = CallbackAttempt(
                 callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
@@ -113,12 +117,13 @@ def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: 
     waited = wording.minutes(max(0.0, now - callback.place))
     return (f"Callback to {who}, {callback.queue.name}, waiting {waited} minute"
             f"{'s' if waited != 1 else ''}, attempt {attempt.number} of "
-            f"{callback.max_attempts}. Dialling the customer now.")
+            f"{callback.max_attempts}. {DIALLING_NOW}")
 
 
 def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
-    """Webhook: the agent picked up. Whisper, hold them in the conference, dial the customer."""
-    text = ""
+    """Webhook: the agent picked up. Whisper (and play the customer's message, if they left
+    one, before dialling them), hold them in the conference, dial the customer."""
+    text, recording = "", None
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
@@ -126,14 +131,30 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
             attempt.outcome = attempt.outcome or CLOSED
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                _end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
-            text = whisper_text(s, callback, attempt, rt.clock.time())
+            text, recording = whisper_text(s, callback, attempt, rt.clock.time()), \
+                callback.recording_url
     if not text:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
+    if recording:
+        return twiml.play_then_redirect(
+            text.replace(DIALLING_NOW, "Their message:"), recording,
+            rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
     rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
     return twiml.join_conference(text, conference_name(attempt_id), agent=True)
+
+
+def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
+    """Webhook: the agent has heard the customer's message; now dial the customer."""
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        still_on = attempt.outcome == "" and attempt.callback.is_open
+    if not still_on:
+        return twiml.goodbye("This callback is no longer needed. Goodbye.")
+    rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
+    return twiml.join_conference(DIALLING_NOW, conference_name(attempt_id), agent=True)
 
 
 def dial_customer(attempt_id: int) -> str:
@@ -154,7 +175,7 @@ def dial_customer(attempt_id: int) -> str:
             attempt.outcome, agent_sid = CLOSED, attempt.agent_call_sid
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                _end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, CLOSED, rt)
         else:
             callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
         number = callback.number
@@ -176,12 +197,19 @@ def dial_customer(attempt_id: int) -> str:
     return "customer dialled"
 
 
-def customer_answered(rt: Runtime, attempt_id: int, answered_by: str) -> VoiceResponse:
+def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
+                      call_sid: str = "") -> VoiceResponse:
     """Webhook: the customer's phone answered. A machine counts as no answer; a person is
-    told who is calling back and why, then joins the agent."""
+    told who is calling back and why, then joins the agent (customer first: waits in line
+    for the next agent)."""
     if answered_by.startswith("machine") or answered_by == "fax":
         customer_failed(rt, attempt_id, f"answered by {answered_by}")
         return twiml.hang_up()
+    with rt.db.session() as s:
+        no_agent = _attempt(s, attempt_id).agent_id is None
+    if no_agent:
+        from callbacks import customer_first
+        return customer_first.answered(rt, attempt_id, call_sid)
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
@@ -226,8 +254,9 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         callback = attempt.callback
         assignment = s.get(Assignment, attempt.assignment_id or 0)
         if assignment is not None:
-            _end_assignment(assignment, f"customer {outcome}", rt)
-        final = _after_failure(callback, rt)
+            end_assignment(assignment, f"customer {outcome}", rt)
+        spacing = policy.for_queue(s, rt.settings, callback.queue_id).spacing_seconds
+        final = _after_failure(callback, rt, spacing)
         agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
         callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
     log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
@@ -240,11 +269,10 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         rt.enqueue(notify.send_sms, callback_id, notify.UNREACHABLE,
                    job_id=f"cb-sms-unreachable-{callback_id}")
     else:
-        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{tries}",
-                   delay=CALLBACK_RETRY_SECONDS)
+        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
 
 
-def _after_failure(callback: Callback, rt: Runtime) -> bool:
+def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
     now = rt.clock.now()
     callback.updated_at = now
     if not callback.is_open:
@@ -253,7 +281,7 @@ def _after_failure(callback: Callback, rt: Runtime) -> bool:
         callback.status, callback.open_key, callback.next_attempt_at = UNREACHABLE, None, None
         return True
     callback.status = BOOKED
-    callback.next_attempt_at = now + timedelta(seconds=CALLBACK_RETRY_SECONDS)
+    callback.next_attempt_at = now + timedelta(seconds=spacing)
     return False
 
 
@@ -298,7 +326,7 @@ def _back_in_line(s: Session, attempt: CallbackAttempt, rt: Runtime) -> None:
         callback.status, callback.updated_at = BOOKED, rt.clock.now()
     assignment = s.get(Assignment, attempt.assignment_id or 0)
     if assignment is not None:
-        _end_assignment(assignment, attempt.outcome, rt)
+        end_assignment(assignment, attempt.outcome, rt)
 
 
 def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
@@ -329,11 +357,16 @@ def due(callback_id: int) -> str:
             callback.next_attempt_at = None
         entry = booking.entry_for(callback)
     if left > 0:
-        rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{callback.attempts}-later",
-                   delay=left)
+        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=left))
         return "not yet due"
     _rejoin(rt, entry)
     return "back in line"
+
+
+def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
+    """Run `due` for a callback at `at` (one job per callback and moment, however often asked)."""
+    rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{int(at.timestamp())}",
+               delay=max(0.0, (at - rt.clock.now()).total_seconds()))
 
 
 def _rejoin(rt: Runtime, entry: lines.Entry) -> None:
@@ -355,7 +388,8 @@ def end_call(call_sid: str) -> str:
     return "hung up"
 
 
-def _end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:
+def end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:
+    """Close a routing assignment (freeing its agent and entry in the database's eyes)."""
     if assignment.ended_at is None:
         assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
         assignment.active_agent_id = assignment.active_entry = None

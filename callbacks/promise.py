@@ -1,7 +1,10 @@
-"""What a callback can honestly promise: "when it is your turn" today, or after we reopen.
+"""What a callback can honestly promise: "when it is your turn" today, or a slot.
 
-A callback keeps its place in line overnight, so one that cannot be reached before the
-queue closes is called first when it opens again; the offer and the confirmation say so.
+A callback is offered "when it is your turn" only when the estimate says it can happen
+before the queue closes; otherwise the caller is offered the next open slots with room
+(callbacks/slots.py), and so are callers after hours. A callback booked "when it is your
+turn" whose turn slips past closing keeps its place overnight and is called first when the
+queue opens again (`promise` says so).
 """
 
 from __future__ import annotations
@@ -11,9 +14,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from callbacks import slots
+from holdless.runtime import Runtime
 from ivr import directory, hours, wording
 from models.entities import Queue
-from queueing.estimate import WaitEstimate
+from queueing import stats
+from queueing.estimate import WaitEstimate, mean_handle_seconds
+
+VOICEMAIL_OFFER = "Or press 2 to leave a message and we will call you back."
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,38 @@ def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Prom
     return Promise(opening + (due - closes), f"after we open again {when}", after_opening=True)
 
 
-def offer_sentence(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> str:
-    """The callback offer a holding caller hears, or "" when the wait is short enough."""
+def fits_today(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> bool:
+    """Whether the turn the estimate gives comes while the queue is open, before it closes."""
+    if not queue.hours:
+        return True
+    closes = hours.closing_time(directory.schedule(s, queue), now)
+    return closes is not None and now + timedelta(seconds=wait.seconds) <= closes
+
+
+def handle_seconds(rt: Runtime, queue: str) -> float:
+    """The queue's average handle time (what a slot's capacity is counted in)."""
+    return mean_handle_seconds(stats.queue_stats(rt.live, rt.presence, queue))
+
+
+def open_slots(rt: Runtime, s: Session, queue: Queue, count: int | None = None,
+               wait: WaitEstimate | None = None) -> list[slots.Slot]:
+    """The next slots with room for a callback, from now (or, for a caller in line, from
+    their estimated turn, so no slot is offered that their turn would come after)."""
+    more = {} if count is None else {"count": count}
+    after = rt.clock.now() + timedelta(seconds=wait.seconds if wait is not None else 0.0)
+    return slots.next_slots(s, queue, after, handle_seconds(rt, queue.slug), **more)
+
+
+def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) -> str:
+    """The callback offer a holding caller hears, or "" when the wait is short enough (or
+    no slot has room): "when it is your turn" with the voicemail option, or the first slot."""
     if wait.seconds <= queue.callback_threshold_seconds:
         return ""
-    kept = promise(s, queue, wait, now)
-    if kept.after_opening:
-        return f"Press 1 to be called back {kept.phrase}, keeping your place in line."
-    return wording.CALLBACK_OFFER
+    now = rt.clock.now()
+    if fits_today(s, queue, wait, now):
+        return f"{wording.CALLBACK_OFFER} {VOICEMAIL_OFFER}"
+    first = open_slots(rt, s, queue, count=1, wait=wait)
+    if not first:
+        return ""
+    return ("We cannot call you back before we close today. Press 1 to book a callback "
+            f"{first[0].phrase(now)}, or at a later time.")

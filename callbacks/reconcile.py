@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session
 from callbacks import booking
 from holdless import runtime
 from holdless.runtime import Runtime
-from models.callbacks import BOOKED, OPEN_STATUSES, Callback
+from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import keys, lines
-from queueing.limits import RECONCILE_INTERVAL_SECONDS, RECONCILE_LIVE_MAX_AGE_SECONDS
+from queueing.limits import (
+    CALLBACK_STUCK_ATTEMPT_SECONDS,
+    RECONCILE_INTERVAL_SECONDS,
+    RECONCILE_LIVE_MAX_AGE_SECONDS,
+)
 
 log = logging.getLogger(__name__)
+
+STUCK = "stuck: no call placed"
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,40 @@ class Rebuilt:
     removed: int
 
 
+def settle_stuck_attempts(rt: Runtime) -> int:
+    """The watchdog: close as failed every attempt that has placed no customer call
+    CALLBACK_STUCK_ATTEMPT_SECONDS after it began (its worker died between recording it and
+    dialling), counting it as a try; the retry policy then goes on. Settling sets the
+    attempt's outcome, so a late run of its dial job places no call."""
+    cutoff = rt.clock.now() - timedelta(seconds=CALLBACK_STUCK_ATTEMPT_SECONDS)
+    with rt.db.session() as s:
+        stuck = list(s.scalars(select(CallbackAttempt).where(
+            CallbackAttempt.outcome == "", CallbackAttempt.call_sid.is_(None),
+            CallbackAttempt.customer_answered_at.is_(None),
+            CallbackAttempt.started_at < cutoff)))
+        for attempt in stuck:
+            callback = attempt.callback
+            callback.attempts = max(callback.attempts, attempt.number)
+        ids = [attempt.id for attempt in stuck]
+    from callbacks import placing
+    for attempt_id in ids:
+        log.warning("callback attempt %s stuck without a call; closed as failed", attempt_id)
+        placing.customer_failed(rt, attempt_id, STUCK)
+    return len(ids)
+
+
 def reconcile(rt: Runtime) -> Rebuilt:
-    """Put every open callback and every waiting caller back at their place; route."""
+    """Settle stuck attempts, then put every open callback and every waiting caller back at
+    their place; route."""
+    settle_stuck_attempts(rt)
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}
-        due = _due_callbacks(s, rt, busy)
+        due, later = _due_callbacks(s, rt, busy)
         callers = _waiting_callers(s, rt, busy)
+    from callbacks import placing
+    for callback_id, at in later:  # a lost scheduled job comes back (one per moment)
+        placing.schedule_due(rt, callback_id, at)
     for entry in due + callers:
         lines.join(rt.live, entry)
     removed = _remove_closed_callbacks(rt)
@@ -54,18 +87,23 @@ def reconcile(rt: Runtime) -> Rebuilt:
     return result
 
 
-def _due_callbacks(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:
+def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
+                   ) -> tuple[list[lines.Entry], list[tuple[int, datetime]]]:
+    """Open callbacks due in line now, and those waiting for a retry or a slot (with when)."""
     now = rt.clock.now()
     found = s.scalars(select(Callback).where(Callback.status.in_(OPEN_STATUSES)))
-    entries = []
+    under_way = set(s.scalars(select(CallbackAttempt.callback_id).where(
+        CallbackAttempt.outcome == "")))
+    entries, later = [], []
     for callback in found:
-        if booking.entry_id(callback.id) in busy:
-            continue  # an attempt is under way
+        if booking.entry_id(callback.id) in busy or callback.id in under_way:
+            continue  # an attempt is under way (the watchdog settles one that is stuck)
         if callback.next_attempt_at is not None and callback.next_attempt_at > now:
-            continue  # waiting for its retry; the retry job puts it back
+            later.append((callback.id, callback.next_attempt_at))
+            continue  # waiting for its retry or its slot: not in line before then
         callback.status, callback.next_attempt_at = BOOKED, None  # a stalled attempt too
         entries.append(booking.entry_for(callback))
-    return entries
+    return entries, later
 
 
 def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:

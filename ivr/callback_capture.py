@@ -7,14 +7,18 @@ The half-finished request lives in Redis under the call's sid (never in a URL or
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking
+from callbacks import booking, policy, promise, slots
 from holdless.runtime import Runtime
 from ivr import callback_number, paths, twiml, wording
 from ivr.numbers import last_four
-from models.entities import Interaction
+from models.entities import Interaction, Queue
 from queueing import keys, lines
 from queueing.limits import CALLBACK_CAPTURE_TTL_SECONDS, CALLBACK_NUMBER_TRIES
 
@@ -24,13 +28,15 @@ ENTER_PROMPT = ("Please enter the number we should call you back on, including t
 RETURNING = "I am returning you to your place in line."
 
 
-def want(rt: Runtime, call_sid: str) -> bool:
-    """The holding caller pressed the callback key: remember it; False if not in a line."""
+def want(rt: Runtime, call_sid: str, voicemail: bool = False) -> bool:
+    """The holding caller pressed the callback key (or the voicemail key): remember it;
+    False if not in a line."""
     entry = lines.entry_for_call(rt.live, call_sid)
     if entry is None or lines.position(rt.live, entry.queue, entry.id) is None:
         return False
     key = keys.capture(call_sid)
-    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0"})
+    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0",
+                               "voicemail": "1" if voicemail else ""})
     rt.live.expire(key, CALLBACK_CAPTURE_TTL_SECONDS)
     return True
 
@@ -41,7 +47,8 @@ def wanted(rt: Runtime, call_sid: str) -> bool:
 
 
 def start(rt: Runtime, call_sid: str) -> VoiceResponse:
-    """The caller left the hold line to book: step out of the line, offer their caller ID."""
+    """The caller left the hold line to book: step out of the line; offer slots when the
+    turn falls past closing, else offer their caller ID."""
     entry = lines.entry_for_call(rt.live, call_sid)
     if entry is not None and not lines.leave(rt.live, entry.queue, entry.id):
         rt.live.delete(keys.capture(call_sid))  # an agent was handed this caller meanwhile
@@ -49,13 +56,91 @@ def start(rt: Runtime, call_sid: str) -> VoiceResponse:
                                   entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
-        number = interaction.caller_number if interaction is not None else None
+        if interaction is None:
+            return return_to_line(rt, call_sid, "")
+        number = interaction.caller_number
+        if not rt.live.hget(keys.capture(call_sid), "voicemail"):
+            offered = _slots_if_late(rt, s, interaction)
+            if offered is not None:
+                return offered
+    return number_step(rt, call_sid, number)
+
+
+def number_step(rt: Runtime, call_sid: str, number: str | None) -> VoiceResponse:
+    """Offer the caller ID to confirm, or ask for a number when there is none we would call."""
     if number is None:
         return twiml.ask_number(ENTER_PROMPT, rt.url(paths.CALLBACK_NUMBER))
-    checked = _check(rt, number)
+    checked = _check(rt, call_sid, number)
     if not checked.ok:
         return twiml.ask_number(f"{checked.reason} {ENTER_PROMPT}", rt.url(paths.CALLBACK_NUMBER))
     return _confirm_prompt(rt, call_sid, number, attempt=1)
+
+
+def _slots_if_late(rt: Runtime, s: Session, interaction: Interaction) -> VoiceResponse | None:
+    queue = interaction.queue
+    if queue is None or interaction.joined_at is None:
+        return None
+    wait = booking.wait_from_place(rt, queue.slug, interaction.joined_at)
+    if promise.fits_today(s, queue, wait, rt.clock.now()):
+        return None
+    found = promise.open_slots(rt, s, queue, wait=wait)
+    if not found:
+        return return_to_line(rt, interaction.call_sid, "Sorry, we have no callback times left.")
+    return slot_question(rt, interaction.call_sid, found,
+                         "We cannot call you back before we close today.")
+
+
+def slot_question(rt: Runtime, call_sid: str, found: list[slots.Slot], intro: str,
+                  attempt: int = 1) -> VoiceResponse:
+    """Offer the slots (press 1 for the first, 2 for the next) and remember them."""
+    rt.live.hset(keys.capture(call_sid), "slots",
+                 ",".join(f"{x.starts.timestamp()!r}/{x.ends.timestamp()!r}" for x in found))
+    rt.live.expire(keys.capture(call_sid), CALLBACK_CAPTURE_TTL_SECONDS)
+    now = rt.clock.now()
+    choices = " ".join(f"For a callback {x.phrase(now)}, press {n}."
+                       for n, x in enumerate(found, start=1))
+    return twiml.ask_digit(f"{intro} {choices}".strip(),
+                           rt.url(paths.CALLBACK_SLOT, attempt=attempt))
+
+
+def offer_after_hours(rt: Runtime, s: Session, interaction: Interaction, queue: Queue,
+                      closed_message: str) -> VoiceResponse | None:
+    """After hours: the closed message, then the next open slots of `queue` to book a
+    callback in (None when none has room). Commits the queue chosen for the call."""
+    found = promise.open_slots(rt, s, queue)
+    if not found:
+        return None
+    interaction.queue_id = queue.id
+    s.commit()
+    key = keys.capture(interaction.call_sid)
+    rt.live.hset(key, mapping={"wanted": "1", "refusals": "0", "closed": "1"})
+    return slot_question(rt, interaction.call_sid, found,
+                         f"{closed_message} We can call you back when we are open.")
+
+
+def choose_slot(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
+    """A key naming one of the offered slots takes it, then the number is confirmed."""
+    key = keys.capture(call_sid)
+    offered = str(rt.live.hget(key, "slots") or "").split(",")
+    with rt.db.session() as s:
+        interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
+        number = interaction.caller_number if interaction is not None else None
+        queue = interaction.queue if interaction is not None else None
+        tz = ZoneInfo(queue.time_zone) if queue is not None else UTC
+    if not offered[0] or queue is None:
+        return return_to_line(rt, call_sid, "Sorry, that took too long.")
+    if digits.isdigit() and 1 <= int(digits) <= len(offered):
+        rt.live.hset(key, "slot", offered[int(digits) - 1])
+        return number_step(rt, call_sid, number)
+    if attempt >= CONFIRM_TRIES:
+        return return_to_line(rt, call_sid, "Sorry, I didn't catch that.")
+    again = [_slot(x, tz) for x in offered]
+    return slot_question(rt, call_sid, again, "Sorry, I didn't catch that.", attempt + 1)
+
+
+def _slot(text: str, tz: tzinfo | None) -> slots.Slot:
+    starts, ends = (datetime.fromtimestamp(float(x), tz) for x in text.split("/"))
+    return slots.Slot(starts, ends, 0)
 
 
 def confirm(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
@@ -77,7 +162,7 @@ def keyed(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     key = keys.capture(call_sid)
     if not rt.live.exists(key):
         return return_to_line(rt, call_sid, "Sorry, that took too long.")
-    checked = _check(rt, digits)
+    checked = _check(rt, call_sid, digits)
     if checked.ok and checked.number is not None:
         return _confirm_prompt(rt, call_sid, checked.number, attempt=1)
     refusals = int(rt.live.hincrby(key, "refusals", 1))
@@ -88,8 +173,12 @@ def keyed(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
 
 
 def return_to_line(rt: Runtime, call_sid: str, reason: str) -> VoiceResponse:
-    """Forget the request and send the caller back to their original place in line."""
+    """Forget the request and send the caller back to their original place in line (after
+    hours, when there is no line to go back to: say goodbye)."""
+    closed = rt.live.hget(keys.capture(call_sid), "closed")
     rt.live.delete(keys.capture(call_sid))
+    if closed:
+        return twiml.goodbye(f"{reason} Thank you for calling. Goodbye.".strip())
     return twiml.say_then_redirect(f"{reason} {RETURNING}".strip(), rt.url(paths.REJOIN))
 
 
@@ -102,19 +191,33 @@ def _confirm_prompt(rt: Runtime, call_sid: str, number: str, attempt: int,
 
 
 def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
+    if rt.live.hget(keys.capture(call_sid), "voicemail"):
+        from ivr import callback_voicemail
+        return callback_voicemail.record_prompt(rt)
+    chosen = rt.live.hget(keys.capture(call_sid), "slot")
+    slot = None
+    if chosen:
+        starts, ends = (datetime.fromtimestamp(float(x), UTC) for x in str(chosen).split("/"))
+        slot = (starts, ends)
     try:
-        booked = booking.book(rt, call_sid, number)
+        booked = booking.book(rt, call_sid, number, slot)
+    except booking.SlotTaken:
+        return return_to_line(rt, call_sid, "Sorry, that time has just been taken.")
     except booking.NotWaiting:
         return return_to_line(rt, call_sid, "Sorry, I could not book that callback.")
     rt.live.delete(keys.capture(call_sid))
+    keeping = "" if slot else ", keeping your place in line"
     return twiml.goodbye(
-        f"You're booked. We will call you back {booked.when}, "
-        "keeping your place in line. Your reference is "
+        f"You're booked. We will call you back {booked.when}{keeping}. Your reference is "
         f"{wording.spell(booked.reference)}. We will also send it to you by text message. "
         "You can hang up now. Goodbye.")
 
 
-def _check(rt: Runtime, raw: str) -> callback_number.NumberCheck:
-    region = rt.settings.default_region
-    regions = callback_number.allowed_regions(rt.settings.callback_regions, region)
-    return callback_number.check(raw, region, regions)
+def _check(rt: Runtime, call_sid: str, raw: str) -> callback_number.NumberCheck:
+    """The toll-fraud gate, then the queue's callback policy (countries, number types)."""
+    with rt.db.session() as s:
+        rules = policy.for_call(s, rt.settings, call_sid)
+    checked = callback_number.check(raw, rt.settings.default_region, rules.countries)
+    if checked.number is not None and not rules.allows(checked.number):
+        return callback_number.NumberCheck(None, "I cannot call that kind of number.")
+    return checked

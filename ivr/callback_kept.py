@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking
+from callbacks import booking, slots
 from holdless.runtime import Runtime
 from ivr import paths, twiml, wording
 from ivr.states import advance
+from models.callbacks import Callback
 from models.entities import COMPLETED, Interaction
 
 KEPT = "kept callback"
@@ -36,6 +39,7 @@ def choose(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
         if interaction is None or not interaction.caller_number:
             return twiml.goodbye()
         number = interaction.caller_number
+        when = _when(rt, booking.open_for(s, number))
         interaction.ivr_choices = {**interaction.ivr_choices,
                                    "callback": "cancelled" if digits == "2" else "kept"}
         if digits != "2":
@@ -44,5 +48,15 @@ def choose(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     if digits == "2":
         booking.cancel(rt, number)
         return twiml.say_then_redirect("Your callback is cancelled.", rt.url(paths.INCOMING))
-    return twiml.goodbye("Your callback is still booked; we will call you when it is your "
-                         "turn. Thank you for calling. Goodbye.")
+    return twiml.goodbye(f"Your callback is still booked; we will call you {when}. "
+                         "Thank you for calling. Goodbye.")
+
+
+def _when(rt: Runtime, found: list[Callback]) -> str:
+    """When the kept callback comes: its slot ("tomorrow between 9 AM and 10 AM") or turn."""
+    for callback in found:
+        if callback.slot_start is not None and callback.slot_end is not None:
+            zone = ZoneInfo(callback.queue.time_zone)
+            return slots.Slot(callback.slot_start.astimezone(zone),
+                              callback.slot_end.astimezone(zone), 0).phrase(rt.clock.now())
+    return "when it is your turn"

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 MENU_ATTEMPTS = 3
 # The outcome of a call that reached us while every queue was closed.
 CLOSED_OUTCOME = "closed"
+# The kind of interaction of a customer called back who waits for an agent (customer first).
+CALLED_BACK = "callback"
 
 
 class UnknownCall(LookupError):
@@ -137,15 +139,15 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
                                rt.settings.hold_music_url)
     estimate = estimate_for(rt, entry.queue, entry.id)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
-    offer = _callback_offer(rt, entry.queue, estimate)
+    offer = _callback_offer(rt, entry.queue, estimate, entry.interaction_id)
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
 
 def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
-    """1 while holding asks for a callback (leave the hold line to book it); any other key
-    means nothing here: say so and keep holding."""
-    if digits == "1" and callback_capture.want(rt, call_sid):
+    """1 while holding asks for a callback, 2 to leave a message instead (leave the hold
+    line to book it); any other key means nothing here: say so and keep holding."""
+    if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
         return twiml.leave()
     response = VoiceResponse()
     twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "
@@ -243,10 +245,14 @@ def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queu
             message = holiday.message
         opening = next_opening(sched, now)
         if opening is not None:
-            openings.append(opening)
+            openings.append((opening, queue))
     if openings:
-        first = min(openings)
+        first, queue = min(openings, key=lambda pair: pair[0])
         message += f" We open again {wording.opening_phrase(first, now.astimezone(first.tzinfo))}."
+        offer = callback_capture.offer_after_hours(rt, s, interaction, queue,
+                                                   f"{greeting} {message}".strip())
+        if offer is not None:
+            return offer
     return twiml.closed(greeting, message)
 
 
@@ -267,12 +273,14 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
 
-def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate) -> str:
+def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
+                    interaction_id: int = 0) -> str:
     with rt.db.session() as s:
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
-        if queue is None:
-            return ""
-        return promise.offer_sentence(s, queue, estimate, rt.clock.now())
+        interaction = s.get(Interaction, interaction_id) if interaction_id else None
+        if queue is None or (interaction is not None and interaction.kind == CALLED_BACK):
+            return ""  # a customer we called back, now waiting for an agent
+        return promise.offer_sentence(rt, s, queue, estimate)
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:

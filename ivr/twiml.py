@@ -157,3 +157,24 @@ def hang_up() -> VoiceResponse:
     response = VoiceResponse()
     response.hangup()
     return response
+
+
+def record_message(text: str, action: str, status_callback: str,
+                   max_length: int) -> VoiceResponse:
+    """Say `text`, then record a message after the beep (ended by # or hanging up)."""
+    response = VoiceResponse()
+    say(response, text)
+    response.record(max_length=max_length, action=action, method="POST", finish_on_key="#",
+                    play_beep=True, recording_status_callback=status_callback,
+                    recording_status_callback_method="POST",
+                    recording_status_callback_event="completed")
+    return response
+
+
+def play_then_redirect(text: str, recording_url: str, url: str) -> VoiceResponse:
+    """Say `text`, play a recording, then fetch the next TwiML from `url`."""
+    response = VoiceResponse()
+    say(response, text)
+    response.play(recording_url)
+    response.redirect(url, method="POST")
+    return response

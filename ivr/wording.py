@@ -72,6 +72,24 @@ def opening_phrase(opening: datetime, now: datetime) -> str:
     return f"on {opening.strftime('%B')} {opening.day} at {when}"
 
 
+def day_phrase(moment: datetime, now: datetime) -> str:
+    """"today", "tomorrow", "on Monday" or "on March 3" (both in the same zone)."""
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days < 7:
+        return f"on {moment.strftime('%A')}"
+    return f"on {moment.strftime('%B')} {moment.day}"
+
+
+def slot_phrase(starts: datetime, ends: datetime, now: datetime) -> str:
+    """"tomorrow between 9 AM and 10 AM" (local times of the slot; `now` in the same zone)."""
+    return (f"{day_phrase(starts, now)} between {clock_time(starts)} "
+            f"and {clock_time(ends)}")
+
+
 CALLBACK_OFFER = ("Press 1 to be called back when it is your turn, "
                   "keeping your place in line.")
 

@@ -26,7 +26,9 @@ class Callback(Base):
     """A customer asked to be called back, keeping the place in line they had.
 
     `place` is the moment the customer first joined the line (the score of their entry),
-    so a callback never jumps ahead of callers who were there first. While the callback
+    so a callback never jumps ahead of callers who were there first; a callback booked for
+    a slot (`slot_start`–`slot_end`) is placed at the slot's start, in booking order, and
+    enters the line then (`next_attempt_at`). While the callback
     is open, `open_key` is set and unique: the database's backstop for one open callback
     per number and queue.
     """
@@ -45,6 +47,8 @@ class Callback(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recording_url: Mapped[str | None] = mapped_column(Text)
+    slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

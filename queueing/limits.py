@@ -34,3 +34,16 @@ CALLBACK_NUMBER_TRIES = 2
 RECONCILE_INTERVAL_SECONDS = 5 * 60
 # Live callers older than this are not put back by the reconciler (their call is surely over).
 RECONCILE_LIVE_MAX_AGE_SECONDS = 4 * 3600
+# Callback slots offered when a callback cannot be made before closing (or after hours).
+CALLBACK_SLOT_MINUTES = 60
+CALLBACK_SLOTS_OFFERED = 2
+# How far ahead slots are looked for, and the callbacks per slot of a queue with no plan.
+CALLBACK_SLOT_LOOKAHEAD_DAYS = 14
+CALLBACK_SLOT_UNPLANNED_CAPACITY = 10
+# Placing slot callbacks this many seconds apart keeps the order they were booked in.
+CALLBACK_SLOT_ORDER_STEP_SECONDS = 0.001
+# Longest voicemail a caller may leave instead of holding (seconds).
+VOICEMAIL_MAX_SECONDS = 120
+# A callback attempt with no customer call sid this long after it began is stuck (its worker
+# died before dialling): the reconciler's watchdog closes it as failed and the retry follows.
+CALLBACK_STUCK_ATTEMPT_SECONDS = 10 * 60

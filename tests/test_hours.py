@@ -60,9 +60,15 @@ def test_caller_after_hours_hears_the_next_opening_in_local_time_and_is_let_go(
         rt, twilio, frozen_clock):
     _berlin_queue(rt)
     frozen_clock.set(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))  # Friday 19:00 in Berlin
-    root = twiml(twilio.post("/voice/incoming", call_form()))
-    assert verbs(root)[-1] == "Hangup"
+    form = call_form()
+    root = twiml(twilio.post("/voice/incoming", form))
     assert "We are closed right now. We open again on Monday at 9 AM." in spoken(root)
+    assert "For a callback on Monday between 9 AM and 10 AM, press 1." in spoken(root)
+    action = root.find("Gather").get("action").removeprefix("https://holdless.test")
+    again = twiml(twilio.post(action, form))  # no key: asked once more
+    action = again.find("Gather").get("action").removeprefix("https://holdless.test")
+    root = twiml(twilio.post(action, form))  # no key again: let go
+    assert verbs(root)[-1] == "Hangup"
 
 
 def test_caller_on_a_holiday_hears_its_message(rt, twilio, frozen_clock):

@@ -38,3 +38,9 @@ def int_arg(name: str, default: int | None = None, low: int = 0, high: int = 10*
     if raw is None or not raw.isdigit() or not low <= int(raw) <= high:
         abort(400, description=f"query argument {name} missing or out of range")
     return int(raw)
+
+
+def recording_url() -> str:
+    """The RecordingUrl field when it is an https link of at most MAX_FIELD characters, else ""."""
+    value = request.form.get("RecordingUrl", "").strip()
+    return value if value.startswith("https://") and len(value) <= MAX_FIELD else ""

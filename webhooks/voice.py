@@ -9,9 +9,18 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import connect, placing
+from callbacks import connect, customer_first, placing
 from holdless.runtime import Runtime
-from ivr import account, callback_capture, callback_kept, calls, paths, survey, twiml
+from ivr import (
+    account,
+    callback_capture,
+    callback_kept,
+    callback_voicemail,
+    calls,
+    paths,
+    survey,
+    twiml,
+)
 from ivr.numbers import caller_number
 from ivr.states import ENDED_CALL_STATUSES
 from webhooks import forms
@@ -138,6 +147,37 @@ def callback_confirm() -> Response:
     return _twiml(callback_capture.confirm(_rt(), forms.call_sid(), forms.digits(), attempt))
 
 
+@bp.post(paths.CALLBACK_SLOT)
+@twilio_signed
+def callback_slot() -> Response:
+    """The caller chose one of the offered callback slots (1, 2) or none."""
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(callback_capture.choose_slot(_rt(), forms.call_sid(), forms.digits(), attempt))
+
+
+@bp.post(paths.CALLBACK_RECORDED)
+@twilio_signed
+def callback_recorded() -> Response:
+    """The caller's message for a callback ended (the Record action)."""
+    return _twiml(callback_voicemail.recorded(_rt(), forms.call_sid(), forms.recording_url()))
+
+
+@bp.post(paths.CALLBACK_RECORDING_STATUS)
+@twilio_signed
+def callback_recording_status() -> tuple[str, int]:
+    """The caller's message is stored (the Record recordingStatusCallback)."""
+    if forms.field("RecordingStatus", "completed") == "completed":
+        callback_voicemail.recording_ready(_rt(), forms.call_sid(), forms.recording_url())
+    return "", 204
+
+
+@bp.post(paths.CALLBACK_AGENT_HEARD)
+@twilio_signed
+def callback_agent_heard() -> Response:
+    """The agent heard the customer's message: dial the customer into the conference."""
+    return _twiml(placing.agent_heard(_rt(), forms.int_arg("attempt")))
+
+
 @bp.post(paths.CALLBACK_NUMBER)
 @twilio_signed
 def callback_number() -> Response:
@@ -172,14 +212,17 @@ def callback_agent_status() -> tuple[str, int]:
 def callback_customer() -> Response:
     """The customer's phone answered a callback (a person or a machine)."""
     return _twiml(placing.customer_answered(_rt(), forms.int_arg("attempt"),
-                                            forms.field("AnsweredBy")))
+                                            forms.field("AnsweredBy"), forms.call_sid()))
 
 
 @bp.post(paths.CALLBACK_CUSTOMER_STATUS)
 @twilio_signed
 def callback_customer_status() -> tuple[str, int]:
     """Status of the customer's call of a callback attempt."""
-    placing.customer_status(_rt(), forms.int_arg("attempt"), _status())
+    status = _status()
+    placing.customer_status(_rt(), forms.int_arg("attempt"), status)
+    if status in ENDED_CALL_STATUSES:
+        customer_first.call_ended(_rt(), forms.call_sid())
     return "", 204
 
 

@@ -1,0 +1,130 @@
+"""Placing a callback customer first (Queue.dial_mode "customer-first").
+
+When routing hands a customer-first callback to an agent, the agent is released at once
+(the pairing only says "it is this callback's turn"); the customer is rung with answering-
+machine detection. Only a person who answers is put back in line, as a live caller at the
+callback's original place ("please hold for the next agent"), and routing then pairs them
+with an agent like any caller. A machine, busy, no answer or failure is a failed try,
+retried per the queue's policy, with no agent ever waiting on the ringing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import booking, placing
+from holdless.runtime import Runtime
+from ivr import calls, directory, paths, twiml, wording
+from models.callbacks import COMPLETED, DIALLING, Callback, CallbackAttempt
+from models.entities import WAITING, Assignment, Interaction
+from queueing import lines
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_FIRST = "customer-first"
+RELEASED = "customer first: agent released"
+
+
+def is_customer_first(rt: Runtime, assignment_id: int) -> bool:
+    """Whether the callback of an assignment belongs to a customer-first queue."""
+    with rt.db.session() as s:
+        assignment = s.get(Assignment, assignment_id)
+        callback = None if assignment is None else s.get(
+            Callback, booking.callback_id_of(assignment.entry) or 0)
+        return callback is not None and callback.queue.dial_mode == CUSTOMER_FIRST
+
+
+def start(rt: Runtime, assignment_id: int) -> str:
+    """Job body: record the attempt, release the paired agent, then ring the customer."""
+    try:
+        planned = _record_attempt(rt, assignment_id)
+    except IntegrityError:
+        return "already dialled"  # another run recorded this attempt first
+    if isinstance(planned, str):
+        return planned
+    attempt_id, agent_id = planned
+    placing.free(rt, agent_id)
+    return placing.dial_customer(attempt_id)
+
+
+def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, int] | str:
+    key = placing.idempotency_key(assignment_id)
+    with rt.db.session() as s:
+        assignment = s.get(Assignment, assignment_id)
+        if assignment is None or assignment.ended_at is not None:
+            return "already ended"
+        if s.scalar(select(CallbackAttempt.id).where(CallbackAttempt.idempotency_key == key)):
+            return "already dialled"
+        callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
+        agent_id, now = assignment.agent_id, rt.clock.now()
+        if callback is None or not callback.is_open:
+            placing.end_assignment(assignment, placing.CLOSED, rt)
+            attempt_id = 0
+        else:
+            attempt = CallbackAttempt(
+                callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
+                assignment_id=assignment_id, agent_id=None, started_at=now)
+            callback.status, callback.updated_at = DIALLING, now
+            placing.end_assignment(assignment, RELEASED, rt)
+            s.add(attempt)
+            s.flush()
+            attempt_id = attempt.id
+    if not attempt_id:
+        placing.free(rt, agent_id)
+        return placing.CLOSED
+    return attempt_id, agent_id
+
+
+def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
+    """A person answered: the promise is kept; they wait in line as a live caller at the
+    callback's original place until routing pairs them with an agent."""
+    with rt.db.session() as s:
+        attempt = s.get(CallbackAttempt, attempt_id)
+        if attempt is None or attempt.outcome not in ("", placing.CONNECTED):
+            return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
+        callback, now = attempt.callback, rt.clock.now()
+        attempt.customer_answered_at = attempt.customer_answered_at or now
+        attempt.outcome = placing.CONNECTED
+        callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
+        interaction = _interaction(s, rt, callback, call_sid)
+        s.flush()
+        entry = lines.Entry(lines.caller_entry_id(interaction.id), callback.queue.slug,
+                            lines.CALLER, callback.place, call_sid, interaction.id)
+        line = str(rt.settings.extra.get("line_name", "Holdless"))
+        text = (f"Hello, this is {line} calling you back about your call to "
+                f"{callback.queue.name}, as you asked, reference "
+                f"{wording.spell(callback.reference)}. Please hold for the next agent.")
+        callback_entry = booking.entry_for(callback)
+    lines.forget(rt.live, callback_entry)
+    lines.join(rt.live, entry)
+    from callbacks import dispatch
+    dispatch.route_and_offer(rt, [entry.queue])
+    return twiml.wait_in_line(text, entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+
+
+def _interaction(s: Session, rt: Runtime, callback: Callback, call_sid: str) -> Interaction:
+    found = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
+    if found is not None:
+        return found
+    interaction = Interaction(
+        call_sid=call_sid, kind=calls.CALLED_BACK, caller_number=callback.number,
+        caller=directory.known_caller(s, callback.number), queue_id=callback.queue_id,
+        queue=callback.queue, joined_at=callback.place, created_at=rt.clock.now(),
+        ivr_choices={"callback": callback.reference}, status=WAITING)
+    s.add(interaction)
+    return interaction
+
+
+def call_ended(rt: Runtime, call_sid: str) -> None:
+    """The customer's call of a customer-first callback ended: if they were waiting or
+    talking as a live caller, end that as for any caller."""
+    with rt.db.session() as s:
+        known = s.scalar(select(Interaction.id).where(Interaction.call_sid == call_sid,
+                                                      Interaction.kind == calls.CALLED_BACK))
+    if known is not None:
+        calls.caller_left(rt, call_sid)

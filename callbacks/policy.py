@@ -1,0 +1,70 @@
+"""The callback policy an administrator set for a queue, as the callbacks code uses it.
+
+A queue with a policy row follows it: tries, spacing between them, the countries and number
+types a callback may go to, and the texts of its SMS. A queue without one follows the
+defaults: CALLBACK_MAX_ATTEMPTS tries CALLBACK_RETRY_SECONDS apart, the countries of the
+HOLDLESS_CALLBACK_REGIONS setting (else the line's own region), the ordinary number types,
+and the built-in texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin.config import number_allowed
+from holdless.settings import Settings
+from ivr import callback_number
+from models.admin import DEFAULT_NUMBER_TYPES, CallbackPolicy
+from models.entities import Interaction, Queue
+from queueing.limits import CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_SECONDS
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How one queue's callbacks are placed (a read-only copy, safe outside the session)."""
+
+    attempts: int
+    spacing_seconds: float
+    countries: tuple[str, ...]
+    number_types: tuple[str, ...]
+    sms_booked: str = ""
+    sms_unreachable: str = ""
+    """Empty texts mean the built-in wording."""
+
+    def allows(self, number: str) -> bool:
+        """Whether a callback to `number` (E.164) is allowed by its countries and types."""
+        row = CallbackPolicy(allowed_countries=list(self.countries),
+                             allowed_number_types=list(self.number_types))
+        return number_allowed(row, number)
+
+
+def default(settings: Settings) -> Policy:
+    """The policy of a queue whose administrator set none."""
+    regions = callback_number.allowed_regions(settings.callback_regions, settings.default_region)
+    return Policy(CALLBACK_MAX_ATTEMPTS, float(CALLBACK_RETRY_SECONDS), regions,
+                  DEFAULT_NUMBER_TYPES)
+
+
+def for_queue(s: Session, settings: Settings, queue_id: int | None) -> Policy:
+    """The policy of the queue `queue_id` (its row, or the defaults)."""
+    row = None if queue_id is None else s.scalar(
+        select(CallbackPolicy).where(CallbackPolicy.queue_id == queue_id))
+    if row is None:
+        return default(settings)
+    return Policy(row.attempts, row.spacing_minutes * 60.0,
+                  tuple(c.upper() for c in row.allowed_countries),
+                  tuple(row.allowed_number_types), row.sms_booked, row.sms_unreachable)
+
+
+def for_slug(s: Session, settings: Settings, slug: str) -> Policy:
+    """The policy of the queue named `slug`."""
+    return for_queue(s, settings, s.scalar(select(Queue.id).where(Queue.slug == slug)))
+
+
+def for_call(s: Session, settings: Settings, call_sid: str) -> Policy:
+    """The policy of the queue the call `call_sid` is waiting in (defaults when none)."""
+    queue_id = s.scalar(select(Interaction.queue_id).where(Interaction.call_sid == call_sid))
+    return for_queue(s, settings, queue_id)
