@@ -186,7 +186,12 @@ def callback_policy(s: Session, queue: Queue | str) -> CallbackPolicy:
 
 
 def _defaults() -> dict[str, Any]:
-    return {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
+    """The policy callbacks follow when a queue has none (see callbacks.policy.default)."""
+    from callbacks.policy import default
+    from holdless.settings import Settings
+    values = {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
+    values["allowed_countries"] = list(default(Settings.from_env()).countries)
+    return values
 
 
 def _countries(value: Any) -> list[str]:

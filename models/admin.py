@@ -9,15 +9,16 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, Time, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from queueing.limits import CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_SECONDS
 
 # Number types a callback may be placed to, named as phonenumbers.PhoneNumberType names them.
 DEFAULT_NUMBER_TYPES = ("MOBILE", "FIXED_LINE", "FIXED_LINE_OR_MOBILE")
 
 # A queue without a policy row of its own follows these.
 CALLBACK_DEFAULTS: dict[str, Any] = {
-    "attempts": 3,
-    "spacing_minutes": 10,
-    "allowed_countries": ["US", "CA"],
+    "attempts": CALLBACK_MAX_ATTEMPTS,
+    "spacing_minutes": CALLBACK_RETRY_SECONDS // 60,
+    "allowed_countries": [],  # filled in with the line's own region (see admin.config)
     "allowed_number_types": list(DEFAULT_NUMBER_TYPES),
     "sms_booked": "We will call you back soon. You keep your place in line.",
     "sms_unreachable": "We tried to call you back but could not reach you. Please call us again.",

@@ -280,7 +280,8 @@ def test_public_holidays_import_refuses_unknown_country_year_or_subdivision(queu
 def test_callback_policy_defaults_until_set_then_stored_per_queue(queues):
     with queues.db.session() as s:
         policy = config.callback_policy(s, "support")
-        assert (policy.id, policy.attempts, policy.allowed_countries) == (None, 3, ["US", "CA"])
+        assert (policy.id, policy.attempts, policy.spacing_minutes,
+                policy.allowed_countries) == (None, 3, 5, ["US"])
         config.set_callback_policy(s, OPERATOR, "support", {
             "attempts": "5", "spacing_minutes": 15, "allowed_countries": "de, us",
             "allowed_number_types": ["mobile"], "sms_booked": "We will call you."})
