@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 from twilio.request_validator import RequestValidator
 
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120
 
 
 def _free_port() -> int:
@@ -35,6 +35,17 @@ def _wait_for_banner(proc: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError(f"stack did not start:\n{seen}")
 
 
+def _post_when_up(url: str, form: dict[str, str], headers: dict[str, str]) -> requests.Response:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            return requests.post(url, data=form, headers=headers, timeout=30)
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_run_starts_web_and_worker_on_embedded_defaults_and_answers_a_signed_call(tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
@@ -53,16 +64,10 @@ def test_run_starts_web_and_worker_on_embedded_defaults_and_answers_a_signed_cal
         url = f"http://127.0.0.1:{port}/voice/incoming"
         form = {"CallSid": "CA" + "1" * 32, "From": "+12125550123", "To": "+12125550000"}
         signature = RequestValidator(token).compute_signature(url, form)
-        for _ in range(50):
-            try:
-                answer = requests.post(url, data=form, headers={"X-Twilio-Signature": signature},
-                                       timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        answer = _post_when_up(url, form, {"X-Twilio-Signature": signature})
         assert answer.status_code == 200
         assert "<Gather" in answer.text and "For Sales, press 1." in answer.text
-        unsigned = requests.post(url, data=form, timeout=5)
+        unsigned = requests.post(url, data=form, timeout=30)
         assert unsigned.status_code == 403
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
