@@ -329,7 +329,7 @@ def test_openapi_document_describes_every_api_route(rt, app, client):
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
-            path = rule.rule.replace("<int:interaction_id>", "{interaction_id}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == served
 
