@@ -141,7 +141,8 @@ def audit_log() -> Any:
 @role_required("admin")
 def report() -> Any:
     """A day's figures as a table, the interval chart and a CSV link."""
-    raw = request.args.get("day") or _rt().clock.now().date().isoformat()
+    today = _rt().clock.now().astimezone(ZoneInfo(_rt().settings.time_zone)).date()
+    raw = request.args.get("day") or today.isoformat()
     try:
         day: date = v.calendar_date("day", raw)
     except ConfigError as exc:

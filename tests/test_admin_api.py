@@ -239,7 +239,7 @@ def test_callback_policy_starts_from_the_defaults_and_changes(rt, ada):
     assert ada.get("/api/admin/audit").json["entries"][0]["entity"] == "callback_policy"
 
 
-def _past_tuesdays(rt) -> None:
+def past_tuesdays(rt) -> None:
     """Four past Tuesdays with 20 answered calls of 180 s at 10:05 New York time."""
     with rt.db.session() as s:
         queue_id = queue_by_slug(s, "support").id
@@ -258,7 +258,7 @@ def _past_tuesdays(rt) -> None:
 
 
 def test_staffing_plan_sits_beside_the_erlang_need_with_the_gap_spelled_out(rt, ada):
-    _past_tuesdays(rt)
+    past_tuesdays(rt)
     saved = ada.send("PUT", "/api/admin/queues/support/staffing",
                      {"weekday": 1, "interval_start": "10:00", "agents": 3})
     assert saved.json == {"queue": "support", "weekday": 1, "interval_start": "10:00",
@@ -338,7 +338,7 @@ def test_moving_a_callback_to_a_slot_takes_it_out_until_then_at_its_original_pla
 
 
 def test_report_for_a_day_as_json_csv_download_and_png_chart(rt, ada):
-    _past_tuesdays(rt)
+    past_tuesdays(rt)
     report = ada.get("/api/admin/reports/2026-11-10?queue=support").json
     assert report["total"]["offered"] == 20 and report["total"]["answered"] == 20
     assert report["total"]["service_level_percent"] == 100.0

@@ -16,6 +16,7 @@ from ivr.directory import queue_by_slug
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
+from tests.test_admin_api import past_tuesdays
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +73,7 @@ def test_admin_closes_the_hours_in_the_browser_and_the_ivr_answers_closed_with_n
     app, base = live_app
     twilio = SignedTwilioClient(app.test_client())
     seed_admin(rt)
+    past_tuesdays(rt)  # 20 calls of 180 s at 10:05 on each of the last four Tuesdays
     ARTIFACTS.mkdir(exist_ok=True)
 
     page = browser.new_context(viewport={"width": 1300, "height": 1200}).new_page()
@@ -104,9 +106,21 @@ def test_admin_closes_the_hours_in_the_browser_and_the_ivr_answers_closed_with_n
     after = spoken(twiml(twilio.post("/voice/incoming", call_form(from_="+12125550456"))))
     assert "We are closed right now. We open again today at 12 PM." in after, after
 
+    page.goto(f"{base}/admin/staffing?queue=support")
+    tuesday_ten = page.locator('input.plan[data-weekday="1"][data-start="10:00"]')
+    expect(page.locator("#gaps")).to_contain_text(
+        "Tuesday 10:00–10:30: planned 0, needed 4 for 80% in 20 s")
+    expect(tuesday_ten.locator("xpath=..")).to_have_class("gap")
+    page.screenshot(path=str(ARTIFACTS / "admin-staffing.png"), full_page=True)
+    tuesday_ten.fill("4")
+    tuesday_ten.press("Tab")
+    expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
+    expect(tuesday_ten.locator("xpath=..")).not_to_have_class("gap")
+
     page.goto(f"{base}/admin/audit")
-    expect(page.locator("#audit tbody tr").first).to_contain_text("opening_hours")
-    expect(page.locator("#audit tbody tr").first).to_contain_text("12:00-17:00")
+    expect(page.locator("#audit tbody tr").first).to_contain_text("staffing_plan")
+    expect(page.locator("#audit tbody tr").nth(1)).to_contain_text("opening_hours")
+    expect(page.locator("#audit tbody tr").nth(1)).to_contain_text("12:00-17:00")
     page.goto(f"{base}/admin/reports?day=2026-11-16")
     expect(page.locator("#chart")).to_be_visible()
     assert page.evaluate("document.getElementById('chart').naturalWidth") > 0

@@ -83,6 +83,15 @@ def _found_queue(s: Any, slug: str) -> Queue:
     return queue
 
 
+def _optional_queue(s: Any, value: Any) -> Queue | None:
+    """The queue a holiday is for (a slug), or None (empty: every queue)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError("queue", "must be a queue slug")
+    return _found_queue(s, value)
+
+
 @bp.get("/queues")
 def list_queues() -> Any:
     """Every queue with its settings and weekly hours."""
@@ -146,7 +155,7 @@ def add_holiday() -> Any:
     """A closed day or range, or special hours, with its own closed message."""
     d = _body()
     with _rt().db.session() as s:
-        queue = _found_queue(s, d["queue"]) if d.get("queue") else None
+        queue = _optional_queue(s, d.get("queue"))
         row = config.add_holiday(s, _actor(), d.get("name"), d.get("starts"), d.get("ends"),
                                  queue, d.get("opens"), d.get("closes"), d.get("message", ""))
         slugs = {queue.id: queue.slug} if queue is not None else {}
@@ -168,7 +177,7 @@ def import_holidays() -> Any:
     """One click: a country's public holidays for a year as closed days (idempotent)."""
     d = _body()
     with _rt().db.session() as s:
-        queue = _found_queue(s, d["queue"]) if d.get("queue") else None
+        queue = _optional_queue(s, d.get("queue"))
         added = public_holidays.import_public_holidays(
             s, d.get("country"), d.get("year"), d.get("subdivision"), queue, actor=_actor())
         return jsonify(added=[{"id": h.id, "date": h.starts.isoformat(), "name": h.name}
