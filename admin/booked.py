@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,16 @@ from admin.validate import ConfigError
 from callbacks import booking, placing
 from holdless.runtime import Runtime
 from ivr import directory
-from models.callbacks import BOOKED, CANCELLED, DIALLING, OPEN_STATUSES, Callback
+from models.callbacks import (
+    BOOKED,
+    CANCELLED,
+    COMPLETED,
+    DIALLING,
+    OPEN_STATUSES,
+    UNREACHABLE,
+    Callback,
+)
+from models.entities import Queue
 from queueing import lines
 
 log = logging.getLogger(__name__)
@@ -152,3 +161,19 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
     rt.enqueue(placing.due, callback_id, delay=delay,
                job_id=f"cb-due-{callback_id}-{attempts}-moved-{int(when.timestamp())}")
     return when
+
+
+def day_counts(s: Session, day: date, queue: str | None = None) -> dict[str, int]:
+    """Callbacks requested on a local day (each in its queue's zone) by where they stand now:
+    requested, completed, unreachable, cancelled, and still open (booked or dialling)."""
+    query = select(Callback, Queue.time_zone).join(Queue, Callback.queue_id == Queue.id)
+    if queue is not None:
+        query = query.where(Queue.slug == queue)
+    start = datetime.combine(day, time(0), UTC) - timedelta(days=1)
+    rows = s.execute(query.where(Callback.created_at >= start,
+                                 Callback.created_at < start + timedelta(days=3)))
+    statuses = [c.status for c, zone in rows
+                if c.created_at.astimezone(ZoneInfo(zone)).date() == day]
+    return {"requested": len(statuses), "completed": statuses.count(COMPLETED),
+            "unreachable": statuses.count(UNREACHABLE), "cancelled": statuses.count(CANCELLED),
+            "open": sum(status in OPEN_STATUSES for status in statuses)}

@@ -16,6 +16,7 @@ from admin.validate import ConfigError
 from holdless.runtime import Runtime
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
+from webhooks.admin_api import patience_seconds
 from webhooks.auth import current_agent, role_required
 
 bp = Blueprint("admin_pages", __name__, template_folder="templates", static_folder="static",
@@ -96,14 +97,18 @@ def callback_policy() -> Any:
 @role_required("admin")
 def staffing_page() -> Any:
     """The plan grid with the recommendation beside it and the gaps highlighted."""
+    try:
+        patience = patience_seconds(request.args.get("patience"))
+    except ConfigError as exc:
+        abort(400, description=f"{exc.field}: {exc.message}")
     with _rt().db.session() as s:
         rows = _queues(s)
         queue = _chosen(rows)
-        week = staffing.week_staffing(s, queue) if queue is not None else []
+        week = staffing.week_staffing(s, queue, patience_seconds=patience) if queue else []
         grid = {(r.weekday, r.start.strftime("%H:%M")): r for r in week}
         starts = [t.strftime("%H:%M") for t in staffing.STARTS]
         return _page("admin_staffing.html", queues=rows, queue=queue, grid=grid, starts=starts,
-                     gaps=staffing.shortfalls(week))
+                     gaps=staffing.shortfalls(week), patience=patience)
 
 
 @bp.get("/admin/callbacks")
@@ -154,6 +159,7 @@ def report() -> Any:
             abort(404, description=f"no queue {slug!r}")
         found = reports.day_report(s, day, slug)
         return _page("admin_reports.html", report=found, queues=rows, slug=slug or "",
+                     callbacks=booked.day_counts(s, day, slug),
                      query=f"?queue={slug}" if slug else "")
 
 

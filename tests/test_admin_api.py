@@ -357,3 +357,29 @@ def test_report_for_a_day_as_json_csv_download_and_png_chart(rt, ada):
     page = ada.get("/admin/reports?day=2026-11-10&queue=support").get_data(as_text=True)
     assert "/api/admin/reports/2026-11-10/chart.png?queue=support" in page
     assert "/api/admin/reports/2026-11-10/csv?queue=support" in page
+
+
+def test_staffing_with_callers_patience_is_sized_by_erlang_a(rt, ada):
+    from queueing.erlang import agents_needed
+    past_tuesdays(rt)
+    week = ada.get("/api/admin/queues/support/staffing?patience=60").json
+    tuesday_ten = next(i for i in week["intervals"] if (i["weekday"], i["start"]) == (1, "10:00"))
+    assert week["patience_seconds"] == 60
+    assert tuesday_ten["needed"] == agents_needed(20.0, 1800, 180.0, 0.8, 20, 60.0)
+    refused = ada.get("/api/admin/queues/support/staffing?patience=0")
+    assert refused.status_code == 400 and refused.json["field"] == "patience"
+    page = ada.get("/admin/staffing?queue=support&patience=60").get_data(as_text=True)
+    assert "Erlang A, mean patience 60 s" in page
+
+
+def test_report_counts_the_days_callbacks_by_outcome_apart_from_abandoned_calls(
+        rt, ada, twilio, one_queue):
+    book_callback(twilio, "+12125550123")
+    book_callback(twilio, "+12125550456")
+    first = ada.get("/api/admin/queues/support/callbacks").json["callbacks"][0]
+    ada.send("POST", f"/api/admin/callbacks/{first['id']}/cancel")
+    report = ada.get("/api/admin/reports/2026-11-16?queue=support").json
+    assert report["callbacks"] == {"requested": 2, "completed": 0, "unreachable": 0,
+                                   "cancelled": 1, "open": 1}
+    assert report["total"]["abandoned"] == 0
+    assert ada.get("/api/admin/reports/2026-11-15").json["callbacks"]["requested"] == 0

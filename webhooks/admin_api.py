@@ -212,14 +212,23 @@ def _interval_view(row: staffing.IntervalStaffing) -> dict[str, Any]:
             "planned": row.planned, "shortfall": row.shortfall}
 
 
+def patience_seconds(value: str | None) -> float | None:
+    """Callers' mean patience for Erlang A (?patience=SECONDS), or None for Erlang C."""
+    if value in (None, ""):
+        return None
+    return float(v.whole_number("patience", value, 1, 3600))
+
+
 @bp.get("/queues/<slug>/staffing")
 def get_staffing(slug: str) -> Any:
-    """The week's plan beside the agents needed per 30-minute interval, and the gaps."""
+    """The week's plan beside the agents needed per 30-minute interval, and the gaps
+    (Erlang C; Erlang A with ?patience=SECONDS, the callers' mean patience)."""
+    patience = patience_seconds(request.args.get("patience"))
     with _rt().db.session() as s:
         queue = _found_queue(s, slug)
-        rows = staffing.week_staffing(s, queue)
+        rows = staffing.week_staffing(s, queue, patience_seconds=patience)
         return jsonify(queue=slug, target_percent=queue.sl_target_percent,
-                       within_seconds=queue.sl_target_seconds,
+                       within_seconds=queue.sl_target_seconds, patience_seconds=patience,
                        intervals=[_interval_view(r) for r in rows],
                        gaps=staffing.shortfalls(rows))
 
@@ -326,9 +335,13 @@ def _report(day: str) -> reports.Report:
 
 @bp.get("/reports/<day>")
 def day_report(day: str) -> Any:
-    """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval."""
+    """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval, and
+    the callbacks requested that day by outcome (callbacks are never abandoned calls)."""
     found = _report(day)
+    with _rt().db.session() as s:
+        callbacks = booked.day_counts(s, found.day, request.args.get("queue") or None)
     return jsonify(day=found.day.isoformat(), queue=found.queue, total=asdict(found.total),
+                   callbacks=callbacks,
                    intervals=[{"interval": label, **asdict(f)} for label, f in found.intervals])
 
 

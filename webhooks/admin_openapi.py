@@ -95,7 +95,9 @@ def _queue_paths() -> dict[str, Any]:
         "/api/admin/queues/{slug}/staffing": {
             "get": _op("Plan beside the Erlang recommendation per interval, with the gaps",
                        _reply("staffing", _obj(["intervals", "gaps"], intervals=ARRAY,
-                                               gaps=ARRAY)), 404, params=[SLUG]),
+                                               gaps=ARRAY)), 400, 404, params=[SLUG, _param(
+                           "patience", {"type": "integer", "minimum": 1, "maximum": 3600},
+                           "query", False)]),
             "put": _op("Plan agents for one weekday's 30-minute interval",
                        _reply("plan", OBJ), 400, 404, params=[SLUG], body=_obj(
                            ["weekday", "interval_start", "agents"], weekday=INT,
@@ -165,7 +167,7 @@ def _callback_and_report_paths() -> dict[str, Any]:
                 "description": "ISO date-time; without an offset, local to the queue"}))},
         "/api/admin/reports/{day}": {"get": _op(
             "A day's figures overall and per 30-minute interval",
-            _reply("report", _obj(["day", "total", "intervals"], day=STR, total=OBJ,
+            _reply("report", _obj(["day", "total", "intervals"], day=STR, total=OBJ, callbacks=OBJ,
                                   intervals=ARRAY)), 400, 404, params=[DAY, QUEUE_QUERY])},
         "/api/admin/reports/{day}/csv": {"get": _op(
             "The day's figures as CSV", _reply("CSV", STR, "text/csv"), 400, 404,
