@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from holdless import runtime
 from ivr.directory import queue_by_slug
+from tests.callback_steps import book_callback, only_callback
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
@@ -89,7 +90,18 @@ def test_admin_closes_the_hours_in_the_browser_and_the_ivr_answers_closed_with_n
     before = spoken(twiml(twilio.post("/voice/incoming", call_form(from_="+12125550123"))))
     assert "closed" not in before and "next in line" in before
     expect(support.nth(1)).to_have_text("1", timeout=WITHIN)  # the board refreshed itself
+    book_callback(twilio, "+12125550789")
+    expect(support.nth(4)).to_have_text("1", timeout=WITHIN)  # callbacks booked
+    expect(support.nth(1)).to_have_text("2", timeout=WITHIN)  # it keeps a place in line
     page.screenshot(path=str(ARTIFACTS / "admin-board.png"), full_page=True)
+
+    page.goto(f"{base}/admin/callbacks?queue=support")
+    expect(page.locator("#callbacks tbody tr").first).to_contain_text("…0789")
+    page.screenshot(path=str(ARTIFACTS / "admin-callbacks.png"), full_page=True)
+    page.locator("#callbacks tbody tr").first.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#callbacks tbody")).to_have_text("No callbacks booked.", timeout=WITHIN)
+    expect(page.locator("#message")).to_have_text("Saved.")
+    assert only_callback(rt).status == "cancelled"
 
     page.goto(f"{base}/admin/queues")
     monday = page.locator("#hours-support-0")
