@@ -5,7 +5,8 @@ Moving to a slot reschedules the callback's entry: it leaves the line now and a 
 puts it back at its ORIGINAL place (its `place` score is unchanged) once the slot comes, so
 at the slot it is near the front rather than behind everyone who called since. The slot
 must be in the future, within `MAX_SLOT_DAYS`, and in the queue's opening hours; a callback
-being dialled right now cannot be moved (it can be cancelled).
+being dialled right now cannot be moved (it can be cancelled). The customer gets the
+booking text again with the new time ("We will call you tomorrow at 9:30 AM").
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from sqlalchemy.orm import Session
 from admin.audit import Actor, record, snapshot
 from admin.config import find_queue
 from admin.validate import ConfigError
-from callbacks import booking, placing
+from callbacks import booking, notify, placing
 from holdless.runtime import Runtime
-from ivr import directory
+from ivr import directory, wording
 from models.callbacks import (
     BOOKED,
     CANCELLED,
@@ -144,7 +145,7 @@ def _check_slot(s: Session, rt: Runtime, callback: Callback, value: Any) -> date
 
 def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
     """Move a booked callback to `slot` (audited): out of the line until then, back at its
-    original place when the slot comes. Returns the slot."""
+    original place when the slot comes; the customer is texted the new time. Returns the slot."""
     with rt.db.session() as s:
         callback = _open_callback(s, callback_id)
         if callback.status != BOOKED:
@@ -155,11 +156,15 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
         callback.updated_at = rt.clock.now()
         s.flush()
         record(s, actor, "move", "callback", callback.id, before, _audited(snapshot(callback)))
-        slug, attempts = callback.queue.slug, callback.attempts
+        slug, attempts, zone = callback.queue.slug, callback.attempts, callback.queue.time_zone
     lines.leave(rt.live, slug, booking.entry_id(callback_id))
-    delay = (when - rt.clock.now()).total_seconds()
-    rt.enqueue(placing.due, callback_id, delay=delay,
-               job_id=f"cb-due-{callback_id}-{attempts}-moved-{int(when.timestamp())}")
+    now, stamp = rt.clock.now(), int(when.timestamp())
+    rt.enqueue(placing.due, callback_id, delay=(when - now).total_seconds(),
+               job_id=f"cb-due-{callback_id}-{attempts}-moved-{stamp}")
+    phrase = wording.opening_phrase(when.astimezone(ZoneInfo(zone)),
+                                    now.astimezone(ZoneInfo(zone)))
+    rt.enqueue(notify.send_sms, callback_id, notify.BOOKED, phrase,
+               job_id=f"cb-sms-moved-{callback_id}-{stamp}")
     return when
 
 
