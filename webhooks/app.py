@@ -60,11 +60,14 @@ def register_blueprints(app: Flask) -> None:
     from webhooks import sms, voice
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
+    from console import admin_views
     from console import views as console_views
-    from webhooks import api, auth
+    from webhooks import admin_api, api, auth
     auth.init_app(app)
     api.init_app(app)
+    admin_api.init_app(app)
     console_views.init_app(app)
+    admin_views.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.console import DISPOSITIONS
+from webhooks.admin_openapi import admin_paths
 
 JSON = "application/json"
 
@@ -211,7 +212,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "Holdless agent API", "version": "1",
                  "description": "Session-cookie auth (sign in at /sign-in). State-changing "
                                 "requests need the X-CSRFToken header."},
-        "paths": _paths(),
+        "paths": {**_paths(), **admin_paths()},
         "components": {"schemas": _schemas(), "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"session": []}],

@@ -1,0 +1,177 @@
+"""The administrator's pages (/admin): server-rendered from the admin domain; the small plain
+JS in static/admin.js sends every change to the /api/admin JSON API (validated, audited)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from admin import audit, booked, config, reports, staffing
+from admin import validate as v
+from admin.validate import ConfigError
+from holdless.runtime import Runtime
+from models.admin import ConfigAuditEntry
+from models.entities import Agent, Holiday, Queue
+from webhooks.admin_api import patience_seconds
+from webhooks.auth import current_agent, role_required
+
+bp = Blueprint("admin_pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/admin/static")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+DAY_NAMES = staffing.DAY_NAMES
+PAGES = (("admin_pages.home", "Board"), ("admin_pages.queues", "Queues & hours"),
+         ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
+         ("admin_pages.staffing_page", "Staffing"), ("admin_pages.callbacks", "Callbacks"),
+         ("admin_pages.agents", "Agents"), ("admin_pages.audit_log", "Audit log"),
+         ("admin_pages.report", "Reports"))
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["holdless"]
+
+
+def _page(template: str, **values: Any) -> str:
+    return render_template(template, agent=current_agent(), pages=PAGES, days=DAY_NAMES,
+                           **values)
+
+
+def _queues(s: Any) -> list[Queue]:
+    return list(s.scalars(select(Queue).order_by(Queue.digit, Queue.id)))
+
+
+def _chosen(queues: list[Queue]) -> Queue | None:
+    slug = request.args.get("queue")
+    if slug is None:
+        return queues[0] if queues else None
+    found = next((q for q in queues if q.slug == slug), None)
+    if found is None:
+        abort(404, description=f"no queue {slug!r}")
+    return found
+
+
+@bp.get("/admin")
+@role_required("admin")
+def home() -> Any:
+    """The live board (refreshed every second by admin.js)."""
+    return _page("admin_board.html")
+
+
+@bp.get("/admin/queues")
+@role_required("admin")
+def queues() -> Any:
+    """Every queue's settings and its weekly hours editor."""
+    with _rt().db.session() as s:
+        rows = _queues(s)
+        hours = {q.slug: {d: ", ".join(config.hours_text(q, d)) for d in range(7)} for q in rows}
+        return _page("admin_queues.html", queues=rows, hours=hours, dial_modes=config.DIAL_MODES)
+
+
+@bp.get("/admin/holidays")
+@role_required("admin")
+def holidays() -> Any:
+    """Holidays, adding one, and the one-click public-holiday import."""
+    with _rt().db.session() as s:
+        rows = list(s.scalars(select(Holiday).order_by(Holiday.starts, Holiday.id)))
+        slugs = {i: slug for i, slug in s.execute(select(Queue.id, Queue.slug))}
+        year = _rt().clock.now().year
+        return _page("admin_holidays.html", holidays=rows, slugs=slugs, queues=_queues(s),
+                     year=year)
+
+
+@bp.get("/admin/callback-policy")
+@role_required("admin")
+def callback_policy() -> Any:
+    """Each queue's callback policy."""
+    with _rt().db.session() as s:
+        rows = [(q, config.callback_policy(s, q)) for q in _queues(s)]
+        return _page("admin_policy.html", policies=rows)
+
+
+@bp.get("/admin/staffing")
+@role_required("admin")
+def staffing_page() -> Any:
+    """The plan grid with the recommendation beside it and the gaps highlighted."""
+    try:
+        patience = patience_seconds(request.args.get("patience"))
+    except ConfigError as exc:
+        abort(400, description=f"{exc.field}: {exc.message}")
+    with _rt().db.session() as s:
+        rows = _queues(s)
+        queue = _chosen(rows)
+        week = staffing.week_staffing(s, queue, patience_seconds=patience) if queue else []
+        grid = {(r.weekday, r.start.strftime("%H:%M")): r for r in week}
+        starts = [t.strftime("%H:%M") for t in staffing.STARTS]
+        return _page("admin_staffing.html", queues=rows, queue=queue, grid=grid, starts=starts,
+                     gaps=staffing.shortfalls(week), patience=patience)
+
+
+@bp.get("/admin/callbacks")
+@role_required("admin")
+def callbacks() -> Any:
+    """A queue's booked callbacks with cancel and move."""
+    with _rt().db.session() as s:
+        rows = _queues(s)
+        queue = _chosen(rows)
+        found = booked.booked(_rt(), s, queue.slug) if queue is not None else []
+        tz = ZoneInfo(queue.time_zone if queue is not None else "UTC")
+        return _page("admin_callbacks.html", queues=rows, queue=queue, callbacks=found, tz=tz)
+
+
+@bp.get("/admin/agents")
+@role_required("admin")
+def agents() -> Any:
+    """Agents with their roles and queues; adding one."""
+    with _rt().db.session() as s:
+        people = list(s.scalars(select(Agent).order_by(Agent.username)))
+        return _page("admin_agents.html", people=people, queues=_queues(s),
+                     roles=("agent", "supervisor", "admin"))
+
+
+@bp.get("/admin/audit")
+@role_required("admin")
+def audit_log() -> Any:
+    """The newest configuration changes first."""
+    with _rt().db.session() as s:
+        entries: list[ConfigAuditEntry] = audit.history(s, None, 200)
+        return _page("admin_audit.html", entries=entries)
+
+
+@bp.get("/admin/reports")
+@role_required("admin")
+def report() -> Any:
+    """A day's figures as a table, the interval chart and a CSV link."""
+    today = _rt().clock.now().astimezone(ZoneInfo(_rt().settings.time_zone)).date()
+    raw = request.args.get("day") or today.isoformat()
+    try:
+        day: date = v.calendar_date("day", raw)
+    except ConfigError as exc:
+        abort(400, description=f"{exc.field}: {exc.message}")
+    with _rt().db.session() as s:
+        rows = _queues(s)
+        slug = request.args.get("queue") or None
+        if slug is not None and slug not in {q.slug for q in rows}:
+            abort(404, description=f"no queue {slug!r}")
+        found = reports.day_report(s, day, slug)
+        return _page("admin_reports.html", report=found, queues=rows, slug=slug or "",
+                     callbacks=booked.day_counts(s, day, slug),
+                     query=f"?queue={slug}" if slug else "")
+
+
+@bp.after_request
+def harden(response: Response) -> Response:
+    """Security headers on every admin page."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin pages."""
+    app.register_blueprint(bp)

@@ -1,0 +1,363 @@
+"""The administrator's JSON API (/api/admin): queues and their hours, holidays (with the
+public-holiday import), callback policy, staffing plan beside the Erlang recommendation,
+agents, the audit log, the live board, booked callbacks, and a day's report (JSON, CSV, PNG).
+
+Admins only: 401 signed out, 403 for other roles. State changes need the X-CSRFToken header
+(CSRFProtect, 400 otherwise). Every change goes through admin.config (or admin.booked), which
+validates it - a refused change is a 400 naming the field and changes nothing - and writes
+one audit entry in the change's own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from admin import audit, board, booked, config, public_holidays, reports, staffing
+from admin import validate as v
+from admin.audit import Actor, plain, snapshot
+from admin.validate import ConfigError
+from holdless.runtime import Runtime
+from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
+from webhooks.auth import current_agent, login_manager
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+
+MAX_ID = 2**31 - 1
+MAX_AUDIT = 500
+
+
+@bp.before_request
+def _admins_only() -> Any:
+    """401 signed out, 403 unless the agent's role is admin."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role != ROLE_ADMIN:
+        abort(403, description="needs role: admin")
+    return None
+
+
+@bp.url_value_preprocessor
+def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id no database row can have is simply not found."""
+    for name in ("holiday_id", "callback_id"):
+        if values and not 1 <= values.get(name, 1) <= MAX_ID:
+            abort(404, description=f"no such {name.removesuffix('_id')}")
+
+
+@bp.errorhandler(ConfigError)
+def _refused(exc: ConfigError) -> Any:
+    return jsonify(error="Bad Request", detail=f"{exc.field}: {exc.message}",
+                   field=exc.field), 400
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["holdless"]
+
+
+def _actor() -> Actor:
+    me = current_agent()
+    return Actor(me.id, me.username)
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="body: a JSON object is required")
+    return data
+
+
+def _queue_view(q: Queue) -> dict[str, Any]:
+    return {**snapshot(q), "hours": {str(d): config.hours_text(q, d) for d in range(7)}}
+
+
+def _found_queue(s: Any, slug: str) -> Queue:
+    queue = s.scalar(select(Queue).where(Queue.slug == slug))
+    if queue is None:
+        abort(404, description=f"no queue {slug!r}")
+    return queue
+
+
+def _optional_queue(s: Any, value: Any) -> Queue | None:
+    """The queue a holiday is for (a slug), or None (empty: every queue)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError("queue", "must be a queue slug")
+    return _found_queue(s, value)
+
+
+@bp.get("/queues")
+def list_queues() -> Any:
+    """Every queue with its settings and weekly hours."""
+    with _rt().db.session() as s:
+        rows = s.scalars(select(Queue).order_by(Queue.digit, Queue.id))
+        return jsonify(queues=[_queue_view(q) for q in rows])
+
+
+@bp.post("/queues")
+def create_queue() -> Any:
+    """A new queue (slug, name, digit, time_zone, and any other setting)."""
+    data = dict(_body())
+    first = {k: data.pop(k, None) for k in ("slug", "name", "digit", "time_zone")}
+    slug = v.text("slug", first["slug"], 40)
+    with _rt().db.session() as s:
+        row = config.create_queue(s, _actor(), slug, first["name"], first["digit"],
+                                  first["time_zone"] or "America/New_York")
+        if data:
+            config.update_queue(s, _actor(), row, data)
+        return jsonify(_queue_view(row)), 201
+
+
+@bp.patch("/queues/<slug>")
+def update_queue(slug: str) -> Any:
+    """Change a queue's settings; all are checked before any is set."""
+    data = _body()
+    with _rt().db.session() as s:
+        row = config.update_queue(s, _actor(), _found_queue(s, slug), data)
+        return jsonify(_queue_view(row))
+
+
+@bp.put("/queues/<slug>/hours")
+def set_hours(slug: str) -> Any:
+    """Replace one weekday's open ranges ("09:00-12:00,13:00-17:00", pairs, or [] closed)."""
+    data = _body()
+    ranges = data.get("ranges", "")
+    if not isinstance(ranges, str | list):
+        raise ConfigError("ranges", "give text like 09:00-17:00 or a list of pairs")
+    with _rt().db.session() as s:
+        after = config.set_hours(s, _actor(), _found_queue(s, slug), data.get("weekday"), ranges)
+        return jsonify(weekday=v.weekday(data.get("weekday")), ranges=after)
+
+
+def _holiday_view(h: Holiday, slugs: dict[int, str]) -> dict[str, Any]:
+    return {**snapshot(h), "queue": slugs.get(h.queue_id) if h.queue_id else None}
+
+
+@bp.get("/holidays")
+def list_holidays() -> Any:
+    """Every holiday, by first day."""
+    with _rt().db.session() as s:
+        slugs = {i: slug for i, slug in s.execute(select(Queue.id, Queue.slug))}
+        rows = s.scalars(select(Holiday).order_by(Holiday.starts, Holiday.id))
+        return jsonify(holidays=[_holiday_view(h, slugs) for h in rows])
+
+
+@bp.post("/holidays")
+def add_holiday() -> Any:
+    """A closed day or range, or special hours, with its own closed message."""
+    d = _body()
+    with _rt().db.session() as s:
+        queue = _optional_queue(s, d.get("queue"))
+        row = config.add_holiday(s, _actor(), d.get("name"), d.get("starts"), d.get("ends"),
+                                 queue, d.get("opens"), d.get("closes"), d.get("message", ""))
+        slugs = {queue.id: queue.slug} if queue is not None else {}
+        return jsonify(_holiday_view(row, slugs)), 201
+
+
+@bp.delete("/holidays/<int:holiday_id>")
+def remove_holiday(holiday_id: int) -> Any:
+    """Delete a holiday."""
+    with _rt().db.session() as s:
+        if s.get(Holiday, holiday_id) is None:
+            abort(404, description="no such holiday")
+        config.remove_holiday(s, _actor(), holiday_id)
+    return "", 204
+
+
+@bp.post("/holidays/import")
+def import_holidays() -> Any:
+    """One click: a country's public holidays for a year as closed days (idempotent)."""
+    d = _body()
+    with _rt().db.session() as s:
+        queue = _optional_queue(s, d.get("queue"))
+        added = public_holidays.import_public_holidays(
+            s, d.get("country"), d.get("year"), d.get("subdivision"), queue, actor=_actor())
+        return jsonify(added=[{"id": h.id, "date": h.starts.isoformat(), "name": h.name}
+                              for h in added])
+
+
+def _policy_view(slug: str, policy: Any) -> dict[str, Any]:
+    return {"queue": slug, **snapshot(policy, leave_out=("id", "queue_id"))}
+
+
+@bp.get("/queues/<slug>/callback-policy")
+def get_callback_policy(slug: str) -> Any:
+    """A queue's callback policy (the defaults until it has its own)."""
+    with _rt().db.session() as s:
+        queue = _found_queue(s, slug)
+        return jsonify(_policy_view(slug, config.callback_policy(s, queue)))
+
+
+@bp.patch("/queues/<slug>/callback-policy")
+def set_callback_policy(slug: str) -> Any:
+    """Change attempts, spacing, allowed countries and number types, SMS texts."""
+    data = _body()
+    with _rt().db.session() as s:
+        queue = _found_queue(s, slug)
+        return jsonify(_policy_view(slug, config.set_callback_policy(s, _actor(), queue, data)))
+
+
+def _interval_view(row: staffing.IntervalStaffing) -> dict[str, Any]:
+    return {"weekday": row.weekday, "start": row.start.strftime("%H:%M"), "label": row.label,
+            "forecast_calls": round(row.forecast_calls, 2),
+            "aht_seconds": round(row.aht_seconds, 1), "needed": row.needed,
+            "planned": row.planned, "shortfall": row.shortfall}
+
+
+def patience_seconds(value: str | None) -> float | None:
+    """Callers' mean patience for Erlang A (?patience=SECONDS), or None for Erlang C."""
+    if value in (None, ""):
+        return None
+    return float(v.whole_number("patience", value, 1, 3600))
+
+
+@bp.get("/queues/<slug>/staffing")
+def get_staffing(slug: str) -> Any:
+    """The week's plan beside the agents needed per 30-minute interval, and the gaps
+    (Erlang C; Erlang A with ?patience=SECONDS, the callers' mean patience)."""
+    patience = patience_seconds(request.args.get("patience"))
+    with _rt().db.session() as s:
+        queue = _found_queue(s, slug)
+        rows = staffing.week_staffing(s, queue, patience_seconds=patience)
+        return jsonify(queue=slug, target_percent=queue.sl_target_percent,
+                       within_seconds=queue.sl_target_seconds, patience_seconds=patience,
+                       intervals=[_interval_view(r) for r in rows],
+                       gaps=staffing.shortfalls(rows))
+
+
+@bp.put("/queues/<slug>/staffing")
+def set_staffing(slug: str) -> Any:
+    """Plan a number of agents for one weekday's 30-minute interval."""
+    d = _body()
+    with _rt().db.session() as s:
+        plan = config.set_staffing(s, _actor(), _found_queue(s, slug), d.get("weekday"),
+                                   d.get("interval_start"), d.get("agents"))
+        return jsonify(queue=slug, weekday=plan.weekday,
+                       interval_start=plan.interval_start.strftime("%H:%M"), agents=plan.agents)
+
+
+def _agent_view(agent: Agent) -> dict[str, Any]:
+    return {**snapshot(agent, leave_out=config.AGENT_PRIVATE), "queues": agent.queue_slugs}
+
+
+@bp.get("/agents")
+def list_agents() -> Any:
+    """Every agent with their role and queues (never a password hash)."""
+    with _rt().db.session() as s:
+        return jsonify(agents=[_agent_view(a)
+                               for a in s.scalars(select(Agent).order_by(Agent.username))])
+
+
+@bp.post("/agents")
+def create_agent() -> Any:
+    """A new agent: username, name, contact, password, role, queues."""
+    d = dict(_body())
+    username = v.text("username", d.pop("username", None), 80)
+    with _rt().db.session() as s:
+        if s.scalar(select(Agent).where(Agent.username == username)) is not None:
+            raise ConfigError("username", f"{username!r} is taken")
+        if "password" not in d:
+            raise ConfigError("password", "is needed to sign in")
+        return jsonify(_agent_view(config.save_agent(s, _actor(), username, d))), 201
+
+
+@bp.patch("/agents/<username>")
+def update_agent(username: str) -> Any:
+    """Change an agent's name, contact, role, queues or password."""
+    d = _body()
+    with _rt().db.session() as s:
+        if s.scalar(select(Agent).where(Agent.username == username)) is None:
+            abort(404, description="no such agent")
+        return jsonify(_agent_view(config.save_agent(s, _actor(), username, d)))
+
+
+@bp.get("/audit")
+def audit_log() -> Any:
+    """Configuration changes, newest first: who, when, what, before and after."""
+    limit = v.whole_number("limit", request.args.get("limit", "100"), 1, MAX_AUDIT)
+    entity = request.args.get("entity") or None
+    with _rt().db.session() as s:
+        return jsonify(entries=[{**snapshot(e)} for e in audit.history(s, entity, limit)])
+
+
+@bp.get("/board")
+def live_board() -> Any:
+    """Per queue, live: waiting, oldest wait, estimate, callbacks open, agents by state."""
+    rt = _rt()
+    with rt.db.session() as s:
+        ids = {slug: i for slug, i in s.execute(select(Queue.slug, Queue.id))}
+        counts = booked.open_counts(s)
+    rows = [{**plain(asdict(q)), "callbacks": counts.get(ids.get(q.slug, 0),
+                                                         {"booked": 0, "dialling": 0})}
+            for q in board.board(rt)]
+    return jsonify(queues=rows, at=rt.clock.now().isoformat())
+
+
+@bp.get("/queues/<slug>/callbacks")
+def list_callbacks(slug: str) -> Any:
+    """A queue's open callbacks in line order: place, expected time, attempts."""
+    rt = _rt()
+    with rt.db.session() as s:
+        _found_queue(s, slug)
+        return jsonify(callbacks=[plain(asdict(c)) for c in booked.booked(rt, s, slug)])
+
+
+@bp.post("/callbacks/<int:callback_id>/cancel")
+def cancel_callback(callback_id: int) -> Any:
+    """Cancel one open callback; it leaves the line."""
+    booked.cancel(_rt(), _actor(), callback_id)
+    return jsonify(id=callback_id, status="cancelled")
+
+
+@bp.post("/callbacks/<int:callback_id>/move")
+def move_callback(callback_id: int) -> Any:
+    """Move a booked callback to a slot (ISO date-time; local to the queue without offset)."""
+    when = booked.move(_rt(), _actor(), callback_id, _body().get("slot"))
+    return jsonify(id=callback_id, slot=when.isoformat())
+
+
+def _report(day: str) -> reports.Report:
+    when: date = v.calendar_date("day", day)
+    queue = request.args.get("queue") or None
+    with _rt().db.session() as s:
+        if queue is not None:
+            _found_queue(s, queue)
+        return reports.day_report(s, when, queue)
+
+
+@bp.get("/reports/<day>")
+def day_report(day: str) -> Any:
+    """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval, and
+    the callbacks requested that day by outcome (callbacks are never abandoned calls)."""
+    found = _report(day)
+    with _rt().db.session() as s:
+        callbacks = booked.day_counts(s, found.day, request.args.get("queue") or None)
+    return jsonify(day=found.day.isoformat(), queue=found.queue, total=asdict(found.total),
+                   callbacks=callbacks,
+                   intervals=[{"interval": label, **asdict(f)} for label, f in found.intervals])
+
+
+@bp.get("/reports/<day>/csv")
+def day_report_csv(day: str) -> Any:
+    """The day's figures as a CSV download."""
+    found = _report(day)
+    name = f"holdless-{found.queue}-{found.day.isoformat()}.csv"
+    return Response(reports.to_csv(found), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/reports/<day>/chart.png")
+def day_report_chart(day: str) -> Any:
+    """The day's interval-by-interval chart (PNG)."""
+    return Response(reports.interval_chart(_report(day)), mimetype="image/png")
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin API."""
+    app.register_blueprint(bp)
