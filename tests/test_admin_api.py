@@ -229,7 +229,8 @@ def test_public_holiday_import_adds_the_year_once_and_audits_it(rt, ada):
 
 def test_callback_policy_starts_from_the_defaults_and_changes(rt, ada):
     policy = ada.get("/api/admin/queues/support/callback-policy").json
-    assert policy["attempts"] == 3 and sorted(policy["allowed_countries"]) == ["CA", "US"]
+    assert (policy["attempts"], policy["spacing_minutes"], policy["allowed_countries"]) == (
+        3, 5, ["US"])
     changed = ada.send("PATCH", "/api/admin/queues/support/callback-policy", {
         "attempts": "5", "allowed_countries": "us, gb", "allowed_number_types": "mobile"})
     assert changed.status_code == 200
