@@ -48,6 +48,9 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    exhausted: bool = False
+    """Every prepared request was sent before the time was up (wrk then still counts the
+    whole duration, so the rate is understated)."""
 
     @property
     def rps(self) -> float:
@@ -97,6 +100,8 @@ def run_load(base_url: str, requests: list[Signed], *, connections: int, duratio
     """Send each request at most once within `duration` seconds (paced to `rate` req/s if
     given) over `connections` keep-alive connections; wrk when available."""
     duration = min(duration, MAX_DURATION_SECONDS)
+    if not requests:
+        raise ValueError("no requests to send")
     if tool == "wrk" or (tool == "auto" and shutil.which("wrk")):
         return _run_wrk(base_url, requests, connections, duration, rate)
     return _run_python(base_url, requests, connections, duration, rate)
@@ -125,12 +130,14 @@ def _run_wrk(base_url: str, requests: list[Signed], connections: int, duration: 
     figures = json.loads(line.removeprefix("BENCH "))
     return LoadResult("wrk", figures["requests"], figures["duration_us"] / 1e6,
                       figures["p50_us"] / 1000.0, figures["p99_us"] / 1000.0,
-                      figures["errors"] + figures["non2xx"])
+                      figures["errors"] + figures["non2xx"],
+                      exhausted=figures["requests"] >= len(requests))
 
 
 def _run_python(base_url: str, requests: list[Signed], connections: int, duration: float,
                 rate: float | None) -> LoadResult:
     parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
     lock, cursor = threading.Lock(), iter(requests)
     latencies: list[float] = []
     errors = [0]
@@ -143,7 +150,7 @@ def _run_python(base_url: str, requests: list[Signed], connections: int, duratio
             return next(cursor, None)
 
     def client() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn = http.client.HTTPConnection(host, parts.port, timeout=10)
         mine: list[float] = []
         while time.perf_counter() < deadline and (req := take()) is not None:
             sent = time.perf_counter()
@@ -156,7 +163,7 @@ def _run_python(base_url: str, requests: list[Signed], connections: int, duratio
                 ok = answer.status < 400
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                conn = http.client.HTTPConnection(host, parts.port, timeout=10)
                 ok = False
             done = time.perf_counter()
             mine.append(done - sent) if ok else None
@@ -175,9 +182,9 @@ def _run_python(base_url: str, requests: list[Signed], connections: int, duratio
     for t in threads:
         t.join(timeout=duration + 30)
     elapsed = time.perf_counter() - start
-    return LoadResult("python", len(latencies) + errors[0], elapsed,
-                      percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000,
-                      errors[0])
+    sent = len(latencies) + errors[0]
+    return LoadResult("python", sent, elapsed, percentile(latencies, 50) * 1000,
+                      percentile(latencies, 99) * 1000, errors[0], exhausted=sent >= len(requests))
 
 
 def percentile(values: list[float], pct: float) -> float:

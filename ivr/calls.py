@@ -78,14 +78,20 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
 
 def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
          greeting: str) -> VoiceResponse:
-    """Put the caller in line, commit what they are told, then tell them and hold them."""
+    """Put the caller in line, commit what they are told, then tell them and hold them.
+
+    The caller is recorded as waiting before they enter the live line: from that moment
+    another process may pair them with an agent (→ offered), and a later write of this
+    session must not put the status back (it then writes only the announced wait).
+    """
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
-    lines.join(rt.live, entry)
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
+    s.commit()
+    lines.join(rt.live, entry)
     estimate = estimate_for(rt, queue.slug, entry.id)
     interaction.announced_wait = estimate.seconds
     try:
@@ -100,7 +106,11 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
 
 def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
     """The wait ahead of one entry of a line (zero when it is not waiting)."""
-    position = lines.position(rt.live, queue, entry_id)
+    return estimate_at(rt, queue, lines.position(rt.live, queue, entry_id))
+
+
+def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
+    """The wait ahead of the entry at 1-based `position` (zero when None: not waiting)."""
     if position is None:
         return WaitEstimate(0.0, 0.0, 0.0)
     return estimate_wait(position, stats.queue_stats(rt.live, rt.presence, queue))
@@ -112,7 +122,7 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     position = None if entry is None else lines.position(rt.live, entry.queue, entry.id)
     if entry is None or position is None:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
-    estimate = estimate_for(rt, entry.queue, entry.id)
+    estimate = estimate_at(rt, entry.queue, position)
     text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
 
@@ -167,8 +177,7 @@ def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
     interaction = Interaction(call_sid=facts.call_sid, caller_number=facts.number, caller=caller,
                               created_at=rt.clock.now(), ivr_choices={})
     try:
-        with s.begin_nested():
-            s.add(interaction)
+        s.add(interaction)
         s.commit()
     except IntegrityError:
         s.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ivr.hours import Closure, Range, Schedule, is_open
 from models.entities import Caller, Holiday, Queue
@@ -13,9 +13,9 @@ from models.entities import Caller, Holiday, Queue
 
 def active_queues(session: Session) -> list[Queue]:
     """Every queue taking calls, menu digit order."""
-    query = select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id)
-    rows = session.scalars(query)
-    return list(rows)
+    query = (select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id)
+             .options(joinedload(Queue.hours)))
+    return list(session.scalars(query).unique())
 
 
 def queue_by_slug(session: Session, slug: str) -> Queue | None:

@@ -51,3 +51,8 @@ def call_entry(call_sid: str) -> str:
 def queues() -> str:
     """Set: slugs of every queue that has had live state."""
     return f"{KEY_PREFIX}queues"
+
+
+def stats_version(queue: str) -> str:
+    """String: a token that changes whenever `queue`'s recorded figures change."""
+    return f"{KEY_PREFIX}statsver:{queue}"
