@@ -80,9 +80,9 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
          greeting: str) -> VoiceResponse:
     """Put the caller in line, commit what they are told, then tell them and hold them.
 
-    The caller is recorded as waiting before they enter the live line: from that moment
-    another process may pair them with an agent (→ offered), and a later write of this
-    session must not put the status back (it then writes only the announced wait).
+    One commit records both that they wait and the wait they are told (estimated at the
+    place they are about to take), before they enter the live line: from that moment
+    another process may pair them with an agent, and nothing here writes the status again.
     """
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
@@ -90,15 +90,10 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
+    estimate = estimate_at(rt, queue.slug, lines.place_on_joining(rt.live, entry))
+    interaction.announced_wait = estimate.seconds
     s.commit()
     lines.join(rt.live, entry)
-    estimate = estimate_for(rt, queue.slug, entry.id)
-    interaction.announced_wait = estimate.seconds
-    try:
-        s.commit()
-    except Exception:
-        lines.forget(rt.live, entry)
-        raise
     log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
     dispatch.route_and_offer(rt, [queue.slug])
     return _wait_answer(rt, interaction, queue, greeting, estimate)
@@ -178,7 +173,7 @@ def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
                               created_at=rt.clock.now(), ivr_choices={})
     try:
         s.add(interaction)
-        s.commit()
+        s.flush()  # a CallSid already recorded (Twilio retrying) fails here
     except IntegrityError:
         s.rollback()
         return _interaction(s, facts.call_sid)

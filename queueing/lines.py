@@ -75,6 +75,16 @@ def position(r: redis.Redis, queue: str, entry_id: str) -> int | None:
     return None if rank is None else int(rank) + 1
 
 
+def place_on_joining(r: redis.Redis, entry: Entry) -> int:
+    """The 1-based place `entry` has, or will have once it joins: behind everyone who
+    joined before it (one round trip, O(log n))."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zrank(keys.line(entry.queue), entry.id)
+    pipe.zcount(keys.line(entry.queue), "-inf", f"({entry.joined!r}")
+    rank, ahead = pipe.execute()
+    return int(rank if rank is not None else ahead) + 1
+
+
 def length(r: redis.Redis, queue: str) -> int:
     """How many entries wait in `queue`."""
     return int(r.zcard(keys.line(queue)))
