@@ -218,11 +218,31 @@ def callback_benchmark(stack: Stack, sizes: Sizes) -> dict[str, Any]:
             routed.append(offered)
             total.append(call.time - start)
     stack.stop_processes()
+    waits, runs = job_times(stack, [a for a, _ in people[WARM_DISPATCHES:]])
     return {"dispatches": sizes.dispatches, "missing": missing,
             "p50_ms": load.percentile(total, 50) * 1000,
             "p99_ms": load.percentile(total, 99) * 1000,
             "route_p50_ms": load.percentile(routed, 50) * 1000,
-            "route_p99_ms": load.percentile(routed, 99) * 1000}
+            "route_p99_ms": load.percentile(routed, 99) * 1000,
+            "queued_p50_ms": load.percentile(waits, 50) * 1000,
+            "queued_p99_ms": load.percentile(waits, 99) * 1000,
+            "job_p50_ms": load.percentile(runs, 50) * 1000,
+            "job_p99_ms": load.percentile(runs, 99) * 1000}
+
+
+def job_times(stack: Stack, agent_ids: list[int]) -> tuple[list[float], list[float]]:
+    """For the connect job of each agent's assignment: seconds from enqueued to started
+    (waiting for the worker to take it) and from started to ended (running it)."""
+    from rq.job import Job
+    with stack.rt.db.session() as s:
+        ids = list(s.scalars(select(Assignment.id).where(Assignment.agent_id.in_(agent_ids))))
+    waits, runs = [], []
+    for assignment_id in ids:
+        job = Job.fetch(f"connect-{assignment_id}", connection=stack.rt.jobs_redis)
+        if job.enqueued_at and job.started_at and job.ended_at:
+            waits.append((job.started_at - job.enqueued_at).total_seconds())
+            runs.append((job.ended_at - job.started_at).total_seconds())
+    return waits, runs
 
 
 # -- 4. scale-out ----------------------------------------------------------------------------
@@ -337,7 +357,10 @@ def table(results: dict[str, Any]) -> str:
         c = results["callbacks"]
         rows.append(f"| callback dispatch p50 / p99 ({c['dispatches']} dispatches, "
                     f"{c['missing']} missing) | {c['p50_ms']:.1f} / {c['p99_ms']:.1f} ms | "
-                    f"routing+commit+enqueue p99 {c['route_p99_ms']:.1f} ms | – | p99 < 250 ms |")
+                    f"of which: offer (route, commit, enqueue) p50/p99 {c['route_p50_ms']:.1f} / "
+                    f"{c['route_p99_ms']:.1f} ms; queued for the worker {c['queued_p50_ms']:.1f} / "
+                    f"{c['queued_p99_ms']:.1f} ms; connect job {c['job_p50_ms']:.1f} / "
+                    f"{c['job_p99_ms']:.1f} ms | – | p99 < 250 ms |")
     if "scaleout" in results:
         s = results["scaleout"]
         one, two = s["one"], s["two"]
