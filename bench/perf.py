@@ -148,31 +148,33 @@ def fill_line(r: Any, queue: str, first: int, last: int, start: float = 1_000_00
 
 
 def time_ops(rt: Any, queue: str, size: int, reps: int) -> dict[str, float]:
-    """Mean microseconds per join, position, estimate and route with `size` waiting."""
+    """Median microseconds per join, position, estimate and route with `size` waiting
+    (median: one descheduled moment on a shared machine should not move the figure)."""
     from ivr.calls import estimate_for
     rng = random.Random(size)
-    r, spent = rt.live, dict.fromkeys(("join", "position", "estimate", "route"), 0.0)
+    r = rt.live
+    spent: dict[str, list[float]] = {op: [] for op in ("join", "position", "estimate", "route")}
     for n in range(reps):
         entry = lines.Entry(f"j:{n}", queue, lines.CALLER, 9e9 + n, "", 0)
         t0 = time.perf_counter()
         lines.join(r, entry)
-        spent["join"] += time.perf_counter() - t0
+        spent["join"].append(time.perf_counter() - t0)
         lines.forget(r, entry)
         some = f"s:{rng.randrange(size)}"
         t0 = time.perf_counter()
         lines.position(r, queue, some)
-        spent["position"] += time.perf_counter() - t0
+        spent["position"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         estimate_for(rt, queue, some)
-        spent["estimate"] += time.perf_counter() - t0
+        spent["estimate"].append(time.perf_counter() - t0)
         rt.presence.set_state(1, "available", float(n), [queue])
         t0 = time.perf_counter()
         pairs = rt.router.route([queue], float(n))
-        spent["route"] += time.perf_counter() - t0
+        spent["route"].append(time.perf_counter() - t0)
         for pair in pairs:
             r.zadd(f"hl:line:{queue}", {pair.entry_id: pair.joined})
         rt.presence.set_state(1, "offline", float(n), [queue])
-    return {op: spent[op] / reps * 1e6 for op in ("join", "position", "estimate", "route")}
+    return {op: load.percentile(times, 50) * 1e6 for op, times in spent.items()}
 
 
 def queue_scale_benchmark(stack: Stack, sizes: Sizes) -> dict[str, Any]:
@@ -395,8 +397,9 @@ def _queue_rows(q: dict[str, Any]) -> list[str]:
     sizes = sorted(q, key=int)
     small, large = q[sizes[0]], q[sizes[-1]]
     counts = ", ".join(f"{int(s):,}" for s in sizes)
-    return [f"| {op} µs/op at {counts} waiting | {' / '.join(f'{q[s][op]:.0f}' for s in sizes)} | "
-            f"{small[op]:.0f} at {int(sizes[0]):,} | {large[op] / small[op]:.2f} | ≤ 2 |"
+    return [f"| {op} µs/op (median) at {counts} waiting | "
+            f"{' / '.join(f'{q[s][op]:.0f}' for s in sizes)} | {small[op]:.0f} at "
+            f"{int(sizes[0]):,} | {large[op] / small[op]:.2f} | ≤ 2 |"
             for op in ("join", "position", "estimate", "route")]
 
 

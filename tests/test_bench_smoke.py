@@ -60,4 +60,4 @@ def test_table_reports_each_figure_beside_its_baseline(stack: Stack):
     results = {"queues": perf.queue_scale_benchmark(stack, TINY)}
     text = perf.table(results)
     assert text.startswith("| figure | measured | baseline (same run) | ratio | goal |")
-    assert "estimate µs/op at 10, 60 waiting" in text
+    assert "estimate µs/op (median) at 10, 60 waiting" in text
