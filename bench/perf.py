@@ -116,13 +116,18 @@ def webhook_benchmark(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     incoming_max = load.run_load(web.base_url, reqs, **run)
     more, _ = incoming_requests(web.base_url, sizes.max_requests, salt=4)
     incoming_half = load.run_load(web.base_url, more, **run, rate=half)
+    again, _ = incoming_requests(web.base_url, sizes.max_requests, salt=5)
+    incoming_own = load.run_load(web.base_url, again, **run, rate=incoming_max.rps / 2)
     holds = hold_requests(web.base_url, sids[:max(1, incoming_max.requests)], sizes.max_requests)
     hold_max = load.run_load(web.base_url, holds, **run)
     hold_half = load.run_load(web.base_url, holds, **run, rate=half)
+    hold_own = load.run_load(web.base_url, holds, **run, rate=hold_max.rps / 2)
     stack.stop_processes()
     return {"bare": {"max": asdict_rps(bare_max), "half": asdict_rps(bare_half)},
-            "incoming": {"max": asdict_rps(incoming_max), "half": asdict_rps(incoming_half)},
-            "hold": {"max": asdict_rps(hold_max), "half": asdict_rps(hold_half)},
+            "incoming": {"max": asdict_rps(incoming_max), "half": asdict_rps(incoming_half),
+                         "own_half": asdict_rps(incoming_own)},
+            "hold": {"max": asdict_rps(hold_max), "half": asdict_rps(hold_half),
+                     "own_half": asdict_rps(hold_own)},
             "half_load_rps": half, "waiting_after": lines.length(stack.rt.live, QUEUE)}
 
 
@@ -390,6 +395,10 @@ def _webhook_rows(w: dict[str, Any]) -> list[str]:
                     f"{h['rps']:.0f} req/s, p50 {h['p50_ms']:.1f} / p99 {h['p99_ms']:.1f} ms | "
                     f"bare p99 {bare['half']['p99_ms']:.1f} ms | "
                     f"{h['p99_ms'] / max(bare['half']['p99_ms'], 0.001):.1f} | p99 < 50 ms |")
+        if "own_half" in w[name]:
+            o = w[name]["own_half"]
+            rows.append(f"| /voice/{name} at half its own max | {o['rps']:.0f} req/s, p50 "
+                        f"{o['p50_ms']:.1f} / p99 {o['p99_ms']:.1f} ms | – | – | – |")
     return rows
 
 
