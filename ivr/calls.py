@@ -113,12 +113,12 @@ def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
 
 def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     """One turn of the hold loop: place and wait, interruptible, then music."""
-    entry = lines.entry_for_call(rt.live, call_sid)
-    position = None if entry is None else lines.position(rt.live, entry.queue, entry.id)
-    if entry is None or position is None:
+    view = lines.hold_view(rt.live, call_sid)
+    if view is None or view.position is None:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY))
-    estimate = estimate_at(rt, entry.queue, position)
-    text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
+    figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
+    estimate = estimate_wait(view.position, figures)
+    text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY))
 
 

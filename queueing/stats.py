@@ -80,6 +80,13 @@ def queue_stats(r: redis.Redis, presence: Presence, queue: str) -> QueueStats:
     pipe.scard(keys.staffed(queue))
     pipe.zcard(keys.idle(queue))
     version, staffed, idle = pipe.execute()
+    return stats_at(r, queue, version, int(staffed), int(idle))
+
+
+def stats_at(r: redis.Redis, queue: str, version: str | None, staffed: int,
+             idle: int) -> QueueStats:
+    """`queue_stats` from a figures version and agent counts already read (e.g. by
+    `HoldView`'s script): Redis is asked again only when the figures changed."""
     known = _read.setdefault(r, {}).get(queue)
     if version is not None and known is not None and known[0] == version:
         figures = known[1]
