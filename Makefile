@@ -27,5 +27,11 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
+# Performance (docs/performance.md): the stack as the Procfile runs it, on REDIS_URL /
+# DATABASE_URL when given (both are emptied: point them at scratch databases).
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || echo "bench: wrk not found (apt-get install -y wrk); using the slower Python load generator" >&2
+	$(BIN)/python -m bench.perf $(BENCH_ARGS)
+
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md

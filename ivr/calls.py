@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -103,20 +103,22 @@ def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
 
 def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
          greeting: str) -> VoiceResponse:
-    """Put the caller in line, commit what they are told, then tell them and hold them."""
+    """Put the caller in line, commit what they are told, then tell them and hold them.
+
+    One commit records both that they wait and the wait they are told (estimated at the
+    place they are about to take), before they enter the live line: from that moment
+    another process may pair them with an agent, and nothing here writes the status again.
+    """
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
-    s.commit()  # recorded as waiting before the line shows them: any process may route them
-    lines.join(rt.live, entry)
-    estimate = estimate_for(rt, queue.slug, entry.id)
-    # A plain UPDATE: the status may have moved on already (offered), which is fine here.
-    s.execute(update(Interaction).where(Interaction.id == interaction.id)
-              .values(announced_wait=estimate.seconds))
+    estimate = estimate_at(rt, queue.slug, lines.place_on_joining(rt.live, entry))
+    interaction.announced_wait = estimate.seconds
     s.commit()
+    lines.join(rt.live, entry)
     log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
     dispatch.route_and_offer(rt, [queue.slug])
     return _wait_answer(rt, interaction, queue, greeting, estimate)
@@ -124,7 +126,11 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
 
 def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
     """The wait ahead of one entry of a line (zero when it is not waiting)."""
-    position = lines.position(rt.live, queue, entry_id)
+    return estimate_at(rt, queue, lines.position(rt.live, queue, entry_id))
+
+
+def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
+    """The wait ahead of the entry at 1-based `position` (zero when None: not waiting)."""
     if position is None:
         return WaitEstimate(0.0, 0.0, 0.0)
     return estimate_wait(position, stats.queue_stats(rt.live, rt.presence, queue))
@@ -132,14 +138,14 @@ def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
 
 def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     """One turn of the hold loop: place and wait, interruptible, then music."""
-    entry = lines.entry_for_call(rt.live, call_sid)
-    position = None if entry is None else lines.position(rt.live, entry.queue, entry.id)
-    if entry is None or position is None:
+    view = lines.hold_view(rt.live, call_sid)
+    if view is None or view.position is None:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY),
                                rt.settings.hold_music_url)
-    estimate = estimate_for(rt, entry.queue, entry.id)
-    text = f"{wording.place_in_line(position)} {wording.wait_sentence(estimate)}"
-    offer = _callback_offer(rt, entry.queue, estimate, entry.interaction_id)
+    figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
+    estimate = estimate_wait(view.position, figures)
+    text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
+    offer = _callback_offer(rt, view.queue, estimate, lines.interaction_of(view.entry_id))
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
@@ -204,9 +210,8 @@ def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
     interaction = Interaction(call_sid=facts.call_sid, caller_number=facts.number, caller=caller,
                               created_at=rt.clock.now(), ivr_choices={})
     try:
-        with s.begin_nested():
-            s.add(interaction)
-        s.commit()
+        s.add(interaction)
+        s.flush()  # a CallSid already recorded (Twilio retrying) fails here
     except IntegrityError:
         s.rollback()
         return _interaction(s, facts.call_sid)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ivr.hours import Closure, Range, Schedule, is_open
 from models.entities import Caller, Holiday, Queue
 
+# Built once: building the loader option costs more than running the cached statement.
+ACTIVE_QUEUES = (select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id)
+                 .options(joinedload(Queue.hours)))
+
 
 def active_queues(session: Session) -> list[Queue]:
-    """Every queue taking calls, menu digit order."""
-    query = select(Queue).where(Queue.active.is_(True)).order_by(Queue.digit, Queue.id)
-    rows = session.scalars(query)
-    return list(rows)
+    """Every queue taking calls, menu digit order, with their opening hours."""
+    return list(session.scalars(ACTIVE_QUEUES).unique())
 
 
 def queue_by_slug(session: Session, slug: str) -> Queue | None:

@@ -15,6 +15,7 @@ How well it does is measured in `bench/ewt.py` (see docs/wait-estimates.md).
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from dataclasses import dataclass
@@ -95,10 +96,17 @@ def _recent_handle(stats: QueueStats) -> tuple[float, float] | None:
     """Mean and coefficient of variation of the recent handle times, if any."""
     if not stats.handle_times:
         return None
-    mean = statistics.fmean(stats.handle_times)
-    if len(stats.handle_times) < 2 or mean <= 0:
+    return _handle_moments(stats.handle_times)
+
+
+@functools.lru_cache(maxsize=256)
+def _handle_moments(handle_times: tuple[float, ...]) -> tuple[float, float]:
+    """Mean and CV of handle times (cached: the window changes once per finished call,
+    and statistics.stdev, exact but slow, would otherwise run on every webhook)."""
+    mean = statistics.fmean(handle_times)
+    if len(handle_times) < 2 or mean <= 0:
         return mean, FALLBACK_HANDLE_CV
-    return mean, statistics.stdev(stats.handle_times) / mean
+    return mean, statistics.stdev(handle_times) / mean
 
 
 def learned_handle(stats: QueueStats) -> tuple[float, float]:
@@ -147,16 +155,58 @@ def phase_moments(departures: int, completion_rate: float, give_up_rate: float) 
     """Mean and variance of the time until `departures` callers have left the line.
 
     The last phase (nobody ahead) ends at the next completion; each earlier phase with
-    m callers ahead also ends when one of them gives up.
+    m callers ahead also ends when one of them gives up. Constant time in `departures`:
+    past `EXACT_PHASES` the sums over phases come from the digamma and trigamma functions.
     """
-    if give_up_rate <= 0.0:
+    if give_up_rate <= 0.0 or give_up_rate * departures < NEGLIGIBLE * completion_rate:
         return departures / completion_rate, departures / completion_rate**2
+    if departures > EXACT_PHASES:
+        mean_gap, variance_gap = _polygamma_gaps(completion_rate / give_up_rate, departures)
+        return mean_gap / give_up_rate, variance_gap / give_up_rate**2
     mean = variance = 0.0
     for ahead in range(departures):
         rate = completion_rate + ahead * give_up_rate
         mean += 1.0 / rate
         variance += 1.0 / rate**2
     return mean, variance
+
+
+# Up to this many phases the sums are added up term by term (exact and cheap).
+EXACT_PHASES = 256
+# Giving up this slowly (relative to the line's whole movement) changes nothing.
+NEGLIGIBLE = 1e-12
+# Below this the polygamma recurrences step up before the asymptotic series.
+_ASYMPTOTIC_FROM = 10.0
+
+
+def _polygamma_gaps(a: float, n: int) -> tuple[float, float]:
+    """ψ(a+n) − ψ(a) and ψ′(a) − ψ′(a+n) for a > 0, accurate even when n ≪ a.
+
+    These are Σ 1/(a+m) and Σ 1/(a+m)² over m < n: recurrence up to a ≥ 10, then the
+    asymptotic series written as differences so that nothing cancels.
+    """
+    mean = variance = 0.0
+    while a < _ASYMPTOTIC_FROM:
+        mean += 1.0 / a - 1.0 / (a + n)
+        variance += 1.0 / (a * a) - 1.0 / ((a + n) * (a + n))
+        a += 1.0
+    b = a + n
+    mean += math.log1p(n / a) + n / (2.0 * a * b) - (_digamma_tail(b) - _digamma_tail(a))
+    variance += n / (a * b) + (1.0 / (a * a) - 1.0 / (b * b)) / 2.0
+    variance += _trigamma_tail(a) - _trigamma_tail(b)
+    return mean, variance
+
+
+def _digamma_tail(x: float) -> float:
+    """The series part of ψ(x) ≈ ln x − 1/(2x) − tail(x), for x ≥ 10."""
+    inv2 = 1.0 / (x * x)
+    return inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+
+
+def _trigamma_tail(x: float) -> float:
+    """The series part of ψ′(x) ≈ 1/x + 1/(2x²) + tail(x), for x ≥ 10."""
+    inv2 = 1.0 / (x * x)
+    return inv2 / x * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * 5 / 66))))
 
 
 def gamma_quantile(mean: float, variance: float, probability: float) -> float:

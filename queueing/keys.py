@@ -56,3 +56,8 @@ def queues() -> str:
 def capture(call_sid: str) -> str:
     """Hash: a caller's callback request while they confirm or key in the number."""
     return f"{KEY_PREFIX}capture:{call_sid}"
+
+
+def stats_version(queue: str) -> str:
+    """String: a token that changes whenever `queue`'s recorded figures change."""
+    return f"{KEY_PREFIX}statsver:{queue}"

@@ -7,12 +7,14 @@ with the same score. Every operation is O(log n). Connections use decode_respons
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
 
 from queueing import keys
+from queueing.limits import KEY_PREFIX
 
 CALLER, CALLBACK = "caller", "callback"
 
@@ -41,6 +43,12 @@ class Entry:
 def caller_entry_id(interaction_id: int) -> str:
     """The entry id of the live caller of an interaction."""
     return f"i:{interaction_id}"
+
+
+def interaction_of(entry_id: str) -> int:
+    """The interaction id of a live caller's entry id (0 for a callback's)."""
+    kind, _, number = entry_id.partition(":")
+    return int(number) if kind == "i" and number.isdigit() else 0
 
 
 def join(r: redis.Redis, entry: Entry) -> bool:
@@ -73,6 +81,16 @@ def position(r: redis.Redis, queue: str, entry_id: str) -> int | None:
     """1-based place in line, or None when the entry is not waiting."""
     rank = cast("int | None", r.zrank(keys.line(queue), entry_id))
     return None if rank is None else int(rank) + 1
+
+
+def place_on_joining(r: redis.Redis, entry: Entry) -> int:
+    """The 1-based place `entry` has, or will have once it joins: behind everyone who
+    joined before it (one round trip, O(log n))."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zrank(keys.line(entry.queue), entry.id)
+    pipe.zcount(keys.line(entry.queue), "-inf", f"({entry.joined!r}")
+    rank, ahead = pipe.execute()
+    return int(rank if rank is not None else ahead) + 1
 
 
 def length(r: redis.Redis, queue: str) -> int:
@@ -108,3 +126,48 @@ def entry_for_call(r: redis.Redis, call_sid: str) -> Entry | None:
     """The entry of a live call, if it has one."""
     entry_id = r.get(keys.call_entry(call_sid))
     return None if entry_id is None else load(r, str(entry_id))
+
+
+# Everything one turn of the hold loop needs, in one round trip: the call's entry, its
+# place, and what `stats.stats_at` needs (figures version, agents signed in and free).
+# The key names are those of queueing.keys.
+HOLD_VIEW_SCRIPT = """
+local prefix, sid = ARGV[1], ARGV[2]
+local id = redis.call('GET', prefix .. 'call:' .. sid)
+if not id then return false end
+local queue = redis.call('HGET', prefix .. 'entry:' .. id, 'queue')
+if not queue then return false end
+local rank = redis.call('ZRANK', prefix .. 'line:' .. queue, id)
+return {id, queue, rank or -1, redis.call('GET', prefix .. 'statsver:' .. queue) or '',
+        redis.call('SCARD', prefix .. 'staffed:' .. queue),
+        redis.call('ZCARD', prefix .. 'idle:' .. queue)}
+"""
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """A live call's entry id, queue and 1-based place (None: no longer waiting), with the
+    queue's figures version and agent counts."""
+
+    entry_id: str
+    queue: str
+    position: int | None
+    stats_version: str | None
+    staffed: int
+    idle: int
+
+
+def hold_view(r: redis.Redis, call_sid: str) -> HoldView | None:
+    """What the hold loop tells a live call, read in one round trip; None if it has no entry."""
+    script = _scripts.get(r)
+    if script is None:
+        script = _scripts[r] = r.register_script(HOLD_VIEW_SCRIPT)
+    found = script(args=[KEY_PREFIX, call_sid])
+    if not found:
+        return None
+    entry_id, queue, rank, version, staffed, idle = found
+    return HoldView(str(entry_id), str(queue), None if int(rank) < 0 else int(rank) + 1,
+                    str(version) or None, int(staffed), int(idle))
+
+
+_scripts: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()
