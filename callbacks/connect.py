@@ -46,9 +46,10 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
         interaction = leg.interaction
-        if is_final(interaction):
+        if is_final(interaction) or leg.ended_at is not None:
             return twiml.goodbye("The caller has already hung up. Goodbye.")
         now = rt.clock.now()
+        first_answer = leg.answered_at is None
         leg.answered_at = leg.answered_at or now
         leg.status = "answered"
         if advance(interaction, CONNECTED):
@@ -60,9 +61,10 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
         text = whisper_text(interaction, interaction.wait_seconds or 0.0)
         caller_sid, conference = interaction.call_sid, conference_name(interaction)
         interaction.conference = conference
-    from callbacks import jobs
-    rt.enqueue(jobs.redirect_caller, caller_sid,
-               rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
+    if first_answer:  # Twilio retrying the whisper fetch must not pull the caller in twice
+        from callbacks import jobs
+        rt.enqueue(jobs.redirect_caller, caller_sid,
+                   rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
     return twiml.join_conference(text, conference, agent=True)
 
 

@@ -15,7 +15,7 @@ from holdless.runtime import Runtime
 from ivr import directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
-from ivr.states import advance
+from ivr.states import advance, is_final
 from models.entities import ABANDONED, IVR, OFFERED, WAITING, Interaction, Queue
 from queueing import lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
@@ -42,6 +42,8 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
     """Answer a new call: greet, check hours, offer the menu or join the only open queue."""
     with rt.db.session() as s:
         interaction = _record(s, rt, facts)
+        if is_final(interaction):
+            return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
             return _wait_answer(rt, interaction, interaction.queue, "")
         greeting = _greeting(rt, interaction)
@@ -60,6 +62,8 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
     """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
     with rt.db.session() as s:
         interaction = _interaction(s, call_sid)
+        if is_final(interaction):
+            return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
             return _wait_answer(rt, interaction, interaction.queue, "")
         now = rt.clock.now()
@@ -79,6 +83,10 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
 def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
          greeting: str) -> VoiceResponse:
     """Put the caller in line, commit what they are told, then tell them and hold them."""
+    if is_final(interaction):  # a late or repeated webhook of a call that is over
+        return _call_over()
+    if interaction.status == OFFERED and interaction.queue is not None:
+        return _wait_answer(rt, interaction, interaction.queue, greeting)  # an agent has them
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
@@ -157,6 +165,11 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
     if was == OFFERED:
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
+
+
+def _call_over() -> VoiceResponse:
+    """The answer to a late webhook of a call already over: no line, just goodbye."""
+    return twiml.goodbye()
 
 
 def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
