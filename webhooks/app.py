@@ -6,7 +6,7 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -62,6 +62,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     """Errors as short JSON (or plain text for Twilio), never a stack trace."""
+
+    @app.before_request
+    def refuse_oversized() -> None:
+        """A declared body over the limit is refused before anything reads it (413)."""
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            abort(413)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
