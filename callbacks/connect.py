@@ -68,10 +68,12 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
     return twiml.join_conference(text, conference, agent=True)
 
 
-def agent_leg_status(rt: Runtime, leg_id: int, status: str) -> None:
+def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") -> None:
     """Apply Twilio's report on an agent's leg; when it ends, wrap up or put the offer back."""
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
+        if call_sid and not leg.call_sid:  # the dial reached Twilio, even if the job died
+            leg.call_sid = call_sid
         if leg.ended_at is not None:
             return
         if status not in ENDED_CALL_STATUSES:

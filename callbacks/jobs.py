@@ -12,7 +12,7 @@ from holdless.twilio_gateway import TwilioRestException
 from ivr import paths
 from ivr.states import is_final
 from models.entities import OFFERED, Assignment, Interaction, Leg
-from queueing import agents, stats
+from queueing import agents, keys, stats
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # Twilio's answers that mean "that call is not there any more".
 CALL_GONE_STATUSES = (404,)
 CALL_GONE_CODES = (20404, 21220)
+LEG_CALL_MEMORY_SECONDS = 24 * 3600
 
 
 def connect(assignment_id: int) -> str:
@@ -38,12 +39,16 @@ def connect(assignment_id: int) -> str:
             gone = True
         else:
             gone = False
-            if s.scalar(select(Leg).where(Leg.assignment_id == assignment_id)) is not None:
+            leg = s.scalar(select(Leg).where(Leg.assignment_id == assignment_id))
+            if leg is not None and _dialled(rt, leg):
                 return "already dialled"
-            leg = Leg(interaction_id=interaction.id, agent_id=assignment.agent_id,
-                      assignment_id=assignment_id, kind="answer", started_at=rt.clock.now())
-            s.add(leg)
-            s.flush()
+            if leg is None:
+                leg = Leg(interaction_id=interaction.id, agent_id=assignment.agent_id,
+                          assignment_id=assignment_id, kind="answer", started_at=rt.clock.now())
+                s.add(leg)
+                s.flush()
+            else:  # written before a crash, and Twilio never reported a call for it
+                log.warning("leg %s was never dialled (worker lost mid-job); dialling", leg.id)
             leg_id, contact = leg.id, assignment_agent_contact(s, assignment)
     if gone:
         agents.change(rt, agent_id, AVAILABLE, (BUSY,))
@@ -51,11 +56,23 @@ def connect(assignment_id: int) -> str:
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
                           timeout=AGENT_RING_TIMEOUT_SECONDS)
+    rt.live.set(keys.leg_call(leg_id), sid, ex=LEG_CALL_MEMORY_SECONDS)
     with rt.db.session() as s:
         leg_row = s.get(Leg, leg_id)
         if leg_row is not None:
             leg_row.call_sid = sid
     return "dialled"
+
+
+def _dialled(rt: runtime.Runtime, leg: Leg) -> bool:
+    """Whether a leg's dial reached Twilio: a CallSid recorded (by the job, in Redis right
+    after the dial, or by Twilio's first status callback) or any status reported."""
+    if leg.call_sid or leg.status != "dialling":
+        return True
+    sid = rt.live.get(keys.leg_call(leg.id))
+    if sid:
+        leg.call_sid = str(sid)
+    return bool(sid)
 
 
 def assignment_agent_contact(s: object, assignment: Assignment) -> str:

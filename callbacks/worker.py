@@ -8,12 +8,14 @@ from typing import Any
 from rq.worker import SimpleWorker
 
 from holdless import clock, runtime
+from queueing.limits import WORKER_MAINTENANCE_SECONDS
 
 
 class HoldlessWorker(SimpleWorker):
     """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", WORKER_MAINTENANCE_SECONDS)
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:

@@ -45,7 +45,7 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         if is_final(interaction):
             return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
-            return _wait_answer(rt, interaction, interaction.queue, "")
+            return _again(rt, interaction, interaction.queue)
         greeting = _greeting(rt, interaction)
         queues = directory.active_queues(s)
         now = rt.clock.now()
@@ -65,7 +65,7 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
         if is_final(interaction):
             return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
-            return _wait_answer(rt, interaction, interaction.queue, "")
+            return _again(rt, interaction, interaction.queue)
         now = rt.clock.now()
         options = [q for q in directory.active_queues(s)
                    if q.digit and directory.queue_is_open(s, q, now)]
@@ -165,6 +165,14 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
     if was == OFFERED:
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
+
+
+def _again(rt: Runtime, interaction: Interaction, queue: Queue) -> VoiceResponse:
+    """A repeated webhook of a caller already placed: route (a retry after an outage may be
+    the first chance since), then tell them where they stand."""
+    if interaction.status == WAITING:
+        dispatch.route_and_offer(rt, [queue.slug])
+    return _wait_answer(rt, interaction, queue, "")
 
 
 def _call_over() -> VoiceResponse:

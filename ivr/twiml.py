@@ -108,3 +108,20 @@ def goodbye(text: str = "Thank you for calling. Goodbye.") -> VoiceResponse:
 def empty() -> VoiceResponse:
     """Nothing to say (the answer to a callback whose result does not matter)."""
     return VoiceResponse()
+
+
+def apology_retry(text: str, pause_seconds: int, retry_url: str) -> VoiceResponse:
+    """Apologise, wait a moment, then fetch `retry_url` again (a short retry on an outage)."""
+    response = VoiceResponse()
+    say(response, text)
+    response.pause(length=pause_seconds)
+    response.redirect(retry_url, method="POST")
+    return response
+
+
+def apology_hold(text: str, pause_seconds: int) -> VoiceResponse:
+    """Apologise while holding (the hold loop fetches its wait URL again by itself)."""
+    response = VoiceResponse()
+    say(response, text)
+    response.pause(length=pause_seconds)
+    return response

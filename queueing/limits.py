@@ -12,10 +12,19 @@ MAX_PAIRS_PER_ROUTE = 50
 # RQ
 RQ_QUEUE_NAME = "holdless"
 JOB_TIMEOUT_SECONDS = 30
-JOB_RETRY_INTERVALS = (1, 2, 5, 10)
+# A job failing (e.g. the database unreachable) is retried after these pauses: ~2 minutes.
+JOB_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
+# How often a worker looks for jobs abandoned by a dead worker (RQ's default is 10 minutes)
+# and re-queues them; a job counts as abandoned once its heartbeat (timeout + 60 s) lapses.
+WORKER_MAINTENANCE_SECONDS = 15
 JOB_RESULT_TTL_SECONDS = 600
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 # Twilio
 AGENT_RING_TIMEOUT_SECONDS = 20
 TWILIO_HTTP_TIMEOUT_SECONDS = 10
+
+# When the database or Redis is unreachable during a voice webhook: how many times the
+# caller hears an apology and is brought back to try again, and the pause between tries.
+STORE_OUTAGE_RETRIES = 2
+STORE_OUTAGE_PAUSE_SECONDS = 3

@@ -88,7 +88,8 @@ def agent_whisper() -> Response:
 @twilio_signed
 def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
-    connect.agent_leg_status(_rt(), forms.int_arg("leg"), forms.field("CallStatus"))
+    connect.agent_leg_status(_rt(), forms.int_arg("leg"), forms.field("CallStatus"),
+                             forms.call_sid())
     return "", 204
 
 
