@@ -234,29 +234,32 @@ HoldlessWorker([rt.jobs], connection=rt.jobs_redis).work(burst=burst, with_sched
 class WorkerProcess:
     """A Holdless worker in its own process; `mode` can make it hang around the dial."""
 
-    def __init__(self, env: dict[str, str], mode: str = "", marker: Path | None = None,
-                 burst: bool = False) -> None:
+    def __init__(self, env: dict[str, str], log: Path, mode: str = "",
+                 marker: Path | None = None, burst: bool = False) -> None:
         full = {**os.environ, **env, "FAULT_MODE": mode, "FAULT_BURST": "1" if burst else "0",
                 "FAULT_MARKER": str(marker or "/dev/null")}
-        self.process = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], env=full,
-                                        cwd=str(Path(__file__).resolve().parent.parent),
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.log = log
+        with log.open("ab") as out:
+            # its own process group: the worker and the scheduler process it forks
+            self.process = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], env=full,
+                                            cwd=str(Path(__file__).resolve().parent.parent),
+                                            stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
     def kill(self) -> None:
-        """SIGKILL: the process dies at once, mid-job, with no chance to clean up."""
-        self.process.kill()
+        """SIGKILL the worker and its scheduler: they die at once, mid-job, no clean-up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def wait(self, timeout: float) -> str:
-        """Wait for a burst worker to finish; returns its output."""
-        out, _ = self.process.communicate(timeout=timeout)
-        return out.decode(errors="replace")
+        """Wait for a burst worker to finish; returns the log so far."""
+        try:
+            self.process.wait(timeout=timeout)
+        finally:
+            self.kill()
+        return self.log.read_text(errors="replace")
 
-    def output(self) -> str:
-        """What the (ended) process printed."""
-        if self.process.stdout is None:
-            return ""
-        return self.process.stdout.read().decode(errors="replace")
 
 
 def wait_until(predicate: Any, timeout: float, step: float = 0.05) -> float:
