@@ -97,6 +97,10 @@ class PausableProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self.paused:  # paused while this connection was being set up
+                    _close(client)
+                    _close(upstream)
+                    continue
                 self._open |= {client, upstream}
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()

@@ -7,6 +7,7 @@ nothing is left half-written, and service resumes by itself once the store is ba
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -167,7 +168,8 @@ def test_postgres_unreachable_for_seconds_callers_hear_apology_then_service_resu
         t = time.monotonic()
         answers.append((twiml(twilio.post("/voice/incoming", second)), time.monotonic() - t))
         time.sleep(0.5)
-    assert all(root.find("Redirect") is not None for root, _ in answers)
+    assert all(root.find("Redirect") is not None for root, _ in answers), [
+        ET.tostring(root) for root, _ in answers]
     assert max(took for _, took in answers) < 5
     hold = twiml(twilio.post("/voice/hold", first))  # the hold loop needs Redis only
     assert hold.find("Gather") is not None
