@@ -7,8 +7,8 @@ nothing is left half-written, and service resumes by itself once the store is ba
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
 
