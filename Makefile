@@ -29,3 +29,6 @@ clean:
 
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS)
