@@ -17,6 +17,9 @@ JOB_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
 # How often a worker looks for jobs abandoned by a dead worker (RQ's default is 10 minutes)
 # and re-queues them; a job counts as abandoned once its heartbeat (timeout + 60 s) lapses.
 WORKER_MAINTENANCE_SECONDS = 15
+# A worker's registration lapses after this long without a heartbeat; RQ waits on the
+# queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
+WORKER_TTL_SECONDS = 30
 JOB_RESULT_TTL_SECONDS = 600
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
