@@ -151,3 +151,17 @@ def _hang_up(rt: runtime.Runtime, call_sid: str) -> None:
 
 def _gone(exc: TwilioRestException) -> bool:
     return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES
+
+
+def caller_status(call_sid: str) -> str:
+    """A caller's call ended while the database was unreachable: apply it now (retried)."""
+    from ivr import calls
+    calls.caller_left(runtime.get(), call_sid)
+    return "applied"
+
+
+def agent_status(leg_id: int, status: str, call_sid: str) -> str:
+    """An agent leg's status that came while the database was unreachable: apply it now."""
+    from callbacks import connect as legs
+    legs.agent_leg_status(runtime.get(), leg_id, status, call_sid)
+    return "applied"

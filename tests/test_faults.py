@@ -112,13 +112,42 @@ def test_unreachable_store_on_every_voice_webhook_answers_apology_never_5xx(rt, 
             assert "retry=1" in root.find("Redirect").text
         last = twiml(twilio.post("/voice/incoming?retry=2", form))
         assert [c.tag for c in last] == ["Say", "Hangup"] and "call again" in last[0].text
-        for path in ("/voice/status", "/voice/status/agent?leg=1"):
-            assert twilio.post(path, {**form, "CallStatus": "completed"}).status_code == 503
     finally:
         outage.end()
         outage.remove()
     root = twiml(twilio.post("/voice/incoming?retry=1", form))
     assert root.find("Enqueue").text == "support"
+
+
+def test_status_callbacks_during_a_database_outage_are_applied_by_the_worker_afterwards(
+        rt, twilio, twilio_api):
+    seed_queues(rt, ("support", "Support", None))
+    agent_id = seed_agent(rt, "alice", ["support"])
+    form = call_form(from_="+12125550173")
+    twiml(twilio.post("/voice/incoming", form))
+    make_available(rt, agent_id)
+    drain(rt)
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg))
+    agent = call_form(sid=leg.call_sid, from_="+12125550000")
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:  # Twilio does not retry status callbacks: each must be kept, not refused
+        assert twilio.post("/voice/status", {**form, "CallStatus": "completed"}).status_code \
+            == 202
+        assert twilio.post(f"/voice/status/agent?leg={leg.id}",
+                           {**agent, "CallStatus": "canceled"}).status_code == 202
+    finally:
+        outage.end()
+        outage.remove()
+    drain(rt)
+    with rt.db.session() as s:
+        assert s.scalar(select(Interaction)).status == "abandoned"
+        assert s.scalar(select(Leg)).ended_at is not None
+        assert s.get(Agent, agent_id).missed_offers == 0
+    assert rt.presence.state(agent_id) == "available"
+    assert not list(rt.live.scan_iter("hl:entry:*"))
+    consistent(rt, agent_id)
 
 
 # -- PostgreSQL behind a proxy that is cut for some seconds --------------------------------

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+import logging
+from typing import Any
 
-from callbacks import connect
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from callbacks import connect, jobs
 from holdless.runtime import Runtime
 from ivr import calls, paths
 from ivr.numbers import caller_number
@@ -13,6 +18,9 @@ from webhooks import forms
 from webhooks.security import twilio_signed
 
 bp = Blueprint("voice", __name__)
+log = logging.getLogger(__name__)
+
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _rt() -> Runtime:
@@ -88,8 +96,11 @@ def agent_whisper() -> Response:
 @twilio_signed
 def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
-    connect.agent_leg_status(_rt(), forms.int_arg("leg"), forms.field("CallStatus"),
-                             forms.call_sid())
+    leg, status, sid = forms.int_arg("leg"), forms.field("CallStatus"), forms.call_sid()
+    try:
+        connect.agent_leg_status(_rt(), leg, status, sid)
+    except DATABASE_UNREACHABLE:
+        return _deferred(jobs.agent_status, leg, status, sid, job_id=f"leg-status-{leg}-{status}")
     return "", 204
 
 
@@ -101,5 +112,16 @@ def call_status() -> tuple[str, int]:
     if not status:
         abort(400, description="CallStatus missing")
     if status in ENDED_CALL_STATUSES:
-        calls.caller_left(_rt(), sid)
+        try:
+            calls.caller_left(_rt(), sid)
+        except DATABASE_UNREACHABLE:
+            return _deferred(jobs.caller_status, sid, job_id=f"call-status-{sid}")
     return "", 204
+
+
+def _deferred(func: Any, *args: Any, job_id: str) -> tuple[str, int]:
+    """Twilio does not retry status callbacks: with the database unreachable, hand the
+    report to the worker (retried for ~2 minutes) instead of losing it. 202 Accepted."""
+    log.warning("database unreachable: %s deferred to the worker", request.path)
+    _rt().enqueue(func, *args, job_id=job_id)
+    return "", 202
