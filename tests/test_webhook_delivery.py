@@ -17,9 +17,13 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from ivr.states import FINAL, ORDER, advance
 from models.entities import (
     ABANDONED,
     COMPLETED,
+    IVR,
+    OFFERED,
+    WAITING,
     Agent,
     Assignment,
     Interaction,
@@ -263,3 +267,17 @@ def test_caller_conference_fetch_while_offered_does_not_put_them_back_in_line(
     root = twiml(twilio.post("/voice/conference/caller", call.form))
     assert root.find("Enqueue") is not None
     assert not [k for k in rt.live.scan_iter("hl:line:*") if rt.live.zcard(k)]
+
+
+@given(st.lists(st.sampled_from(sorted(ORDER)), max_size=30))
+def test_interaction_status_only_moves_forward_whatever_order_reports_arrive(statuses):
+    interaction = Interaction(status=IVR)
+    for status in statuses:
+        before = interaction.status
+        moved = advance(interaction, status)
+        after = interaction.status
+        assert moved == (after != before)
+        if before in FINAL:
+            assert after == before
+        elif moved:
+            assert ORDER[after] > ORDER[before] or (before, after) == (OFFERED, WAITING)
