@@ -35,3 +35,6 @@ bench: $(STAMP)
 
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS)

@@ -46,9 +46,10 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
         interaction = leg.interaction
-        if is_final(interaction):
+        if is_final(interaction) or leg.ended_at is not None:
             return twiml.goodbye("The caller has already hung up. Goodbye.")
         now = rt.clock.now()
+        first_answer = leg.answered_at is None
         leg.answered_at = leg.answered_at or now
         leg.status = "answered"
         interaction.agent_id = leg.agent_id
@@ -63,19 +64,21 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
         handed_over = leg.kind in transfers.TRANSFER_LEG_KINDS
         if handed_over:
             text = transfers.transfer_whisper(leg, text)
-    if handed_over:  # the caller is already in the conference, on hold: bring them back
+    if handed_over and first_answer:  # the caller is in the conference, on hold: bring back
         transfers.leg_answered(rt, interaction.id)
-    else:
+    elif first_answer:  # Twilio retrying the whisper fetch must not pull the caller in twice
         from callbacks import jobs
         rt.enqueue(jobs.redirect_caller, caller_sid,
                    rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
     return twiml.join_conference(text, conference, agent=True)
 
 
-def agent_leg_status(rt: Runtime, leg_id: int, status: str) -> None:
+def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") -> None:
     """Apply Twilio's report on an agent's leg; when it ends, wrap up or put the offer back."""
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
+        if call_sid and not leg.call_sid:  # the dial reached Twilio, even if the job died
+            leg.call_sid = call_sid
         if leg.ended_at is not None:
             return
         if status not in ENDED_CALL_STATUSES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy.exc import IntegrityError
@@ -10,8 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from holdless.runtime import Runtime
 from ivr.states import advance
 from models.entities import BUSY, OFFERED, Agent, Assignment, Interaction
-from queueing import lines
-from queueing.presence import AVAILABLE
+from queueing import keys, lines
+from queueing.presence import AVAILABLE, StateRefused
 from queueing.routing import Pair
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ def offer(rt: Runtime, pair: Pair) -> int | None:
                   "on meanwhile); undone", pair.agent_id, pair.entry_id)
         undo(rt, pair)
         return None
+    except Exception:
+        undo_live(rt, pair)  # the database is unreachable: nothing was recorded, undo Redis
+        raise
     from callbacks import jobs
     rt.enqueue(jobs.connect, assignment_id, job_id=f"connect-{assignment_id}")
     return assignment_id
@@ -64,3 +68,15 @@ def undo(rt: Runtime, pair: Pair) -> None:
         lines.join(rt.live, entry)
     from queueing import agents
     agents.change(rt, pair.agent_id, AVAILABLE, (BUSY,), route=False)
+
+
+def undo_live(rt: Runtime, pair: Pair) -> None:
+    """Put a pairing back in Redis only (the database could not record it, so it still
+    says the agent is available and the caller waiting): entry at its place, agent idle."""
+    entry = lines.load(rt.live, pair.entry_id)
+    if entry is not None:
+        lines.join(rt.live, entry)
+    queues = str(rt.live.hget(keys.agent(pair.agent_id), "queues") or "")
+    with contextlib.suppress(StateRefused):
+        rt.presence.set_state(pair.agent_id, AVAILABLE, rt.clock.time(),
+                              [q for q in queues.split(",") if q], (BUSY,))

@@ -13,7 +13,7 @@ from holdless.twilio_gateway import TwilioRestException
 from ivr import paths
 from ivr.states import is_final
 from models.entities import OFFERED, Assignment, Interaction, Leg
-from queueing import agents, stats
+from queueing import agents, keys, stats
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # Twilio's answers that mean "that call is not there any more".
 CALL_GONE_STATUSES = (404,)
 CALL_GONE_CODES = (20404, 21220)
+LEG_CALL_MEMORY_SECONDS = 24 * 3600
 
 
 def connect(assignment_id: int) -> str:
@@ -43,12 +44,16 @@ def connect(assignment_id: int) -> str:
             gone = True
         else:
             gone = False
-            if s.scalar(select(Leg).where(Leg.assignment_id == assignment_id)) is not None:
+            leg = s.scalar(select(Leg).where(Leg.assignment_id == assignment_id))
+            if leg is not None and _dialled(rt, leg):
                 return "already dialled"
-            leg = Leg(interaction_id=interaction.id, agent_id=assignment.agent_id,
-                      assignment_id=assignment_id, kind="answer", started_at=rt.clock.now())
-            s.add(leg)
-            s.flush()
+            if leg is None:
+                leg = Leg(interaction_id=interaction.id, agent_id=assignment.agent_id,
+                          assignment_id=assignment_id, kind="answer", started_at=rt.clock.now())
+                s.add(leg)
+                s.flush()
+            else:  # written before a crash, and Twilio never reported a call for it
+                log.warning("leg %s was never dialled (worker lost mid-job); dialling", leg.id)
             leg_id, contact = leg.id, assignment_agent_contact(s, assignment)
     if gone:
         agents.change(rt, agent_id, AVAILABLE, (BUSY,))
@@ -56,6 +61,7 @@ def connect(assignment_id: int) -> str:
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
                           timeout=AGENT_RING_TIMEOUT_SECONDS)
+    rt.live.set(keys.leg_call(leg_id), sid, ex=LEG_CALL_MEMORY_SECONDS)
     with rt.db.session() as s:
         leg_row = s.get(Leg, leg_id)
         if leg_row is not None:
@@ -67,6 +73,17 @@ def _is_callback(rt: runtime.Runtime, assignment_id: int) -> bool:
     with rt.db.session() as s:
         entry = s.scalar(select(Assignment.entry).where(Assignment.id == assignment_id))
     return entry is not None and callback_id_of(entry) is not None
+
+
+def _dialled(rt: runtime.Runtime, leg: Leg) -> bool:
+    """Whether a leg's dial reached Twilio: a CallSid recorded (by the job, in Redis right
+    after the dial, or by Twilio's first status callback) or any status reported."""
+    if leg.call_sid or leg.status != "dialling":
+        return True
+    sid = rt.live.get(keys.leg_call(leg.id))
+    if sid:
+        leg.call_sid = str(sid)
+    return bool(sid)
 
 
 def assignment_agent_contact(s: object, assignment: Assignment) -> str:
@@ -153,3 +170,17 @@ def _hang_up(rt: runtime.Runtime, call_sid: str) -> None:
 
 def _gone(exc: TwilioRestException) -> bool:
     return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES
+
+
+def caller_status(call_sid: str) -> str:
+    """A caller's call ended while the database was unreachable: apply it now (retried)."""
+    from ivr import calls
+    calls.caller_left(runtime.get(), call_sid)
+    return "applied"
+
+
+def agent_status(leg_id: int, status: str, call_sid: str) -> str:
+    """An agent leg's status that came while the database was unreachable: apply it now."""
+    from callbacks import connect as legs
+    legs.agent_leg_status(runtime.get(), leg_id, status, call_sid)
+    return "applied"

@@ -8,6 +8,7 @@ from typing import Any
 from rq.worker import SimpleWorker
 
 from holdless import clock, runtime
+from queueing.limits import WORKER_MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
 
 
 class HoldlessWorker(SimpleWorker):
@@ -15,6 +16,10 @@ class HoldlessWorker(SimpleWorker):
     and first rebuilds the live lines from the database (see callbacks.reconcile)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", WORKER_MAINTENANCE_SECONDS)
+        # RQ blocks on the queue for worker_ttl - 15 s and runs maintenance only between
+        # waits: a short TTL makes the 15 s maintenance (abandoned-job recovery) real.
+        kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:

@@ -16,6 +16,7 @@ import redis
 from rq import Queue, Retry
 
 from holdless import clock
+from holdless.logs import install_redaction
 from holdless.settings import Settings
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
@@ -41,6 +42,7 @@ class Runtime:
     """Everything a request or a job needs to act on the contact center."""
 
     def __init__(self, settings: Settings) -> None:
+        install_redaction()
         self.settings = settings
         self.db = Database(settings.database_url or default_database_url(settings.instance_path))
         self.redis_url = settings.redis_url or _embedded_redis_url(settings)

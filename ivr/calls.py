@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -16,7 +16,7 @@ from holdless.runtime import Runtime
 from ivr import account, callback_capture, callback_kept, directory, paths, twiml, wording
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
-from ivr.states import advance
+from ivr.states import advance, is_final
 from models.entities import (
     ABANDONED,
     COMPLETED,
@@ -56,8 +56,10 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
     """Answer a new call: greet, check hours, offer the menu or join the only open queue."""
     with rt.db.session() as s:
         interaction = _record(s, rt, facts)
+        if is_final(interaction):
+            return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
-            return _wait_answer(rt, interaction, interaction.queue, "")
+            return _again(rt, interaction, interaction.queue)
         greeting = _greeting(rt, interaction)
         kept = callback_kept.offer(rt, interaction, greeting)
         if kept is not None:
@@ -77,8 +79,10 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
     """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
     with rt.db.session() as s:
         interaction = _interaction(s, call_sid)
+        if is_final(interaction):
+            return _call_over()
         if interaction.status != IVR and interaction.queue is not None:
-            return _wait_answer(rt, interaction, interaction.queue, "")
+            return _again(rt, interaction, interaction.queue)
         now = rt.clock.now()
         options = [q for q in directory.active_queues(s)
                    if q.digit and directory.queue_is_open(s, q, now)]
@@ -109,6 +113,10 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     place they are about to take), before they enter the live line: from that moment
     another process may pair them with an agent, and nothing here writes the status again.
     """
+    if is_final(interaction):  # a late or repeated webhook of a call that is over
+        return _call_over()
+    if interaction.status == OFFERED and interaction.queue is not None:
+        return _wait_answer(rt, interaction, interaction.queue, greeting)  # an agent has them
     joined = interaction.joined_at or rt.clock.time()
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
                         interaction.call_sid, interaction.id)
@@ -145,7 +153,7 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
     estimate = estimate_wait(view.position, figures)
     text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
-    offer = _callback_offer(rt, view.queue, estimate, lines.interaction_of(view.entry_id))
+    offer = _offer_while_holding(rt, view.queue, estimate, lines.interaction_of(view.entry_id))
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
@@ -200,6 +208,19 @@ def caller_left(rt: Runtime, call_sid: str) -> None:
     if was in (OFFERED, CONNECTED):  # an agent may be ringing, or alone in the conference
         from callbacks import jobs
         rt.enqueue(jobs.caller_gone, interaction.id, job_id=f"caller-gone-{interaction.id}")
+
+
+def _again(rt: Runtime, interaction: Interaction, queue: Queue) -> VoiceResponse:
+    """A repeated webhook of a caller already placed: route (a retry after an outage may be
+    the first chance since), then tell them where they stand."""
+    if interaction.status == WAITING:
+        dispatch.route_and_offer(rt, [queue.slug])
+    return _wait_answer(rt, interaction, queue, "")
+
+
+def _call_over() -> VoiceResponse:
+    """The answer to a late webhook of a call already over: no line, just goodbye."""
+    return twiml.goodbye()
 
 
 def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
@@ -276,6 +297,18 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
         parts.append("Connecting you now.")
     return twiml.wait_in_line(" ".join(p for p in parts if p), queue.slug,
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+
+
+def _offer_while_holding(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
+                         interaction_id: int) -> str:
+    """The callback offer of a hold update; without the database the update still plays
+    (place and estimate come from Redis) and only the offer is left out."""
+    try:
+        return _callback_offer(rt, queue_slug, estimate, interaction_id)
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("hold update without callback offer: database unreachable (%s)",
+                    type(exc).__name__)
+        return ""
 
 
 def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -10,6 +11,9 @@ VOICE = "Polly.Joanna"
 HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 MENU_TIMEOUT_SECONDS = 6
 HOLD_GATHER_TIMEOUT_SECONDS = 1
+# Characters XML 1.0 cannot carry at all (escaping does not help): control characters,
+# lone surrogates and the two non-characters U+FFFE/U+FFFF.
+NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -20,9 +24,14 @@ class MenuOption:
     name: str
 
 
+def speakable(text: str) -> str:
+    """`text` without the characters an XML document cannot hold (markup is escaped later)."""
+    return NOT_XML.sub("", text)
+
+
 def say(response: VoiceResponse | Gather, text: str) -> None:
-    """Speak `text` in the line's voice."""
-    response.say(text, voice=VOICE)
+    """Speak `text` in the line's voice (any text: names and notes come from people)."""
+    response.say(speakable(text), voice=VOICE)
 
 
 def closed(greeting: str, message: str) -> VoiceResponse:
@@ -177,4 +186,21 @@ def play_then_redirect(text: str, recording_url: str, url: str) -> VoiceResponse
     say(response, text)
     response.play(recording_url)
     response.redirect(url, method="POST")
+    return response
+
+
+def apology_retry(text: str, pause_seconds: int, retry_url: str) -> VoiceResponse:
+    """Apologise, wait a moment, then fetch `retry_url` again (a short retry on an outage)."""
+    response = VoiceResponse()
+    say(response, text)
+    response.pause(length=pause_seconds)
+    response.redirect(retry_url, method="POST")
+    return response
+
+
+def apology_hold(text: str, pause_seconds: int) -> VoiceResponse:
+    """Apologise while holding (the hold loop fetches its wait URL again by itself)."""
+    response = VoiceResponse()
+    say(response, text)
+    response.pause(length=pause_seconds)
     return response

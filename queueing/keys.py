@@ -48,6 +48,12 @@ def call_entry(call_sid: str) -> str:
     return f"{KEY_PREFIX}call:{call_sid}"
 
 
+def leg_call(leg_id: int) -> str:
+    """String: the CallSid Twilio gave an agent leg's dial (kept a day, in case the database
+    write after the dial fails and the job is retried)."""
+    return f"{KEY_PREFIX}legcall:{leg_id}"
+
+
 def queues() -> str:
     """Set: slugs of every queue that has had live state."""
     return f"{KEY_PREFIX}queues"

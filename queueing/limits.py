@@ -12,7 +12,14 @@ MAX_PAIRS_PER_ROUTE = 50
 # RQ
 RQ_QUEUE_NAME = "holdless"
 JOB_TIMEOUT_SECONDS = 30
-JOB_RETRY_INTERVALS = (1, 2, 5, 10)
+# A job failing (e.g. the database unreachable) is retried after these pauses: ~2 minutes.
+JOB_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
+# How often a worker looks for jobs abandoned by a dead worker (RQ's default is 10 minutes)
+# and re-queues them; a job counts as abandoned once its heartbeat (timeout + 60 s) lapses.
+WORKER_MAINTENANCE_SECONDS = 15
+# A worker's registration lapses after this long without a heartbeat; RQ waits on the
+# queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
+WORKER_TTL_SECONDS = 30
 JOB_RESULT_TTL_SECONDS = 600
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -47,3 +54,7 @@ VOICEMAIL_MAX_SECONDS = 120
 # A callback attempt with no customer call sid this long after it began is stuck (its worker
 # died before dialling): the reconciler's watchdog closes it as failed and the retry follows.
 CALLBACK_STUCK_ATTEMPT_SECONDS = 10 * 60
+# When the database or Redis is unreachable during a voice webhook: how many times the
+# caller hears an apology and is brought back to try again, and the pause between tries.
+STORE_OUTAGE_RETRIES = 2
+STORE_OUTAGE_PAUSE_SECONDS = 3

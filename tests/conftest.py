@@ -154,3 +154,18 @@ def worker(rt: Runtime) -> Any:
         HoldlessWorker([rt.jobs], connection=rt.jobs_redis).work(burst=True)
 
     return drain
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `soak` marker: tests over a minute, run by `make soak` only."""
+    config.addinivalue_line("markers", "soak: runs for more than a minute; `make soak` runs it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave soak tests out unless asked for with `-m soak`."""
+    if "soak" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with `make soak`")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)

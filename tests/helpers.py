@@ -60,3 +60,12 @@ def seed_agent(rt: Runtime, username: str, queues: list[str], contact: str | Non
 def make_available(rt: Runtime, agent_id: int) -> None:
     """The agent presses Available."""
     agents.set_state(rt, agent_id, "available")
+
+
+def reset_stores(rt: Runtime) -> None:
+    """Empty Redis and every table, as the `rt` fixture does (for each Hypothesis example)."""
+    from models import Base
+    rt.live.flushdb()
+    with rt.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())

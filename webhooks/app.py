@@ -6,7 +6,9 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, jsonify
+import redis.exceptions
+import sqlalchemy.exc
+from flask import Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,6 +20,11 @@ from holdless.settings import DEVELOPMENT, Settings
 from ivr.calls import UnknownCall
 
 log = logging.getLogger(__name__)
+
+# A store that cannot be reached right now (as opposed to a bug): the caller gets an apology.
+STORE_UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                     sqlalchemy.exc.TimeoutError, redis.exceptions.ConnectionError,
+                     redis.exceptions.TimeoutError)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -73,6 +80,12 @@ def register_blueprints(app: Flask) -> None:
 def register_errors(app: Flask) -> None:
     """Errors as short JSON (or plain text for Twilio), never a stack trace."""
 
+    @app.before_request
+    def refuse_oversized() -> None:
+        """A declared body over the limit is refused before anything reads it (413)."""
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            abort(413)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         return jsonify(error=exc.name, detail=exc.description), exc.code
@@ -88,6 +101,24 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(UnknownLeg)
     def unknown_leg(_exc: UnknownLeg) -> Any:
         return jsonify(error="Not Found", detail="unknown agent leg"), 404
+
+    for exc_class in STORE_UNREACHABLE:
+        app.register_error_handler(exc_class, store_unreachable)
+
+
+def store_unreachable(exc: Exception) -> Any:
+    """The database or Redis is unreachable: callers hear an apology and a retry (200);
+    everything else gets 503. Logged by path and error class only: the error's text can
+    hold SQL parameters, and so phone numbers."""
+    store = "redis" if isinstance(exc, redis.exceptions.RedisError) else "database"
+    log.error("%s unreachable while serving %s (%s)", store, request.path, type(exc).__name__)
+    if request.path.startswith("/voice/"):
+        from ivr.outage import outage_answer
+        rt = current_app.extensions["holdless"]
+        answer = outage_answer(rt, request.path, dict(request.args.items()))
+        if answer is not None:
+            return Response(str(answer), mimetype="text/xml")
+    return jsonify(error="Service Unavailable", detail=f"{store} unreachable, try again"), 503
 
 
 __all__ = ["DEVELOPMENT", "create_app"]

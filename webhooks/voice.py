@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import connect, customer_first, placing
+from callbacks import connect, customer_first, jobs, placing
 from holdless.runtime import Runtime
 from ivr import (
     account,
@@ -27,6 +30,9 @@ from webhooks import forms
 from webhooks.security import twilio_signed
 
 bp = Blueprint("voice", __name__)
+log = logging.getLogger(__name__)
+
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _rt() -> Runtime:
@@ -263,7 +269,11 @@ def agent_whisper() -> Response:
 @retry_on_conflict
 def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
-    connect.agent_leg_status(_rt(), forms.int_arg("leg"), forms.field("CallStatus"))
+    leg, status, sid = forms.int_arg("leg"), forms.field("CallStatus"), forms.call_sid()
+    try:
+        connect.agent_leg_status(_rt(), leg, status, sid)
+    except DATABASE_UNREACHABLE:
+        return _deferred(jobs.agent_status, leg, status, sid, job_id=f"leg-status-{leg}-{status}")
     return "", 204
 
 
@@ -276,5 +286,16 @@ def call_status() -> tuple[str, int]:
     if not status:
         abort(400, description="CallStatus missing")
     if status in ENDED_CALL_STATUSES:
-        calls.caller_left(_rt(), sid)
+        try:
+            calls.caller_left(_rt(), sid)
+        except DATABASE_UNREACHABLE:
+            return _deferred(jobs.caller_status, sid, job_id=f"call-status-{sid}")
     return "", 204
+
+
+def _deferred(func: Any, *args: Any, job_id: str) -> tuple[str, int]:
+    """Twilio does not retry status callbacks: with the database unreachable, hand the
+    report to the worker (retried for ~2 minutes) instead of losing it. 202 Accepted."""
+    log.warning("database unreachable: %s deferred to the worker", request.path)
+    _rt().enqueue(func, *args, job_id=job_id)
+    return "", 202

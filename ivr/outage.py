@@ -1,0 +1,41 @@
+"""What a caller hears when the database or Redis cannot be reached mid-call.
+
+Twilio plays whatever TwiML we answer, so an outage is met with an apology and a short
+retry (the same webhook again after a pause), and after a few tries a polite goodbye,
+never Twilio's "application error". Status callbacks get no TwiML (None).
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from holdless.runtime import Runtime
+from ivr import paths, twiml
+from queueing.limits import STORE_OUTAGE_PAUSE_SECONDS, STORE_OUTAGE_RETRIES
+
+SORRY_RETRY = ("We are sorry, we are having a technical problem. "
+               "Please stay on the line while we try again.")
+SORRY_HOLD = "We are sorry for the delay. Please keep holding; you keep your place in line."
+SORRY_CALL_AGAIN = ("We are sorry, we cannot take your call right now because of a technical "
+                    "problem. Please call again in a few minutes. Goodbye.")
+STATUS_CALLBACKS = frozenset({paths.CALL_STATUS, paths.AGENT_STATUS})
+HOLDING = frozenset({paths.HOLD, paths.HOLD_KEY})
+
+
+def outage_answer(rt: Runtime, path: str, params: dict[str, str]) -> VoiceResponse | None:
+    """The TwiML for a voice webhook that failed on an unreachable store (None: no TwiML)."""
+    if path in STATUS_CALLBACKS:
+        return None
+    if path in HOLDING:
+        return twiml.apology_hold(SORRY_HOLD, STORE_OUTAGE_PAUSE_SECONDS)
+    tries = retries_so_far(params)
+    if tries >= STORE_OUTAGE_RETRIES:
+        return twiml.goodbye(SORRY_CALL_AGAIN)
+    retry_url = rt.url(path, **{**params, "retry": str(tries + 1)})
+    return twiml.apology_retry(SORRY_RETRY, STORE_OUTAGE_PAUSE_SECONDS, retry_url)
+
+
+def retries_so_far(params: dict[str, str]) -> int:
+    """How many outage retries this request is already the result of."""
+    raw = params.get("retry", "0")
+    return min(int(raw), STORE_OUTAGE_RETRIES) if raw.isdigit() else STORE_OUTAGE_RETRIES
