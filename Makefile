@@ -27,5 +27,8 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
+simulate: $(STAMP)
+	$(BIN)/holdless simulate scenarios/steady.toml --out sim-out
+
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md
