@@ -281,6 +281,7 @@ def test_caller_books_a_callback_on_hold_and_is_called_back_into_the_agents_conf
     eventually(lambda: _callback(live).status == CALLBACK_COMPLETED)
     assert _callback(live).id == booked.id
     assert lines.length(live.rt.live, "support") == 0
+    eventually(lambda: live.rt.presence.state(alice) == AVAILABLE)
 
 
 def test_warm_transfer_brings_agent_b_into_the_same_conference_and_a_can_drop(live):
@@ -314,7 +315,10 @@ def test_warm_transfer_brings_agent_b_into_the_same_conference_and_a_can_drop(li
         legs = s.scalars(select(Leg).where(Leg.interaction_id == interaction.id)
                          .order_by(Leg.id)).all()
         assert [leg.agent_id for leg in legs] == [alice, bob]
-        assert all(leg.answered_at is not None for leg in legs)
+        assert all(leg.answered_at is not None and leg.ended_at is not None for leg in legs)
+    assert ("participant-update", "Hold", "false") in caller.events()  # off hold for Bob
+    eventually(lambda: live.interaction(caller).status == COMPLETED)
+    eventually(lambda: live.rt.presence.state(alice) == live.rt.presence.state(bob) == AVAILABLE)
 
 
 def _answered_legs(live_, interaction_id: int) -> int:
