@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint typecheck simulate bench bench-ewt soak clean
+.PHONY: run test venv lint simulate bench bench-ewt soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ clean:
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || echo "bench: wrk not found (apt-get install -y wrk); using the slower Python load generator" >&2
 	$(BIN)/python -m bench.perf $(BENCH_ARGS)
+
+simulate: $(STAMP)
+	$(BIN)/holdless simulate scenarios/steady.toml --out sim-out
 
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md

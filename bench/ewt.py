@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr import wording
 from queueing.estimate import (
     HIGH_QUANTILE,
     LOW_QUANTILE,
@@ -136,6 +137,7 @@ class Tally:
     absolute: float = 0.0
     close: int = 0
     inside: int = 0
+    said: int = 0
 
     def add(self, told: WaitEstimate, actual: float) -> None:
         """Count one answered caller who was told `told` and waited `actual`."""
@@ -145,6 +147,8 @@ class Tally:
         self.absolute += abs(error)
         self.close += abs(error) <= max(CLOSE_SECONDS, CLOSE_SHARE * told.seconds)
         self.inside += told.low <= actual <= told.high
+        said_low, said_high = wording.said_bounds(wording.wait_phrase(told))
+        self.said += said_low <= actual <= said_high
 
     def figures(self) -> dict[str, float]:
         """RMSE and MAE (s), share close, share inside the range."""
@@ -154,6 +158,7 @@ class Tally:
             "mae": self.absolute / n,
             "close": self.close / n,
             "inside": self.inside / n,
+            "said": self.said / n,
         }
 
 
@@ -425,15 +430,16 @@ def scenario_rows(results: Sequence[Result]) -> list[str]:
 def figure_rows(results: Sequence[Result]) -> list[str]:
     """Markdown table of every predictor's figures per scenario."""
     rows = [
-        "| scenario | predictor | RMSE (s) | MAE (s) | within 30 s or 25% | inside [low, high] |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | predictor | RMSE (s) | MAE (s) | within 30 s or 25% | inside [low, high] "
+        "| inside what was said |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         for name in PREDICTORS:
             figures = result.tallies[name].figures()
             rows.append(
                 f"| {result.scenario.name} | {name} | {figures['rmse']:.1f} | {figures['mae']:.1f} "
-                f"| {figures['close']:.1%} | {figures['inside']:.1%} |"
+                f"| {figures['close']:.1%} | {figures['inside']:.1%} | {figures['said']:.1%} |"
             )
     return rows
 

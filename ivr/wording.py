@@ -36,20 +36,51 @@ def _minutes_phrase(n: int) -> str:
 
 
 def wait_phrase(estimate: WaitEstimate) -> str:
-    """"about 4 minutes" or "about 5 to 8 minutes" (the range callers are told)."""
-    if estimate.seconds < 45:
+    """What a caller is told about a wait (see docs/wait-estimates.md): "about 4 minutes"
+    when the whole range fits the minute `minutes()` rounds to, else "less than a minute",
+    "less than 3 minutes" or "about 5 to 8 minutes" (range ends rounded to the nearest
+    minute, widened to keep the estimate inside), so the words cover what the range covers."""
+    low = min(estimate.low, estimate.seconds)
+    high = max(estimate.high, estimate.seconds)
+    if estimate.seconds >= 45:
+        single = f"about {_minutes_phrase(minutes(estimate.seconds))}"
+        said_low, said_high = said_bounds(single)
+        if said_low <= low and high <= said_high:
+            return single
+    if high <= 60:
         return "less than a minute"
-    low, high = minutes(max(estimate.low, 60)), minutes(max(estimate.high, estimate.seconds))
-    if high - low <= 1:
-        return f"about {_minutes_phrase(minutes(estimate.seconds))}"
-    return f"about {low} to {_minutes_phrase(high)}"
+    first = min(math.floor(low / 60 + 0.5), math.floor(estimate.seconds / 60))
+    last = max(first + 1, math.floor(high / 60 + 0.5), math.ceil(estimate.seconds / 60))
+    if first == 0:
+        return f"less than {max(last, 2)} minutes"
+    return f"about {first} to {_minutes_phrase(last)}"
+
+
+def said_bounds(phrase: str) -> tuple[float, float]:
+    """The waits (seconds, [low, high]) a phrase of `wait_phrase` stands for.
+
+    "less than a minute" is [0, 60]; "less than 3 minutes" is [0, 180]; "about 5 to 8
+    minutes" is [300, 480]; "about 4 minutes" is the interval `minutes()` rounds to 4
+    from, [3.25, 4.25] minutes ([45, 75] seconds for "about 1 minute").
+    """
+    words = phrase.removeprefix("in ").replace(" minutes", "").replace(" minute", "")
+    if words == "less than a":
+        return 0.0, 60.0
+    if words.startswith("less than "):
+        return 0.0, 60.0 * int(words.removeprefix("less than "))
+    figures = [int(x) for x in words.removeprefix("about ").split(" to ")]
+    if len(figures) == 2:
+        return 60.0 * figures[0], 60.0 * figures[1]
+    n = figures[0]
+    return (45.0, 75.0) if n == 1 else (60.0 * n - 45.0, 60.0 * n + 15.0)
 
 
 def wait_sentence(estimate: WaitEstimate) -> str:
     """The spoken wait: "Your expected wait is about 5 to 8 minutes." """
-    if estimate.seconds < 45:
+    phrase = wait_phrase(estimate)
+    if phrase == "less than a minute":
         return "An agent will be with you in less than a minute."
-    return f"Your expected wait is {wait_phrase(estimate)}."
+    return f"Your expected wait is {phrase}."
 
 
 def clock_time(moment: datetime) -> str:

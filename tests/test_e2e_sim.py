@@ -24,9 +24,13 @@ from holdless import clock, runtime
 from holdless.runtime import Runtime
 from holdless.settings import Settings
 from models import Base
+from models.callbacks import COMPLETED as CALLBACK_COMPLETED
+from models.callbacks import Callback
+from models.console import WARM
 from models.entities import (
     ABANDONED,
     COMPLETED,
+    CONNECTED,
     IVR,
     Interaction,
     Leg,
@@ -35,7 +39,8 @@ from models.entities import (
 )
 from queueing import lines
 from queueing.presence import AVAILABLE, WRAP_UP
-from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall
+from queueing.transfers import TransferRequest, transfer
+from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall, answer_when
 from simulator.stack import JobPump, LiveServer
 from tests.conftest import AUTH_TOKEN
 from tests.helpers import make_available, seed_agent, seed_queues
@@ -232,3 +237,91 @@ def test_caller_hanging_up_before_being_bridged_does_not_leave_the_agent_alone_i
         agent_call.events()
     eventually(lambda: live.rt.presence.state(alice) == AVAILABLE, timeout=4)
     assert live.interaction(callers[0]).status == COMPLETED
+
+
+def _callbacks_offered_at_once(live_) -> None:
+    with live_.rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == "support"))
+        queue.callback_threshold_seconds = 0
+
+
+def _callback(live_) -> Callback:
+    with live_.rt.db.session() as s:
+        found = s.scalars(select(Callback)).all()
+        assert len(found) == 1
+        s.expunge(found[0])
+        return found[0]
+
+
+def test_caller_books_a_callback_on_hold_and_is_called_back_into_the_agents_conference(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    _callbacks_offered_at_once(live)
+    alice = seed_agent(live.rt, "alice", ["support"])
+    agent_endpoint(live, "alice")
+    live.network.register_endpoint(CALLER, Answer.human(after=1), handle_time=20)
+    keys = answer_when({"Press 1 to be called back": "1", "Press 1 to confirm": "1"})
+
+    caller = live.network.place_call(CALLER, OUR_NUMBER, keypresses=keys)
+    caller.wait_ended(timeout=4)
+    assert "You're booked. We will call you back" in caller.said()
+    booked = _callback(live)
+    assert lines.length(live.rt.live, "support") == 1  # the callback keeps the place
+    assert live.network.calls_to("client:alice") == []
+
+    make_available(live.rt, alice)
+    agent_call = live.network.wait_for_call(lambda c: c.to == "client:alice")
+    back = live.network.wait_for_call(lambda c: c.to == CALLER and c.sid != caller.sid)
+    back.wait_until(lambda c: c.joined_conference is not None)
+    agent_call.wait_until(lambda c: c.joined_conference is not None)
+    assert back.joined_conference == agent_call.joined_conference
+    assert "Callback to a customer, Support" in agent_call.said()
+    assert "Dialling the customer now." in agent_call.said()
+    back.wait_ended(timeout=4)
+    agent_call.wait_ended(timeout=4)
+    eventually(lambda: _callback(live).status == CALLBACK_COMPLETED)
+    assert _callback(live).id == booked.id
+    assert lines.length(live.rt.live, "support") == 0
+    eventually(lambda: live.rt.presence.state(alice) == AVAILABLE)
+
+
+def test_warm_transfer_brings_agent_b_into_the_same_conference_and_a_can_drop(live):
+    seed_queues(live.rt, ("support", "Support", None))
+    alice, bob = seed_agent(live.rt, "alice", ["support"]), seed_agent(live.rt, "bob", ["support"])
+    agent_endpoint(live, "alice", handle=None)
+    live.network.register_endpoint("client:bob", Answer.human(after=1), handle_time=20)
+    make_available(live.rt, alice)
+
+    caller = live.network.place_call(CALLER, OUR_NUMBER)
+    a_call = live.network.wait_for_call(lambda c: c.to == "client:alice")
+    caller.wait_until(lambda c: any(e[0] == "conference-connected" for e in c.events()))
+    interaction = live.interaction(caller)
+    eventually(lambda: live.interaction(caller).status == CONNECTED)
+    eventually(lambda: _answered_legs(live, interaction.id) == 1)
+    make_available(live.rt, bob)
+    transfer(live.rt, TransferRequest(interaction.id, alice, WARM, "billing question",
+                                      to_agent_id=bob))
+
+    b_call = live.network.wait_for_call(lambda c: c.to == "client:bob")
+    b_call.wait_until(lambda c: c.joined_conference is not None)
+    assert b_call.joined_conference == caller.joined_conference == interaction.conference
+    assert "Transfer from Alice." in b_call.said()
+    a_call.hangup()
+    a_call.wait_ended(timeout=3)
+    time.sleep(0.2)  # four virtual seconds after Alice left
+    assert caller.status == "in-progress" and b_call.status == "in-progress"  # with Bob
+    b_call.wait_ended(timeout=4)
+    caller.wait_ended(timeout=4)
+    with live.rt.db.session() as s:
+        legs = s.scalars(select(Leg).where(Leg.interaction_id == interaction.id)
+                         .order_by(Leg.id)).all()
+        assert [leg.agent_id for leg in legs] == [alice, bob]
+        assert all(leg.answered_at is not None and leg.ended_at is not None for leg in legs)
+    assert ("participant-update", "Hold", "false") in caller.events()  # off hold for Bob
+    eventually(lambda: live.interaction(caller).status == COMPLETED)
+    eventually(lambda: live.rt.presence.state(alice) == live.rt.presence.state(bob) == AVAILABLE)
+
+
+def _answered_legs(live_, interaction_id: int) -> int:
+    with live_.rt.db.session() as s:
+        return len(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
+                                               Leg.answered_at.is_not(None))).all())

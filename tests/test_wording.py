@@ -21,19 +21,42 @@ def test_places_are_spoken_as_ordinals():
 
 
 def test_waits_are_spoken_as_a_figure_or_a_range():
-    assert wording.wait_phrase(WaitEstimate(240, 220, 260)) == "about 4 minutes"
+    assert wording.wait_phrase(WaitEstimate(240, 220, 250)) == "about 4 minutes"
     assert wording.wait_phrase(WaitEstimate(390, 300, 480)) == "about 5 to 8 minutes"
     assert wording.wait_sentence(WaitEstimate(10, 0, 30)).startswith("An agent will be with you")
 
 
-@given(st.floats(min_value=45, max_value=36_000), st.floats(min_value=0.1, max_value=1),
+def test_a_narrow_range_that_spills_past_the_minute_is_not_said_as_one_figure():
+    assert wording.wait_phrase(WaitEstimate(240, 200, 280)) == "about 3 to 5 minutes"
+
+
+def test_a_short_estimate_with_a_long_tail_is_not_promised_under_a_minute():
+    assert wording.wait_phrase(WaitEstimate(40, 10, 150)) == "less than 3 minutes"
+    assert wording.wait_phrase(WaitEstimate(40, 10, 70)) == "less than 2 minutes"
+    assert wording.wait_sentence(WaitEstimate(40, 10, 150)) == \
+        "Your expected wait is less than 3 minutes."
+
+
+def test_point_figures_keep_the_minute_they_round_to():
+    assert wording.callback_wait_phrase(WaitEstimate(720, 720, 720)) == "in about 12 minutes"
+    assert wording.callback_wait_phrase(WaitEstimate(30, 30, 30)) == "in less than a minute"
+
+
+def test_each_phrase_stands_for_its_interval():
+    assert wording.said_bounds("less than a minute") == (0, 60)
+    assert wording.said_bounds("less than 3 minutes") == (0, 180)
+    assert wording.said_bounds("about 5 to 8 minutes") == (300, 480)
+    assert wording.said_bounds("about 4 minutes") == (195, 255)
+    assert wording.said_bounds("in about 1 minute") == (45, 75)
+
+
+@given(st.floats(min_value=1, max_value=36_000), st.floats(min_value=0.1, max_value=1),
        st.floats(min_value=1, max_value=3))
-def test_spoken_range_always_contains_the_estimate(seconds, low_f, high_f):
+def test_what_is_said_covers_the_estimate_and_roughly_its_range(seconds, low_f, high_f):
     est = WaitEstimate(seconds, seconds * low_f, seconds * high_f)
-    words = wording.wait_phrase(est).removeprefix("about ").replace(" minutes", "").replace(
-        " minute", "")
-    bounds = [int(x) for x in words.split(" to ")]
-    assert bounds[0] <= wording.minutes(seconds) <= bounds[-1]
+    said_low, said_high = wording.said_bounds(wording.wait_phrase(est))
+    assert said_low <= seconds <= said_high
+    assert said_low <= est.low + 30 and said_high >= est.high - 30  # ends rounded to a minute
 
 
 def test_opening_times_are_spoken_relative_to_today():
