@@ -14,7 +14,7 @@ from holdless import directory
 from ivr.directory import queue_by_slug
 from models.admin import ConfigAuditEntry
 from models.callbacks import BOOKED, CANCELLED
-from models.entities import Holiday, Interaction, Leg
+from models.entities import Holiday, Interaction, Leg, Queue
 from queueing import lines
 from tests.callback_steps import book_callback, only_callback, run_scheduled
 from tests.console_helpers import PASSWORD, Desk, seed_people
@@ -161,8 +161,10 @@ def test_queue_settings_and_hours_change_and_each_change_is_audited_newest_first
     assert entries[0]["after"]["ranges"] == ["09:00-12:00", "13:00-17:00"]
     assert entries[1]["before"]["sl_target_seconds"] == 20
     assert entries[1]["after"]["sl_target_seconds"] == 30
+    with rt.db.session() as s:
+        support_id = s.scalar(select(Queue.id).where(Queue.slug == "support"))
     page = ada.get("/admin/audit").get_data(as_text=True)
-    assert page.index("opening_hours") < page.index("queue 1")
+    assert page.index("opening_hours") < page.index(f"queue {support_id}")
 
 
 def test_created_queue_and_agent_are_listed_and_the_agent_can_sign_in(rt, app, ada):
