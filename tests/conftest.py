@@ -169,3 +169,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "soak" in item.keywords:
             item.add_marker(skip)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def live_app(rt: Runtime, settings: Settings) -> Iterator[tuple[Any, str]]:
+    """The real app over plain http on a free loopback port (cookies not Secure: http only)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from webhooks.app import create_app
+    app = create_app({"env": "testing", "database_url": settings.database_url,
+                      "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
+                      "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,
+                      "twilio_api_base_url": settings.twilio_api_base_url, "secret_key": "test"})
+    app.extensions["holdless"].close()
+    app.extensions["holdless"] = rt
+    runtime.use(rt)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (skipped, saying so, only where it is absent)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium to run browser tests")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

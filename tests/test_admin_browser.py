@@ -3,60 +3,22 @@ names the field, and an admin closing the line's hours changes what the IVR answ
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from holdless import runtime
 from ivr.directory import queue_by_slug
 from tests.callback_steps import book_callback, only_callback
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
+from tests.conftest import SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
 from tests.test_admin_api import past_tuesdays
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WITHIN = 2000  # ms: the board refreshes at least every 2 s
-
-
-@pytest.fixture
-def live_app(rt: Any, settings: Any) -> Iterator[tuple[Any, str]]:
-    """The real app over plain http on a free loopback port."""
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,
-                      "twilio_api_base_url": settings.twilio_api_base_url, "secret_key": "test"})
-    app.extensions["holdless"].close()
-    app.extensions["holdless"] = rt
-    runtime.use(rt)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium to run browser tests")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def seed_admin(rt: Any) -> None:

@@ -4,61 +4,23 @@ the caller back to a queue at their original place."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from holdless import runtime
 from models.entities import Caller, Leg
 from queueing import lines
 from simulator.resources import ParticipantResource
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
+from tests.conftest import PUBLIC_BASE, SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WITHIN = 2000  # ms: the console must show changes within 2 s
-
-
-@pytest.fixture
-def live_app(rt: Any, settings: Any) -> Iterator[tuple[Any, str]]:
-    """The real app over plain http on a free loopback port (cookies not Secure: http only)."""
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,
-                      "twilio_api_base_url": settings.twilio_api_base_url, "secret_key": "test"})
-    app.extensions["holdless"].close()
-    app.extensions["holdless"] = rt
-    runtime.use(rt)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium to run browser tests")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(browser: Any, base: str, username: str) -> Any:
