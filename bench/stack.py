@@ -22,23 +22,14 @@ from typing import Any
 
 from sqlalchemy import text
 
+from holdless.supervisor import procfile
+
 ROOT = Path(__file__).resolve().parent.parent
-PROCFILE = ROOT / "Procfile"
 HOLDLESS_APP = '"webhooks.app:create_app()"'
 BARE_APP = '"bench.bare_app:create_app()"'
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 STARTUP_SECONDS = 30.0
 QUEUE = "support"
-
-
-def procfile() -> dict[str, str]:
-    """The Procfile's commands by process name."""
-    entries = {}
-    for line in PROCFILE.read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.startswith("#"):
-            entries[name.strip()] = command.strip()
-    return entries
 
 
 def free_port() -> int:

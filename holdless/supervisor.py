@@ -12,7 +12,8 @@ from holdless.settings import DEVELOPMENT, Settings
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
 
-def _procfile() -> dict[str, str]:
+def procfile() -> dict[str, str]:
+    """The Procfile's commands by process name."""
     entries = {}
     for line in PROCFILE.read_text().splitlines():
         name, sep, command = line.partition(":")
@@ -103,7 +104,7 @@ def run_stack(port: int) -> None:
         bin_dir = str(Path(sys.executable).parent)
         env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
         manager = Manager()
-        for name, command in _procfile().items():
+        for name, command in procfile().items():
             manager.add_process(name, command, env=env)
         manager.loop()
     finally:

@@ -33,7 +33,7 @@ from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
 from holdless.runtime import Runtime
 from holdless.settings import DEVELOPMENT, Settings
-from holdless.supervisor import _procfile
+from holdless.supervisor import procfile
 from queueing import agents
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
 from simulator.call import VirtualCall
@@ -108,7 +108,7 @@ class DayStack:
         clock.use(self.clock)
         self.rt = Runtime(settings)
         env = self._environment(settings)
-        self._spawn("web", _procfile()["web"], env, shell=True)
+        self._spawn("web", procfile()["web"], env, shell=True)
         for n in range(self.job_workers):
             self._spawn(f"worker-{n + 1}", f"{sys.executable} -m simulator.worker", env)
         self._wait_for_web()
