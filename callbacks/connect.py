@@ -17,8 +17,6 @@ from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP
 
 log = logging.getLogger(__name__)
 
-# After this many offers in a row left unanswered, an agent is set offline.
-MAX_MISSED_OFFERS = 2
 LEG_ORDER = {"dialling": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
              "completed": 4, "missed": 4}
 
@@ -129,7 +127,7 @@ def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
         if agent is not None and entries:  # a caller who hung up is not the agent's miss
             misses = agent.missed_offers = agent.missed_offers + 1
     log.info("agent %s missed an offer (%s in a row)", agent_id, misses)
-    state = OFFLINE if misses >= MAX_MISSED_OFFERS else AVAILABLE
+    state = OFFLINE if misses >= rt.settings.max_missed_offers else AVAILABLE
     agents.change(rt, agent_id, state, (BUSY,), route=False)
     for entry_id in entries:
         put_back_entry(rt, entry_id)

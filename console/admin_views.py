@@ -160,6 +160,7 @@ def report() -> Any:
         found = reports.day_report(s, day, slug)
         return _page("admin_reports.html", report=found, queues=rows, slug=slug or "",
                      callbacks=booked.day_counts(s, day, slug),
+                     surveys=reports.survey_by_agent(s, day, slug),
                      query=f"?queue={slug}" if slug else "")
 
 

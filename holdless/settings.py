@@ -47,6 +47,7 @@ class Settings:
     default_region: str = "US"
     time_zone: str = "America/New_York"
     wrap_up_seconds: int = 30
+    max_missed_offers: int = 2
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     busy_threshold_seconds: int = 600
     callback_threshold_seconds: int = 120
@@ -76,6 +77,7 @@ class Settings:
             default_region=_env("HOLDLESS_DEFAULT_REGION", "US").upper(),
             time_zone=_env("HOLDLESS_TIME_ZONE", cls.time_zone),
             wrap_up_seconds=_env_int("HOLDLESS_WRAP_UP_SECONDS", 30),
+            max_missed_offers=_env_int("HOLDLESS_MAX_MISSED_OFFERS", 2),
             hold_music_url=_env("HOLDLESS_HOLD_MUSIC_URL", cls.hold_music_url),
             busy_threshold_seconds=_env_int("HOLDLESS_BUSY_THRESHOLD_SECONDS", 600),
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),

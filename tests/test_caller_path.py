@@ -207,3 +207,19 @@ def test_anonymous_caller_is_served_without_a_number(rt, twilio):
     assert "Enqueue" in verbs(root)
     with rt.db.session() as s:
         assert s.scalar(select(Interaction)).caller_number is None
+
+
+def test_agent_missing_the_admins_number_of_offers_in_a_row_goes_offline(
+        rt, twilio, worker, twilio_api, frozen_clock):
+    form, agent_id, leg, agent_form = _answered_call(rt, twilio, worker, twilio_api)
+    assert rt.settings.max_missed_offers == 2
+    twilio.post(f"/voice/status/agent?leg={leg.id}", {**agent_form, "CallStatus": "no-answer"})
+    assert rt.presence.state(agent_id) == "busy"  # offered the same caller again at once
+    worker()
+    with rt.db.session() as s:
+        second = s.scalars(select(Leg).order_by(Leg.id)).all()[-1]
+    assert second.id != leg.id
+    twilio.post(f"/voice/status/agent?leg={second.id}",
+                {**call_form(sid=second.call_sid), "CallStatus": "busy"})
+    assert rt.presence.state(agent_id) == "offline"
+    assert [w.call_sid for w in lines.waiting(rt.live, "support")] == [form["CallSid"]]

@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from admin import reports
+from holdless import directory
 from models.entities import Queue
 from models.survey import SurveyAnswer
-from tests.console_helpers import Desk, route_call_to, seed_people
+from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people
 from tests.helpers import call_form, spoken, twiml, verbs
 
 
@@ -62,6 +63,15 @@ def test_survey_on_redirects_the_caller_asks_two_questions_and_records_answers_f
     with rt.db.session() as s:
         [row] = reports.survey_by_agent(s, frozen_clock.now().date(), "support")
     assert row == reports.AgentSurvey("Alice Agent", 1, 100.0, 4.0)
+    with rt.db.session() as s:
+        directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin", PASSWORD)
+    admin = Desk(app, "ada")
+    day = frozen_clock.now().date().isoformat()
+    shown = admin.get(f"/api/admin/reports/{day}?queue=support").json["surveys"]
+    assert shown == [{"agent": "Alice Agent", "surveyed": 1, "solved_percent": 100.0,
+                      "mean_rating": 4.0}]
+    page = admin.get(f"/admin/reports?day={day}&queue=support").get_data(as_text=True)
+    assert "<td>Alice Agent</td><td>1</td>" in page
 
 
 def test_no_key_twice_skips_the_question_and_a_repeated_webhook_keeps_the_first_answer(

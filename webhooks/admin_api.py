@@ -336,10 +336,12 @@ def day_report(day: str) -> Any:
     """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval, and
     the callbacks requested that day by outcome (callbacks are never abandoned calls)."""
     found = _report(day)
+    queue = request.args.get("queue") or None
     with _rt().db.session() as s:
-        callbacks = booked.day_counts(s, found.day, request.args.get("queue") or None)
+        callbacks = booked.day_counts(s, found.day, queue)
+        surveys = [asdict(a) for a in reports.survey_by_agent(s, found.day, queue)]
     return jsonify(day=found.day.isoformat(), queue=found.queue, total=asdict(found.total),
-                   callbacks=callbacks,
+                   callbacks=callbacks, surveys=surveys,
                    intervals=[{"interval": label, **asdict(f)} for label, f in found.intervals])
 
 

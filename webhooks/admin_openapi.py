@@ -168,7 +168,8 @@ def _callback_and_report_paths() -> dict[str, Any]:
         "/api/admin/reports/{day}": {"get": _op(
             "A day's figures overall and per 30-minute interval",
             _reply("report", _obj(["day", "total", "intervals"], day=STR, total=OBJ, callbacks=OBJ,
-                                  intervals=ARRAY)), 400, 404, params=[DAY, QUEUE_QUERY])},
+                                  surveys=ARRAY, intervals=ARRAY)), 400, 404,
+            params=[DAY, QUEUE_QUERY])},
         "/api/admin/reports/{day}/csv": {"get": _op(
             "The day's figures as CSV", _reply("CSV", STR, "text/csv"), 400, 404,
             params=[DAY, QUEUE_QUERY])},
