@@ -32,7 +32,11 @@ def test_generated_requests_never_500_and_answers_match_the_document(rt, app, tw
     for result in SCHEMA.get_all_operations():
         _fuzz(result.ok(), session, alice.token, seen, interaction.id)
     assert ("GET /api/me/current", 200) in seen
-    assert ("PUT /api/interactions/{interaction_id}/notes/draft", 200) in seen
+    # Generated note text is often refused (NUL characters, length): the fuzz proves no 500
+    # and a documented answer; a plain draft proves the endpoint still saves after it.
+    draft = alice.send("PUT", f"/api/interactions/{interaction.id}/notes/draft",
+                       {"text": "still here after the fuzz"})
+    assert draft.status_code == 200
 
 
 def _fuzz(operation, session, token, seen, interaction_id):

@@ -137,8 +137,9 @@ def test_markup_in_a_caller_name_is_spoken_as_text_in_greeting_and_whisper(
 
 
 @FUZZ
-@given(name=st.text(max_size=60))
+@given(name=st.text(st.characters(blacklist_characters="\x00"), max_size=60))
 def test_any_caller_name_gives_well_formed_twiml_that_speaks_it(rt, twilio, name):
+    # NUL is left out: no database stores it, and the API refuses it (test below).
     reset_stores(rt)
     seed_queues(rt, ("support", "Support", None))
     with rt.db.session() as s:
@@ -173,13 +174,17 @@ def test_menu_digits_of_every_kind_answer_200_with_a_retry_or_a_join(rt, twilio,
 
 @FUZZ
 @given(digits=st.text(max_size=40))
-def test_hold_keys_of_every_kind_keep_the_caller_holding(rt, twilio, digits):
+def test_hold_keys_of_every_kind_keep_the_caller_holding_but_1_and_2_step_out(
+        rt, twilio, digits):
     reset_stores(rt)
     seed_queues(rt, ("support", "Support", None))
     form = call_form()
     twiml(twilio.post("/voice/incoming", form))
     root = twiml(twilio.post("/voice/hold/key", {**form, "Digits": digits}))
-    assert verbs(root) == ["Say"] and "keep your place" in spoken(root)
+    if digits.strip() in ("1", "2"):  # callback or message: leave Twilio's queue to choose
+        assert verbs(root) == ["Leave"]
+    else:
+        assert verbs(root) == ["Say"] and "keep your place" in spoken(root)
     assert lines.length(rt.live, "support") == 1
 
 
@@ -190,3 +195,13 @@ def test_bad_attempt_argument_is_400_and_changes_nothing(client, rt, busy_line, 
     form = {**busy_line, "Digits": "1"}
     assert client.post(path, data=form, headers=signed(path, form)).status_code == 400
     assert snapshot(rt) == before
+
+
+def test_text_with_a_nul_character_is_refused_400_and_changes_nothing(app, rt):
+    from tests.console_helpers import Desk, seed_people
+    seed_people(rt)
+    alice = Desk(app, "alice")
+    answer = alice.send("POST", "/api/me/state", {"state": "available\u0000"})
+    assert answer.status_code == 400
+    assert "NUL" in answer.json["detail"]
+    assert alice.get("/api/me").json["state"] == "offline"

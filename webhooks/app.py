@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_runtime(app, settings)
     register_blueprints(app)
     register_errors(app)
+    refuse_nul_characters(app)
     return app
 
 
@@ -75,6 +76,23 @@ def register_blueprints(app: Flask) -> None:
     admin_api.init_app(app)
     console_views.init_app(app)
     admin_views.init_app(app)
+
+
+def refuse_nul_characters(app: Flask) -> None:
+    """Refuse (400) JSON or form text holding a NUL character: no database stores it, and no
+    person typed it."""
+
+    @app.before_request
+    def no_nul() -> None:
+        if request.method not in ("POST", "PUT", "PATCH") or request.blueprint in ("voice", "sms"):
+            return  # Twilio's webhooks validate each field themselves (a caller gets a retry)
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            found = b"\x00" in raw or b"\\u0000" in raw
+        else:
+            found = any("\x00" in value for value in request.form.values())
+        if found:
+            abort(400, description="text may not contain NUL characters")
 
 
 def register_errors(app: Flask) -> None:
