@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from admin import audit, booked, config, reports, staffing
 from admin import validate as v
 from admin.validate import ConfigError
+from console.views import harden
 from holdless.runtime import Runtime
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
@@ -22,8 +23,6 @@ from webhooks.auth import current_agent, role_required
 bp = Blueprint("admin_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 DAY_NAMES = staffing.DAY_NAMES
 PAGES = (("admin_pages.home", "Board"), ("admin_pages.queues", "Queues & hours"),
          ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
@@ -164,13 +163,7 @@ def report() -> Any:
                      query=f"?queue={slug}" if slug else "")
 
 
-@bp.after_request
-def harden(response: Response) -> Response:
-    """Security headers on every admin page."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+bp.after_request(harden)  # the console's security headers, on every admin page too
 
 
 def init_app(app: Flask) -> None:
