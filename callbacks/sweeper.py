@@ -146,29 +146,53 @@ def _not_checked_lately(rt: Runtime, items: list[Watched]) -> list[Watched]:
     return [i for i, mark in zip(items, marks, strict=True) if mark is None or float(mark) < recent]
 
 
-def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> None:
+def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> bool:
+    """Ask about one call and apply its end; False when Twilio could not say."""
+    if item.key in result.applied:
+        return True
     # asked about now, whatever the answer: the next ask waits SWEEP_RECHECK_SECONDS
     rt.live.set(_checked_key(item), rt.clock.time(), ex=CHECK_MEMORY_SECONDS)
     try:
         sid = item.sid or _adopt(rt, item, result)
         if sid is None:
-            return
+            return True
         result.asked += 1
         status = rt.gateway.call_status(sid)
     except TwilioRestException as exc:
         result.errors += 1
         log.warning("sweep: Twilio error %s (HTTP %s) asking about %s; nothing changed",
                     exc.code, exc.status, item.key)
-        return
+        return False
     if status is None:
         result.unknown += 1
         log.warning("sweep: Twilio does not know the call of %s; nothing changed", item.key)
     elif status in ENDED_CALL_STATUSES:
+        if item.kind == LEG and not _caller_settled_first(rt, item, result):
+            return False
         log.warning("sweep: the call of %s ended (%s) with no status report; applying it",
                     item.key, status)
         apply_end(rt, item, status, sid)
         result.ended += 1
         result.applied.append(item.key)
+    return True
+
+
+def _caller_settled_first(rt: Runtime, leg: Watched, result: Swept) -> bool:
+    """Whatever the order or the batch, a leg's caller is asked about (and their hang-up
+    applied) before the leg's end, as Twilio would have reported them: an agent's leg
+    cancelled because the caller hung up is then not the agent's miss. False (leave the
+    leg for the next sweep) when Twilio could not say about the caller."""
+    caller = _caller_of_leg(rt, leg.ident)
+    return caller is None or _sweep_one(rt, caller, result)
+
+
+def _caller_of_leg(rt: Runtime, leg_id: int) -> Watched | None:
+    """The caller of a leg's interaction, while in line, offered or talking."""
+    with rt.db.session() as s:
+        interaction = s.scalar(select(Interaction).join(Leg).where(Leg.id == leg_id))
+        if interaction is None or interaction.status not in (WAITING, OFFERED, CONNECTED):
+            return None
+        return Watched(CALLER, interaction.id, interaction.call_sid)
 
 
 def apply_end(rt: Runtime, item: Watched, status: str, sid: str) -> None:
