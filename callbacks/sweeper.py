@@ -260,7 +260,7 @@ def sweep_job(part: int = 0) -> str:
     """Job: sweep; chain another job at once when calls were left over; the first job of
     a slot schedules the next slot's."""
     rt = runtime.get()
-    result = sweep(rt)
+    result = sweep(rt, SWEEP_MAX_CALLS_PER_JOB)
     if result.more:
         slot = int(rt.clock.time() // SWEEP_INTERVAL_SECONDS)
         rt.enqueue(sweep_job, part + 1, job_id=f"sweep-more-{slot}-{part + 1}")

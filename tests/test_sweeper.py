@@ -312,6 +312,22 @@ def test_calls_beyond_one_jobs_share_are_swept_by_the_next_job(
     assert lines.length(rt.live, "support") == 0
 
 
+def test_sweep_job_chains_another_job_for_the_calls_left_over(
+        rt, twilio, twilio_api, frozen_clock, monkeypatch):
+    monkeypatch.setattr(sweeper, "SWEEP_MAX_CALLS_PER_JOB", 2)
+    seed_queues(rt, ("support", "Support", None))
+    forms = [_waiting_caller(rt, twilio, twilio_api, f"+1212555018{i}") for i in range(5)]
+    for form in forms:
+        _hang_up_at_twilio(twilio_api, form["CallSid"], "completed")
+    _old_enough(frozen_clock)
+    sweeper.sweep_job()
+    assert [j for j in rt.jobs.job_ids if j.startswith("sweep-more-")]
+    drain(rt)  # the chained jobs: 2 + 2 + 1
+    with rt.db.session() as s:
+        assert [i.status for i in s.scalars(select(Interaction))] == [ABANDONED] * 5
+    assert len(_fetched(twilio_api)) == 5
+
+
 def test_sweep_runs_once_per_interval_slot_from_worker_start_on(rt, frozen_clock):
     registry = ScheduledJobRegistry(queue=rt.jobs)
     HoldlessWorker([rt.jobs], connection=rt.jobs_redis)  # a worker starting schedules it
