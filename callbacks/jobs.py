@@ -12,7 +12,7 @@ from callbacks.booking import callback_id_of
 from holdless import runtime
 from holdless.twilio_gateway import TwilioRestException
 from ivr import paths
-from ivr.states import is_final
+from ivr.states import ENDED_CALL_STATUSES, is_final
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import agents, keys, stats
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
@@ -76,15 +76,19 @@ def _found_at_twilio(rt: runtime.Runtime, leg_id: int, contact: str, since: date
     """A leg written before a crash, with no sign of a call from the job, Redis or Twilio's
     callbacks: the worker may have died just after Twilio accepted the dial (and the
     `initiated` callback been lost). Ask Twilio for a call to the agent placed since the leg
-    was written, and adopt it rather than ring the agent twice. A Twilio error raises (the
-    job is retried): never dial blind."""
+    was written, and adopt it rather than ring the agent twice (a call already over gets
+    its end applied at once, as its lost status callback would have). A Twilio error
+    raises (the job is retried): never dial blind."""
     from callbacks import sweeper
-    sid = sweeper.placed_call(rt, contact, since)
-    if sid is None:
+    found = sweeper.placed_call(rt, contact, since)
+    if found is None:
         log.warning("leg %s was never dialled (worker lost mid-job); dialling", leg_id)
         return False
-    sweeper.record_placed_call(rt, sweeper.Watched(sweeper.LEG, leg_id, None), sid)
-    log.warning("leg %s was dialled by a worker lost mid-job; adopted its call", leg_id)
+    sweeper.record_placed_call(rt, sweeper.Watched(sweeper.LEG, leg_id, None), found.sid)
+    log.warning("leg %s was dialled by a worker lost mid-job; adopted its call (%s)", leg_id,
+                found.status)
+    if found.status in ENDED_CALL_STATUSES:  # as the sweeper would (its caller first)
+        sweeper.settle(rt, sweeper.Watched(sweeper.LEG, leg_id, found.sid))
     return True
 
 

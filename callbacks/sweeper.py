@@ -26,7 +26,7 @@ from callbacks.placing import CONNECTED as TALKING
 from callbacks.placing import FINISHED
 from holdless import runtime
 from holdless.runtime import Runtime
-from holdless.twilio_gateway import TwilioRestException
+from holdless.twilio_gateway import PlacedCall, TwilioRestException
 from ivr.states import ENDED_CALL_STATUSES
 from models.callbacks import CallbackAttempt
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Interaction, Leg
@@ -146,6 +146,13 @@ def _not_checked_lately(rt: Runtime, items: list[Watched]) -> list[Watched]:
     return [i for i, mark in zip(items, marks, strict=True) if mark is None or float(mark) < recent]
 
 
+def settle(rt: Runtime, item: Watched) -> Swept:
+    """Ask Twilio about one call now and apply its end if it is over, as a sweep would."""
+    result = Swept()
+    _sweep_one(rt, item, result)
+    return result
+
+
 def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> bool:
     """Ask about one call and apply its end; False when Twilio could not say."""
     if item.key in result.applied:
@@ -213,18 +220,19 @@ def _adopt(rt: Runtime, item: Watched, result: Swept) -> str | None:
     """Find and record the call a killed worker placed for this leg or attempt."""
     if not item.to or item.since is None:
         return None
-    sid = placed_call(rt, item.to, item.since)
-    if sid is None:
+    found = placed_call(rt, item.to, item.since)
+    if found is None:
         return None
+    sid = found.sid
     record_placed_call(rt, item, sid)
     result.adopted += 1
     log.warning("sweep: %s had a call at Twilio with no record of it; adopted", item.key)
     return sid
 
 
-def placed_call(rt: Runtime, to: str, since: datetime) -> str | None:
-    """The sid of a call placed to `to` since `since` that no leg or attempt has recorded
-    (the oldest, if several), or None. Twilio errors raise."""
+def placed_call(rt: Runtime, to: str, since: datetime) -> PlacedCall | None:
+    """A call placed to `to` since `since` that no leg or attempt has recorded (the oldest,
+    if several), or None. Twilio errors raise."""
     placed = rt.gateway.calls_placed_to(to, since)
     if not placed:
         return None
@@ -234,7 +242,7 @@ def placed_call(rt: Runtime, to: str, since: datetime) -> str | None:
         known |= set(s.scalars(select(Interaction.call_sid).where(Interaction.call_sid.in_(sids))))
         for column in (CallbackAttempt.agent_call_sid, CallbackAttempt.call_sid):
             known |= set(s.scalars(select(column).where(column.in_(sids))))
-    free = [sid for sid in sids if sid not in known]
+    free = [call for call in placed if call.sid not in known]
     return free[0] if free else None
 
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from callbacks import reconcile, sweeper
+from callbacks import jobs, reconcile, sweeper
 from models.callbacks import CallbackAttempt
-from models.entities import Leg
+from models.entities import Agent, Leg
 from queueing import keys
 from queueing.limits import CALLBACK_STUCK_ATTEMPT_SECONDS, SWEEP_MIN_AGE_SECONDS
 from tests.callback_steps import agent_answers, attempt_row, book_callback
-from tests.faults import WorkerProcess, wait_until
+from tests.faults import WorkerProcess, drain, wait_until
 from tests.helpers import make_available, seed_agent, seed_queues
 from tests.test_faults import (
     _abandoned_jobs_found_later,
@@ -47,6 +47,26 @@ def test_worker_killed_after_dialling_with_the_initiated_callback_lost_rings_the
         assert s.scalar(select(Leg)).call_sid == sid
     assert rt.live.get(keys.leg_call(leg.id)) == sid
     assert "adopted its call" in log
+
+
+def test_redial_after_a_lost_dial_adopts_a_call_already_over_and_applies_its_end(
+        rt, twilio, twilio_api):
+    """The state a worker killed right after the dial leaves (a leg with no sid anywhere),
+    made in-process; meanwhile Twilio rang alice out (no-answer) and the report was lost."""
+    agent_id, _form = _offered_call(rt, twilio)
+    drain(rt)
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg))
+        sid, leg.call_sid = leg.call_sid, None
+        assignment_id = leg.assignment_id
+    rt.live.delete(keys.leg_call(leg.id))
+    twilio_api.store.update_call(sid, status="no-answer")
+    assert jobs.connect(assignment_id) == "already dialled"
+    with rt.db.session() as s:
+        missed = s.get(Leg, leg.id)
+        assert (missed.call_sid, missed.status) == (sid, "missed")
+        assert s.get(Agent, agent_id).missed_offers == 1  # she did let it ring out
+    assert len(twilio_api.calls_created()) == 1  # not rung again by this job
 
 
 @pytest.mark.slow

@@ -359,6 +359,6 @@ def test_placed_call_lookup_skips_older_calls_calls_already_recorded_and_other_c
     unrecorded = "CA" + "4" * 32
     store.add_call(CallResource(unrecorded, ACCOUNT, "client:alice", LINE_NUMBER,
                                 "outbound-api", status="queued", created=since))
-    assert sweeper.placed_call(rt, "client:alice", since) == unrecorded
+    assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
     store.update_call(unrecorded, status="ringing")  # now with a start time
-    assert sweeper.placed_call(rt, "client:alice", since) == unrecorded
+    assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
