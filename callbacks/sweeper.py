@@ -265,15 +265,16 @@ def record_placed_call(rt: Runtime, item: Watched, sid: str) -> None:
 
 
 def sweep_job(part: int = 0) -> str:
-    """Job: sweep; chain another job at once when calls were left over; the first job of
-    a slot schedules the next slot's."""
+    """Job: sweep; chain another job at once when calls were left over. The first job of a
+    slot schedules the next slot's before sweeping, so a sweep failing through a long
+    database outage (the very case it is for) does not end the schedule."""
     rt = runtime.get()
+    if part == 0:
+        schedule_next(rt)
     result = sweep(rt, SWEEP_MAX_CALLS_PER_JOB)
     if result.more:
         slot = int(rt.clock.time() // SWEEP_INTERVAL_SECONDS)
         rt.enqueue(sweep_job, part + 1, job_id=f"sweep-more-{slot}-{part + 1}")
-    if part == 0:
-        schedule_next(rt)
     return f"asked {result.asked}, ended {result.ended}, adopted {result.adopted}"
 
 

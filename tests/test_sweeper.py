@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+import sqlalchemy.exc
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
@@ -328,14 +329,22 @@ def test_sweep_job_chains_another_job_for_the_calls_left_over(
     assert len(_fetched(twilio_api)) == 5
 
 
-def test_sweep_runs_once_per_interval_slot_from_worker_start_on(rt, frozen_clock):
+def test_sweep_runs_once_per_interval_slot_from_worker_start_on_even_through_an_outage(
+        rt, frozen_clock):
     registry = ScheduledJobRegistry(queue=rt.jobs)
     HoldlessWorker([rt.jobs], connection=rt.jobs_redis)  # a worker starting schedules it
     sweeper.schedule_next(rt)  # a second worker starting at the same moment: the same job
     slot = int(frozen_clock.time() // SWEEP_INTERVAL_SECONDS) + 1
     assert [j for j in registry.get_job_ids() if j.startswith("sweep-")] == [f"sweep-{slot}"]
     frozen_clock.advance(SWEEP_INTERVAL_SECONDS)
-    sweeper.sweep_job()
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:  # the database is down: this sweep fails (RQ retries it), the schedule goes on
+        with pytest.raises(sqlalchemy.exc.OperationalError):
+            sweeper.sweep_job()
+    finally:
+        outage.end()
+        outage.remove()
     assert sorted(j for j in registry.get_job_ids() if j.startswith("sweep-")) == sorted(
         [f"sweep-{slot}", f"sweep-{slot + 1}"])
 
