@@ -19,12 +19,13 @@ from sqlalchemy import select
 
 from callbacks import sweeper
 from callbacks.worker import HoldlessWorker
-from holdless import runtime
+from holdless import clock, runtime
 from models import Base
 from models.entities import (
     ABANDONED,
     COMPLETED,
     OFFERED,
+    WAITING,
     Agent,
     Assignment,
     Interaction,
@@ -41,6 +42,7 @@ from simulator.rest import RestError
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
 from tests.faults import RedisServer, StatementOutage, drain
 from tests.helpers import call_form, make_available, reset_stores, seed_agent, seed_queues, twiml
+from tests.test_e2e_sim import live  # noqa: F401 - the simulated stack's fixture
 
 ACCOUNT = "AC" + "0" * 32
 CALLER_NUMBER = "+12125550181"
@@ -86,15 +88,15 @@ def _snapshot(rt) -> tuple[dict, dict]:
     with rt.db.session() as s:
         for table in Base.metadata.sorted_tables:
             rows[table.name] = sorted(map(tuple, s.execute(table.select()).all()), key=repr)
-    live: dict[str, object] = {}
+    keys_now: dict[str, object] = {}
     for key in rt.live.scan_iter("hl:*"):
         if key.startswith("hl:swept:"):
             continue
         kind = rt.live.type(key)
-        live[key] = {"string": rt.live.get, "hash": rt.live.hgetall, "set": rt.live.smembers,
+        keys_now[key] = {"string": rt.live.get, "hash": rt.live.hgetall, "set": rt.live.smembers,
                      "list": lambda k: rt.live.lrange(k, 0, -1),
                      "zset": lambda k: rt.live.zrange(k, 0, -1, withscores=True)}[kind](key)
-    return rows, live
+    return rows, keys_now
 
 
 def _fetched(twilio_api) -> list[str]:
@@ -371,3 +373,23 @@ def test_placed_call_lookup_skips_older_calls_calls_already_recorded_and_other_c
     assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
     store.update_call(unrecorded, status="ringing")  # now with a start time
     assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
+
+
+# -- through the simulator: Twilio's status is what the phone network knows ------------------
+
+def test_simulated_caller_whose_status_callback_never_comes_is_ended_by_the_sweeper(
+        live):  # noqa: F811 - the fixture imported above
+    seed_queues(live.rt, ("support", "Support", None))
+    caller = live.network.place_call("+12125550185", LINE_NUMBER, patience=30, status_url=None)
+    caller.wait_until(lambda c: ("enqueue", "support") in c.events())
+    caller.wait_ended(timeout=4)  # gave up holding; no status callback was asked for
+    assert live.interaction(caller).status == WAITING  # the app was never told
+    assert lines.length(live.rt.live, "support") == 1
+    previous = clock.use(clock.FrozenClock(time.time() + SWEEP_MIN_AGE_SECONDS + 1))
+    try:
+        swept = sweeper.sweep(live.rt)
+    finally:
+        clock.use(previous)
+    assert (swept.asked, swept.ended) == (1, 1)
+    assert live.interaction(caller).status == ABANDONED
+    assert lines.length(live.rt.live, "support") == 0
