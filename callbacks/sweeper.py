@@ -113,7 +113,7 @@ def watched(rt: Runtime) -> list[Watched]:
             found.append(Watched(LEG, leg.id, sid, contacts.get(leg.agent_id or 0, ""),
                                  leg.started_at))
         attempts = list(s.scalars(select(CallbackAttempt).where(
-            CallbackAttempt.started_at < cutoff,
+            CallbackAttempt.started_at < cutoff, CallbackAttempt.outcome.in_(CUSTOMER_CALL_OPEN),
             or_(CallbackAttempt.outcome.in_(AGENT_LEG_OPEN),
                 CallbackAttempt.ended_at.is_(None))).order_by(CallbackAttempt.id)))
         for attempt in attempts:

@@ -393,3 +393,43 @@ def test_simulated_caller_whose_status_callback_never_comes_is_ended_by_the_swee
     assert (swept.asked, swept.ended) == (1, 1)
     assert live.interaction(caller).status == ABANDONED
     assert lines.length(live.rt.live, "support") == 0
+
+
+# -- callbacks ------------------------------------------------------------------------------
+
+def test_callback_agent_ring_out_and_customer_hang_up_with_lost_reports_are_applied(
+        rt, twilio, twilio_api, frozen_clock, worker):
+    from callbacks import placing
+    from models.callbacks import BOOKED
+    from tests.callback_steps import agent_answers, attempt_row, book_callback, only_callback
+    seed_queues(rt, ("support", "Support", None))
+    alice = seed_agent(rt, "alice", ["support"])
+    book_callback(twilio)
+    worker()
+    make_available(rt, alice)
+    worker()
+    first = attempt_row(rt)
+    _hang_up_at_twilio(twilio_api, first.agent_call_sid, "no-answer")  # report lost
+    _old_enough(frozen_clock)
+    assert sweeper.sweep(rt).applied == [f"cb-agent:{first.id}"]
+    assert attempt_row(rt, first.id).outcome == placing.AGENT_MISSED
+    assert only_callback(rt).status == BOOKED  # back at its place in line ...
+    with rt.db.session() as s:  # ... and alice, freed with her miss counted, is offered it
+        assert s.get(Agent, alice).missed_offers == 1
+        assert s.scalar(select(Assignment).where(Assignment.ended_at.is_(None))) is not None
+
+    worker()  # she is rung again: she answers, the customer is dialled and talks
+    second, _root, _form = agent_answers(twilio, rt)
+    assert second.id != first.id
+    worker()
+    second = attempt_row(rt, second.id)
+    twiml(twilio.post(f"/voice/callback/customer?attempt={second.id}",
+                      call_form(sid=second.call_sid, from_=LINE_NUMBER, AnsweredBy="human")))
+    for sid in (second.call_sid, second.agent_call_sid):  # both hang up; reports lost
+        _hang_up_at_twilio(twilio_api, sid, "completed")
+    _old_enough(frozen_clock)
+    assert sorted(sweeper.sweep(rt).applied) == sorted(
+        [f"cb-agent:{second.id}", f"cb-customer:{second.id}"])
+    settled = attempt_row(rt, second.id)
+    assert (settled.outcome, settled.ended_at is not None) == (placing.FINISHED, True)
+    assert rt.presence.state(alice) == "wrap-up"
