@@ -5,6 +5,7 @@ so the agent (or the callback's customer) is rung exactly once."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -107,3 +108,28 @@ def test_callback_customer_dialled_by_a_killed_worker_is_adopted_not_settled_as_
     assert [c.field("To") for c in twilio_api.calls_created()].count(CUSTOMER) == 1
     with rt.db.session() as s:
         assert len(s.scalars(select(CallbackAttempt)).all()) == 1
+
+
+@pytest.mark.soak
+def test_soak_worker_killed_after_dialling_with_initiated_lost_a_running_worker_rings_once(
+        rt, twilio, twilio_api, tmp_path):
+    """As above, waiting for real: RQ finds the abandoned job once its heartbeat lapses."""
+    _offered_call(rt, twilio)
+    _kill_mid_connect(rt, tmp_path, "hang-after-dial")
+    killed = time.monotonic()
+    running = WorkerProcess(_worker_env(rt, tmp_path), tmp_path / "worker.log")
+    try:
+        took = wait_until(lambda: bool(twilio_api.requests("call-list")), timeout=240, step=0.5)
+        wait_until(lambda: _leg_sid(rt) is not None, timeout=30, step=0.5)
+        time.sleep(20)  # and no second ring
+    finally:
+        running.kill()
+    assert len(twilio_api.calls_created()) == 1
+    assert _leg_sid(rt) == (tmp_path / "marker").read_text()
+    print(f"worker SIGKILL after the dial, initiated lost: call adopted {took:.0f}s after "
+          f"the kill, agent rung once ({time.monotonic() - killed:.0f}s observed in all)")
+
+
+def _leg_sid(rt) -> str | None:
+    with rt.db.session() as s:
+        return s.scalar(select(Leg.call_sid))
