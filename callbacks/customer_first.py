@@ -20,6 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import booking, placing
 from holdless.runtime import Runtime
 from ivr import calls, directory, paths, twiml, wording
+from ivr.states import ENDED_CALL_STATUSES
 from models.callbacks import COMPLETED, DIALLING, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import lines
@@ -128,3 +129,11 @@ def call_ended(rt: Runtime, call_sid: str) -> None:
                                                       Interaction.kind == calls.CALLED_BACK))
     if known is not None:
         calls.caller_left(rt, call_sid)
+
+
+def customer_call_status(rt: Runtime, attempt_id: int, status: str, call_sid: str) -> None:
+    """Twilio's report on the customer's call of a callback attempt (agent first or customer
+    first): settle the attempt, and once the call has ended, end the caller it became."""
+    placing.customer_status(rt, attempt_id, status)
+    if status in ENDED_CALL_STATUSES:
+        call_ended(rt, call_sid)

@@ -13,7 +13,8 @@ from queueing.limits import WORKER_MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
 
 class HoldlessWorker(SimpleWorker):
     """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs,
-    and first rebuilds the live lines from the database (see callbacks.reconcile)."""
+    and first rebuilds the live lines from the database (see callbacks.reconcile) and
+    schedules the sweep for lost hang-ups (see callbacks.sweeper)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", WORKER_MAINTENANCE_SECONDS)
@@ -24,5 +25,6 @@ class HoldlessWorker(SimpleWorker):
         rt = runtime.get()
         if rt.settings.clock:
             clock.use(clock.from_spec(rt.settings.clock))
-        from callbacks import reconcile
+        from callbacks import reconcile, sweeper
         reconcile.at_worker_start(rt)
+        sweeper.schedule_next(rt)

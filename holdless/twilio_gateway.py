@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from holdless.settings import Settings
-from queueing.limits import AGENT_RING_TIMEOUT_SECONDS, TWILIO_HTTP_TIMEOUT_SECONDS
+from queueing.limits import (
+    AGENT_RING_TIMEOUT_SECONDS,
+    PLACED_CALL_CLOCK_SLACK_SECONDS,
+    TWILIO_HTTP_TIMEOUT_SECONDS,
+)
 
-__all__ = ["TwilioGateway", "TwilioRestException"]
+__all__ = ["PlacedCall", "TwilioGateway", "TwilioRestException"]
+
+# Twilio's answer when a call sid is not (or no longer) known to it.
+CALL_NOT_FOUND_STATUS = 404
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """A call Twilio knows we placed: its sid, status and when it was created."""
+
+    sid: str
+    status: str
+    created: datetime
 
 
 class TwilioGateway:
@@ -42,6 +61,31 @@ class TwilioGateway:
             status_callback_event=["initiated", "ringing", "answered", "completed"], **extra,
         )
         return str(call.sid)
+
+    def call_status(self, call_sid: str) -> str | None:
+        """Twilio's status of a call (queued, ringing, in-progress, completed, busy, failed,
+        no-answer, canceled); None when Twilio does not know the call. Other errors raise."""
+        try:
+            call = self.client.calls(call_sid).fetch()
+        except TwilioRestException as exc:
+            if exc.status == CALL_NOT_FOUND_STATUS:
+                return None
+            raise
+        return str(call.status)
+
+    def calls_placed_to(self, to: str, since: datetime) -> list[PlacedCall]:
+        """Calls this account placed through the REST API to `to` created at `since` or
+        later (allowing a few seconds of clock difference), oldest first. Twilio filters
+        start times by whole days and a queued call has none yet, so it is asked for the
+        day's calls and the queued ones, and the exact moment is checked here."""
+        after = since - timedelta(seconds=PLACED_CALL_CLOCK_SLACK_SECONDS)
+        found = {c.sid: c for c in self.client.calls.list(to=to, start_time_after=after)}
+        found.update({c.sid: c for c in self.client.calls.list(to=to, status="queued")})
+        placed = [PlacedCall(str(c.sid), str(c.status), c.date_created)
+                  for c in found.values()
+                  if c.direction == "outbound-api" and c.date_created is not None
+                  and c.date_created >= after]
+        return sorted(placed, key=lambda c: c.created)
 
     def hold_in_conference(self, conference: str, call_sid: str, hold: bool,
                            hold_url: str | None = None) -> bool:

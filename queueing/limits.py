@@ -26,6 +26,20 @@ JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 # Twilio
 AGENT_RING_TIMEOUT_SECONDS = 20
 TWILIO_HTTP_TIMEOUT_SECONDS = 10
+# Looking for a call already placed (before dialling again a leg with no sign of a call):
+# how much earlier than our record of the leg Twilio's clock may date the call.
+PLACED_CALL_CLOCK_SLACK_SECONDS = 5
+
+# The sweeper: asks Twilio about calls we still think are live, for hang-ups whose status
+# callbacks were lost (Twilio does not retry them). How often it runs (one job per slot);
+# how old a call must be before it is asked about (younger ones still have their own
+# callbacks, and deferred ones the job retries, to come); how long a call found still up is
+# left before it is asked about again; and the most calls asked about in one job (the rest
+# follow in a chained job, so one job stays well inside JOB_TIMEOUT_SECONDS).
+SWEEP_INTERVAL_SECONDS = 60
+SWEEP_MIN_AGE_SECONDS = 3 * 60
+SWEEP_RECHECK_SECONDS = 3 * 60
+SWEEP_MAX_CALLS_PER_JOB = 50
 
 # Callbacks
 # Tries at a callback before it is closed as unreachable, and the wait between them.

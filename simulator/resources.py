@@ -47,9 +47,20 @@ class CallResource:
     created: datetime = field(default_factory=_now)
     updated: datetime = field(default_factory=_now)
 
+    @property
+    def start_time(self) -> datetime | None:
+        """When dialling began: none while the call is still queued (as Twilio shows it)."""
+        return None if self.status == "queued" else self.created
+
+    @property
+    def end_time(self) -> datetime | None:
+        """When the call ended, once it has."""
+        return self.updated if self.status in TERMINAL_CALL_STATUSES else None
+
     def to_json(self) -> dict[str, Any]:
         """Render the resource as Twilio's JSON body."""
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}"
+        start, end = self.start_time, self.end_time
         return {
             "sid": self.sid,
             "account_sid": self.account_sid,
@@ -65,8 +76,8 @@ class CallResource:
             "api_version": API_VERSION,
             "date_created": rfc2822(self.created),
             "date_updated": rfc2822(self.updated),
-            "start_time": rfc2822(self.created),
-            "end_time": None,
+            "start_time": None if start is None else rfc2822(start),
+            "end_time": None if end is None else rfc2822(end),
             "price": None,
             "price_unit": "USD",
             "uri": base + ".json",
@@ -187,6 +198,12 @@ class ResourceStore:
         """Return the call with this sid, if known."""
         with self._lock:
             return self.calls.get(sid)
+
+    def list_calls(self, keep: Any) -> list[CallResource]:
+        """Calls for which `keep(call)` is true, newest first (Twilio's order)."""
+        with self._lock:
+            found = [c for c in self.calls.values() if keep(c)]
+        return sorted(found, key=lambda c: c.created, reverse=True)
 
     def update_call(self, sid: str, **changes: Any) -> None:
         """Change fields of a known call (status, duration, answered_by)."""

@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from simulator.resources import (
     API_VERSION,
@@ -30,12 +31,14 @@ from simulator.resources import (
 
 Form = dict[str, list[str]]
 CallHook = Callable[[CallResource, Form], None]
+FetchHook = Callable[[str], None]
 ParticipantCreateHook = Callable[[ConferenceResource, CallResource, Form], None]
 ParticipantHook = Callable[[ConferenceResource, ParticipantResource, Form], None]
 
 _ACCOUNT = rf"/{API_VERSION}/Accounts/(?P<account>AC[0-9a-zA-Z]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(_ACCOUNT + r"/Calls\.json$"), "call-create"),
+    ("GET", re.compile(_ACCOUNT + r"/Calls\.json$"), "call-list"),
     ("POST", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-update"),
     ("GET", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-fetch"),
     ("GET", re.compile(_ACCOUNT + r"/Conferences\.json$"), "conference-list"),
@@ -108,6 +111,42 @@ def _required(form: Form, name: str, code: int) -> str:
     return value
 
 
+def _day(value: str | None) -> date | None:
+    """A StartTime filter's day: `YYYY-MM-DD`, or the day of an ISO 8601 timestamp."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise RestError(400, 20001, f"Invalid date '{value}'.") from None
+
+
+def _on_days(start: date, days: dict[str, date | None]) -> bool:
+    after, before, on = days[">"], days["<"], days[""]
+    return ((after is None or start >= after) and (before is None or start <= before)
+            and (on is None or start == on))
+
+
+def _page(account: str, key: str, query: Form, found: list[Any], page: int,
+          size: int) -> dict[str, Any]:
+    """One page of a list in the 2010 API's shape (records under `key`, paging URIs)."""
+    uri = f"/{API_VERSION}/Accounts/{account}/{key.title()}.json"
+    filters = [(k, v) for k, values in query.items() for v in values
+               if k not in ("Page", "PageSize", "PageToken")]
+
+    def page_uri(number: int) -> str:
+        return uri + "?" + urlencode([*filters, ("PageSize", size), ("Page", number)])
+
+    start = page * size
+    records = found[start:start + size]
+    more = start + size < len(found)
+    return {key: [r.to_json() for r in records], "page": page, "page_size": size,
+            "start": start, "end": start + max(0, len(records) - 1),
+            "uri": page_uri(page), "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if more else None,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -140,6 +179,8 @@ class TwilioRestStandIn:
         self.auth_token = auth_token
         self.on_call_create: CallHook | None = None
         self.on_call_update: CallHook | None = None
+        # Called with the sid of every call fetch; may raise RestError (a Twilio fault).
+        self.on_call_fetch: FetchHook | None = None
         self.on_participant_create: ParticipantCreateHook | None = None
         self.on_participant_update: ParticipantHook | None = None
         self.on_participant_delete: ParticipantHook | None = None
@@ -280,6 +321,7 @@ class TwilioRestStandIn:
             "call-create": self._create_call,
             "call-update": self._update_call,
             "call-fetch": self._fetch_call,
+            "call-list": self._list_calls,
             "conference-list": self._list_conferences,
             "conference-fetch": self._fetch_conference,
             "participant-create": self._create_participant,
@@ -324,7 +366,31 @@ class TwilioRestStandIn:
         return 200, call.to_json()
 
     def _fetch_call(self, groups: dict[str, str], _f: Form, _q: Form) -> tuple[int, dict]:
+        if self.on_call_fetch is not None:
+            self.on_call_fetch(groups["call"])
         return 200, self._known_call(groups["call"]).to_json()
+
+    def _list_calls(self, groups: dict[str, str], _f: Form, query: Form) -> tuple[int, dict]:
+        """Calls newest first, filtered by To, From, Status, ParentCallSid and StartTime
+        (`StartTime>` on or after, `StartTime<` on or before, `StartTime` on: whole UTC days,
+        as Twilio documents; a queued call has no start time yet), in Twilio's page format."""
+        wanted = {name: _one(query, param) for name, param in (
+            ("to", "To"), ("from_", "From"), ("status", "Status"),
+            ("parent_call_sid", "ParentCallSid"))}
+        days = {op: _day(_one(query, f"StartTime{op}")) for op in (">", "<", "")}
+
+        def keep(call: CallResource) -> bool:
+            if any(v is not None and getattr(call, k) != v for k, v in wanted.items()):
+                return False
+            if all(d is None for d in days.values()):
+                return True
+            start = call.start_time.date() if call.start_time is not None else None
+            return start is not None and _on_days(start, days)
+
+        found = self.store.list_calls(keep)
+        size = max(1, min(1000, int(_one(query, "PageSize") or 50)))
+        page = max(0, int(_one(query, "Page") or 0))
+        return 200, _page(groups["account"], "calls", query, found, page, size)
 
     def _list_conferences(self, groups: dict[str, str], _f: Form, query: Form) -> tuple[int, dict]:
         found = self.store.list_conferences(_one(query, "FriendlyName"), _one(query, "Status"))

@@ -135,3 +135,33 @@ def test_wait_for_returns_the_matching_request_or_times_out(
     assert found.kind == "message-create"
     with pytest.raises(TimeoutError):
         standin.wait_for(lambda r: r.field("Body") == "never", timeout=0.05)
+
+
+def test_call_list_filters_by_to_status_and_start_day_newest_first_across_pages(
+    standin: TwilioRestStandIn, client: Client
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from simulator.resources import CallResource, new_sid
+    now = datetime.now(UTC)
+    for i in range(55):  # more than one page of 50
+        standin.store.add_call(CallResource(new_sid("CA"), ACCOUNT, "client:alice", "+1555",
+                                            "outbound-api", status="ringing",
+                                            created=now - timedelta(seconds=i)))
+    queued = standin.store.add_call(CallResource(new_sid("CA"), ACCOUNT, "client:alice",
+                                                 "+1555", "outbound-api"))
+    old = standin.store.add_call(CallResource(new_sid("CA"), ACCOUNT, "client:alice", "+1555",
+                                              "outbound-api", status="completed",
+                                              created=now - timedelta(days=2)))
+    standin.store.add_call(CallResource(new_sid("CA"), ACCOUNT, "client:bob", "+1555",
+                                        "outbound-api", status="ringing"))
+    alice = client.calls.list(to="client:alice")
+    assert len(alice) == 57 and len(standin.requests("call-list")) == 2  # two pages
+    assert alice[0].sid == queued.sid and alice[-1].sid == old.sid  # newest first
+    today = client.calls.list(to="client:alice", start_time_after=now - timedelta(hours=1))
+    # whole UTC days, as Twilio documents; a queued call has no start time yet
+    assert old.sid not in {c.sid for c in today} and queued.sid not in {c.sid for c in today}
+    assert [c.sid for c in client.calls.list(to="client:alice", status="queued")] == [
+        queued.sid]
+    assert client.calls(queued.sid).fetch().start_time is None
+    assert client.calls(old.sid).fetch().end_time is not None

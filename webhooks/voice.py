@@ -225,10 +225,8 @@ def callback_customer() -> Response:
 @twilio_signed
 def callback_customer_status() -> tuple[str, int]:
     """Status of the customer's call of a callback attempt."""
-    status = _status()
-    placing.customer_status(_rt(), forms.int_arg("attempt"), status)
-    if status in ENDED_CALL_STATUSES:
-        customer_first.call_ended(_rt(), forms.call_sid())
+    customer_first.customer_call_status(_rt(), forms.int_arg("attempt"), _status(),
+                                        forms.call_sid())
     return "", 204
 
 
