@@ -331,11 +331,12 @@ def check_rush(r: Rush, callers_n: int) -> dict[str, float]:
     # First come, first served per queue.
     handed = handed_out(r)
     assert overtakes(handed) == []
-    waits = [leg.started_at.timestamp() for leg in legs]
+    joined = {i.id: i.joined_at for i in interactions}
+    waits = [leg.started_at.timestamp() - (joined[leg.interaction_id] or 0.0) for leg in legs]
     return {"seconds": r.seconds, "assignments": len(assignments), "callbacks": len(callbacks),
             "judged_pairs": judged_pairs(handed), "calls_per_second": callers_n / r.seconds,
             "known_in_line": sum(h.in_line_by is not None for h in handed),
-            "first_to_last_pairing": max(waits) - min(waits),
+            "longest_wait_for_an_agent": max(waits),
             **{f"webhooks_{n}": v for n, v in enumerate(r.balancer.spread().values())}}
 
 
