@@ -296,6 +296,7 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
         customer_on = attempt.customer_answered_at is not None and attempt.ended_at is None
         if outcome == CONNECTED:
             attempt.outcome = FINISHED
+            _end_attempt_assignment(s, attempt, rt)
         elif outcome == "":
             attempt.outcome = AGENT_LEFT if answered else AGENT_MISSED
             attempt.ended_at = rt.clock.now()
@@ -324,6 +325,11 @@ def _back_in_line(s: Session, attempt: CallbackAttempt, rt: Runtime) -> None:
     callback = attempt.callback
     if callback.status == DIALLING:
         callback.status, callback.updated_at = BOOKED, rt.clock.now()
+    _end_attempt_assignment(s, attempt, rt)
+
+
+def _end_attempt_assignment(s: Session, attempt: CallbackAttempt, rt: Runtime) -> None:
+    """End the attempt's assignment, so the agent can be paired again."""
     assignment = s.get(Assignment, attempt.assignment_id or 0)
     if assignment is not None:
         end_assignment(assignment, attempt.outcome, rt)

@@ -3,7 +3,8 @@ as it is created (digit runs as long as phone numbers keep only their last four 
 
 Holdless's own code logs `ivr.numbers.mask(...)` already; this is the safety net for what
 it does not control: SQLAlchemy's statement and row logs at DEBUG, RQ's job descriptions,
-tracebacks quoting a value.
+tracebacks quoting a value. Rows SQLAlchemy logs at DEBUG are left out altogether: they can
+hold any column, notes and names among them.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ def redact(text: str) -> str:
     return PHONE_LIKE.sub(lambda m: "…" + m.group(0)[-4:], text)
 
 
+SQL_ROW_MESSAGE = "Row %r"  # what SQLAlchemy logs for each result row at DEBUG
+
+
 def _redacting(factory: Any) -> Any:
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = factory(*args, **kwargs)
+        if record.name.startswith("sqlalchemy.engine") and record.msg == SQL_ROW_MESSAGE:
+            record.msg, record.args = "Row (values not logged)", None
+            return record
         try:
             message = record.getMessage()
             record.msg, record.args = redact(message), None

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from callbacks import jobs, placing
 from models.callbacks import BOOKED, COMPLETED, UNREACHABLE, CallbackAttempt
-from models.entities import Assignment
+from models.entities import Assignment, Interaction
 from queueing import agents, keys, lines
 from tests.callback_steps import (
     agent_answers,
@@ -73,6 +73,29 @@ def test_whole_journey_booked_agent_rung_whisper_customer_dialled_completed(
     assert attempt_row(rt, attempt.id).outcome == "completed"
     assert lines.length(rt.live, "support") == 0
     assert lines.load(rt.live, f"cb:{callback.id}") is None
+
+
+def test_after_a_completed_callback_and_wrap_up_the_agent_is_paired_with_the_next_caller(
+        rt, twilio, worker, alice):
+    book_callback(twilio)
+    make_available(rt, alice)
+    worker()
+    attempt, _whisper, agent_form = agent_answers(twilio, rt)
+    worker()
+    twilio.post(f"/voice/callback/customer?attempt={attempt.id}",
+                customer_form(rt, attempt.id, AnsweredBy="human"))
+    twilio.post(f"/voice/callback/agent/status?attempt={attempt.id}",
+                {**agent_form, "CallStatus": "completed"})
+    with rt.db.session() as s:
+        [ended] = s.scalars(select(Assignment)).all()
+        assert ended.ended_at is not None and ended.active_agent_id is None
+    next_caller = call_in(twilio, "+12125550199")
+    agents.set_state(rt, alice, "available")  # the agent ends wrap-up
+    assert rt.presence.state(alice) == "busy"
+    with rt.db.session() as s:
+        offered = s.scalars(select(Assignment).order_by(Assignment.id)).all()[-1]
+        assert offered.ended_at is None
+        assert s.get(Interaction, offered.interaction_id).call_sid == next_caller["CallSid"]
 
 
 def test_agent_hanging_up_first_ends_the_customer_call_and_starts_wrap_up(

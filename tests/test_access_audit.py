@@ -1,0 +1,210 @@
+"""Who may reach what, over every route the app has (its url_map), so a new route cannot slip
+through unguarded: anonymous users reach no agent or admin page or endpoint (Twilio's webhooks
+are signature-checked instead), agents and supervisors reach no admin route, an agent reaches
+no interaction that was not routed to them, every state-changing request needs the CSRF token,
+and the cookies are hardened in production.
+
+Each route is called with a sample value for each of its arguments; a route with an argument
+this file does not know fails the audit until a sample is added to `SAMPLES`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from holdless import directory
+from models import Base
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE
+from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people
+
+# Routes anyone may reach: signing in, the root (a redirect to the console), the API's
+# OpenAPI document and static files.
+PUBLIC = {"auth.sign_in", "console.home", "api.openapi", "static", "console.static",
+          "admin_pages.static"}
+SIGNED_BLUEPRINTS = {"voice", "sms"}  # Twilio's webhooks: refused (403) unless signed
+ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api"}
+CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
+SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
+                           "slug": "support", "username": "alice", "day": "2026-11-16",
+                           "number": "+12125550123", "filename": "console.js"}
+# A valid body for each interaction route, so that only the access check can refuse it.
+INTERACTION_BODIES: dict[str, dict[str, Any]] = {
+    "api.interaction": {}, "api.save_draft": {"text": "x"}, "api.add_note": {"text": "x"},
+    "api.flag_difficult": {"difficult": True}, "api.wrap_up": {"disposition": "resolved"},
+    "api.transfer": {"mode": "cold", "to_queue": "sales", "reason": "x"},
+    "api.escalate": {"reason": "x"},
+}
+
+
+def routes(app: Any) -> list[tuple[str, str, str]]:
+    """(endpoint, method, path) for every route and method of the app, arguments sampled."""
+    adapter = app.url_map.bind("holdless.test")
+    found = []
+    for rule in app.url_map.iter_rules():
+        unknown = set(rule.arguments) - set(SAMPLES)
+        assert not unknown, f"{rule.rule}: add a sample value for {unknown} to SAMPLES"
+        values = {name: SAMPLES[name] for name in rule.arguments}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, adapter.build(rule.endpoint, values,
+                                                               method=method)))
+    return found
+
+
+def blueprint(endpoint: str) -> str:
+    """The blueprint an endpoint belongs to ('' for the app's own)."""
+    return endpoint.rpartition(".")[0]
+
+
+def row_counts(rt: Any) -> dict[str, int]:
+    """Rows in every table."""
+    with rt.db.session() as s:
+        return {t.name: s.scalar(select(func.count()).select_from(t))
+                for t in Base.metadata.sorted_tables}
+
+
+def anonymous_token(client: Any) -> str:
+    """A CSRF token an anonymous visitor can get (from the sign-in page)."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:200]
+    return found.group(1)
+
+
+def call(client: Any, method: str, path: str, token: str | None,
+         body: dict[str, Any] | None = None) -> Any:
+    """A request as the console's script sends it (JSON, CSRF header when given)."""
+    headers = {"X-CSRFToken": token} if token else {}
+    if method == "GET":
+        reply = client.get(path, headers=headers)
+    else:
+        reply = client.open(path, method=method, json=body or {}, headers=headers)
+    reply.get_data()  # read it all, then release the body (static files hold one open)
+    reply.close()
+    return reply
+
+
+@pytest.fixture
+def people(rt):
+    """Support and sales queues; alice, bob (agents), sam (supervisor), ada (admin)."""
+    found = seed_people(rt)
+    with rt.db.session() as s:
+        found["ada"] = directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin",
+                                              PASSWORD).id
+    return found
+
+
+def test_every_route_but_sign_in_and_static_refuses_anonymous_users_even_with_a_csrf_token(
+        rt, app, client, people):
+    token = anonymous_token(client)  # so CSRF is not what refuses them
+    before = row_counts(rt)
+    seen_public, guarded = set(), 0
+    for endpoint, method, path in routes(app):
+        reply = call(client, method, path, token)
+        if endpoint in PUBLIC:
+            seen_public.add(endpoint)
+            continue
+        guarded += 1
+        if blueprint(endpoint) in SIGNED_BLUEPRINTS:
+            assert reply.status_code == 403, (method, path, reply.status_code)
+        elif path.startswith("/api/"):
+            assert reply.status_code == 401, (method, path, reply.status_code)
+        else:
+            assert reply.status_code == 302, (method, path, reply.status_code)
+            assert reply.headers["Location"].startswith("/sign-in"), (method, path)
+    assert seen_public == PUBLIC  # the allowlist names only routes that exist
+    assert guarded > 60
+    assert row_counts(rt) == before
+
+
+def test_agents_and_supervisors_get_403_on_every_admin_route(rt, app, people):
+    before = row_counts(rt)
+    admin_routes = [r for r in routes(app) if blueprint(r[0]) in ADMIN_BLUEPRINTS
+                    and r[0] not in PUBLIC]
+    assert len(admin_routes) > 30
+    for username in ("alice", "sam"):
+        desk = Desk(app, username)
+        for _endpoint, method, path in admin_routes:
+            reply = call(desk.client, method, path, desk.token)
+            assert reply.status_code == 403, (username, method, path, reply.status_code)
+    assert row_counts(rt) == before
+
+
+def test_every_interaction_route_refuses_an_agent_it_was_not_routed_to(rt, app, twilio, worker,
+                                                                      people):
+    _form, interaction, _leg = route_call_to(rt, twilio, worker, people["alice"])
+    rules = list(app.url_map.iter_rules())
+    assert [r.rule for r in rules if "interaction_id" in r.arguments
+            and not r.rule.startswith("/api/")] == []  # no page shows one interaction
+    interaction_routes = [r for r in rules if "interaction_id" in r.arguments]
+    assert {r.endpoint for r in interaction_routes} == set(INTERACTION_BODIES)
+    bob, before = Desk(app, "bob"), row_counts(rt)
+    for rule in interaction_routes:
+        path = rule.rule.replace("<int:interaction_id>", str(interaction.id))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            reply = call(bob.client, method, path, bob.token, INTERACTION_BODIES[rule.endpoint])
+            assert reply.status_code == 403, (method, path, reply.get_json())
+    assert bob.get("/api/me/current").json["interaction"] is None
+    assert row_counts(rt) == before
+    alice = Desk(app, "alice")  # the agent it was routed to is let in
+    assert alice.get(f"/api/interactions/{interaction.id}").status_code == 200
+
+
+def test_every_state_changing_route_refuses_a_request_without_or_with_a_foreign_csrf_token(
+        rt, app, people):
+    ada, bob = Desk(app, "ada"), Desk(app, "bob")
+    before = row_counts(rt)
+    changing = [r for r in routes(app) if r[1] in CHANGES
+                and blueprint(r[0]) not in SIGNED_BLUEPRINTS]
+    assert len(changing) > 20
+    for _endpoint, method, path in changing:
+        for token in (None, bob.token):
+            reply = call(ada.client, method, path, token)
+            assert reply.status_code == 400, (method, path, token, reply.status_code)
+            assert "CSRF" in reply.get_json()["detail"], (method, path)
+    form = ada.client.post("/sign-in", data={"username": "bob", "password": PASSWORD})
+    assert form.status_code == 400  # the sign-in form needs its token too
+    assert ada.get("/api/me").json["username"] == "ada"  # sign-out without a token: refused
+    assert row_counts(rt) == before
+
+
+def _production_app(settings: Any) -> Any:
+    from webhooks.app import create_app
+    return create_app({"env": "production", "database_url": settings.database_url,
+                       "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
+                       "twilio_auth_token": AUTH_TOKEN, "secret_key": "production-secret",
+                       "twilio_api_base_url": settings.twilio_api_base_url})
+
+
+def test_production_session_and_remember_cookies_are_secure_httponly_and_samesite(
+        rt, settings, people):
+    app = _production_app(settings)
+    try:
+        config = app.config
+        for family in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+            assert config[f"{family}_SECURE"] is True, family
+            assert config[f"{family}_HTTPONLY"] is True, family
+            assert config[f"{family}_SAMESITE"] == "Lax", family
+        client = app.test_client()
+        token = anonymous_token(client)
+        reply = client.post("/sign-in", data={"username": "alice", "password": PASSWORD,
+                                              "csrf_token": token})
+        assert reply.status_code == 302
+        cookies = reply.headers.getlist("Set-Cookie")
+        assert [c.split("=", 1)[0] for c in cookies] == ["session"]  # no remember-me cookie
+        assert all(flag in cookies[0] for flag in ("Secure", "HttpOnly", "SameSite=Lax"))
+    finally:
+        app.extensions["holdless"].close()
+
+
+def test_production_refuses_to_start_with_cookies_that_are_not_secure(settings):
+    from holdless.settings import SettingsError
+    from webhooks.app import create_app
+    with pytest.raises(SettingsError, match="SESSION_COOKIE_SECURE"):
+        create_app({"env": "production", "database_url": settings.database_url,
+                    "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
+                    "twilio_auth_token": AUTH_TOKEN, "secret_key": "production-secret",
+                    "secure_cookies": False})
