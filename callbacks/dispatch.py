@@ -12,6 +12,7 @@ from holdless.runtime import Runtime
 from ivr.states import advance
 from models.entities import BUSY, OFFERED, Agent, Assignment, Interaction
 from queueing import keys, lines
+from queueing.limits import REROUTES_AFTER_REFUSAL
 from queueing.presence import AVAILABLE, StateRefused
 from queueing.routing import Pair
 
@@ -19,9 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
-    """Pair free agents with waiting entries among `queues`; returns the new assignment ids."""
-    pairs = rt.router.route(queues, rt.clock.time())
-    return [a for a in (offer(rt, p) for p in pairs) if a is not None]
+    """Pair free agents with waiting entries among `queues`; returns the new assignment ids.
+    A pairing the database refuses is undone and routing runs again (a bounded number of
+    times), so a refused agent never leaves a caller waiting beside another free agent."""
+    made: list[int] = []
+    for _ in range(1 + REROUTES_AFTER_REFUSAL):
+        offers = [offer(rt, p) for p in rt.router.route(queues, rt.clock.time())]
+        made += [a for a in offers if a is not None]
+        if None not in offers:
+            break
+    return made
 
 
 def offer(rt: Runtime, pair: Pair) -> int | None:

@@ -8,6 +8,9 @@ STATS_WINDOW = 50
 OUTCOMES_WINDOW = 200
 # Most pairs one routing pass hands out (bounds the Lua script's run time).
 MAX_PAIRS_PER_ROUTE = 50
+# Routing passes run again after the database refused a pairing (the refused agent, now the
+# most recently idle, is tried last); bounded so a stuck agent cannot loop a webhook.
+REROUTES_AFTER_REFUSAL = 2
 
 # RQ
 RQ_QUEUE_NAME = "holdless"
