@@ -430,6 +430,25 @@ def test_repeated_failed_sign_ins_lock_the_username_for_a_while(rt, app):
     assert Desk(app, "bob").get("/api/me").status_code == 200
 
 
+def test_one_address_trying_many_usernames_is_locked_out_but_other_addresses_are_not(rt, app):
+    from webhooks.auth import MAX_FAILED_SIGN_INS, MAX_FAILED_SIGN_INS_PER_ADDRESS
+    seed_people(rt)
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    page = sprayer.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    names = [f"user{n}" for n in range(MAX_FAILED_SIGN_INS_PER_ADDRESS)]
+    assert len(names) > MAX_FAILED_SIGN_INS  # no single username reaches its own limit
+    codes = [sprayer.post("/sign-in", data={"username": name, "password": "Winter2026",
+                                             "csrf_token": token}).status_code
+             for name in names]
+    assert codes == [401] * MAX_FAILED_SIGN_INS_PER_ADDRESS
+    right = sprayer.post("/sign-in", data={"username": "alice", "password": PASSWORD,
+                                           "csrf_token": token})
+    assert right.status_code == 429
+    assert Desk(app, "alice").get("/api/me").status_code == 200  # from another address
+
+
 def test_sign_in_never_redirects_off_site(rt, app):
     seed_people(rt)
     client = app.test_client()

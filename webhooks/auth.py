@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 SESSION_HOURS = 12
 # After this many failed sign-ins for one username, refuse it (429) for the window.
-MAX_FAILED_SIGN_INS = 5
+MAX_FAILED_SIGN_INS = 5  # per username, within the window
+MAX_FAILED_SIGN_INS_PER_ADDRESS = 20  # per client address, any usernames, within the window
 FAILED_SIGN_IN_WINDOW_SECONDS = 15 * 60
 MAX_CREDENTIAL_CHARS = 200
 login_manager = LoginManager()
@@ -142,6 +143,29 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _failure_counters(username: str) -> list[tuple[str, int]]:
+    """The failed-sign-in counters this attempt counts against, each with its limit: the
+    username's, and the client address's (one address trying many usernames)."""
+    return [(f"{KEY_PREFIX}sign-in-failures:{username.lower()}", MAX_FAILED_SIGN_INS),
+            (f"{KEY_PREFIX}sign-in-failures-from:{request.remote_addr or '-'}",
+             MAX_FAILED_SIGN_INS_PER_ADDRESS)]
+
+
+def _locked_out(counters: list[tuple[str, int]]) -> bool:
+    """Whether any counter has reached its limit."""
+    values = _rt().live.mget([key for key, _ in counters])
+    return any(int(v or 0) >= limit for v, (_, limit) in zip(values, counters, strict=True))
+
+
+def _count_failure(counters: list[tuple[str, int]]) -> None:
+    """One more failure on every counter, each kept for the window."""
+    pipe = _rt().live.pipeline()
+    for key, _ in counters:
+        pipe.incr(key)
+        pipe.expire(key, FAILED_SIGN_IN_WINDOW_SECONDS)
+    pipe.execute()
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
     """The sign-in form, and signing in with it."""
@@ -149,19 +173,16 @@ def sign_in() -> Any:
         return render_template("sign_in.html", error="")
     username = request.form.get("username", "").strip()[:MAX_CREDENTIAL_CHARS]
     password = request.form.get("password", "")[:MAX_CREDENTIAL_CHARS]
-    failures = f"{KEY_PREFIX}sign-in-failures:{username.lower()}"
-    if int(_rt().live.get(failures) or 0) >= MAX_FAILED_SIGN_INS:
+    counters = _failure_counters(username)
+    if _locked_out(counters):
         return render_template("sign_in.html", error="Too many failed attempts. "
                                                      "Try again in a few minutes."), 429
     agent = check_credentials(username, password) if username and password else None
     if agent is None:
-        pipe = _rt().live.pipeline()
-        pipe.incr(failures)
-        pipe.expire(failures, FAILED_SIGN_IN_WINDOW_SECONDS)
-        pipe.execute()
+        _count_failure(counters)
         log.info("failed sign-in")
         return render_template("sign_in.html", error="Unknown username or wrong password."), 401
-    _rt().live.delete(failures)
+    _rt().live.delete(counters[0][0])
     login_user(agent)
     log.info("agent %s signed in", agent.id)
     return redirect(_safe_next(request.args.get("next")))
