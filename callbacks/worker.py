@@ -3,12 +3,15 @@ with this process's runtime and clock set up once."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rq.worker import SimpleWorker
 
 from holdless import clock, runtime
 from queueing.limits import WORKER_MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
+
+log = logging.getLogger(__name__)
 
 
 class HoldlessWorker(SimpleWorker):
@@ -26,3 +29,14 @@ class HoldlessWorker(SimpleWorker):
             clock.use(clock.from_spec(rt.settings.clock))
         from callbacks import reconcile
         reconcile.at_worker_start(rt)
+        self.holdless = rt
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's maintenance (abandoned jobs, the scheduler), then the check for Redis data
+        loss: if the reconciler's marker is gone, rebuild live state from the database now."""
+        super().run_maintenance_tasks()
+        from callbacks import reconcile
+        try:
+            reconcile.reconcile_if_lost(self.holdless)
+        except Exception:  # noqa: BLE001 - a store outage: the next pass tries again
+            log.exception("checking for Redis data loss failed; trying again next pass")
