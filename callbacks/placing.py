@@ -296,6 +296,9 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
         customer_on = attempt.customer_answered_at is not None and attempt.ended_at is None
         if outcome == CONNECTED:
             attempt.outcome = FINISHED
+            assignment = s.get(Assignment, attempt.assignment_id or 0)
+            if assignment is not None:  # else the agent stays paired, refused every offer
+                end_assignment(assignment, "answered", rt)
         elif outcome == "":
             attempt.outcome = AGENT_LEFT if answered else AGENT_MISSED
             attempt.ended_at = rt.clock.now()
