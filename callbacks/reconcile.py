@@ -39,8 +39,8 @@ STUCK = "stuck: no call placed"
 
 @dataclass(frozen=True)
 class Rebuilt:
-    """What a reconcile pass put back in line, the stale entries it took out, the agents'
-    live states and the lost jobs it restored."""
+    """What a reconcile pass put back in line (entries that were missing), the stale
+    entries it took out, the agents' live states and the lost jobs it restored."""
 
     callbacks: int
     callers: int
@@ -84,14 +84,14 @@ def reconcile(rt: Runtime) -> Rebuilt:
     from callbacks import placing
     for callback_id, at in later:  # a lost scheduled job comes back (one per moment)
         placing.schedule_due(rt, callback_id, at)
-    for entry in due + callers:
-        lines.join(rt.live, entry)
+    back = {entry.id for entry in due + callers if lines.join(rt.live, entry)}
     removed = _remove_closed_callbacks(rt)
     queues = sorted({e.queue for e in due + callers})
     if queues:
         from callbacks import dispatch
         dispatch.route_and_offer(rt, queues)
-    result = Rebuilt(len(due), len(callers), removed, restored.agents, restored.jobs)
+    result = Rebuilt(sum(e.id in back for e in due), sum(e.id in back for e in callers),
+                     removed, restored.agents, restored.jobs)
     log.info("reconciled lines: %s", result)
     return result
 
