@@ -41,13 +41,13 @@ digit = "2"
 share = 0.6
 """
 
-# About 110 callers in an hour on 7 agents: lines form, and most callers who are offered a
-# callback take it.
+# About 150 callers in an hour on 8 agents (about 10 Erlangs of work): lines form, and most
+# callers who are offered a callback take it.
 BUSY_HOUR = """
 name = "Busy hour, Redis restarted empty at 11:30"
 start = 2026-11-16T11:00:00
 interval_minutes = 30
-arrivals = [55, 55]
+arrivals = [75, 75]
 wrap_up_seconds = 30
 seed = 21
 callback_share = 0.6
@@ -59,7 +59,7 @@ count = 3
 queues = ["sales"]
 [[agents]]
 username = "support"
-count = 4
+count = 5
 queues = ["support"]
 """ + QUEUES
 
