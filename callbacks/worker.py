@@ -9,7 +9,11 @@ from typing import Any
 from rq.worker import SimpleWorker
 
 from holdless import clock, runtime
-from queueing.limits import WORKER_MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
+from queueing.limits import (
+    WORKER_MAINTENANCE_SECONDS,
+    WORKER_REDIS_RETRY_MAX_SECONDS,
+    WORKER_TTL_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +21,8 @@ log = logging.getLogger(__name__)
 class HoldlessWorker(SimpleWorker):
     """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs,
     and first rebuilds the live lines from the database (see callbacks.reconcile)."""
+
+    max_connection_wait_time = WORKER_REDIS_RETRY_MAX_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", WORKER_MAINTENANCE_SECONDS)

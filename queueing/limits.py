@@ -20,6 +20,9 @@ WORKER_MAINTENANCE_SECONDS = 15
 # A worker's registration lapses after this long without a heartbeat; RQ waits on the
 # queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
 WORKER_TTL_SECONDS = 30
+# A worker that lost its Redis connection tries again after 1, 2, 4 … seconds, at most this
+# long (RQ's default: 60 s), so a Redis that is back is used (and a loss noticed) soon.
+WORKER_REDIS_RETRY_MAX_SECONDS = 5.0
 JOB_RESULT_TTL_SECONDS = 600
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
