@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Restored:
-    """What a pass restored: agents' live states, offer records, jobs re-enqueued, and
-    offered callers whose offer had ended put back in line."""
+    """What a pass restored: agents' live states, records of entries offered to agents,
+    jobs re-enqueued, and offered callers whose offer had ended returned to waiting."""
 
     agents: int
     offers: int
@@ -55,18 +55,20 @@ class Restored:
 
 def restore(rt: Runtime) -> Restored:
     """Rebuild lost presence and offer records, re-enqueue lost jobs (no routing here)."""
-    offers = _open_offers(rt)
+    offers, rewritten = _open_offers(rt)
     agents = _restore_presence(rt, offers)
     jobs = _restore_connect_jobs(rt, offers) + _restore_customer_dials(rt)
     put_back = _put_back_dropped_offers(rt)
-    result = Restored(agents, len(offers), jobs, put_back)
-    if agents or jobs or put_back:
+    result = Restored(agents, rewritten, jobs, put_back)
+    if agents or rewritten or jobs or put_back:
         log.warning("restored from the database: %s", result)
     return result
 
 
-def _open_offers(rt: Runtime) -> dict[int, Assignment]:
-    """Open assignments by agent, each with its entry's record written back to Redis."""
+def _open_offers(rt: Runtime) -> tuple[dict[int, Assignment], int]:
+    """Open assignments by agent, each with its entry's record written back to Redis if it
+    was lost (and how many were)."""
+    rewritten = 0
     with rt.db.session() as s:
         found = list(s.scalars(select(Assignment).where(Assignment.ended_at.is_(None),
                                                         Assignment.active_agent_id.is_not(None))))
@@ -75,8 +77,9 @@ def _open_offers(rt: Runtime) -> dict[int, Assignment]:
             if entry is not None and not rt.live.exists(keys.entry(entry.id)):
                 lines.remember(rt.live, entry)  # so a missed offer can put it back in line
                 rt.live.hset(keys.entry(entry.id), "agent", str(assignment.agent_id))
+                rewritten += 1
         s.expunge_all()
-    return {a.agent_id: a for a in found}
+    return {a.agent_id: a for a in found}, rewritten
 
 
 def _entry_of(s: Session, assignment: Assignment) -> lines.Entry | None:

@@ -16,7 +16,7 @@ from models.callbacks import Callback
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import keys, lines
 from tests.callback_steps import book_callback, call_in, run_scheduled
-from tests.helpers import make_available, seed_agent, seed_queues
+from tests.helpers import call_form, make_available, seed_agent, seed_queues
 
 
 class MaintenanceWorker(HoldlessWorker):
@@ -196,3 +196,19 @@ def test_offered_caller_whose_offer_ended_while_redis_was_lost_goes_back_in_line
 def _status(rt, interaction_id):
     with rt.db.session() as s:
         return s.get(Interaction, interaction_id).status
+
+
+def test_after_redis_loss_an_agent_missing_the_restored_offer_puts_the_caller_back_in_place(
+        rt, busy_center, twilio):
+    ids, _retry = busy_center
+    offer = _open_assignment(rt, ids["bob"])
+    leg = _leg_of(rt, ids["bob"])
+    worker = MaintenanceWorker([rt.jobs], connection=rt.jobs_redis)
+    rt.live.flushdb()
+    worker.run_maintenance_tasks()
+    twilio.post(f"/voice/status/agent?leg={leg.id}",
+                call_form(sid=leg.call_sid, from_="+12125550000", CallStatus="no-answer"))
+    # Back at the front of the line, so offered at once to the one free agent (bob again).
+    again = _open_assignment(rt, ids["bob"])
+    assert again is not None and again.id != offer.id
+    assert (again.entry, again.joined_at) == (offer.entry, offer.joined_at)
