@@ -71,11 +71,12 @@ def settle_stuck_attempts(rt: Runtime) -> int:
     return len(ids)
 
 
-def reconcile(rt: Runtime) -> Rebuilt:
-    """Settle stuck attempts, restore presence and offers under way, then put every open
-    callback and every waiting caller back at their place; route."""
+def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
+    """Settle stuck attempts, restore presence (and, when Redis `lost` its data, the offers
+    under way and their jobs), then put every open callback and every waiting caller back
+    at their place; route."""
     settle_stuck_attempts(rt)
-    restored = restore.restore(rt)
+    restored = restore.restore(rt, lost)
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}
@@ -164,9 +165,10 @@ def schedule_next(rt: Runtime) -> None:
 
 def at_worker_start(rt: Runtime) -> Rebuilt:
     """What a worker does first: rebuild the lines, and keep reconciling on a schedule."""
+    lost = redis_lost(rt)  # or new: either way there is nothing live to keep
     _mark(rt, {"started": repr(time.time())})
     schedule_next(rt)
-    result = reconcile(rt)
+    result = reconcile(rt, lost)
     _mark(rt, _figures(result))
     return result
 
@@ -188,7 +190,7 @@ def reconcile_if_lost(rt: Runtime) -> Rebuilt | None:
         # Marked first: a loss during this pass removes the mark, and the next pass sees it.
         _mark(rt, {"started": repr(time.time())})
         schedule_next(rt)
-        result = reconcile(rt)
+        result = reconcile(rt, lost=True)
         _mark(rt, _figures(result))
     finally:
         if rt.live.get(keys.reconcile_lock()) == token:

@@ -53,11 +53,13 @@ class Restored:
     offers_put_back: int
 
 
-def restore(rt: Runtime) -> Restored:
-    """Rebuild lost presence and offer records, re-enqueue lost jobs (no routing here)."""
-    offers, rewritten = _open_offers(rt)
+def restore(rt: Runtime, lost: bool) -> Restored:
+    """Rebuild lost presence, and return callers whose offer ended to waiting; when Redis
+    lost its data (`lost`), also the records of entries offered to agents and the lost
+    jobs of offers under way. No routing here."""
+    offers, rewritten = _open_offers(rt, rewrite=lost)
     agents = _restore_presence(rt, offers)
-    jobs = _restore_connect_jobs(rt, offers) + _restore_customer_dials(rt)
+    jobs = _restore_connect_jobs(rt, offers) + _restore_customer_dials(rt) if lost else 0
     put_back = _put_back_dropped_offers(rt)
     result = Restored(agents, rewritten, jobs, put_back)
     if agents or rewritten or jobs or put_back:
@@ -65,15 +67,15 @@ def restore(rt: Runtime) -> Restored:
     return result
 
 
-def _open_offers(rt: Runtime) -> tuple[dict[int, Assignment], int]:
-    """Open assignments by agent, each with its entry's record written back to Redis if it
-    was lost (and how many were)."""
+def _open_offers(rt: Runtime, rewrite: bool) -> tuple[dict[int, Assignment], int]:
+    """Open assignments by agent; with `rewrite`, the record of each entry still offered
+    (caller not yet answered, callback still open) is written back if it was lost."""
     rewritten = 0
     with rt.db.session() as s:
         found = list(s.scalars(select(Assignment).where(Assignment.ended_at.is_(None),
                                                         Assignment.active_agent_id.is_not(None))))
         for assignment in found:
-            entry = _entry_of(s, assignment)
+            entry = _entry_of(s, assignment) if rewrite else None
             if entry is not None and not rt.live.exists(keys.entry(entry.id)):
                 lines.remember(rt.live, entry)  # so a missed offer can put it back in line
                 rt.live.hset(keys.entry(entry.id), "agent", str(assignment.agent_id))
@@ -83,12 +85,13 @@ def _open_offers(rt: Runtime) -> tuple[dict[int, Assignment], int]:
 
 
 def _entry_of(s: Session, assignment: Assignment) -> lines.Entry | None:
+    """The entry of an offer, while a missed offer would put it back in line."""
     callback_id = booking.callback_id_of(assignment.entry)
     if callback_id is not None:
         callback = s.get(Callback, callback_id)
-        return None if callback is None else booking.entry_for(callback)
+        return booking.entry_for(callback) if callback is not None and callback.is_open else None
     interaction = s.get(Interaction, assignment.interaction_id or 0)
-    if interaction is None:
+    if interaction is None or interaction.status != OFFERED:
         return None
     return lines.Entry(assignment.entry, assignment.queue_slug, lines.CALLER,
                        assignment.joined_at, interaction.call_sid, interaction.id)
@@ -156,12 +159,13 @@ def _not_dialled(rt: Runtime, leg: Leg | None) -> bool:
 
 def _restore_customer_dials(rt: Runtime) -> int:
     """Re-enqueue the customer's dial of every callback attempt whose agent answered but
-    whose customer was never dialled, if that job was lost (the dial claims its one call)."""
+    whose customer was never dialled, if that job was lost (the dial claims its one call).
+    Not when the customer left a message: the agent hears it first, and that webhook dials."""
     from callbacks import placing
     with rt.db.session() as s:
-        waiting = list(s.scalars(select(CallbackAttempt.id).where(
+        waiting = list(s.scalars(select(CallbackAttempt.id).join(Callback).where(
             CallbackAttempt.outcome == "", CallbackAttempt.agent_answered_at.is_not(None),
-            CallbackAttempt.customer_dialled_at.is_(None))))
+            CallbackAttempt.customer_dialled_at.is_(None), Callback.recording_url.is_(None))))
     enqueued = 0
     for attempt_id in waiting:
         job_id = f"cb-dial-{attempt_id}"
