@@ -13,7 +13,7 @@ from ivr import paths, twiml, wording
 from ivr.states import ENDED_CALL_STATUSES, advance, is_final
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
 from queueing import agents, lines, stats, transfers
-from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP
+from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP, StateRefused
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,22 @@ def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") 
             transfers.leg_missed(rt, interaction_id)
 
 
+def begin_wrap_up(rt: Runtime, agent_id: int) -> bool:
+    """Move an agent from a call into wrap-up; False when Redis no longer knows them as busy
+    (its data was lost: the reconciler restores them from the database)."""
+    try:
+        agents.system_change(rt, agent_id, WRAP_UP)
+    except StateRefused as refused:
+        log.warning("agent %s not put in wrap-up: live state is %s", agent_id, refused.current)
+        return False
+    return True
+
+
 def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
-    agents.system_change(rt, agent_id, WRAP_UP)
-    since = rt.live.hget(f"hl:agent:{agent_id}", "since")
     from callbacks import jobs
-    rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
+    if begin_wrap_up(rt, agent_id):
+        since = rt.live.hget(f"hl:agent:{agent_id}", "since")
+        rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
     if not _other_agents_on(rt, interaction_id) and _bridged(rt, interaction_id):
         rt.enqueue(jobs.finish_call, interaction_id, job_id=f"finish-{interaction_id}")
 
@@ -182,5 +193,5 @@ def _leg(s: Session, leg_id: int) -> Leg:
     return leg
 
 
-__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "missed_offer",
-           "put_back", "put_back_entry"]
+__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "begin_wrap_up",
+           "missed_offer", "put_back", "put_back_entry"]

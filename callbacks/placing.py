@@ -36,7 +36,7 @@ from queueing.limits import (
     AGENT_RING_TIMEOUT_SECONDS,
     CUSTOMER_RING_TIMEOUT_SECONDS,
 )
-from queueing.presence import AVAILABLE, BUSY, WRAP_UP, StateRefused
+from queueing.presence import AVAILABLE, BUSY, StateRefused
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +345,8 @@ def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
 
 def _wrap_up(rt: Runtime, agent_id: int, queue: str, talked: float) -> None:
     stats.record_handle_time(rt.live, queue, talked + rt.settings.wrap_up_seconds)
-    agents.system_change(rt, agent_id, WRAP_UP)
+    if not connect.begin_wrap_up(rt, agent_id):
+        return
     since = rt.live.hget(f"hl:agent:{agent_id}", "since")
     from callbacks import jobs
     rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)

@@ -3,19 +3,23 @@
 The database holds every promise: each open callback goes back at its original place
 (its score is the moment the customer first joined), and each live caller still waiting
 too. Joining keeps an entry's existing place, so reconciling a healthy Redis changes
-nothing. Runs when the worker starts and then on a schedule.
+nothing. Agents' presence, the records of offers under way and their lost jobs come back
+too (callbacks.restore). Runs when the worker starts, then on a schedule, and at once when
+a worker's maintenance pass finds the reconciler's marker gone (Redis lost its data).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callbacks import booking
+from callbacks import booking, restore
 from holdless import runtime
 from holdless.runtime import Runtime
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
@@ -25,6 +29,7 @@ from queueing.limits import (
     CALLBACK_STUCK_ATTEMPT_SECONDS,
     RECONCILE_INTERVAL_SECONDS,
     RECONCILE_LIVE_MAX_AGE_SECONDS,
+    RECONCILE_LOCK_SECONDS,
 )
 
 log = logging.getLogger(__name__)
@@ -34,11 +39,14 @@ STUCK = "stuck: no call placed"
 
 @dataclass(frozen=True)
 class Rebuilt:
-    """What a reconcile pass put back in line, and the stale entries it took out."""
+    """What a reconcile pass put back in line (entries that were missing), the stale
+    entries it took out, the agents' live states and the lost jobs it restored."""
 
     callbacks: int
     callers: int
     removed: int
+    agents: int = 0
+    jobs: int = 0
 
 
 def settle_stuck_attempts(rt: Runtime) -> int:
@@ -63,10 +71,12 @@ def settle_stuck_attempts(rt: Runtime) -> int:
     return len(ids)
 
 
-def reconcile(rt: Runtime) -> Rebuilt:
-    """Settle stuck attempts, then put every open callback and every waiting caller back at
-    their place; route."""
+def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
+    """Settle stuck attempts, restore presence (and, when Redis `lost` its data, the offers
+    under way and their jobs), then put every open callback and every waiting caller back
+    at their place; route."""
     settle_stuck_attempts(rt)
+    restored = restore.restore(rt, lost)
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}
@@ -75,14 +85,14 @@ def reconcile(rt: Runtime) -> Rebuilt:
     from callbacks import placing
     for callback_id, at in later:  # a lost scheduled job comes back (one per moment)
         placing.schedule_due(rt, callback_id, at)
-    for entry in due + callers:
-        lines.join(rt.live, entry)
+    back = {entry.id for entry in due + callers if lines.join(rt.live, entry)}
     removed = _remove_closed_callbacks(rt)
     queues = sorted({e.queue for e in due + callers})
     if queues:
         from callbacks import dispatch
         dispatch.route_and_offer(rt, queues)
-    result = Rebuilt(len(due), len(callers), removed)
+    result = Rebuilt(sum(e.id in back for e in due), sum(e.id in back for e in callers),
+                     removed, restored.agents, restored.jobs)
     log.info("reconciled lines: %s", result)
     return result
 
@@ -140,10 +150,11 @@ def _remove_closed_callbacks(rt: Runtime) -> int:
 
 
 def reconcile_job() -> str:
-    """Job: reconcile now, then again after the interval (one job per interval slot)."""
+    """Job: reconcile now, and again after the interval (one job per interval slot); the next
+    one is scheduled first, so a pass failing in an outage does not end the schedule."""
     rt = runtime.get()
-    result = reconcile(rt)
     schedule_next(rt)
+    result = reconcile(rt)
     return f"{result.callbacks} callback(s), {result.callers} caller(s) back in line"
 
 
@@ -155,6 +166,48 @@ def schedule_next(rt: Runtime) -> None:
 
 def at_worker_start(rt: Runtime) -> Rebuilt:
     """What a worker does first: rebuild the lines, and keep reconciling on a schedule."""
-    result = reconcile(rt)
+    lost = redis_lost(rt)  # or new: either way there is nothing live to keep
+    _mark(rt, {"started": repr(time.time())})
     schedule_next(rt)
+    result = reconcile(rt, lost)
+    _mark(rt, _figures(result))
     return result
+
+
+def redis_lost(rt: Runtime) -> bool:
+    """Whether Redis lost its data since the last reconcile (the marker is gone)."""
+    return not rt.live.exists(keys.reconciled())
+
+
+def reconcile_if_lost(rt: Runtime) -> Rebuilt | None:
+    """Each maintenance pass: when Redis lost its data, reconcile at once (one worker at a
+    time) and schedule the periodic reconcile and sweep again, since their jobs were lost too."""
+    if not redis_lost(rt):
+        return None
+    token = secrets.token_hex(8)
+    if not rt.live.set(keys.reconcile_lock(), token, nx=True, ex=RECONCILE_LOCK_SECONDS):
+        return None  # another worker is on it
+    try:
+        # Marked first: a loss during this pass removes the mark, and the next pass sees it.
+        _mark(rt, {"started": repr(time.time())})
+        schedule_next(rt)
+        from callbacks import sweeper
+        sweeper.schedule_next(rt)  # the sweep's next job was lost with Redis too
+        result = reconcile(rt, lost=True)
+        _mark(rt, _figures(result))
+    finally:
+        if rt.live.get(keys.reconcile_lock()) == token:
+            rt.live.delete(keys.reconcile_lock())
+    log.warning("Redis had lost its data; reconciled from the database: %s", result)
+    return result
+
+
+def _figures(result: Rebuilt) -> dict[str, str]:
+    return {"done": repr(time.time()), "callbacks": str(result.callbacks),
+            "callers": str(result.callers), "agents": str(result.agents),
+            "jobs": str(result.jobs)}
+
+
+def _mark(rt: Runtime, fields: dict[str, str]) -> None:
+    """Write the reconciler's marker (wall-clock times, so operators can read them)."""
+    rt.live.hset(keys.reconciled(), mapping=fields)  # type: ignore[arg-type]

@@ -3,18 +3,27 @@ with this process's runtime and clock set up once."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rq.worker import SimpleWorker
 
 from holdless import clock, runtime
-from queueing.limits import WORKER_MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
+from queueing.limits import (
+    WORKER_MAINTENANCE_SECONDS,
+    WORKER_REDIS_RETRY_MAX_SECONDS,
+    WORKER_TTL_SECONDS,
+)
+
+log = logging.getLogger(__name__)
 
 
 class HoldlessWorker(SimpleWorker):
     """An RQ worker that shares one runtime (database pool, Redis, Twilio client) across jobs,
     and first rebuilds the live lines from the database (see callbacks.reconcile) and
     schedules the sweep for lost hang-ups (see callbacks.sweeper)."""
+
+    max_connection_wait_time = WORKER_REDIS_RETRY_MAX_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", WORKER_MAINTENANCE_SECONDS)
@@ -28,3 +37,14 @@ class HoldlessWorker(SimpleWorker):
         from callbacks import reconcile, sweeper
         reconcile.at_worker_start(rt)
         sweeper.schedule_next(rt)
+        self.holdless = rt
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's maintenance (abandoned jobs, the scheduler), then the check for Redis data
+        loss: if the reconciler's marker is gone, rebuild live state from the database now."""
+        super().run_maintenance_tasks()
+        from callbacks import reconcile
+        try:
+            reconcile.reconcile_if_lost(self.holdless)
+        except Exception:  # noqa: BLE001 - a store outage: the next pass tries again
+            log.exception("checking for Redis data loss failed; trying again next pass")

@@ -67,3 +67,14 @@ def capture(call_sid: str) -> str:
 def stats_version(queue: str) -> str:
     """String: a token that changes whenever `queue`'s recorded figures change."""
     return f"{KEY_PREFIX}statsver:{queue}"
+
+
+def reconciled() -> str:
+    """Hash: the reconciler's marker (when it last rebuilt Redis, and what it put back);
+    its absence means Redis lost its data since."""
+    return f"{KEY_PREFIX}reconciled"
+
+
+def reconcile_lock() -> str:
+    """String: held by the one worker reconciling after a loss."""
+    return f"{KEY_PREFIX}reconcile-lock"

@@ -23,6 +23,9 @@ WORKER_MAINTENANCE_SECONDS = 15
 # A worker's registration lapses after this long without a heartbeat; RQ waits on the
 # queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
 WORKER_TTL_SECONDS = 30
+# A worker that lost its Redis connection tries again after 1, 2, 4 … seconds, at most this
+# long (RQ's default: 60 s), so a Redis that is back is used (and a loss noticed) soon.
+WORKER_REDIS_RETRY_MAX_SECONDS = 5.0
 JOB_RESULT_TTL_SECONDS = 600
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -56,6 +59,13 @@ CALLBACK_CAPTURE_TTL_SECONDS = 15 * 60
 CALLBACK_NUMBER_TRIES = 2
 # The reconciler rebuilds the lines from the database this often (and at worker start).
 RECONCILE_INTERVAL_SECONDS = 5 * 60
+# Workers look for the reconciler's marker on every maintenance pass; when it is gone, Redis
+# lost its data and they reconcile at once. One reconciles at a time, under a lock that
+# lapses after this long if its holder dies.
+RECONCILE_LOCK_SECONDS = 60
+# A caller recorded as offered whose offer ended this long ago with no agent leg live is
+# put back in line by the reconciler (the step that returns them was lost with Redis).
+RECONCILE_OFFER_GRACE_SECONDS = 30
 # Live callers older than this are not put back by the reconciler (their call is surely over).
 RECONCILE_LIVE_MAX_AGE_SECONDS = 4 * 3600
 # Callback slots offered when a callback cannot be made before closing (or after hours).

@@ -62,6 +62,17 @@ def join(r: redis.Redis, entry: Entry) -> bool:
     return bool(pipe.execute()[-1])
 
 
+def remember(r: redis.Redis, entry: Entry) -> None:
+    """Write an entry's record (and its call's pointer) without putting it in line: for an
+    entry handed to an agent, so that a missed offer can put it back at its place."""
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.entry(entry.id), mapping=cast("dict[Any, Any]", entry.fields()))
+    if entry.call_sid:
+        pipe.set(keys.call_entry(entry.call_sid), entry.id)
+    pipe.sadd(keys.queues(), entry.queue)
+    pipe.execute()
+
+
 def leave(r: redis.Redis, queue: str, entry_id: str) -> bool:
     """Take an entry out of its line (keeping its record); False if it was not waiting."""
     return bool(r.zrem(keys.line(queue), entry_id))

@@ -20,13 +20,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 import requests
+from sqlalchemy import select
 
 from holdless import clock, directory
 from holdless.embedded import EmbeddedRedis
@@ -37,7 +39,7 @@ from holdless.supervisor import procfile
 from queueing import agents
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
 from simulator.call import VirtualCall
-from simulator.endpoints import Answer
+from simulator.endpoints import Answer, GatherPrompt
 from simulator.engine import PhoneNetwork
 from simulator.rest import TwilioRestStandIn
 from simulator.scenario import AgentSpec, PlannedCall, Scenario
@@ -60,6 +62,27 @@ DRAIN_LIMIT = 3600.0
 SIGN_OUT_RETRY = 15.0
 
 Echo = Callable[[str], None]
+
+
+class LiveStore(Protocol):
+    """A Redis server the stack runs on: where to reach it, and how to stop it."""
+
+    @property
+    def url(self) -> str:
+        """The URL every process connects with."""
+
+    def stop(self) -> None:
+        """Stop the server."""
+
+
+def embedded_redis(folder: Path) -> LiveStore:
+    """The default live store of a simulated day: the embedded Redis server."""
+    return EmbeddedRedis(folder)
+
+
+# Something done to the stack `at` virtual seconds into the day (a fault, say), in a thread
+# of its own so the day goes on meanwhile.
+Disruption = tuple[float, Callable[[], None]]
 
 
 def free_port() -> int:
@@ -85,7 +108,8 @@ class DayStack:
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
-    redis: EmbeddedRedis | None = None
+    redis: LiveStore | None = None
+    redis_factory: Callable[[Path], LiveStore] = embedded_redis
     standin: TwilioRestStandIn | None = None
     rt: Runtime | None = None
     clock: clock.ScaledClock | None = None
@@ -100,7 +124,7 @@ class DayStack:
         instance = self.folder / "sim-instance"
         shutil.rmtree(instance, ignore_errors=True)
         (instance / "logs").mkdir(parents=True)
-        self.redis = EmbeddedRedis(instance / "redis")
+        self.redis = self.redis_factory(instance / "redis")
         self.standin = TwilioRestStandIn(account_sid=ACCOUNT_SID, auth_token=self.token).start()
         self.clock = clock.ScaledClock(self.day_start, time.time() + self.grace, self.speed)
         settings = self._settings(instance)
@@ -250,10 +274,12 @@ class DayRun:
     """Places the day's calls and signs agents in and out, on the stack's clock."""
 
     def __init__(self, stack: DayStack, scenario: Scenario, echo: Echo = print,
-                 progress_every: float = 2.0) -> None:
+                 progress_every: float = 2.0, disruptions: Sequence[Disruption] = ()) -> None:
         """Prepare to run `scenario` on a started stack; progress lines go to `echo`."""
         self.stack, self.scenario, self.echo = stack, scenario, echo
         self.progress_every = progress_every
+        self.disruptions = sorted(disruptions, key=lambda d: d[0])
+        self._callbacks_checked = (0.0, False)
         self.rng = random.Random(scenario.seed + 1)
         self.agent_ids: dict[str, int] = {}
         self.calls: list[VirtualCall] = []
@@ -315,6 +341,9 @@ class DayRun:
                 placed += 1
             while events and events[0].at <= now:
                 self._shift(events, events.pop(0))
+            while self.disruptions and self.disruptions[0][0] <= now:
+                threading.Thread(target=self.disruptions.pop(0)[1], daemon=True,
+                                 name="disruption").start()
             if time.monotonic() >= next_progress:
                 self.echo(self._progress(network, placed, total))
                 next_progress += self.progress_every
@@ -327,10 +356,29 @@ class DayRun:
     def _day_over(self, now: float) -> bool:
         if now < self.scenario.duration:
             return False
-        return all(c.ended for c in self.calls) or now > self.scenario.duration + DRAIN_LIMIT
+        if now > self.scenario.duration + DRAIN_LIMIT:
+            return True
+        return all(c.ended for c in self.calls) and not self._callbacks_open()
+
+    def _callbacks_open(self) -> bool:
+        """Whether a callback is still open (looked up at most twice a real second)."""
+        if not self.scenario.callback_share:
+            return False
+        checked_at, still_open = self._callbacks_checked
+        if time.monotonic() - checked_at > 0.5:
+            from models.callbacks import OPEN_STATUSES, Callback
+            with self.rt.db.session() as s:
+                still_open = s.scalar(select(Callback.id).where(
+                    Callback.status.in_(OPEN_STATUSES)).limit(1)) is not None
+            self._callbacks_checked = (time.monotonic(), still_open)
+        return still_open
 
     def _place(self, network: PhoneNetwork, planned: PlannedCall) -> None:
+        keys: list[str | None] | Callable[[GatherPrompt], str | None] | None
         keys = [planned.digit] if planned.digit else None
+        if planned.takes_callback:  # and answers when called back
+            keys = _callback_taker(planned.digit)
+            network.register_endpoint(planned.number, Answer.human(after=AGENT_ANSWER_AFTER))
         self.calls.append(network.place_call(planned.number, OUR_NUMBER, keypresses=keys,
                                              patience=planned.patience))
 
@@ -367,21 +415,36 @@ class DayRun:
             time.sleep(0.05)
 
 
+def _callback_taker(digit: str | None) -> Callable[[GatherPrompt], str | None]:
+    """A caller's keys who picks `digit` at the menu, then takes a callback when offered
+    one and confirms the number (pressing 1 at every "Press 1" prompt)."""
+
+    def press(gather: GatherPrompt) -> str | None:
+        if digit and gather.attempt == 0:
+            return digit
+        return "1" if "Press 1" in gather.prompt else None
+
+    return press
+
+
 def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = print,
              job_workers: int = 2, web_workers: int = 2,
-             grace: float = STARTUP_GRACE) -> DayReport:
-    """Run `scenario` through the real stack at `speed`; write report.txt and report.png
-    into `out` and return the report."""
+             grace: float = STARTUP_GRACE, disruptions: Sequence[Disruption] = (),
+             redis_factory: Callable[[Path], LiveStore] = embedded_redis) -> DayReport:
+    """Run `scenario` through the real stack at `speed` (with any `disruptions`, on the live
+    store `redis_factory` starts); write report.txt and report.png into `out` and return
+    the report."""
     from simulator import report
     began = time.monotonic()
     stack = DayStack(out, speed, scenario.wrap_up_seconds, scenario.start.timestamp(),
-                     web_workers=web_workers, job_workers=job_workers, grace=grace)
+                     web_workers=web_workers, job_workers=job_workers, grace=grace,
+                     redis_factory=redis_factory)
     previous = clock.current()
     try:
         with stack:
             echo(f"stack up at {stack.base_url} (logs in {out / 'sim-instance' / 'logs'}); "
                  f"{len(scenario.agents)} agents, speed x{speed:g}")
-            day = DayRun(stack, scenario, echo)
+            day = DayRun(stack, scenario, echo, disruptions=disruptions)
             day.run()
             assert stack.rt is not None
             result = report.build(stack.rt, scenario, speed, time.monotonic() - began,

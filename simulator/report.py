@@ -11,10 +11,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rq.job import Job
 from sqlalchemy import select
 
 from holdless.runtime import Runtime
+from models.callbacks import (
+    CANCELLED,
+    COMPLETED,
+    OPEN_STATUSES,
+    UNREACHABLE,
+    Callback,
+    CallbackAttempt,
+)
 from models.entities import ABANDONED, Agent, Assignment, Interaction, Leg
+from queueing import keys
 from simulator.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -50,6 +60,20 @@ class IntervalFigures:
     service_level: float | None
 
 
+@dataclass(frozen=True)
+class CallbackFigures:
+    """What became of the callbacks booked during the day. An open callback is tracked
+    when it waits in its line, is being placed, or has its retry scheduled; an open one
+    tracked nowhere is lost: nothing would ever call that customer back."""
+
+    booked: int = 0
+    completed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    open_tracked: int = 0
+    lost: int = 0
+
+
 @dataclass
 class DayReport:
     """The day's figures (seconds are virtual seconds)."""
@@ -69,6 +93,7 @@ class DayReport:
     """Calls the scenario placed (each should be recorded as an interaction)."""
     app_errors: int = 0
     """Calls on which the app answered a webhook with an error or unusable TwiML."""
+    callbacks: CallbackFigures = field(default_factory=CallbackFigures)
 
     @property
     def stack_latency(self) -> float | None:
@@ -201,12 +226,37 @@ def intervals(records: list[CallRecord], scenario: Scenario) -> list[IntervalFig
     return rows
 
 
+def callback_figures(rt: Runtime) -> CallbackFigures:
+    """The day's callbacks by final state, and how many open ones are tracked or lost."""
+    with rt.db.session() as s:
+        found = list(s.scalars(select(Callback)))
+        under_way = set(s.scalars(select(CallbackAttempt.callback_id).where(
+            CallbackAttempt.outcome == "")))
+        offered = set(s.scalars(select(Assignment.entry).where(Assignment.ended_at.is_(None))))
+        still_open = [(c.id, c.queue.slug, c.next_attempt_at) for c in found
+                      if c.status in OPEN_STATUSES]
+        statuses = [c.status for c in found]
+    tracked = sum(1 for c in still_open if c[0] in under_way or f"cb:{c[0]}" in offered
+                  or _waiting_or_scheduled(rt, *c))
+    return CallbackFigures(len(statuses), statuses.count(COMPLETED), statuses.count(UNREACHABLE),
+                           statuses.count(CANCELLED), tracked, len(still_open) - tracked)
+
+
+def _waiting_or_scheduled(rt: Runtime, callback_id: int, queue: str,
+                          next_attempt: datetime | None) -> bool:
+    if rt.live.zscore(keys.line(queue), f"cb:{callback_id}") is not None:
+        return True
+    return next_attempt is not None and Job.exists(
+        f"cb-due-{callback_id}-{int(next_attempt.timestamp())}", connection=rt.jobs_redis)
+
+
 def build(rt: Runtime, scenario: Scenario, speed: float, real_seconds: float,
           until: float, ring_seconds: float = 0.0) -> DayReport:
     """The report of the day just simulated on `rt`'s database."""
     records = load_records(rt)
     return DayReport(scenario.name, speed, real_seconds, records, intervals(records, scenario),
-                     agent_utilisation(rt, scenario, until), handoff_times(rt), ring_seconds)
+                     agent_utilisation(rt, scenario, until), handoff_times(rt), ring_seconds,
+                     callbacks=callback_figures(rt))
 
 
 @dataclass(frozen=True)
@@ -267,6 +317,7 @@ def render_text(report: DayReport) -> str:
         "ring plus the stack's latency, part of every answered wait)",
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
+    lines += _callback_lines(report.callbacks)
     latency = report.stack_latency
     if latency is not None and latency > LATENCY_WARNING_SECONDS:
         lines += ["", f"warning: at x{report.speed:g} the stack's own latency adds about "
@@ -279,6 +330,15 @@ def render_text(report: DayReport) -> str:
     lines += ["", "agent utilisation"]
     lines += [f"  {name:<12} {_pct(u)}" for name, u in sorted(report.utilisation.items())]
     return "\n".join(lines) + "\n"
+
+
+def _callback_lines(figures: CallbackFigures) -> list[str]:
+    return [
+        f"callbacks booked       {figures.booked} (completed {figures.completed}, "
+        f"unreachable {figures.unreachable}, cancelled {figures.cancelled}, "
+        f"still open and tracked {figures.open_tracked})",
+        f"lost callbacks         {figures.lost} (open, but in no line, placing or schedule)",
+    ]
 
 
 def _error_lines(summary: ErrorSummary | None) -> list[str]:

@@ -11,6 +11,7 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
     arrivals = [60, 62, 64]            # expected calls in each interval
     wrap_up_seconds = 30
     seed = 7
+    callback_share = 0.3               # of callers offered a callback who take it (default 0)
     patience = { kind = "exponential", mean = 300 }
     handle_time = { kind = "lognormal", mean = 240, sigma = 0.5 }
     [[queues]]
@@ -88,12 +89,14 @@ class AgentSpec:
 @dataclass(frozen=True)
 class PlannedCall:
     """A caller of the day: when they ring (seconds from the start), from which number,
-    the menu key they press (None: no menu choice), and their patience."""
+    the menu key they press (None: no menu choice), their patience, and whether they take a
+    callback when offered one (then they answer when called back)."""
 
     at: float
     number: str
     digit: str | None
     patience: float
+    takes_callback: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class Scenario:
     wrap_up_seconds: int
     seed: int
     time_zone: str = "America/New_York"
+    callback_share: float = 0.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -125,6 +129,7 @@ class Scenario:
     def plan(self) -> list[PlannedCall]:
         """The day's callers in order of arrival (the same list for the same seed)."""
         rng = random.Random(self.seed)
+        choosy = random.Random(self.seed + 2)  # its own draws: the arrivals stay as they were
         calls: list[PlannedCall] = []
         for index, rate in enumerate(self.arrivals):
             begin = index * self.interval_seconds
@@ -134,7 +139,8 @@ class Scenario:
                 if at >= begin + self.interval_seconds:
                     break
                 calls.append(PlannedCall(at, _number(rng), self._choice(rng),
-                                         self.patience.sample(rng)))
+                                         self.patience.sample(rng),
+                                         choosy.random() < self.callback_share))
         return calls
 
     def _choice(self, rng: random.Random) -> str | None:
@@ -177,8 +183,15 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         handle_time=_distribution(raw.get("handle_time", {"kind": "lognormal", "mean": 240}),
                                   where, "handle_time"),
         wrap_up_seconds=int(raw.get("wrap_up_seconds", 30)), seed=int(raw.get("seed", 1)),
-        time_zone=zone.key,
+        time_zone=zone.key, callback_share=_share(raw.get("callback_share", 0.0), where),
     )
+
+
+def _share(value: Any, where: str) -> float:
+    share = float(value)
+    if not 0.0 <= share <= 1.0:
+        raise ScenarioError(f"{where}: callback_share is a share between 0 and 1")
+    return share
 
 
 def _required(raw: dict[str, Any], key: str, where: str) -> Any:

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from callbacks.worker import HoldlessWorker
 from holdless.runtime import Runtime
+from queueing.limits import WORKER_MAINTENANCE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,12 @@ class JobPump:
         """Prepare `threads` worker threads on `rt`'s job queue."""
         self.rt, self.poll = rt, poll
         self._stop = threading.Event()
-        # worker_ttl 16 s: a worker blocks on the queue for at most 1 s at a time.
-        self.workers = [ThreadWorker([rt.jobs], connection=rt.jobs_redis, worker_ttl=16)
+        # worker_ttl 16 s: a worker blocks on the queue for at most 1 s at a time. Its
+        # maintenance (abandoned jobs, the check for Redis data loss) runs every 15 seconds
+        # of the runtime's clock, as in production, but not more often than once a second.
+        maintenance = max(1.0, rt.clock.real_seconds(WORKER_MAINTENANCE_SECONDS))
+        self.workers = [ThreadWorker([rt.jobs], connection=rt.jobs_redis, worker_ttl=16,
+                                     maintenance_interval=maintenance)
                         for _ in range(threads)]
         self._threads = [threading.Thread(target=self._work, args=(w,), daemon=True,
                                           name=f"job-worker-{n}")

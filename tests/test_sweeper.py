@@ -31,7 +31,7 @@ from models.entities import (
     Interaction,
     Leg,
 )
-from queueing import lines
+from queueing import keys, lines
 from queueing.limits import (
     SWEEP_INTERVAL_SECONDS,
     SWEEP_MIN_AGE_SECONDS,
@@ -83,14 +83,15 @@ def _hang_up_at_twilio(twilio_api, sid: str, status: str) -> None:
 
 
 def _snapshot(rt) -> tuple[dict, dict]:
-    """Every row of every table, and every live key (but the sweeper's own marks)."""
+    """Every row of every table, and every live key (but the sweeper's own marks and the
+    reconciler's marker, which each worker start rewrites with the wall-clock time)."""
     rows = {}
     with rt.db.session() as s:
         for table in Base.metadata.sorted_tables:
             rows[table.name] = sorted(map(tuple, s.execute(table.select()).all()), key=repr)
     keys_now: dict[str, object] = {}
     for key in rt.live.scan_iter("hl:*"):
-        if key.startswith("hl:swept:"):
+        if key.startswith("hl:swept:") or key == keys.reconciled():
             continue
         kind = rt.live.type(key)
         keys_now[key] = {"string": rt.live.get, "hash": rt.live.hgetall, "set": rt.live.smembers,
