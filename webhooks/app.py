@@ -79,8 +79,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def refuse_nul_characters(app: Flask) -> None:
-    """Refuse (400) JSON or form text holding a NUL character: no database stores it, and no
-    person typed it."""
+    """Refuse (400) JSON or form text holding a NUL character or, in JSON, a lone surrogate
+    (not UTF-8): no database stores either, and no person typed it."""
 
     @app.before_request
     def no_nul() -> None:
@@ -89,10 +89,27 @@ def refuse_nul_characters(app: Flask) -> None:
         if request.is_json:
             raw = request.get_data(cache=True)
             found = b"\x00" in raw or b"\\u0000" in raw
+            if not found and b"\\u" in raw and not _utf8_text(request.get_json(silent=True)):
+                abort(400, description="text must be UTF-8 (a lone surrogate escape was sent)")
         else:
             found = any("\x00" in value for value in request.form.values())
         if found:
             abort(400, description="text may not contain NUL characters")
+
+
+def _utf8_text(value: Any) -> bool:
+    """Whether every string in a decoded JSON document can be stored as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_utf8_text(k) and _utf8_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_utf8_text(v) for v in value)
+    return True
 
 
 def register_errors(app: Flask) -> None:
