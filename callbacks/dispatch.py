@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 
 def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
     """Pair free agents with waiting entries among `queues`; returns the new assignment ids."""
-    pairs = rt.router.route(queues, rt.clock.time())
+    return offer_all(rt, rt.router.route(queues, rt.clock.time()))
+
+
+def offer_all(rt: Runtime, pairs: list[Pair]) -> list[int]:
+    """Offer every pair the router made; returns the new assignment ids."""
     return [a for a in (offer(rt, p) for p in pairs) if a is not None]
 
 

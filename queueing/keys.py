@@ -67,3 +67,8 @@ def capture(call_sid: str) -> str:
 def stats_version(queue: str) -> str:
     """String: a token that changes whenever `queue`'s recorded figures change."""
     return f"{KEY_PREFIX}statsver:{queue}"
+
+
+def directory_version() -> str:
+    """String: a token that changes whenever queues, opening hours or holidays change."""
+    return f"{KEY_PREFIX}dirver"

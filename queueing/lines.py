@@ -93,6 +93,30 @@ def place_on_joining(r: redis.Redis, entry: Entry) -> int:
     return int(rank if rank is not None else ahead) + 1
 
 
+@dataclass(frozen=True)
+class JoinView:
+    """What a caller about to join a line is told from: the place they will take and the
+    queue's figures version and agent counts (for `stats.stats_at`)."""
+
+    place: int
+    stats_version: str | None
+    staffed: int
+    idle: int
+
+
+def join_view(r: redis.Redis, queue: str, joined: float) -> JoinView:
+    """The 1-based place a new entry joining `queue` at `joined` takes (behind everyone who
+    joined before), with the figures version and agent counts, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zcount(keys.line(queue), "-inf", f"({joined!r}")
+    pipe.get(keys.stats_version(queue))
+    pipe.scard(keys.staffed(queue))
+    pipe.zcard(keys.idle(queue))
+    ahead, version, staffed, idle = pipe.execute()
+    return JoinView(int(ahead) + 1, None if version is None else str(version), int(staffed),
+                    int(idle))
+
+
 def length(r: redis.Redis, queue: str) -> int:
     """How many entries wait in `queue`."""
     return int(r.zcard(keys.line(queue)))
