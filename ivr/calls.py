@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select
@@ -117,12 +118,15 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
     """The first webhook of a new call on the common path (open, no callback booked, no
     account number asked): the queues from this process's copy, one read, one insert and
     one commit, then one Redis step that joins the line and routes it. None: the call
-    needs the full path (a repeated CallSid, closed, a booked callback, an account asked).
+    needs the full path (a repeated CallSid, closed, a booked callback, an account asked,
+    or the copy of the queues just found out of date).
     """
-    listing = directory.listing(rt.live, rt.db)
-    open_queues = listing.open_at(rt.clock.now())
-    options = [q for q in open_queues if q.digit]
-    queue = open_queues[0] if open_queues and len(options) < 2 else None
+    now = rt.clock.now()
+    listing = directory.kept(rt.db)
+    if listing is None or _single_queue(listing, now) is None:  # check the copy first
+        listing = directory.listing(rt.live, rt.db)
+    open_queues = listing.open_at(now)
+    queue = _single_queue(listing, now)
     if not open_queues or (queue is not None and queue.ask_account):
         return None
     with rt.db.session() as s:  # Core statements; the session only rolls back on error
@@ -135,9 +139,13 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         if queue is None:  # the menu: recorded in the IVR, the choice comes next
             if _insert_call(s, rt, facts, caller_id, {}) is None:
                 return None
+            options = [q for q in open_queues if q.digit]
             return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
         joined = rt.clock.time()
         view = lines.join_view(rt.live, queue.slug, joined)
+        if view.directory_version != listing.version:  # an admin changed the queues
+            directory.listing_at(rt.live, rt.db, view.directory_version)
+            return None
         estimate = estimate_wait(view.place, stats.stats_at(
             rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
         interaction_id = _insert_call(s, rt, facts, caller_id, {
@@ -148,6 +156,13 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
     return _enter_line(rt, facts, queue, lines.Entry(
         lines.caller_entry_id(interaction_id), queue.slug, lines.CALLER, joined, facts.call_sid,
         interaction_id), greeting, estimate)
+
+
+def _single_queue(listing: directory.Listing, now: datetime) -> directory.QueueCard | None:
+    """The queue a new caller joins straight away (None: closed, or a menu to choose from)."""
+    open_queues = listing.open_at(now)
+    options = [q for q in open_queues if q.digit]
+    return open_queues[0] if open_queues and len(options) < 2 else None
 
 
 def _insert_call(s: Session, rt: Runtime, facts: CallFacts, caller_id: int | None,
@@ -242,7 +257,7 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
     estimate = estimate_wait(view.position, figures)
     text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
-    offer = _offer_while_holding(rt, view.queue, estimate, lines.interaction_of(view.entry_id))
+    offer = _offer_while_holding(rt, view, estimate)
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
@@ -399,16 +414,34 @@ def _wait_words(rt: Runtime, slug: str, queue_greeting: str, busy_threshold: int
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
 
-def _offer_while_holding(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
-                         interaction_id: int) -> str:
+def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> str:
     """The callback offer of a hold update; without the database the update still plays
     (place and estimate come from Redis) and only the offer is left out."""
     try:
-        return _callback_offer(rt, queue_slug, estimate, interaction_id)
+        listing = directory.listing_at(rt.live, rt.db, view.directory_version)
+        queue = listing.card(view.queue)
+        if queue is not None and estimate.seconds <= queue.callback_threshold_seconds:
+            return ""  # short enough: no offer, and nothing to read
+        interaction_id = lines.interaction_of(view.entry_id)
+        if queue is None:  # a queue no longer active: read as it is
+            return _callback_offer(rt, view.queue, estimate, interaction_id)
+        return "" if _called_back(rt, interaction_id) else _card_offer(rt, queue, estimate)
     except (OperationalError, InterfaceError) as exc:
         log.warning("hold update without callback offer: database unreachable (%s)",
                     type(exc).__name__)
         return ""
+
+
+# The kind of an interaction, read alone.
+_KIND = select(_INTERACTIONS.c.kind).where(_INTERACTIONS.c.id == bindparam("id"))
+
+
+def _called_back(rt: Runtime, interaction_id: int) -> bool:
+    """Whether the interaction is a customer we called back (they are offered no callback)."""
+    if not interaction_id:
+        return False
+    with rt.db.engine.connect() as conn:
+        return conn.execute(_KIND, {"id": interaction_id}).scalar() == CALLED_BACK
 
 
 def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,

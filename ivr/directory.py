@@ -113,6 +113,15 @@ def changed(r: redis.Redis) -> None:
     r.set(keys.directory_version(), uuid.uuid4().hex)
 
 
+def kept(db: Database) -> Listing | None:
+    """This process's copy as last read (None: none, or too old to trust); it may be out
+    of date, so a caller checks its version against Redis before acting on it."""
+    known = _listings.get(db.engine)
+    if known is None or time.monotonic() - known[0] >= DIRECTORY_CACHE_MAX_AGE_SECONDS:
+        return None
+    return known[1]
+
+
 def listing(r: redis.Redis, db: Database) -> Listing:
     """The active queues with their schedules: this process's copy unless the directory
     changed since it was read (one Redis GET), else read afresh in one transaction."""
@@ -121,10 +130,9 @@ def listing(r: redis.Redis, db: Database) -> Listing:
 
 def listing_at(r: redis.Redis, db: Database, version: str | None) -> Listing:
     """`listing` from a directory version already read (None: no token yet)."""
-    known = _listings.get(db.engine)
-    if (version is not None and known is not None and known[1].version == version
-            and time.monotonic() - known[0] < DIRECTORY_CACHE_MAX_AGE_SECONDS):
-        return known[1]
+    known = kept(db)
+    if version is not None and known is not None and known.version == version:
+        return known
     if version is None:  # first reader since Redis was emptied: mint the token
         r.set(keys.directory_version(), uuid.uuid4().hex, nx=True)
         version = cast("str", r.get(keys.directory_version()))
