@@ -6,9 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ivr import calls
 from models.entities import ABANDONED, CONNECTED, IVR, WAITING, Interaction
-from queueing import lines
 from queueing.routing import Router
 from tests.helpers import call_form, seed_queues
 
