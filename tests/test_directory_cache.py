@@ -10,10 +10,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from admin import config
 from admin.audit import Actor
+from models.entities import Queue
 from tests.helpers import call_form, seed_queues, spoken, twiml
 
 
@@ -69,3 +70,12 @@ def test_emptied_redis_makes_the_process_read_the_queues_again_once(rt, twilio, 
     reread = len(queue_reads)
     twiml(twilio.post("/voice/incoming", call_form(from_="+12125550107")))
     assert reread > before and len(queue_reads) == reread
+
+
+def test_a_bulk_update_of_the_queues_is_heard_on_the_next_call(rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    twiml(twilio.post("/voice/incoming", call_form(from_="+12125550108")))
+    with rt.db.session() as s:
+        s.execute(update(Queue).where(Queue.slug == "support").values(greeting="Bulk hello."))
+    said = spoken(twiml(twilio.post("/voice/incoming", call_form(from_="+12125550109"))))
+    assert "Bulk hello." in said
