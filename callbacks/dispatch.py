@@ -20,15 +20,22 @@ log = logging.getLogger(__name__)
 
 
 def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
-    """Pair free agents with waiting entries among `queues`; returns the new assignment ids.
-    A pairing the database refuses is undone and routing runs again (a bounded number of
+    """Pair free agents with waiting entries among `queues`; returns the new assignment ids."""
+    return offer_all(rt, rt.router.route(queues, rt.clock.time()))
+
+
+def offer_all(rt: Runtime, pairs: list[Pair]) -> list[int]:
+    """Offer every pair the router made; returns the new assignment ids. A pairing the
+    database refuses is undone and routing runs again over its queues (a bounded number of
     times), so a refused agent never leaves a caller waiting beside another free agent."""
-    made: list[int] = []
-    for _ in range(1 + REROUTES_AFTER_REFUSAL):
-        offers = [offer(rt, p) for p in rt.router.route(queues, rt.clock.time())]
-        made += [a for a in offers if a is not None]
-        if None not in offers:
+    latest = [(p, offer(rt, p)) for p in pairs]
+    made = [a for _, a in latest if a is not None]
+    for _ in range(REROUTES_AFTER_REFUSAL):
+        refused = sorted({p.queue for p, a in latest if a is None})
+        if not refused:
             break
+        latest = [(p, offer(rt, p)) for p in rt.router.route(refused, rt.clock.time())]
+        made += [a for _, a in latest if a is not None]
     return made
 
 

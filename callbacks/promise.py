@@ -22,6 +22,8 @@ from queueing import stats
 from queueing.estimate import WaitEstimate, mean_handle_seconds
 
 VOICEMAIL_OFFER = "Or press 2 to leave a message and we will call you back."
+# The offer of a callback "when it is your turn", with the voicemail option.
+TURN_OFFER = f"{wording.CALLBACK_OFFER} {VOICEMAIL_OFFER}"
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,14 @@ def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Prom
 
 def fits_today(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> bool:
     """Whether the turn the estimate gives comes while the queue is open, before it closes."""
-    if not queue.hours:
+    return fits_schedule(directory.schedule(s, queue) if queue.hours else None, wait, now)
+
+
+def fits_schedule(schedule: hours.Schedule | None, wait: WaitEstimate, now: datetime) -> bool:
+    """`fits_today` for a queue's schedule (None: no hours set, always open)."""
+    if schedule is None:
         return True
-    closes = hours.closing_time(directory.schedule(s, queue), now)
+    closes = hours.closing_time(schedule, now)
     return closes is not None and now + timedelta(seconds=wait.seconds) <= closes
 
 
@@ -79,7 +86,7 @@ def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) ->
         return ""
     now = rt.clock.now()
     if fits_today(s, queue, wait, now):
-        return f"{wording.CALLBACK_OFFER} {VOICEMAIL_OFFER}"
+        return TURN_OFFER
     first = open_slots(rt, s, queue, count=1, wait=wait)
     if not first:
         return ""

@@ -13,13 +13,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import click
+import redis
 from sqlalchemy.orm import Session
 
 from admin.audit import Actor
 from admin.validate import ConfigError
 from holdless import clock
-from holdless.runtime import Runtime, default_database_url
+from holdless.runtime import Runtime, default_database_url, running_redis_url
 from holdless.settings import Settings
+from ivr import directory
 from models.base import Database
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -34,6 +36,9 @@ def _changes() -> Iterator[Session]:
     """A committed session on the configured database; ConfigError becomes a usage error."""
     settings = Settings.from_env()
     db = Database(settings.database_url or default_database_url(settings.instance_path))
+    live_url = running_redis_url(settings)
+    if live_url is not None:  # web processes keep the queues cached until told of a change
+        db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live_url))
     try:
         with db.session() as s:
             yield s
@@ -41,6 +46,15 @@ def _changes() -> Iterator[Session]:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     finally:
         db.dispose()
+
+
+def _tell_directory_changed(redis_url: str) -> None:
+    """Bump the directory version in the stack's Redis (see ivr.directory)."""
+    live = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        directory.changed(live)
+    finally:
+        live.close()
 
 
 def _weekday(value: str) -> int:

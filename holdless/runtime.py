@@ -19,6 +19,7 @@ from holdless import clock
 from holdless.logs import install_redaction
 from holdless.settings import Settings
 from holdless.twilio_gateway import TwilioGateway
+from ivr import directory
 from models.base import Database
 from queueing.limits import (
     JOB_FAILURE_TTL_SECONDS,
@@ -52,6 +53,7 @@ class Runtime:
         self.gateway = TwilioGateway(settings)
         self.presence = Presence(self.live)
         self.router = Router(self.live)
+        self.db.watch(directory.DIRECTORY_TABLES, lambda: directory.changed(self.live))
 
     @property
     def clock(self) -> clock.Clock:
@@ -85,15 +87,26 @@ class Runtime:
         self.jobs_redis.close()
 
 
-def _embedded_redis_url(settings: Settings) -> str:
-    """The embedded server `holdless run` started, or a new one for this process."""
-    from holdless.embedded import EmbeddedRedis
-
+def running_redis_url(settings: Settings) -> str | None:
+    """REDIS_URL, or the embedded server `holdless run` started; None when neither (a
+    command that only changes the database then has no live state to tell)."""
+    if settings.redis_url:
+        return settings.redis_url
     note = Path(settings.instance_path) / "redis.url"
     if note.exists():
         url = note.read_text().strip()
         if Path(url.removeprefix("unix://")).exists():
             return url
+    return None
+
+
+def _embedded_redis_url(settings: Settings) -> str:
+    """The embedded server `holdless run` started, or a new one for this process."""
+    from holdless.embedded import EmbeddedRedis
+
+    running = running_redis_url(settings)
+    if running is not None:
+        return running
 
     server = EmbeddedRedis(Path(settings.instance_path) / "redis")
     os.environ["REDIS_URL"] = server.url

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -17,6 +19,7 @@ from ivr import account, callback_capture, callback_kept, directory, paths, twim
 from ivr.hours import closure_on, next_opening
 from ivr.numbers import mask
 from ivr.states import advance, is_final
+from models.callbacks import OPEN_STATUSES, Callback
 from models.entities import (
     ABANDONED,
     COMPLETED,
@@ -24,6 +27,7 @@ from models.entities import (
     IVR,
     OFFERED,
     WAITING,
+    Caller,
     Interaction,
     Queue,
 )
@@ -54,6 +58,9 @@ class CallFacts:
 
 def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
     """Answer a new call: greet, check hours, offer the menu or join the only open queue."""
+    first = _first_webhook(rt, facts)
+    if first is not None:
+        return first
     with rt.db.session() as s:
         interaction = _record(s, rt, facts)
         if is_final(interaction):
@@ -95,6 +102,103 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
             return join_or_ask(s, rt, interaction, queue, "")
         note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
         return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
+
+
+# The caller's name, and whether their number has a callback still open: one statement.
+_CALLER_FACTS = select(
+    select(Caller.id).where(Caller.number == bindparam("number")).scalar_subquery(),
+    select(Caller.name).where(Caller.number == bindparam("number")).scalar_subquery(),
+    exists().where(Callback.number == bindparam("number"),
+                   Callback.status.in_(OPEN_STATUSES)))
+_INTERACTIONS = cast(Table, Interaction.__table__)
+_NEW_INTERACTION = insert(_INTERACTIONS).returning(_INTERACTIONS.c.id)
+
+
+def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
+    """The first webhook of a new call on the common path (open, no callback booked, no
+    account number asked): the queues from this process's copy, one read, one insert and
+    one commit, then one Redis step that joins the line and routes it. None: the call
+    needs the full path (a repeated CallSid, closed, a booked callback, an account asked,
+    or the copy of the queues just found out of date).
+    """
+    now = rt.clock.now()
+    listing = directory.kept(rt.db)
+    if listing is None or _single_queue(listing, now) is None:  # check the copy first
+        listing = directory.listing(rt.live, rt.db)
+    open_queues = listing.open_at(now)
+    queue = _single_queue(listing, now)
+    if not open_queues or (queue is not None and queue.ask_account):
+        return None
+    with rt.db.session() as s:  # Core statements; the session only rolls back on error
+        known = s.connection().execute(_CALLER_FACTS, {"number": facts.number}).one() if (
+            facts.number) else None
+        caller_id, name, callback_open = known or (None, "", False)
+        if callback_open:
+            return None
+        greeting = _greeting_to(rt, name)
+        if queue is None:  # the menu: recorded in the IVR, the choice comes next
+            if _insert_call(s, rt, facts, caller_id, {}) is None:
+                return None
+            options = [q for q in open_queues if q.digit]
+            return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+        joined = rt.clock.time()
+        view = lines.join_view(rt.live, queue.slug, joined)
+        if view.directory_version != listing.version:  # an admin changed the queues
+            directory.listing_at(rt.live, rt.db, view.directory_version)
+            return None
+        estimate = estimate_wait(view.place, stats.stats_at(
+            rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
+        interaction_id = _insert_call(s, rt, facts, caller_id, {
+            "status": WAITING, "queue_id": queue.id, "joined_at": joined,
+            "announced_wait": estimate.seconds})
+    if interaction_id is None:
+        return None
+    return _enter_line(rt, facts, queue, lines.Entry(
+        lines.caller_entry_id(interaction_id), queue.slug, lines.CALLER, joined, facts.call_sid,
+        interaction_id), greeting, estimate)
+
+
+def _single_queue(listing: directory.Listing, now: datetime) -> directory.QueueCard | None:
+    """The queue a new caller joins straight away (None: closed, or a menu to choose from)."""
+    open_queues = listing.open_at(now)
+    options = [q for q in open_queues if q.digit]
+    return open_queues[0] if open_queues and len(options) < 2 else None
+
+
+def _insert_call(s: Session, rt: Runtime, facts: CallFacts, caller_id: int | None,
+                 waiting: dict[str, Any]) -> int | None:
+    """Record a new call and commit; None when its CallSid is already recorded."""
+    try:
+        interaction_id = s.connection().execute(_NEW_INTERACTION, {
+            "call_sid": facts.call_sid, "caller_number": facts.number, "caller_id": caller_id,
+            "created_at": rt.clock.now(), "ivr_choices": {}, **waiting}).scalar_one()
+        s.commit()
+    except IntegrityError:  # Twilio retrying a call already recorded: the full path answers
+        s.rollback()
+        return None
+    log.info("new call from %s", mask(facts.number))
+    return int(interaction_id)
+
+
+def _enter_line(rt: Runtime, facts: CallFacts, queue: directory.QueueCard, entry: lines.Entry,
+                greeting: str, estimate: WaitEstimate) -> VoiceResponse:
+    """The caller, recorded as waiting with what they are told, enters the live line (and
+    is routed in the same step); then they are told it."""
+    joined = rt.router.join_and_route(entry, rt.clock.time())
+    log.info("caller %s joined %s", mask(facts.number), queue.slug)
+    dispatch.offer_all(rt, joined.pairs)
+    offer = _card_offer(rt, queue, estimate) if joined.position is not None else ""
+    return _wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
+                       estimate, joined.position, offer)
+
+
+def _card_offer(rt: Runtime, queue: directory.QueueCard, estimate: WaitEstimate) -> str:
+    """The callback offer for a new inbound caller, from the cached queue where it can."""
+    if estimate.seconds <= queue.callback_threshold_seconds:
+        return ""
+    if promise.fits_schedule(queue.schedule, estimate, rt.clock.now()):
+        return promise.TURN_OFFER
+    return _callback_offer(rt, queue.slug, estimate)  # slots are counted in the database
 
 
 def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
@@ -153,7 +257,7 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
     estimate = estimate_wait(view.position, figures)
     text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
-    offer = _offer_while_holding(rt, view.queue, estimate, lines.interaction_of(view.entry_id))
+    offer = _offer_while_holding(rt, view, estimate)
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
 
@@ -248,13 +352,16 @@ def _interaction(s: Session, call_sid: str) -> Interaction:
 
 
 def _greeting(rt: Runtime, interaction: Interaction) -> str:
-    name = interaction.caller.name if interaction.caller and interaction.caller.name else ""
+    return _greeting_to(rt, interaction.caller.name if interaction.caller else "")
+
+
+def _greeting_to(rt: Runtime, name: str | None) -> str:
     line = rt.settings.extra.get("line_name", "Holdless")
     hello = f"Hello {name}, thank you" if name else "Thank you"
     return f"{hello} for calling {line}."
 
 
-def _menu_options(queues: list[Queue]) -> list[twiml.MenuOption]:
+def _menu_options(queues: list[Queue] | list[directory.QueueCard]) -> list[twiml.MenuOption]:
     return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
 
 
@@ -287,28 +394,54 @@ def _wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: 
     entry_id = lines.caller_entry_id(interaction.id)
     estimate = estimate or estimate_for(rt, queue.slug, entry_id)
     position = lines.position(rt.live, queue.slug, entry_id)
-    parts = [greeting, queue.greeting]
-    if estimate.seconds > queue.busy_threshold_seconds:
+    offer = _callback_offer(rt, queue.slug, estimate) if position is not None else ""
+    return _wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
+                       estimate, position, offer)
+
+
+def _wait_words(rt: Runtime, slug: str, queue_greeting: str, busy_threshold: int,
+                greeting: str, estimate: WaitEstimate, position: int | None,
+                offer: str) -> VoiceResponse:
+    """What a caller in line hears (place, wait, callback offer), then the hold line."""
+    parts = [greeting, queue_greeting]
+    if estimate.seconds > busy_threshold:
         parts.append("We are much busier than usual right now, and we are sorry for the wait.")
     if position is not None:
-        parts += [wording.place_in_line(position), wording.wait_sentence(estimate)]
-        parts.append(_callback_offer(rt, queue.slug, estimate))
+        parts += [wording.place_in_line(position), wording.wait_sentence(estimate), offer]
     else:
         parts.append("Connecting you now.")
-    return twiml.wait_in_line(" ".join(p for p in parts if p), queue.slug,
+    return twiml.wait_in_line(" ".join(p for p in parts if p), slug,
                               rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
 
-def _offer_while_holding(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
-                         interaction_id: int) -> str:
+def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> str:
     """The callback offer of a hold update; without the database the update still plays
     (place and estimate come from Redis) and only the offer is left out."""
     try:
-        return _callback_offer(rt, queue_slug, estimate, interaction_id)
+        listing = directory.listing_at(rt.live, rt.db, view.directory_version)
+        queue = listing.card(view.queue)
+        if queue is not None and estimate.seconds <= queue.callback_threshold_seconds:
+            return ""  # short enough: no offer, and nothing to read
+        interaction_id = lines.interaction_of(view.entry_id)
+        if queue is None:  # a queue no longer active: read as it is
+            return _callback_offer(rt, view.queue, estimate, interaction_id)
+        return "" if _called_back(rt, interaction_id) else _card_offer(rt, queue, estimate)
     except (OperationalError, InterfaceError) as exc:
         log.warning("hold update without callback offer: database unreachable (%s)",
                     type(exc).__name__)
         return ""
+
+
+# The kind of an interaction, read alone.
+_KIND = select(_INTERACTIONS.c.kind).where(_INTERACTIONS.c.id == bindparam("id"))
+
+
+def _called_back(rt: Runtime, interaction_id: int) -> bool:
+    """Whether the interaction is a customer we called back (they are offered no callback)."""
+    if not interaction_id:
+        return False
+    with rt.db.engine.connect() as conn:
+        return conn.execute(_KIND, {"id": interaction_id}).scalar() == CALLED_BACK
 
 
 def _callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -73,6 +76,11 @@ def make_engine(url: str) -> Engine:
                          hide_parameters=True)
 
 
+# session.info key: the watched tables a session wrote since its last commit (a rollback
+# does not clear it: at worst a later commit reports a change that did not happen).
+_WROTE = "holdless.wrote"
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -80,6 +88,39 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._watchers: list[tuple[frozenset[str], Callable[[], None]]] = []
+
+    def watch(self, tables: frozenset[str], changed: Callable[[], None]) -> None:
+        """Call `changed` after every commit of this database's sessions that wrote to one
+        of `tables` (rows added, changed or deleted through a session, ORM or bulk)."""
+        if not self._watchers:
+            event.listen(self.sessions, "after_flush", self._flushed)
+            event.listen(self.sessions, "do_orm_execute", self._executed)
+            event.listen(self.sessions, "after_commit", self._committed)
+        self._watchers.append((tables, changed))
+
+    def _note(self, session: Session, tables: set[str]) -> None:
+        watched = {t for t in tables if any(t in w for w, _ in self._watchers)}
+        if watched:
+            session.info.setdefault(_WROTE, set()).update(watched)
+
+    def _flushed(self, session: Session, _flush: UOWTransaction) -> None:
+        rows = (*session.new, *session.dirty, *session.deleted)
+        self._note(session, {getattr(r, "__tablename__", "") for r in rows})
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            self._note(state.session, {getattr(table, "name", "")})
+
+    def _committed(self, session: Session) -> None:
+        wrote = session.info.pop(_WROTE, set())
+        for tables, changed in self._watchers:
+            if wrote & tables:
+                try:
+                    changed()
+                except Exception:  # the change is committed; a watcher's failure must not undo
+                    log.exception("after-commit watcher failed for %s", sorted(wrote & tables))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

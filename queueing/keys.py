@@ -78,3 +78,8 @@ def reconciled() -> str:
 def reconcile_lock() -> str:
     """String: held by the one worker reconciling after a loss."""
     return f"{KEY_PREFIX}reconcile-lock"
+
+
+def directory_version() -> str:
+    """String: a token that changes whenever queues, opening hours or holidays change."""
+    return f"{KEY_PREFIX}dirver"

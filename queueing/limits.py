@@ -6,6 +6,10 @@ KEY_PREFIX = "hl:"
 STATS_WINDOW = 50
 # How many recent callers' outcomes (answered or gave up) give the abandonment share.
 OUTCOMES_WINDOW = 200
+# Each process keeps the queues, their hours and holidays as last read, until the version
+# token in Redis says an admin changed them, or at most this long (a change made behind the
+# app's back, e.g. by hand in SQL, still shows within this time).
+DIRECTORY_CACHE_MAX_AGE_SECONDS = 60.0
 # Most pairs one routing pass hands out (bounds the Lua script's run time).
 MAX_PAIRS_PER_ROUTE = 50
 # Routing passes run again after the database refused a pairing (the refused agent, now the

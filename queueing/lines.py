@@ -104,6 +104,33 @@ def place_on_joining(r: redis.Redis, entry: Entry) -> int:
     return int(rank if rank is not None else ahead) + 1
 
 
+@dataclass(frozen=True)
+class JoinView:
+    """What a caller about to join a line is told from: the place they will take and the
+    queue's figures version and agent counts (for `stats.stats_at`)."""
+
+    place: int
+    stats_version: str | None
+    staffed: int
+    idle: int
+    directory_version: str | None
+
+
+def join_view(r: redis.Redis, queue: str, joined: float) -> JoinView:
+    """The 1-based place a new entry joining `queue` at `joined` takes (behind everyone who
+    joined before), with the figures version, agent counts and the directory version (see
+    ivr.directory), in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zcount(keys.line(queue), "-inf", f"({joined!r}")
+    pipe.get(keys.stats_version(queue))
+    pipe.scard(keys.staffed(queue))
+    pipe.zcard(keys.idle(queue))
+    pipe.get(keys.directory_version())
+    ahead, version, staffed, idle, directory = pipe.execute()
+    return JoinView(int(ahead) + 1, None if version is None else str(version), int(staffed),
+                    int(idle), None if directory is None else str(directory))
+
+
 def length(r: redis.Redis, queue: str) -> int:
     """How many entries wait in `queue`."""
     return int(r.zcard(keys.line(queue)))
@@ -140,7 +167,8 @@ def entry_for_call(r: redis.Redis, call_sid: str) -> Entry | None:
 
 
 # Everything one turn of the hold loop needs, in one round trip: the call's entry, its
-# place, and what `stats.stats_at` needs (figures version, agents signed in and free).
+# place, what `stats.stats_at` needs (figures version, agents signed in and free) and the
+# directory version (ivr.directory).
 # The key names are those of queueing.keys.
 HOLD_VIEW_SCRIPT = """
 local prefix, sid = ARGV[1], ARGV[2]
@@ -151,14 +179,15 @@ if not queue then return false end
 local rank = redis.call('ZRANK', prefix .. 'line:' .. queue, id)
 return {id, queue, rank or -1, redis.call('GET', prefix .. 'statsver:' .. queue) or '',
         redis.call('SCARD', prefix .. 'staffed:' .. queue),
-        redis.call('ZCARD', prefix .. 'idle:' .. queue)}
+        redis.call('ZCARD', prefix .. 'idle:' .. queue),
+        redis.call('GET', prefix .. 'dirver') or ''}
 """
 
 
 @dataclass(frozen=True)
 class HoldView:
     """A live call's entry id, queue and 1-based place (None: no longer waiting), with the
-    queue's figures version and agent counts."""
+    queue's figures version and agent counts, and the directory version."""
 
     entry_id: str
     queue: str
@@ -166,6 +195,7 @@ class HoldView:
     stats_version: str | None
     staffed: int
     idle: int
+    directory_version: str | None = None
 
 
 def hold_view(r: redis.Redis, call_sid: str) -> HoldView | None:
@@ -176,9 +206,9 @@ def hold_view(r: redis.Redis, call_sid: str) -> HoldView | None:
     found = script(args=[KEY_PREFIX, call_sid])
     if not found:
         return None
-    entry_id, queue, rank, version, staffed, idle = found
+    entry_id, queue, rank, version, staffed, idle, directory = found
     return HoldView(str(entry_id), str(queue), None if int(rank) < 0 else int(rank) + 1,
-                    str(version) or None, int(staffed), int(idle))
+                    str(version) or None, int(staffed), int(idle), str(directory) or None)
 
 
 _scripts: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()

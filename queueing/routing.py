@@ -7,14 +7,15 @@ routing at the same moment can never hand out one entry or one agent twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from queueing.limits import KEY_PREFIX, MAX_PAIRS_PER_ROUTE
+from queueing.lines import Entry
 
-ROUTE_SCRIPT = """
-local prefix, max_pairs, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local out = {}
+# The match itself, as a Lua function shared by the scripts below.
+ROUTE_FUNCTION = """
 local function split(s)
   local t = {}
   for q in string.gmatch(s or '', '[^,]+') do t[#t + 1] = q end
@@ -25,10 +26,11 @@ local function head(key)
   if h[1] then return h[1], tonumber(h[2]), h[2] end
   return nil
 end
+local function route(prefix, max_pairs, now, lines)
+local out = {}
 for _ = 1, max_pairs do
   local agent, agent_idle, agent_queue = nil, nil, nil
-  for i = 4, #ARGV do
-    local q = ARGV[i]
+  for _, q in ipairs(lines) do
     if redis.call('ZCARD', prefix .. 'line:' .. q) > 0 then
       local a, idle = head(prefix .. 'idle:' .. q)
       if a and (agent_idle == nil or idle < agent_idle) then
@@ -60,6 +62,28 @@ for _ = 1, max_pairs do
   end
 end
 return out
+end
+"""
+
+ROUTE_SCRIPT = ROUTE_FUNCTION + """
+local lines = {}
+for i = 4, #ARGV do lines[#lines + 1] = ARGV[i] end
+return route(ARGV[1], tonumber(ARGV[2]), ARGV[3], lines)
+"""
+
+# Join a line and route it in one atomic step (what `lines.join` then `Router.route` for
+# that queue do, with nothing in between): ARGV = prefix, max pairs, now, entry id, queue,
+# joined score, call sid, then the entry's hash fields and values. Returns whether the
+# entry was added, its 0-based rank after routing (-1: paired at once) and the pairs.
+JOIN_AND_ROUTE_SCRIPT = ROUTE_FUNCTION + """
+local prefix, id, queue, joined, sid = ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+redis.call('HSET', prefix .. 'entry:' .. id, unpack(ARGV, 8))
+if sid ~= '' then redis.call('SET', prefix .. 'call:' .. sid, id) end
+redis.call('SADD', prefix .. 'queues', queue)
+local added = redis.call('ZADD', prefix .. 'line:' .. queue, 'NX', joined, id)
+local pairs_made = route(prefix, tonumber(ARGV[2]), ARGV[3], {queue})
+local rank = redis.call('ZRANK', prefix .. 'line:' .. queue, id)
+return {added, rank or -1, pairs_made}
 """
 
 
@@ -79,6 +103,7 @@ class Router:
     def __init__(self, r: redis.Redis) -> None:
         self.redis = r
         self._script = r.register_script(ROUTE_SCRIPT)
+        self._join_script = r.register_script(JOIN_AND_ROUTE_SCRIPT)
 
     def route(self, queues: list[str], now: float,
               max_pairs: int = MAX_PAIRS_PER_ROUTE) -> list[Pair]:
@@ -86,7 +111,29 @@ class Router:
         if not queues:
             return []
         flat = self._script(args=[KEY_PREFIX, max_pairs, repr(now), *sorted(set(queues))])
-        return [
-            Pair(int(flat[i]), str(flat[i + 1]), str(flat[i + 2]), float(flat[i + 3]))
-            for i in range(0, len(flat), 4)
-        ]
+        return _pairs(flat)
+
+    def join_and_route(self, entry: Entry, now: float,
+                       max_pairs: int = MAX_PAIRS_PER_ROUTE) -> Joined:
+        """Put `entry` in its line at its original place, then make every pairing now
+        possible in that line, atomically and in one round trip."""
+        fields = [v for pair in entry.fields().items() for v in pair]
+        added, rank, flat = self._join_script(args=[
+            KEY_PREFIX, max_pairs, repr(now), entry.id, entry.queue, repr(entry.joined),
+            entry.call_sid, *fields])
+        return Joined(bool(added), None if int(rank) < 0 else int(rank) + 1, _pairs(flat))
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The outcome of `Router.join_and_route`: whether the entry was new to its line, its
+    1-based place after routing (None: paired at once, or gone) and the pairs made."""
+
+    added: bool
+    position: int | None
+    pairs: list[Pair]
+
+
+def _pairs(flat: list[Any]) -> list[Pair]:
+    return [Pair(int(flat[i]), str(flat[i + 1]), str(flat[i + 2]), float(flat[i + 3]))
+            for i in range(0, len(flat), 4)]

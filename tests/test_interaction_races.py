@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ivr import calls
 from models.entities import ABANDONED, CONNECTED, IVR, WAITING, Interaction
-from queueing import lines
+from queueing.routing import Router
 from tests.helpers import call_form, seed_queues
 
 
@@ -33,15 +32,15 @@ def test_caller_is_recorded_waiting_before_any_process_can_see_them_in_line(
 ):
     seed_queues(rt, ("support", "Support", None))
     seen: list[tuple[str, float | None]] = []
-    real_join = lines.join
+    real_join = Router.join_and_route
 
-    def join_and_look(r, entry):
+    def join_and_look(router, entry, now):
         with rt.db.session() as s:  # what another process reads at this moment
             row = s.get(Interaction, entry.interaction_id)
             seen.append((row.status, row.joined_at))
-        return real_join(r, entry)
+        return real_join(router, entry, now)
 
-    monkeypatch.setattr(calls.lines, "join", join_and_look)
+    monkeypatch.setattr(Router, "join_and_route", join_and_look)
     twilio.post("/voice/incoming", call_form())
     assert seen and seen[0][0] == WAITING and seen[0][1] is not None
     with rt.db.session() as s:

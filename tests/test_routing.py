@@ -87,3 +87,30 @@ def test_concurrent_routing_from_many_threads_hands_out_each_agent_and_entry_onc
     assert max(Counter(e for _, e, _ in results).values()) == 1
     assert sorted(j for _, _, j in results) == [10_000.0 + n for n in range(agents)]
     assert lines.length(r, "support") == callers - agents
+
+
+def test_join_and_route_pairs_a_free_agent_with_the_line_head_in_the_same_step(r):
+    presence, router = Presence(r), Router(r)
+    lines.join(r, _entry(1, joined=100.0))
+    presence.set_state(4, "available", 5.0, ["support"])
+    joined = router.join_and_route(_entry(2, joined=200.0), 300.0)
+    assert joined.added and [(p.agent_id, p.entry_id) for p in joined.pairs] == [(4, "i:1")]
+    assert joined.position == 1 and lines.position(r, "support", "i:2") == 1
+    assert lines.entry_for_call(r, f"CA{2:032d}") == _entry(2, joined=200.0)
+
+
+def test_join_and_route_of_the_only_caller_with_an_agent_free_leaves_no_place_in_line(r):
+    presence, router = Presence(r), Router(r)
+    presence.set_state(4, "available", 5.0, ["support"])
+    joined = router.join_and_route(_entry(1, joined=100.0), 300.0)
+    assert joined.position is None and [p.entry_id for p in joined.pairs] == ["i:1"]
+    assert presence.state(4) == "busy" and r.hget("hl:entry:i:1", "agent") == "4"
+
+
+def test_join_and_route_again_keeps_the_original_place_and_adds_nothing(r):
+    router = Router(r)
+    router.join_and_route(_entry(1, joined=100.0), 150.0)
+    router.join_and_route(_entry(2, joined=200.0), 250.0)
+    again = router.join_and_route(_entry(1, joined=100.0), 300.0)
+    assert not again.added and again.position == 1 and again.pairs == []
+    assert lines.length(r, "support") == 2
