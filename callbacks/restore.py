@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,13 +142,7 @@ def _restore_connect_jobs(rt: Runtime, offers: dict[int, Assignment]) -> int:
             CallbackAttempt.assignment_id.in_(ids)))) if ids else set()
         pending = [a.id for a in offers.values()
                    if a.id not in attempted and _not_dialled(rt, legs.get(a.id))]
-    enqueued = 0
-    for assignment_id in pending:
-        job_id = f"connect-{assignment_id}"
-        if not Job.exists(job_id, connection=rt.jobs_redis):
-            rt.enqueue(jobs.connect, assignment_id, job_id=job_id)
-            enqueued += 1
-    return enqueued
+    return _enqueue_lost(rt, jobs.connect, "connect", pending)
 
 
 def _not_dialled(rt: Runtime, leg: Leg | None) -> bool:
@@ -166,13 +161,17 @@ def _restore_customer_dials(rt: Runtime) -> int:
         waiting = list(s.scalars(select(CallbackAttempt.id).join(Callback).where(
             CallbackAttempt.outcome == "", CallbackAttempt.agent_answered_at.is_not(None),
             CallbackAttempt.customer_dialled_at.is_(None), Callback.recording_url.is_(None))))
-    enqueued = 0
-    for attempt_id in waiting:
-        job_id = f"cb-dial-{attempt_id}"
-        if not Job.exists(job_id, connection=rt.jobs_redis):
-            rt.enqueue(placing.dial_customer, attempt_id, job_id=job_id)
-            enqueued += 1
-    return enqueued
+    return _enqueue_lost(rt, placing.dial_customer, "cb-dial", waiting)
+
+
+def _enqueue_lost(rt: Runtime, job: Callable[[int], object], prefix: str,
+                  ids: Iterable[int]) -> int:
+    """Enqueue `job` for each id whose job (`prefix`-id, its fixed id) no longer exists;
+    returns how many were enqueued."""
+    lost = [i for i in ids if not Job.exists(f"{prefix}-{i}", connection=rt.jobs_redis)]
+    for i in lost:
+        rt.enqueue(job, i, job_id=f"{prefix}-{i}")
+    return len(lost)
 
 
 def _put_back_dropped_offers(rt: Runtime) -> int:

@@ -177,6 +177,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
+def own_redis(tmp_path: Path, settings: Settings, frozen_clock: clock.FrozenClock
+              ) -> Iterator[tuple[Any, Runtime, Any]]:
+    """An app and runtime on a redis-server subprocess the test stops and starts (AOF on)."""
+    from tests.faults import RedisServer
+    from tests.helpers import reset_stores
+    if not RedisServer.available():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path, aof=True).start()
+    from webhooks.app import create_app
+    app = create_app({"env": "testing", "database_url": settings.database_url,
+                      "redis_url": server.url, "public_base_url": PUBLIC_BASE,
+                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
+                      "twilio_api_base_url": settings.twilio_api_base_url})
+    rt = app.extensions["holdless"]
+    previous = runtime.use(rt)
+    reset_stores(rt)
+    yield app, rt, server
+    runtime.use(previous)
+    rt.close()
+    server.stop()
+
+
+@pytest.fixture
 def live_app(rt: Runtime, settings: Settings) -> Iterator[tuple[Any, str]]:
     """The real app over plain http on a free loopback port (cookies not Secure: http only)."""
     import threading

@@ -29,6 +29,15 @@ def seed_people(rt: Runtime) -> dict[str, int]:
         return people
 
 
+def seed_people_and_admin(rt: Runtime) -> dict[str, int]:
+    """Support and sales queues; alice, bob (agents), sam (supervisor), ada (admin)."""
+    people = seed_people(rt)
+    with rt.db.session() as s:
+        people["ada"] = directory.create_agent(s, "Ada Admin", "ada", "client:ada", [],
+                                               "admin", PASSWORD).id
+    return people
+
+
 def csrf_token(client: Any) -> str:
     """The CSRF token of the client's session, as the console page carries it."""
     page = client.get("/console").get_data(as_text=True)

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from holdless import directory
 from models import Base
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE
-from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people
+from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people_and_admin
 
 # Routes anyone may reach: signing in, the root (a redirect to the console), the API's
 # OpenAPI document and static files.
@@ -90,11 +89,7 @@ def call(client: Any, method: str, path: str, token: str | None,
 @pytest.fixture
 def people(rt):
     """Support and sales queues; alice, bob (agents), sam (supervisor), ada (admin)."""
-    found = seed_people(rt)
-    with rt.db.session() as s:
-        found["ada"] = directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin",
-                                              PASSWORD).id
-    return found
+    return seed_people_and_admin(rt)
 
 
 def test_every_route_but_sign_in_and_static_refuses_anonymous_users_even_with_a_csrf_token(

@@ -10,14 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from holdless import directory
 from ivr.directory import queue_by_slug
 from models.admin import ConfigAuditEntry
 from models.callbacks import BOOKED, CANCELLED
 from models.entities import Holiday, Interaction, Leg, Queue
 from queueing import lines
 from tests.callback_steps import book_callback, only_callback, run_scheduled
-from tests.console_helpers import PASSWORD, Desk, seed_people
+from tests.console_helpers import PASSWORD, Desk, seed_people_and_admin
 from tests.helpers import call_form, spoken, twiml
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -34,11 +33,7 @@ PAGES = ("/admin", "/admin/queues", "/admin/holidays", "/admin/callback-policy",
 @pytest.fixture
 def people(rt):
     """Support and sales queues; alice, bob (agents), sam (supervisor), ada (admin)."""
-    found = seed_people(rt)
-    with rt.db.session() as s:
-        found["ada"] = directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin",
-                                              PASSWORD).id
-    return found
+    return seed_people_and_admin(rt)
 
 
 @pytest.fixture

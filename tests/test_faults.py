@@ -217,26 +217,6 @@ def test_postgres_unreachable_for_seconds_callers_hear_apology_then_service_resu
 
 # -- Redis stopped and started on the same socket ------------------------------------------
 
-@pytest.fixture
-def own_redis(tmp_path, settings, frozen_clock):
-    """An app and runtime on a redis-server subprocess this test stops and starts (AOF on)."""
-    if not RedisServer.available():
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path, aof=True).start()
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": server.url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
-                      "twilio_api_base_url": settings.twilio_api_base_url})
-    rt = app.extensions["holdless"]
-    previous = runtime.use(rt)
-    reset_stores(rt)
-    yield app, rt, server
-    runtime.use(previous)
-    rt.close()
-    server.stop()
-
-
 def test_redis_down_callers_hear_apology_and_after_restart_with_aof_keep_their_place(own_redis):
     app, rt, server = own_redis
     twilio = SignedTwilioClient(app.test_client())

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from callbacks import sweeper
 from callbacks.worker import HoldlessWorker
-from holdless import clock, runtime
+from holdless import clock
 from models import Base
 from models.entities import (
     ABANDONED,
@@ -39,9 +39,9 @@ from queueing.limits import (
 )
 from simulator.resources import CallResource
 from simulator.rest import RestError
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
-from tests.faults import RedisServer, StatementOutage, drain
-from tests.helpers import call_form, make_available, reset_stores, seed_agent, seed_queues, twiml
+from tests.conftest import SignedTwilioClient
+from tests.faults import StatementOutage, drain
+from tests.helpers import call_form, make_available, seed_agent, seed_queues, twiml
 from tests.test_e2e_sim import live  # noqa: F401 - the simulated stack's fixture
 
 ACCOUNT = "AC" + "0" * 32
@@ -112,29 +112,9 @@ def _old_enough(frozen_clock) -> None:
 
 # -- lost while the database and Redis were both down -----------------------------------------
 
-@pytest.fixture
-def own_redis_stack(tmp_path, settings, frozen_clock):
-    """An app on a redis-server subprocess this test stops and starts (AOF on)."""
-    if not RedisServer.available():
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path, aof=True).start()
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": server.url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
-                      "twilio_api_base_url": settings.twilio_api_base_url})
-    rt = app.extensions["holdless"]
-    previous = runtime.use(rt)
-    reset_stores(rt)
-    yield app, rt, server
-    runtime.use(previous)
-    rt.close()
-    server.stop()
-
-
 def test_hang_ups_lost_while_database_and_redis_were_down_are_applied_by_the_sweeper(
-        own_redis_stack, twilio_api, frozen_clock):
-    app, rt, server = own_redis_stack
+        own_redis, twilio_api, frozen_clock):
+    app, rt, server = own_redis
     twilio = SignedTwilioClient(app.test_client())
     agent_id, form, leg = _offered_and_rung(rt, twilio, twilio_api)
     _hang_up_at_twilio(twilio_api, form["CallSid"], "completed")  # the caller gave up
