@@ -1,0 +1,108 @@
+"""A worker SIGKILLed in the middle of placing a callback: after a worker is started again the
+callback is still placed, and the customer is called exactly once, whether the worker died
+while ringing the agent or after claiming the customer's call but before placing it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from callbacks import reconcile
+from models.callbacks import COMPLETED
+from queueing.limits import CALLBACK_RETRY_SECONDS, CALLBACK_STUCK_ATTEMPT_SECONDS
+from tests.callback_steps import (
+    agent_answers,
+    attempt_row,
+    book_callback,
+    customer_form,
+    local,
+    only_callback,
+    run_scheduled,
+)
+from tests.faults import WorkerProcess, wait_until
+from tests.helpers import make_available, seed_agent, seed_queues, twiml
+from tests.test_faults import _abandoned_jobs_found_later, _restart_worker, _worker_env
+
+CUSTOMER = "+12125550123"  # book_callback's caller ID
+
+
+@pytest.fixture
+def alice(rt, twilio, worker, frozen_clock):
+    """A booked callback and alice, who serves its queue (the worker processes run on the
+    real clock, so the test's clock starts at the real time)."""
+    frozen_clock.set(datetime.now(UTC))
+    seed_queues(rt, ("support", "Support", None))
+    agent = seed_agent(rt, "alice", ["support"])
+    book_callback(twilio)
+    worker()  # the booking's text message
+    return agent
+
+
+def _kill_at_next_dial(rt, tmp_path) -> None:
+    """A real worker takes the next job and is SIGKILLed as it is about to dial."""
+    marker = tmp_path / "marker"
+    dying = WorkerProcess(_worker_env(rt, tmp_path), tmp_path / "worker.log",
+                          mode="hang-before-dial", marker=marker)
+    try:
+        wait_until(marker.exists, timeout=60)
+    finally:
+        dying.kill()
+    marker.unlink()
+
+
+def _talk_to_the_customer(rt, twilio, twilio_api, worker) -> None:
+    """Alice picks up, the customer is dialled and answers: the callback is placed."""
+    attempt, _whisper, _form = agent_answers(twilio, rt)
+    worker()
+    [call] = [c for c in twilio_api.calls_created() if c.field("To") == CUSTOMER]
+    twiml(twilio.post(local(call.field("Url")),
+                      customer_form(rt, attempt.id, AnsweredBy="human")))
+
+
+def _calls_to(twilio_api) -> list[str]:
+    return [c.field("To") for c in twilio_api.calls_created()]
+
+
+@pytest.mark.slow
+def test_worker_killed_while_ringing_the_agent_for_a_callback_places_it_once_after_restart(
+        rt, twilio, twilio_api, worker, frozen_clock, tmp_path, alice):
+    make_available(rt, alice)  # the callback is offered to alice: her ring is queued
+    _kill_at_next_dial(rt, tmp_path)  # the attempt was recorded, alice never rung
+    _abandoned_jobs_found_later(rt)
+    _restart_worker(rt, tmp_path)  # the retried job finds the attempt and rings nobody
+    assert _calls_to(twilio_api) == []
+    _settle_and_retry(rt, worker, frozen_clock, alice)
+    assert _calls_to(twilio_api) == ["client:alice"]
+    _talk_to_the_customer(rt, twilio, twilio_api, worker)
+    assert only_callback(rt).status == COMPLETED
+    assert _calls_to(twilio_api) == ["client:alice", CUSTOMER]
+
+
+def _settle_and_retry(rt, worker, frozen_clock, agent_id: int) -> None:
+    """The watchdog closes the stuck try as failed; at the retry the agent is offered it."""
+    frozen_clock.advance(CALLBACK_STUCK_ATTEMPT_SECONDS + 60)  # the dying worker's real clock
+    reconcile.settle_stuck_attempts(rt)  # ran a few seconds ahead of the test's
+    assert attempt_row(rt).outcome == reconcile.STUCK
+    frozen_clock.advance(CALLBACK_RETRY_SECONDS)
+    run_scheduled(rt, worker)
+    if rt.presence.state(agent_id) != "busy":  # freed by the watchdog, or in wrap-up
+        make_available(rt, agent_id)
+    worker()
+
+
+@pytest.mark.slow
+def test_worker_killed_after_claiming_the_customers_call_places_the_callback_once_on_retry(
+        rt, twilio, twilio_api, worker, frozen_clock, tmp_path, alice):
+    make_available(rt, alice)
+    worker()  # alice is rung and picks up: the customer's dial is queued
+    agent_answers(twilio, rt)
+    _kill_at_next_dial(rt, tmp_path)  # the call was claimed, never placed
+    _abandoned_jobs_found_later(rt)
+    _restart_worker(rt, tmp_path)  # the retried job finds the claim and places nothing
+    assert _calls_to(twilio_api) == ["client:alice"]
+    _settle_and_retry(rt, worker, frozen_clock, alice)
+    assert _calls_to(twilio_api) == ["client:alice", "client:alice"]
+    _talk_to_the_customer(rt, twilio, twilio_api, worker)
+    assert only_callback(rt).status == COMPLETED
+    assert _calls_to(twilio_api).count(CUSTOMER) == 1
