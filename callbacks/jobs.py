@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -12,7 +11,7 @@ from callbacks.booking import callback_id_of
 from holdless import runtime
 from holdless.twilio_gateway import TwilioRestException
 from ivr import paths
-from ivr.states import ENDED_CALL_STATUSES, is_final
+from ivr.states import is_final
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import agents, keys, stats
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
@@ -59,7 +58,8 @@ def connect(assignment_id: int) -> str:
     if gone:
         agents.change(rt, agent_id, AVAILABLE, (BUSY,))
         return "caller gone"
-    if redial and _found_at_twilio(rt, leg_id, contact, since):
+    from callbacks import sweeper
+    if redial and sweeper.adopt_if_placed(rt, sweeper.LEG, leg_id, contact, since):
         return "already dialled"
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
@@ -70,26 +70,6 @@ def connect(assignment_id: int) -> str:
         if leg_row is not None:
             leg_row.call_sid = sid
     return "dialled"
-
-
-def _found_at_twilio(rt: runtime.Runtime, leg_id: int, contact: str, since: datetime) -> bool:
-    """A leg written before a crash, with no sign of a call from the job, Redis or Twilio's
-    callbacks: the worker may have died just after Twilio accepted the dial (and the
-    `initiated` callback been lost). Ask Twilio for a call to the agent placed since the leg
-    was written, and adopt it rather than ring the agent twice (a call already over gets
-    its end applied at once, as its lost status callback would have). A Twilio error
-    raises (the job is retried): never dial blind."""
-    from callbacks import sweeper
-    found = sweeper.placed_call(rt, contact, since)
-    if found is None:
-        log.warning("leg %s was never dialled (worker lost mid-job); dialling", leg_id)
-        return False
-    sweeper.record_placed_call(rt, sweeper.Watched(sweeper.LEG, leg_id, None), found.sid)
-    log.warning("leg %s was dialled by a worker lost mid-job; adopted its call (%s)", leg_id,
-                found.status)
-    if found.status in ENDED_CALL_STATUSES:  # as the sweeper would (its caller first)
-        sweeper.settle(rt, sweeper.Watched(sweeper.LEG, leg_id, found.sid))
-    return True
 
 
 def _is_callback(rt: runtime.Runtime, assignment_id: int) -> bool:

@@ -71,7 +71,11 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
         return "already dialled"  # another run recorded this attempt first
     if isinstance(planned, str):
         return planned
-    attempt_id, contact = planned
+    attempt_id, contact, rung_since = planned
+    from callbacks import sweeper
+    if rung_since is not None and sweeper.adopt_if_placed(rt, sweeper.AGENT, attempt_id,
+                                                          contact, rung_since):
+        return "already dialled"
     try:
         sid = rt.gateway.dial(contact, rt.url(paths.CALLBACK_AGENT, attempt=attempt_id),
                               rt.url(paths.CALLBACK_AGENT_STATUS, attempt=attempt_id),
@@ -85,14 +89,23 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
     return "agent rung"
 
 
-def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, str] | str:
+def _record_attempt(rt: Runtime, assignment_id: int
+                    ) -> tuple[int, str, datetime | None] | str:
+    """Record the assignment's attempt; returns its id, the agent's contact and, when the
+    attempt was recorded by an earlier run that left no sign of ringing the agent (its
+    worker died mid-job), when that run began; or why there is nothing to ring."""
     key, agent_id = idempotency_key(assignment_id), 0
     with rt.db.session() as s:
         assignment = s.get(Assignment, assignment_id)
         if assignment is None or assignment.ended_at is not None:
             return "already ended"
-        if s.scalar(select(CallbackAttempt.id).where(CallbackAttempt.idempotency_key == key)):
-            return "already dialled"
+        earlier = s.scalar(select(CallbackAttempt).where(CallbackAttempt.idempotency_key == key))
+        if earlier is not None:
+            if (earlier.agent_call_sid or earlier.outcome or earlier.agent_answered_at
+                    or earlier.customer_dialled_at):
+                return "already dialled"
+            agent = s.get(Agent, earlier.agent_id)
+            return earlier.id, str(agent.contact if agent else ""), earlier.started_at
         callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
         agent_id = assignment.agent_id
         if callback is None or not callback.is_open:
@@ -105,7 +118,7 @@ def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, str] | str:
             s.add(attempt)
             s.flush()
             agent = s.get(Agent, agent_id)
-            return attempt.id, str(agent.contact if agent else "")
+            return attempt.id, str(agent.contact if agent else ""), None
     free(rt, agent_id)
     return CLOSED
 

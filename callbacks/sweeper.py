@@ -246,6 +246,24 @@ def placed_call(rt: Runtime, to: str, since: datetime) -> PlacedCall | None:
     return free[0] if free else None
 
 
+def adopt_if_placed(rt: Runtime, kind: str, ident: int, to: str, since: datetime) -> bool:
+    """Before ringing again a leg or a callback attempt's agent whose dial left no trace (its
+    worker died mid-job, the `initiated` report lost): ask Twilio for a call placed to `to`
+    since `since`. One found is adopted, and its end applied at once if it is over (as its
+    lost status callback would have); True then, and nobody is rung twice. A Twilio error
+    raises (the job is retried): never dial blind."""
+    found = placed_call(rt, to, since)
+    if found is None:
+        log.warning("%s:%s was never dialled (worker lost mid-job); dialling", kind, ident)
+        return False
+    record_placed_call(rt, Watched(kind, ident, None), found.sid)
+    log.warning("%s:%s was dialled by a worker lost mid-job; adopted its call (%s)", kind,
+                ident, found.status)
+    if found.status in ENDED_CALL_STATUSES:  # caller first, as a sweep would
+        settle(rt, Watched(kind, ident, found.sid))
+    return True
+
+
 def record_placed_call(rt: Runtime, item: Watched, sid: str) -> None:
     """Record a found call as the leg's (or the attempt's agent or customer call)."""
     with rt.db.session() as s:

@@ -4,6 +4,7 @@ failed after a timeout, the agent is freed, and the retry policy goes on (one ca
 from __future__ import annotations
 
 import pytest
+from rq.job import Job
 from sqlalchemy import select
 
 from callbacks import placing, reconcile
@@ -21,10 +22,13 @@ def alice(rt):
 
 
 def _crash_after_recording_the_attempt(rt, worker):
+    """The worker died right after recording the attempt, and its job was lost with it
+    (its retries spent in an outage, or Redis lost): nothing will ring the agent."""
     with rt.db.session() as s:
         assignment_id = s.scalar(select(Assignment.id))
-    placing._record_attempt(rt, assignment_id)  # the worker died right after this
-    worker()  # RQ retries the job: it finds the attempt recorded and dials nobody
+    placing._record_attempt(rt, assignment_id)
+    Job.fetch(f"connect-{assignment_id}", connection=rt.jobs_redis).delete()
+    worker()
     return attempt_row(rt)
 
 

@@ -1,6 +1,8 @@
 """A worker SIGKILLed in the middle of placing a callback: after a worker is started again the
-callback is still placed, and the customer is called exactly once, whether the worker died
-while ringing the agent or after claiming the customer's call but before placing it."""
+callback is still placed, and the customer is called exactly once. Killed while ringing the
+agent, the retried job rings them (after asking Twilio that no call was placed); killed
+after claiming the customer's call but before placing it, the watchdog closes that try and
+the retry places the callback."""
 
 from __future__ import annotations
 
@@ -39,16 +41,19 @@ def alice(rt, twilio, worker, frozen_clock):
     return agent
 
 
-def _kill_at_next_dial(rt, tmp_path) -> None:
-    """A real worker takes the next job and is SIGKILLed as it is about to dial."""
+def _kill_at_next_dial(rt, tmp_path, mode: str = "hang-before-dial") -> str:
+    """A real worker takes the next job and is SIGKILLed as it is about to dial (or just
+    after Twilio accepted the dial); returns what it noted (the call's sid, after)."""
     marker = tmp_path / "marker"
     dying = WorkerProcess(_worker_env(rt, tmp_path), tmp_path / "worker.log",
-                          mode="hang-before-dial", marker=marker)
+                          mode=mode, marker=marker)
     try:
         wait_until(marker.exists, timeout=60)
     finally:
         dying.kill()
+    noted = marker.read_text()
     marker.unlink()
+    return noted
 
 
 def _talk_to_the_customer(rt, twilio, twilio_api, worker) -> None:
@@ -66,14 +71,28 @@ def _calls_to(twilio_api) -> list[str]:
 
 @pytest.mark.slow
 def test_worker_killed_while_ringing_the_agent_for_a_callback_places_it_once_after_restart(
-        rt, twilio, twilio_api, worker, frozen_clock, tmp_path, alice):
+        rt, twilio, twilio_api, worker, tmp_path, alice):
     make_available(rt, alice)  # the callback is offered to alice: her ring is queued
     _kill_at_next_dial(rt, tmp_path)  # the attempt was recorded, alice never rung
     _abandoned_jobs_found_later(rt)
-    _restart_worker(rt, tmp_path)  # the retried job finds the attempt and rings nobody
-    assert _calls_to(twilio_api) == []
-    _settle_and_retry(rt, worker, frozen_clock, alice)
+    _restart_worker(rt, tmp_path)  # the retried job asks Twilio, finds nothing, rings her
     assert _calls_to(twilio_api) == ["client:alice"]
+    assert twilio_api.requests("call-list")
+    _talk_to_the_customer(rt, twilio, twilio_api, worker)
+    assert only_callback(rt).status == COMPLETED
+    assert _calls_to(twilio_api) == ["client:alice", CUSTOMER]
+
+
+@pytest.mark.slow
+def test_worker_killed_just_after_ringing_the_agent_for_a_callback_adopts_the_ring_not_twice(
+        rt, twilio, twilio_api, worker, tmp_path, alice):
+    make_available(rt, alice)
+    sid = _kill_at_next_dial(rt, tmp_path, "hang-after-dial")  # rung; sid noted nowhere
+    assert attempt_row(rt).agent_call_sid is None  # and no status callback arrives
+    _abandoned_jobs_found_later(rt)
+    _restart_worker(rt, tmp_path)
+    assert _calls_to(twilio_api) == ["client:alice"]  # not rung a second time
+    assert attempt_row(rt).agent_call_sid == sid
     _talk_to_the_customer(rt, twilio, twilio_api, worker)
     assert only_callback(rt).status == COMPLETED
     assert _calls_to(twilio_api) == ["client:alice", CUSTOMER]
