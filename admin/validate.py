@@ -6,6 +6,7 @@ checker returns the clean, typed value or raises `ConfigError`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -14,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 
 MIDNIGHT = time(0)
+# Dates an administrator may enter (holidays, report days): far enough from the calendar's
+# ends that the day before and after, in any time zone, still exist.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2199, 12, 31)
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -99,15 +103,19 @@ def clock_time(field: str, value: Any, end: bool = False) -> time:
 
 
 def calendar_date(field: str, value: Any) -> date:
-    """A date (YYYY-MM-DD text or a date)."""
+    """A date (YYYY-MM-DD text or a date) between EARLIEST_DATE and LATEST_DATE."""
+    found: date | None = None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ConfigError(field, f"{value!r} is not a date YYYY-MM-DD")
+        found = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            found = date.fromisoformat(value.strip())
+    if found is None:
+        raise ConfigError(field, f"{value!r} is not a date YYYY-MM-DD")
+    if not EARLIEST_DATE <= found <= LATEST_DATE:
+        raise ConfigError(field, f"{found.isoformat()} is not between "
+                                 f"{EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+    return found
 
 
 def minutes(moment: time, end: bool = False) -> int:

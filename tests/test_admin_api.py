@@ -132,9 +132,28 @@ def test_invalid_change_is_400_naming_the_field_and_changes_nothing(rt, ada, met
     assert audit_count(rt) == 0
 
 
-def test_report_of_a_malformed_day_is_400_naming_the_day(rt, ada):
-    reply = ada.get("/api/admin/reports/yesterday")
+@pytest.mark.parametrize("path", ["/api/admin/reports/yesterday",
+                                  "/api/admin/reports/0001-01-01/chart.png",
+                                  "/api/admin/reports/9999-12-31",
+                                  "/api/admin/reports/1999-12-31/csv"])
+def test_report_of_a_malformed_or_out_of_range_day_is_400_naming_the_day(rt, ada, path):
+    reply = ada.get(path)
     assert reply.status_code == 400 and reply.json["field"] == "day"
+
+
+def test_a_holiday_outside_the_calendar_range_is_refused_naming_the_field(rt, ada):
+    reply = ada.send("POST", "/api/admin/holidays", {"name": "Year one", "starts": "0001-01-01"})
+    assert reply.status_code == 400 and reply.json["field"] == "starts"
+    assert audit_count(rt) == 0
+
+
+@pytest.mark.parametrize("path", ["/api/admin/reports/2026-11-20?queue=%00",
+                                  "/api/admin/queues/sup%00port",
+                                  "/api/admin/board?x%00=1"])
+def test_a_nul_character_in_the_address_is_400_not_a_database_error(rt, ada, path):
+    reply = ada.get(path)
+    assert reply.status_code == 400
+    assert "NUL" in reply.json["detail"]
 
 
 def test_queue_settings_and_hours_change_and_each_change_is_audited_newest_first(rt, ada,

@@ -79,13 +79,19 @@ def register_blueprints(app: Flask) -> None:
 
 
 def refuse_nul_characters(app: Flask) -> None:
-    """Refuse (400) JSON or form text holding a NUL character or, in JSON, a lone surrogate
-    (not UTF-8): no database stores either, and no person typed it."""
+    """Refuse (400) an address (path or query) or JSON or form text holding a NUL character
+    or, in JSON, a lone surrogate (not UTF-8): no database stores either, and no person
+    typed it."""
 
     @app.before_request
     def no_nul() -> None:
-        if request.method not in ("POST", "PUT", "PATCH") or request.blueprint in ("voice", "sms"):
+        if request.blueprint in ("voice", "sms"):
             return  # Twilio's webhooks validate each field themselves (a caller gets a retry)
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                         for k, v in request.args.items(multi=True)):
+            abort(400, description="the address may not contain NUL characters")
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
         if request.is_json:
             raw = request.get_data(cache=True)
             found = b"\x00" in raw or b"\\u0000" in raw
