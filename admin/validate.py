@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from models.base import MAX_STORED_INT
+
 MIDNIGHT = time(0)
 # Dates an administrator may enter (holidays, report days): far enough from the calendar's
 # ends that the day before and after, in any time zone, still exist.
@@ -30,7 +32,8 @@ class ConfigError(ValueError):
 
 
 def whole_number(field: str, value: Any, low: int | None = None, high: int | None = None) -> int:
-    """An integer within [low, high] (either bound optional)."""
+    """An integer within [low, high] (either bound optional; never past what the database
+    stores)."""
     if isinstance(value, bool):
         raise ConfigError(field, "must be a whole number")
     if isinstance(value, str):
@@ -40,6 +43,8 @@ def whole_number(field: str, value: Any, low: int | None = None, high: int | Non
             raise ConfigError(field, "must be a whole number") from None
     if not isinstance(value, int):
         raise ConfigError(field, "must be a whole number")
+    high = MAX_STORED_INT if high is None else min(high, MAX_STORED_INT)
+    low = -MAX_STORED_INT if low is None else max(low, -MAX_STORED_INT)
     if low is not None and value < low:
         raise ConfigError(field, f"must be at least {low}")
     if high is not None and value > high:

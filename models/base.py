@@ -15,6 +15,9 @@ from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 
+# The widest integer (and id) every database here stores: PostgreSQL's `integer`.
+MAX_STORED_INT = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -117,6 +117,9 @@ REFUSED = [
     ("POST", "/api/admin/agents", {"username": "alice", "name": "A", "contact": "client:a",
                                    "password": PASSWORD}, "username"),
     ("PATCH", "/api/admin/agents/ada", {"role": "agent"}, "role"),
+    ("PATCH", "/api/admin/queues/support", {"busy_threshold_seconds": 2**31},
+     "busy_threshold_seconds"),
+    ("PATCH", "/api/admin/queues/support", {"max_waiting": -2**40}, "max_waiting"),
 ]
 
 

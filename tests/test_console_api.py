@@ -167,6 +167,9 @@ def test_input_is_validated_with_400_naming_the_field(rt, app, twilio, worker):
         ("POST", "transfer", {"mode": "cold", "reason": "", "to_queue": "sales"}, "reason:"),
         ("POST", "transfer", {"mode": "cold", "reason": "x"}, "to_agent_id:"),
         ("POST", "transfer", {"mode": "cold", "reason": "x", "to_agent_id": "2"}, "to_agent_id:"),
+        ("POST", "transfer", {"mode": "cold", "reason": "x", "to_agent_id": 2**31},
+         "to_agent_id:"),
+        ("POST", "transfer", {"mode": "cold", "reason": "x", "to_agent_id": 0}, "to_agent_id:"),
         ("POST", "transfer", {"mode": "warm", "reason": "x", "to_queue": "sales"}, "mode:"),
         ("POST", "flag-difficult", {"difficult": "yes"}, "difficult:"),
     ]

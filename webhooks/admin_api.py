@@ -23,12 +23,13 @@ from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
 from holdless.runtime import Runtime
+from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
 from webhooks.auth import current_agent, login_manager
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_STORED_INT  # the widest id every database here stores
 MAX_AUDIT = 500
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from console import desk
 from holdless.runtime import Runtime
+from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
 from queueing import agents, transfers
@@ -24,7 +25,7 @@ from webhooks.openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_REASON_CHARS = 500
-MAX_ID = 2**31 - 1  # the widest id every database here stores
+MAX_ID = MAX_STORED_INT  # the widest id every database here stores
 
 
 @bp.url_value_preprocessor
@@ -198,7 +199,8 @@ def transfer(interaction_id: int) -> Any:
     to_agent, to_queue = data.get("to_agent_id"), data.get("to_queue")
     if (to_agent is None) == (to_queue is None):
         abort(400, description="to_agent_id: give exactly one of to_agent_id or to_queue")
-    if to_agent is not None and (isinstance(to_agent, bool) or not isinstance(to_agent, int)):
+    if to_agent is not None and (isinstance(to_agent, bool) or not isinstance(to_agent, int)
+                                 or not 1 <= to_agent <= MAX_ID):
         abort(400, description="to_agent_id: must be an agent id (integer)")
     if to_queue is not None and (not isinstance(to_queue, str) or not to_queue.isidentifier()):
         abort(400, description="to_queue: must be a queue slug")
