@@ -450,7 +450,10 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             result = report.build(stack.rt, scenario, speed, time.monotonic() - began,
                                   day.ended_at, AGENT_ANSWER_AFTER)
             result.planned = len(day.calls)
-            result.app_errors = sum(1 for c in day.network_calls if c.errors)
+            result.app_errors = sum(1 for c in day.network_calls
+                                    if any(e.fatal for e in c.errors))
+            result.refused_reports = sum(1 for c in day.network_calls for e in c.errors
+                                         if not e.fatal)
             for call in [c for c in day.network_calls if c.errors][:5]:
                 echo(f"app error on {call.direction} call {call.sid[:12]}: "
                      f"{call.errors[0].kind} {call.errors[0].detail}")

@@ -92,7 +92,11 @@ class DayReport:
     planned: int = 0
     """Calls the scenario placed (each should be recorded as an interaction)."""
     app_errors: int = 0
-    """Calls on which the app answered a webhook with an error or unusable TwiML."""
+    """Calls on which the app answered a webhook with an error or unusable TwiML (what the
+    caller or agent heard as Twilio's application error)."""
+    refused_reports: int = 0
+    """Status callbacks the app refused (Twilio does not retry them; the sweeper then asks
+    Twilio how the call ended): expected only while a store was down."""
     callbacks: CallbackFigures = field(default_factory=CallbackFigures)
 
     @property
@@ -303,7 +307,8 @@ def render_text(report: DayReport) -> str:
         f"{report.real_seconds:.0f} s of real time)",
         "",
         f"calls                  {report.calls} (placed {report.planned}; "
-        f"{report.app_errors} hit an application error)",
+        f"{report.app_errors} hit an application error; "
+        f"{report.refused_reports} status report(s) refused)",
         f"answered               {len(report.answered)}",
         f"abandoned in line      {len(report.abandoned)}",
         f"hung up before a line  {report.left_in_menu}",

@@ -63,7 +63,7 @@ def test_tiny_day_places_every_planned_call_and_each_ends_accounted_for(tiny_day
     with db.session() as s:
         rows = s.scalars(select(Interaction)).all()
         assert len(rows) == len(plan.plan()) == report.calls == report.planned > 0
-        assert report.app_errors == 0
+        assert report.app_errors == report.refused_reports == 0
         assert {r.status for r in rows} <= {"completed", ABANDONED}
         assert all(leg.ended_at is not None for leg in s.scalars(select(Leg)))
     assert len(report.answered) + len(report.abandoned) + report.left_in_menu \
