@@ -7,6 +7,7 @@ Redis server); set DATABASE_URL and REDIS_URL to run it against PostgreSQL and R
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -176,26 +177,37 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+@contextlib.contextmanager
+def app_on(database_url: str, redis_url: str, twilio_api_base_url: str
+           ) -> Iterator[tuple[Any, Runtime]]:
+    """An app and its runtime on the given stores, emptied and installed as the current
+    runtime for the duration (for tests that stop, proxy or restart a store)."""
+    from tests.helpers import reset_stores
+    from webhooks.app import create_app
+    app = create_app({"env": "testing", "database_url": database_url,
+                      "redis_url": redis_url, "public_base_url": PUBLIC_BASE,
+                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
+                      "twilio_api_base_url": twilio_api_base_url})
+    rt = app.extensions["holdless"]
+    previous = runtime.use(rt)
+    reset_stores(rt)
+    try:
+        yield app, rt
+    finally:
+        runtime.use(previous)
+        rt.close()
+
+
 @pytest.fixture
 def own_redis(tmp_path: Path, settings: Settings, frozen_clock: clock.FrozenClock
               ) -> Iterator[tuple[Any, Runtime, Any]]:
     """An app and runtime on a redis-server subprocess the test stops and starts (AOF on)."""
     from tests.faults import RedisServer
-    from tests.helpers import reset_stores
     if not RedisServer.available():
         pytest.skip("redis-server is not installed")
     server = RedisServer(tmp_path, aof=True).start()
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": server.url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
-                      "twilio_api_base_url": settings.twilio_api_base_url})
-    rt = app.extensions["holdless"]
-    previous = runtime.use(rt)
-    reset_stores(rt)
-    yield app, rt, server
-    runtime.use(previous)
-    rt.close()
+    with app_on(settings.database_url, server.url, settings.twilio_api_base_url) as (app, rt):
+        yield app, rt, server
     server.stop()
 
 

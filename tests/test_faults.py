@@ -19,11 +19,10 @@ from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
-from holdless import runtime
 from holdless.migrate import upgrade
 from models.entities import WAITING, Agent, Assignment, Interaction, Leg
 from queueing import lines
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient
+from tests.conftest import SignedTwilioClient, app_on
 from tests.faults import (
     PausableProxy,
     RedisServer,
@@ -168,17 +167,8 @@ def pg_behind_proxy(redis_url, twilio_api, frozen_clock):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
     upgrade(_postgres_url(5432))
     proxy = PausableProxy("127.0.0.1", 5432)
-    from webhooks.app import create_app
-    app = create_app({"env": "testing", "database_url": _postgres_url(proxy.port),
-                      "redis_url": redis_url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
-                      "twilio_api_base_url": twilio_api.base_url})
-    rt = app.extensions["holdless"]
-    previous = runtime.use(rt)
-    reset_stores(rt)
-    yield app, rt, proxy
-    runtime.use(previous)
-    rt.close()
+    with app_on(_postgres_url(proxy.port), redis_url, twilio_api.base_url) as (app, rt):
+        yield app, rt, proxy
     proxy.close()
 
 
