@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.entities import AGENT_STATES, Agent, AgentQueue, Queue
 from queueing import keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from admin.audit import Actor, record, snapshot
 from admin.config import find_queue
 from admin.validate import ConfigError
-from callbacks import booking, notify, placing
-from holdless.runtime import Runtime
-from ivr import directory, wording
+from callbacks import notify, placing
+from entrypoints.runtime import Runtime
+from ivr import booking, wording
 from models.callbacks import (
     BOOKED,
     CANCELLED,
@@ -36,7 +36,7 @@ from models.callbacks import (
     Callback,
 )
 from models.entities import Queue
-from queueing import lines
+from queueing import directory, lines
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from admin import directory
 from admin import validate as v
 from admin.audit import Actor, record, snapshot
 from admin.validate import ConfigError
-from holdless import directory
 from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
 from models.entities import (
     ROLE_ADMIN,
@@ -186,9 +186,9 @@ def callback_policy(s: Session, queue: Queue | str) -> CallbackPolicy:
 
 
 def _defaults() -> dict[str, Any]:
-    """The policy callbacks follow when a queue has none (see callbacks.policy.default)."""
-    from callbacks.policy import default
+    """The policy callbacks follow when a queue has none (see ivr.policy.default)."""
     from holdless.settings import Settings
+    from ivr.policy import default
     values = {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
     values["allowed_countries"] = list(default(Settings.from_env()).countries)
     return values

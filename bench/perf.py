@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from admin import directory
 from bench import load
 from bench.stack import AUTH_TOKEN, BARE_APP, QUEUE, Stack
-from holdless import directory
 from models.entities import AGENT_STATES, Assignment
 from queueing import agents, lines, stats
 

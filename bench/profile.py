@@ -24,7 +24,7 @@ def profile(path: str, requests: int, waiting: int, workdir: Path) -> str:
     """pyinstrument's text report of `requests` signed posts to `path`."""
     from pyinstrument import Profiler
 
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     with Stack(workdir) as stack:
         seed(stack)
         fill_line(stack.rt.live, QUEUE, 0, waiting, start=1.0)

@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from holdless.supervisor import procfile
+from entrypoints.supervisor import procfile
 
 ROOT = Path(__file__).resolve().parent.parent
-HOLDLESS_APP = '"webhooks.app:create_app()"'
+HOLDLESS_APP = '"entrypoints.web:create_app()"'
 BARE_APP = '"bench.bare_app:create_app()"'
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 STARTUP_SECONDS = 30.0
@@ -94,7 +94,7 @@ class Stack:
 
     def start(self) -> Stack:
         """Start Redis (unless given), empty both stores, migrate, start the stand-in."""
-        from holdless.runtime import Runtime
+        from entrypoints.runtime import Runtime
         from holdless.settings import Settings
         from simulator.rest import TwilioRestStandIn
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, placing
-from holdless.runtime import Runtime
-from ivr import calls, directory, paths, twiml, wording
-from ivr.states import ENDED_CALL_STATUSES
+from callbacks import placing
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import booking, calls, twiml, wording
 from models.callbacks import COMPLETED, DIALLING, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
-from queueing import lines
+from models.states import ENDED_CALL_STATUSES
+from queueing import directory, lines
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
         callback_entry = booking.entry_for(callback)
     lines.forget(rt.live, callback_entry)
     lines.join(rt.live, entry)
-    from callbacks import dispatch
+    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
     return twiml.wait_in_line(text, entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 

@@ -7,12 +7,12 @@ import logging
 
 from sqlalchemy import select
 
-from callbacks.booking import callback_id_of
-from holdless import runtime
+from entrypoints import runtime
+from holdless import paths
 from holdless.twilio_gateway import TwilioRestException
-from ivr import paths
-from ivr.states import is_final
+from ivr.booking import callback_id_of
 from models.entities import OFFERED, Assignment, Interaction, Leg
+from models.states import is_final
 from queueing import agents, keys, stats
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP
@@ -184,6 +184,6 @@ def caller_status(call_sid: str) -> str:
 
 def agent_status(leg_id: int, status: str, call_sid: str) -> str:
     """An agent leg's status that came while the database was unreachable: apply it now."""
-    from callbacks import connect as legs
+    from callbacks import agent_legs as legs
     legs.agent_leg_status(runtime.get(), leg_id, status, call_sid)
     return "applied"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from callbacks import policy
-from holdless import runtime
-from ivr import wording
+from entrypoints import runtime
+from ivr import policy, wording
 from ivr.numbers import mask
 from models.callbacks import Callback
 from queueing.estimate import WaitEstimate

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, connect, notify, policy
-from holdless import runtime
-from holdless.runtime import Runtime
+from callbacks import agent_legs, notify
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from holdless import paths
 from holdless.twilio_gateway import TwilioRestException
-from ivr import paths, twiml, wording
+from ivr import booking, policy, twiml, wording
 from ivr.numbers import mask
-from ivr.states import ENDED_CALL_STATUSES
 from models.callbacks import (
     BOOKED,
     COMPLETED,
@@ -31,6 +31,7 @@ from models.callbacks import (
     CallbackAttempt,
 )
 from models.entities import Agent, Assignment, Caller
+from models.states import ENDED_CALL_STATUSES
 from queueing import agents, lines, stats
 from queueing.limits import (
     AGENT_RING_TIMEOUT_SECONDS,
@@ -327,9 +328,9 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
         if customer_sid:
             rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
         free(rt, agent_id, route=False)
-        connect.put_back_entry(rt, booking.entry_id(callback_id))
+        agent_legs.put_back_entry(rt, booking.entry_id(callback_id))
     elif outcome == "":
-        connect.missed_offer(rt, agent_id, [booking.entry_id(callback_id)])
+        agent_legs.missed_offer(rt, agent_id, [booking.entry_id(callback_id)])
     elif outcome == CLOSED:
         free(rt, agent_id)
 
@@ -358,7 +359,7 @@ def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
 
 def _wrap_up(rt: Runtime, agent_id: int, queue: str, talked: float) -> None:
     stats.record_handle_time(rt.live, queue, talked + rt.settings.wrap_up_seconds)
-    if not connect.begin_wrap_up(rt, agent_id):
+    if not agent_legs.begin_wrap_up(rt, agent_id):
         return
     since = rt.live.hget(f"hl:agent:{agent_id}", "since")
     from callbacks import jobs
@@ -391,7 +392,7 @@ def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
 
 def _rejoin(rt: Runtime, entry: lines.Entry) -> None:
     lines.join(rt.live, entry)
-    from callbacks import dispatch
+    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
 
 

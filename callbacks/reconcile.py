@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callbacks import booking, restore
-from holdless import runtime
-from holdless.runtime import Runtime
+from callbacks import restore
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
 from queueing import keys, lines
@@ -89,7 +90,7 @@ def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
     removed = _remove_closed_callbacks(rt)
     queues = sorted({e.queue for e in due + callers})
     if queues:
-        from callbacks import dispatch
+        from queueing import dispatch
         dispatch.route_and_offer(rt, queues)
     result = Rebuilt(sum(e.id in back for e in due), sum(e.id in back for e in callers),
                      removed, restored.agents, restored.jobs)

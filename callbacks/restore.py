@@ -19,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import booking
-from holdless.runtime import Runtime
-from ivr.states import advance
+from entrypoints.runtime import Runtime
+from ivr import booking
 from models.callbacks import Callback, CallbackAttempt
 from models.entities import (
     AVAILABLE,
@@ -36,6 +35,7 @@ from models.entities import (
     Interaction,
     Leg,
 )
+from models.states import advance
 from queueing import keys, lines
 from queueing.limits import RECONCILE_OFFER_GRACE_SECONDS
 from queueing.presence import StateRefused

@@ -24,12 +24,12 @@ from sqlalchemy import or_, select
 
 from callbacks.placing import CONNECTED as TALKING
 from callbacks.placing import FINISHED
-from holdless import runtime
-from holdless.runtime import Runtime
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
 from holdless.twilio_gateway import PlacedCall, TwilioRestException
-from ivr.states import ENDED_CALL_STATUSES
 from models.callbacks import CallbackAttempt
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Interaction, Leg
+from models.states import ENDED_CALL_STATUSES
 from queueing import keys
 from queueing.limits import (
     KEY_PREFIX,
@@ -204,12 +204,12 @@ def _caller_of_leg(rt: Runtime, leg_id: int) -> Watched | None:
 
 def apply_end(rt: Runtime, item: Watched, status: str, sid: str) -> None:
     """Apply a call's end exactly as its status callback would have."""
-    from callbacks import connect, customer_first, placing
+    from callbacks import agent_legs, customer_first, placing
     from ivr import calls
     if item.kind == CALLER:
         calls.caller_left(rt, sid)
     elif item.kind == LEG:
-        connect.agent_leg_status(rt, item.ident, status, sid)
+        agent_legs.agent_leg_status(rt, item.ident, status, sid)
     elif item.kind == AGENT:
         placing.agent_leg_status(rt, item.ident, status)
     else:

@@ -14,7 +14,7 @@ from admin import audit, booked, config, reports, staffing
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
 from webhooks.admin_api import patience_seconds

@@ -11,7 +11,7 @@ import phonenumbers
 from sqlalchemy import select
 
 from admin import audit
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from ivr.numbers import mask
 from models.entities import Agent, Caller
 

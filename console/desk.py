@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from console import callback_context
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from ivr import survey
 from ivr.numbers import mask
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key

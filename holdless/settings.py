@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 DEVELOPMENT = "development"
@@ -112,3 +113,9 @@ class Settings:
             if not self.public_base_url and not self.proxy_count:
                 raise SettingsError("set PUBLIC_BASE_URL (or PROXY_COUNT) in production so that "
                                     "webhook signatures are checked against the URL Twilio called")
+
+def default_database_url(instance_path: str) -> str:
+    """The SQLite file under the instance folder."""
+    folder = Path(instance_path).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'holdless.db'}"

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from holdless.runtime import Runtime
-from ivr import paths, twiml
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import twiml
 from models.entities import IVR, Caller, Interaction, Queue
 
 log = logging.getLogger(__name__)

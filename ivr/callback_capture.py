@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, policy, promise, slots
-from holdless.runtime import Runtime
-from ivr import callback_number, paths, twiml, wording
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import booking, callback_number, policy, promise, slots, twiml, wording
 from ivr.numbers import last_four
 from models.entities import Interaction, Queue
 from queueing import keys, lines

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking, slots
-from holdless.runtime import Runtime
-from ivr import paths, twiml, wording
-from ivr.states import advance
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import booking, slots, twiml, wording
 from models.callbacks import Callback
 from models.entities import COMPLETED, Interaction
+from models.states import advance
 
 KEPT = "kept callback"
 

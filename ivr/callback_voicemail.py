@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import booking
-from holdless.runtime import Runtime
-from ivr import paths, twiml, wording
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import booking, twiml, wording
 from models.callbacks import Callback
 from models.entities import Interaction
 from queueing import keys

@@ -12,13 +12,11 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import dispatch, promise
-from callbacks.booking import CALLBACK_BOOKED
-from holdless.runtime import Runtime
-from ivr import account, callback_capture, callback_kept, directory, paths, twiml, wording
-from ivr.hours import closure_on, next_opening
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import account, callback_capture, callback_kept, promise, twiml, wording
+from ivr.booking import CALLBACK_BOOKED
 from ivr.numbers import mask
-from ivr.states import advance, is_final
 from models.callbacks import OPEN_STATUSES, Callback
 from models.entities import (
     ABANDONED,
@@ -31,8 +29,10 @@ from models.entities import (
     Interaction,
     Queue,
 )
-from queueing import lines, stats
+from models.states import advance, is_final
+from queueing import directory, dispatch, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
+from queueing.hours import closure_on, next_opening
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from holdless.runtime import Runtime
-from ivr import paths, twiml
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import twiml
 from queueing.limits import STORE_OUTAGE_PAUSE_SECONDS, STORE_OUTAGE_RETRIES
 
 SORRY_RETRY = ("We are sorry, we are having a technical problem. "

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from holdless.runtime import Runtime
-from ivr import paths, twiml
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import twiml
 from models.entities import Interaction
 from models.survey import QUESTIONS, RATING, SOLVED, SurveyAnswer
 

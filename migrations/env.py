@@ -2,8 +2,7 @@
 
 from alembic import context
 
-from holdless.runtime import default_database_url
-from holdless.settings import Settings
+from holdless.settings import Settings, default_database_url
 from models import Base
 from models.base import make_engine
 

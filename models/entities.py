@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
 
-# Interaction states, in the only order they may move (see ivr.states).
+# Interaction states, in the only order they may move (see models.states).
 IVR, WAITING, OFFERED, CONNECTED, COMPLETED, ABANDONED = (
     "ivr", "waiting", "offered", "connected", "completed", "abandoned")
 

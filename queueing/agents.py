@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.entities import AGENT_STATES, AVAILABLE, BUSY, OFFLINE, WRAP_UP, Agent, AgentQueue
 from queueing.presence import StateRefused
 
@@ -62,7 +62,7 @@ def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
             agent.missed_offers = 0
     log.info("agent %s is %s", agent_id, state)
     if state == AVAILABLE and route:
-        from callbacks import dispatch
+        from queueing import dispatch
         dispatch.route_and_offer(rt, queues)
     return state
 

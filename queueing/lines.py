@@ -119,7 +119,7 @@ class JoinView:
 def join_view(r: redis.Redis, queue: str, joined: float) -> JoinView:
     """The 1-based place a new entry joining `queue` at `joined` takes (behind everyone who
     joined before), with the figures version, agent counts and the directory version (see
-    ivr.directory), in one round trip."""
+    queueing.directory), in one round trip."""
     pipe = r.pipeline(transaction=False)
     pipe.zcount(keys.line(queue), "-inf", f"({joined!r}")
     pipe.get(keys.stats_version(queue))
@@ -168,7 +168,7 @@ def entry_for_call(r: redis.Redis, call_sid: str) -> Entry | None:
 
 # Everything one turn of the hold loop needs, in one round trip: the call's entry, its
 # place, what `stats.stats_at` needs (figures version, agents signed in and free) and the
-# directory version (ivr.directory).
+# directory version (queueing.directory).
 # The key names are those of queueing.keys.
 HOLD_VIEW_SCRIPT = """
 local prefix, sid = ARGV[1], ARGV[2]

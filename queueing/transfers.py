@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from holdless import runtime
-from holdless.runtime import Runtime
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from holdless import paths
 from holdless.twilio_gateway import TwilioRestException
-from ivr import paths
-from ivr.states import advance, is_final
 from models.console import COLD, WARM, Note, Transfer, draft_key
 from models.entities import (
     BUSY,
@@ -33,6 +32,7 @@ from models.entities import (
     Leg,
     Queue,
 )
+from models.states import advance, is_final
 from queueing import agents, lines
 from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, StateRefused

@@ -1,4 +1,4 @@
-"""A simulated day through the real stack: `holdless simulate SCENARIO`.
+"""A simulated day through the real stack: `python -m simulator SCENARIO`.
 
 The day driver starts what `holdless run` starts (embedded Redis, a fresh SQLite file,
 migrations, the Procfile's web process) plus job workers, all on one compressed clock
@@ -30,12 +30,13 @@ from typing import IO, TYPE_CHECKING, Protocol
 import requests
 from sqlalchemy import select
 
-from holdless import clock, directory
+from admin import directory
+from entrypoints.runtime import Runtime
+from entrypoints.supervisor import procfile
+from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
-from holdless.runtime import Runtime
 from holdless.settings import DEVELOPMENT, Settings
-from holdless.supervisor import procfile
 from queueing import agents
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
 from simulator.call import VirtualCall

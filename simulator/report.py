@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rq.job import Job
 from sqlalchemy import select
 
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.callbacks import (
     CANCELLED,
     COMPLETED,

@@ -16,8 +16,8 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 from werkzeug.serving import make_server
 
-from callbacks.worker import HoldlessWorker
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
+from entrypoints.worker import HoldlessWorker
 from queueing.limits import WORKER_MAINTENANCE_SECONDS
 
 log = logging.getLogger(__name__)

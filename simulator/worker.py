@@ -1,6 +1,6 @@
 """`python -m simulator.worker`: the job worker of a simulated day.
 
-The production worker class (callbacks.worker.HoldlessWorker) on the runtime the
+The production worker class (entrypoints.worker.HoldlessWorker) on the runtime the
 environment describes, pumped by `simulator.stack.JobPump`, which looks for due
 scheduled jobs (wrap-up ends, retries) every few real milliseconds: RQ's own scheduler
 looks once a real second, which on a clock 240 times faster is four virtual minutes.
@@ -15,7 +15,8 @@ import threading
 
 from sqlalchemy import text
 
-from holdless import clock, runtime
+from entrypoints import runtime
+from holdless import clock
 from simulator.stack import JobPump
 
 

@@ -19,9 +19,10 @@ import redis
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
-from holdless import clock, runtime
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from holdless import clock
 from holdless.migrate import upgrade
-from holdless.runtime import Runtime
 from holdless.settings import Settings
 from models import Base
 from simulator.rest import TwilioRestStandIn as TwilioStandIn
@@ -109,7 +110,7 @@ def r(rt: Runtime) -> redis.Redis:
 @pytest.fixture
 def app(rt: Runtime, settings: Settings) -> Any:
     """The Flask app, wired to the runtime under test."""
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     application = create_app({"env": "testing", "database_url": settings.database_url,
                               "redis_url": settings.redis_url,
                               "public_base_url": PUBLIC_BASE,
@@ -149,7 +150,7 @@ def twilio(client: Any) -> SignedTwilioClient:
 @pytest.fixture
 def worker(rt: Runtime) -> Any:
     """Runs the queued jobs to completion in this process (a burst of the real RQ worker)."""
-    from callbacks.worker import HoldlessWorker
+    from entrypoints.worker import HoldlessWorker
 
     def drain() -> None:
         HoldlessWorker([rt.jobs], connection=rt.jobs_redis).work(burst=True)
@@ -182,8 +183,8 @@ def app_on(database_url: str, redis_url: str, twilio_api_base_url: str
            ) -> Iterator[tuple[Any, Runtime]]:
     """An app and its runtime on the given stores, emptied and installed as the current
     runtime for the duration (for tests that stop, proxy or restart a store)."""
+    from entrypoints.web import create_app
     from tests.helpers import reset_stores
-    from webhooks.app import create_app
     app = create_app({"env": "testing", "database_url": database_url,
                       "redis_url": redis_url, "public_base_url": PUBLIC_BASE,
                       "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
@@ -218,7 +219,7 @@ def live_app(rt: Runtime, settings: Settings) -> Iterator[tuple[Any, str]]:
 
     from werkzeug.serving import make_server
 
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     app = create_app({"env": "testing", "database_url": settings.database_url,
                       "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
                       "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,

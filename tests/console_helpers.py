@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from holdless import directory
-from holdless.runtime import Runtime
+from admin import directory
+from entrypoints.runtime import Runtime
 from models.entities import Interaction, Leg
 from tests.helpers import call_form, make_available
 

@@ -28,12 +28,12 @@ import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 
 
 def drain(rt: Runtime) -> None:
     """Run every queued job to completion in this process (a burst of the real worker)."""
-    from callbacks.worker import HoldlessWorker
+    from entrypoints.worker import HoldlessWorker
 
     class QuietWorker(HoldlessWorker):
         """HoldlessWorker without the pub/sub command channel (it costs a second per burst)."""
@@ -215,8 +215,8 @@ class RedisServer:
 WORKER_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from holdless import runtime
-from callbacks.worker import HoldlessWorker
+from entrypoints import runtime
+from entrypoints.worker import HoldlessWorker
 rt = runtime.get()
 mode, marker = os.environ.get("FAULT_MODE", ""), Path(os.environ.get("FAULT_MARKER", "/dev/null"))
 real_dial = rt.gateway.dial

@@ -6,8 +6,8 @@ import secrets
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from holdless import directory
-from holdless.runtime import Runtime
+from admin import directory
+from entrypoints.runtime import Runtime
 from queueing import agents
 
 

@@ -167,7 +167,7 @@ def test_every_state_changing_route_refuses_a_request_without_or_with_a_foreign_
 
 
 def _production_app(settings: Any) -> Any:
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     return create_app({"env": "production", "database_url": settings.database_url,
                        "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
                        "twilio_auth_token": AUTH_TOKEN, "secret_key": "production-secret",
@@ -196,8 +196,8 @@ def test_production_session_and_remember_cookies_are_secure_httponly_and_samesit
 
 
 def test_production_refuses_to_start_with_cookies_that_are_not_secure(settings):
+    from entrypoints.web import create_app
     from holdless.settings import SettingsError
-    from webhooks.app import create_app
     with pytest.raises(SettingsError, match="SESSION_COOKIE_SECURE"):
         create_app({"env": "production", "database_url": settings.database_url,
                     "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from ivr.directory import queue_by_slug
 from models.admin import ConfigAuditEntry
 from models.callbacks import BOOKED, CANCELLED
 from models.entities import Holiday, Interaction, Leg, Queue
 from queueing import lines
+from queueing.directory import queue_by_slug
 from tests.callback_steps import book_callback, only_callback, run_scheduled
 from tests.console_helpers import PASSWORD, Desk, seed_people_and_admin
 from tests.helpers import call_form, spoken, twiml

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ivr.directory import queue_by_slug
+from queueing.directory import queue_by_slug
 from tests.callback_steps import book_callback, only_callback
 from tests.conftest import SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
@@ -23,7 +23,7 @@ WITHIN = 2000  # ms: the board refreshes at least every 2 s
 
 def seed_admin(rt: Any) -> None:
     """Support (the only active queue), agents, and ada the administrator."""
-    from holdless import directory
+    from admin import directory
     seed_people(rt)
     with rt.db.session() as s:
         queue_by_slug(s, "sales").active = False

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from admin.audit import history
 from admin.config import find_queue, hours_text
-from holdless.admin_cli import admin
+from entrypoints.admin_cli import admin
 from models.entities import COMPLETED, Holiday, Interaction, Leg
 from tests.helpers import seed_queues
 

@@ -11,9 +11,9 @@ from admin import config
 from admin.audit import Actor, NotAllowed, history
 from admin.public_holidays import import_public_holidays
 from admin.validate import ConfigError
-from ivr import directory, hours
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
+from queueing import directory, hours
 from tests.helpers import seed_agent, seed_queues
 
 OPERATOR = Actor.operator("test")

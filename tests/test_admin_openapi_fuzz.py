@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from holdless import directory
+from admin import directory
 from tests.console_helpers import PASSWORD, Desk, seed_people
 from webhooks.admin_openapi import admin_paths
 from webhooks.openapi import document

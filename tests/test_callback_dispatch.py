@@ -231,7 +231,7 @@ def test_agent_not_answering_puts_callback_back_at_the_front(
 
 def test_cancelled_while_agent_rings_hangs_the_agent_up_and_frees_them(
         rt, twilio, worker, twilio_api, alice):
-    from callbacks import booking
+    from ivr import booking
     book_callback(twilio)
     make_available(rt, alice)
     worker()
@@ -247,7 +247,7 @@ def test_cancelled_while_agent_rings_hangs_the_agent_up_and_frees_them(
 
 def test_cancelled_after_the_agent_answered_dials_nobody_and_frees_the_agent(
         rt, twilio, worker, twilio_api, alice):
-    from callbacks import booking
+    from ivr import booking
     book_callback(twilio)
     make_available(rt, alice)
     worker()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from callbacks import booking, reconcile
+from callbacks import reconcile
+from ivr import booking
 from models.callbacks import BOOKED
 from queueing import keys, lines
 from tests.callback_steps import ask_for_callback, book_callback, call_in, only_callback

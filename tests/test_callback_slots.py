@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from admin import config
 from admin.audit import Actor
-from callbacks import reconcile, slots
+from callbacks import reconcile
+from ivr import slots
 from models.callbacks import BOOKED, Callback
 from models.entities import OpeningHours, Queue
 from queueing import keys, lines

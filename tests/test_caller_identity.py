@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from admin import audit, config
-from holdless import directory
+from admin import audit, config, directory
 from models.admin import ConfigAuditEntry
 from models.entities import Caller, Interaction
 from tests.console_helpers import PASSWORD, Desk, seed_people

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from holdless.cli import cli
+from entrypoints.cli import cli
 from tests.helpers import call_form, seed_queues
 
 

@@ -29,9 +29,9 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
+from admin import directory
 from bench.stack import AUTH_TOKEN
-from callbacks import booking
-from holdless import directory
+from ivr import booking
 from models.callbacks import COMPLETED as CALLBACK_COMPLETED
 from models.callbacks import Callback
 from models.entities import Assignment, Interaction, Leg, Queue

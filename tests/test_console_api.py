@@ -412,7 +412,7 @@ def test_role_required_lets_only_that_role_in(rt, app):
 
     seed_people(rt)
     with rt.db.session() as s:
-        from holdless import directory
+        from admin import directory
         directory.create_agent(s, "Ada Admin", "ada", "client:ada", [], "admin", PASSWORD)
     assert app.test_client().get("/api/admin-only-probe").status_code == 401
     assert Desk(app, "alice").get("/api/admin-only-probe").status_code == 403

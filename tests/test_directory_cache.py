@@ -53,7 +53,7 @@ def test_hours_closed_by_the_admin_command_in_another_process_make_the_next_call
     assert "closed" not in spoken(twiml(twilio.post("/voice/incoming", call_form())))
     env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.redis_url}
     done = subprocess.run(
-        [sys.executable, "-c", "from holdless.cli import cli; cli()", "admin", "hours",
+        [sys.executable, "-c", "from entrypoints.cli import cli; cli()", "admin", "hours",
          "support", "monday", "12:00-17:00"],
         env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

@@ -20,8 +20,9 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from holdless import clock, runtime
-from holdless.runtime import Runtime
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from holdless import clock
 from holdless.settings import Settings
 from models import Base
 from models.callbacks import COMPLETED as CALLBACK_COMPLETED
@@ -80,7 +81,7 @@ def _empty(rt: Runtime) -> None:
 @pytest.fixture
 def live(settings: Settings, twilio_api: TwilioRestStandIn) -> Iterator[Live]:
     """The app served over HTTP at its own public URL, a job pump, and the phone network."""
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     previous_clock, previous_rt = clock.use(clock.Clock()), runtime.use(None)
     server = LiveServer()

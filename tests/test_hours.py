@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from ivr import hours
 from models.entities import Holiday, OpeningHours, Queue
+from queueing import hours
 from tests.helpers import call_form, seed_queues, spoken, twiml, verbs
 
 BERLIN = "Europe/Berlin"

@@ -22,8 +22,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from holdless import clock, directory, runtime
-from holdless.runtime import Runtime
+from admin import directory
+from entrypoints import runtime
+from entrypoints.runtime import Runtime
+from holdless import clock
 from holdless.settings import Settings
 from models import Base
 from models.callbacks import COMPLETED as CALLBACK_COMPLETED
@@ -87,7 +89,7 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 @pytest.fixture
 def journey(settings: Settings, twilio_api: TwilioRestStandIn) -> Iterator[Journey]:
     """The app served over HTTP at its own public URL, a DEBUG job pump, the network."""
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     previous_clock, previous_rt = clock.use(clock.Clock()), runtime.use(None)
     server = LiveServer()
     config = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)

@@ -11,7 +11,7 @@ from rq.job import Job
 from sqlalchemy import select
 
 from callbacks import placing, reconcile
-from callbacks.worker import HoldlessWorker
+from entrypoints.worker import HoldlessWorker
 from models.callbacks import Callback
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import keys, lines

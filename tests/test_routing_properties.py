@@ -161,7 +161,7 @@ class LinesAndRouting(RuleBasedStateMachine):
     def _put_back(self, agent: int) -> None:
         entry_id = self.holding.pop(agent)
         entry = lines.load(self.r, entry_id)
-        if entry is not None:  # callbacks.connect.put_back: a hung-up caller stays gone
+        if entry is not None:  # callbacks.agent_legs.put_back: a hung-up caller stays gone
             lines.join(self.r, entry)
             self.waiting[entry.queue][entry_id] = entry.joined
 

@@ -61,7 +61,7 @@ def test_missing_auth_token_refuses_even_a_signed_request(app, rt):
 
 
 def test_behind_proxies_the_forwarded_url_is_the_one_checked(rt, settings):
-    from webhooks.app import create_app
+    from entrypoints.web import create_app
     app = create_app({"env": "testing", "database_url": settings.database_url,
                       "redis_url": settings.redis_url, "public_base_url": "",
                       "proxy_count": 1, "twilio_auth_token": "tok"})
@@ -76,8 +76,8 @@ def test_behind_proxies_the_forwarded_url_is_the_one_checked(rt, settings):
 
 
 def test_production_without_auth_token_refuses_to_start(settings):
+    from entrypoints.web import create_app
     from holdless.settings import SettingsError
-    from webhooks.app import create_app
     with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN"):
         create_app({"env": "production", "twilio_auth_token": "", "secret_key": "x",
                     "public_base_url": "https://x"})

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from holdless.staffing_cli import staffing
+from entrypoints.staffing_cli import staffing
 
 BASE = ["--calls", "100", "--interval", "1800", "--aht", "180", "--within", "20"]
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from admin import reports
-from holdless import directory
+from admin import directory, reports
 from models.entities import Queue
 from models.survey import SurveyAnswer
 from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people

@@ -18,7 +18,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from callbacks import sweeper
-from callbacks.worker import HoldlessWorker
+from entrypoints.worker import HoldlessWorker
 from holdless import clock
 from models import Base
 from models.entities import (

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ivr.states import FINAL, ORDER, advance
 from models.entities import (
     ABANDONED,
     COMPLETED,
@@ -30,6 +29,7 @@ from models.entities import (
     Interaction,
     Leg,
 )
+from models.states import FINAL, ORDER, advance
 from tests.faults import drain
 from tests.helpers import call_form, make_available, reset_stores, seed_agent, seed_queues, twiml
 

@@ -22,7 +22,7 @@ from admin import audit, board, booked, config, public_holidays, reports, staffi
 from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
 from webhooks.auth import current_agent, login_manager

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 
 from console import desk
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue

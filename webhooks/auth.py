@@ -30,7 +30,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.entities import Agent
 from queueing.limits import KEY_PREFIX
 

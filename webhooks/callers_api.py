@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from console import callers
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
 from models.entities import ROLE_ADMIN
 from webhooks.auth import current_agent, role_required
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callbacks import booking
-from holdless.runtime import Runtime
-from ivr import paths
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import booking
 from ivr.numbers import caller_number
 from webhooks import forms
 from webhooks.security import twilio_signed

@@ -12,20 +12,20 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import connect, customer_first, jobs, placing
-from holdless.runtime import Runtime
+from callbacks import agent_legs, customer_first, jobs, placing
+from entrypoints.runtime import Runtime
+from holdless import paths
 from ivr import (
     account,
     callback_capture,
     callback_kept,
     callback_voicemail,
     calls,
-    paths,
     survey,
     twiml,
 )
 from ivr.numbers import caller_number
-from ivr.states import ENDED_CALL_STATUSES
+from models.states import ENDED_CALL_STATUSES
 from webhooks import forms
 from webhooks.security import twilio_signed
 
@@ -259,7 +259,7 @@ def transfer_hold() -> Response:
 @retry_on_conflict
 def agent_whisper() -> Response:
     """The agent answered: whisper, then bridge."""
-    return _twiml(connect.agent_answered(_rt(), forms.int_arg("leg")))
+    return _twiml(agent_legs.agent_answered(_rt(), forms.int_arg("leg")))
 
 
 @bp.post(paths.AGENT_STATUS)
@@ -269,7 +269,7 @@ def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
     leg, status, sid = forms.int_arg("leg"), forms.field("CallStatus"), forms.call_sid()
     try:
-        connect.agent_leg_status(_rt(), leg, status, sid)
+        agent_legs.agent_leg_status(_rt(), leg, status, sid)
     except DATABASE_UNREACHABLE:
         return _deferred(jobs.agent_status, leg, status, sid, job_id=f"leg-status-{leg}-{status}")
     return "", 204

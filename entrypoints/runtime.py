@@ -17,10 +17,10 @@ from rq import Queue, Retry
 
 from holdless import clock
 from holdless.logs import install_redaction
-from holdless.settings import Settings
+from holdless.settings import Settings, default_database_url
 from holdless.twilio_gateway import TwilioGateway
-from ivr import directory
 from models.base import Database
+from queueing import directory
 from queueing.limits import (
     JOB_FAILURE_TTL_SECONDS,
     JOB_RESULT_TTL_SECONDS,
@@ -30,13 +30,6 @@ from queueing.limits import (
 )
 from queueing.presence import Presence
 from queueing.routing import Router
-
-
-def default_database_url(instance_path: str) -> str:
-    """The SQLite file under the instance folder."""
-    folder = Path(instance_path).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'holdless.db'}"
 
 
 class Runtime:

@@ -12,10 +12,10 @@ from flask import Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from callbacks.connect import UnknownLeg
+from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
+from entrypoints.runtime import Runtime
 from holdless import clock
-from holdless.runtime import Runtime
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.calls import UnknownCall
 
@@ -59,7 +59,7 @@ def init_runtime(app: Flask, settings: Settings) -> None:
         clock.use(clock.from_spec(settings.clock))
     rt = Runtime(settings)
     app.extensions["holdless"] = rt
-    from holdless import runtime
+    from entrypoints import runtime
     runtime.use(rt)
 
 

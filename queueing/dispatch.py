@@ -8,9 +8,9 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from holdless.runtime import Runtime
-from ivr.states import advance
+from entrypoints.runtime import Runtime
 from models.entities import BUSY, OFFERED, Agent, Assignment, Interaction
+from models.states import advance
 from queueing import keys, lines
 from queueing.limits import REROUTES_AFTER_REFUSAL
 from queueing.presence import AVAILABLE, StateRefused

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callbacks import policy, promise, slots
-from holdless.runtime import Runtime
+from entrypoints.runtime import Runtime
+from ivr import policy, promise, slots
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, Callback, open_key
 from models.entities import Interaction
@@ -183,7 +183,7 @@ def _take_place(rt: Runtime, callback_id: int, interaction_id: int, queue: str) 
         entry = entry_for(callback) if callback is not None else None
     if entry is not None:
         lines.join(rt.live, entry)
-    from callbacks import dispatch
+    from queueing import dispatch
     dispatch.route_and_offer(rt, [queue])
 
 

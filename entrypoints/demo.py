@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from holdless import directory
+from admin import directory
 from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent
 
 DEMO_AGENTS: tuple[tuple[str, str, str, list[str], str], ...] = (

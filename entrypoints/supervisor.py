@@ -65,9 +65,9 @@ def _start_twilio_stand_in(env: os._Environ[str]) -> list[object]:
 
 def migrate_and_seed() -> dict[str, str]:
     """Upgrade the schema; in development, create demo people on an empty database."""
-    from holdless import demo
+    from entrypoints import demo
+    from entrypoints.runtime import Runtime
     from holdless.migrate import upgrade
-    from holdless.runtime import Runtime
     rt = Runtime(Settings.from_env())
     upgrade(rt.db.url)
     passwords: dict[str, str] = {}

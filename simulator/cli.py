@@ -1,4 +1,4 @@
-"""`holdless simulate SCENARIO`: a day of calls through the real stack on a compressed clock."""
+"""`python -m simulator SCENARIO`: a day of calls through the real stack on a compressed clock."""
 
 from __future__ import annotations
 

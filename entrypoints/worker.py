@@ -8,7 +8,8 @@ from typing import Any
 
 from rq.worker import SimpleWorker
 
-from holdless import clock, runtime
+from entrypoints import runtime
+from holdless import clock
 from queueing.limits import (
     WORKER_MAINTENANCE_SECONDS,
     WORKER_REDIS_RETRY_MAX_SECONDS,

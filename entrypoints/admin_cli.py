@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from admin.audit import Actor
 from admin.validate import ConfigError
+from entrypoints.runtime import Runtime, running_redis_url
 from holdless import clock
-from holdless.runtime import Runtime, default_database_url, running_redis_url
-from holdless.settings import Settings
-from ivr import directory
+from holdless.settings import Settings, default_database_url
 from models.base import Database
+from queueing import directory
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -49,7 +49,7 @@ def _changes() -> Iterator[Session]:
 
 
 def _tell_directory_changed(redis_url: str) -> None:
-    """Bump the directory version in the stack's Redis (see ivr.directory)."""
+    """Bump the directory version in the stack's Redis (see queueing.directory)."""
     live = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         directory.changed(live)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from holdless import directory
-from holdless.runtime import Runtime
+from admin import directory
+from entrypoints.runtime import Runtime
 from holdless.settings import Settings
 
 
@@ -26,7 +26,7 @@ def cli() -> None:
 @click.option("--port", default=5000, show_default=True, help="Port of the web process.")
 def run(port: int) -> None:
     """Start web and worker on the embedded defaults (SQLite, embedded Redis)."""
-    from holdless.supervisor import run_stack
+    from entrypoints.supervisor import run_stack
     run_stack(port)
 
 
@@ -73,10 +73,10 @@ def queue_create(slug: str, name: str, digit: str | None, time_zone: str) -> Non
 @cli.command("queues")
 def queues_list() -> None:
     """List queues with who waits in each, front first."""
-    from ivr.directory import active_queues
     from ivr.numbers import mask
     from models.entities import Interaction
     from queueing import lines
+    from queueing.directory import active_queues
     rt = _runtime()
     with rt.db.session() as s:
         for q in active_queues(s):
@@ -134,12 +134,10 @@ def agent_state(username: str, state: str) -> None:
 
 
 def _register_commands() -> None:
-    from holdless.admin_cli import admin
-    from holdless.simulate_cli import simulate
-    from holdless.staffing_cli import staffing
+    from entrypoints.admin_cli import admin
+    from entrypoints.staffing_cli import staffing
     cli.add_command(staffing)
     cli.add_command(admin)
-    cli.add_command(simulate)
 
 
 _register_commands()

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from callbacks import slots
-from holdless.runtime import Runtime
-from ivr import directory, hours, wording
+from entrypoints.runtime import Runtime
+from ivr import slots, wording
 from models.entities import Queue
-from queueing import stats
+from queueing import directory, hours, stats
 from queueing.estimate import WaitEstimate, mean_handle_seconds
 
 VOICEMAIL_OFFER = "Or press 2 to leave a message and we will call you back."

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
-from ivr.hours import Closure, Range, Schedule, is_open
 from models.base import Database
 from models.entities import Caller, Holiday, Queue
 from queueing import keys
+from queueing.hours import Closure, Range, Schedule, is_open
 from queueing.limits import DIRECTORY_CACHE_MAX_AGE_SECONDS
 
 # Built once: building the loader option costs more than running the cached statement.

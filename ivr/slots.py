@@ -23,10 +23,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr import directory, hours, wording
+from ivr import wording
 from models.admin import StaffingPlan
 from models.callbacks import OPEN_STATUSES, Callback
 from models.entities import Queue
+from queueing import directory, hours
 from queueing.limits import (
     CALLBACK_SLOT_LOOKAHEAD_DAYS,
     CALLBACK_SLOT_MINUTES,

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from holdless.runtime import Runtime
-from ivr import paths, twiml, wording
-from ivr.states import ENDED_CALL_STATUSES, advance, is_final
+from entrypoints.runtime import Runtime
+from holdless import paths
+from ivr import twiml, wording
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
+from models.states import ENDED_CALL_STATUSES, advance, is_final
 from queueing import agents, lines, stats, transfers
 from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP, StateRefused
 
@@ -143,7 +144,7 @@ def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
     for entry_id in entries:
         put_back_entry(rt, entry_id)
     if state == AVAILABLE:
-        from callbacks import dispatch
+        from queueing import dispatch
         queues = str(rt.live.hget(f"hl:agent:{agent_id}", "queues") or "")
         dispatch.route_and_offer(rt, [q for q in queues.split(",") if q])
 
@@ -159,7 +160,7 @@ def put_back_entry(rt: Runtime, entry_id: str) -> None:
     if entry is None:
         return
     lines.join(rt.live, entry)
-    from callbacks import dispatch
+    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
 
 
