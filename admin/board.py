@@ -4,14 +4,17 @@ and the agents by state (Redis presence first, the database's record when Redis 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from entrypoints.runtime import Runtime
 from models.entities import AGENT_STATES, Agent, AgentQueue, Queue
 from queueing import keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from admin.audit import Actor, record, snapshot
 from admin.config import find_queue
 from admin.validate import ConfigError
-from callbacks import notify, placing
-from entrypoints.runtime import Runtime
+from holdless import tasks
 from ivr import booking, wording
 from models.callbacks import (
     BOOKED,
@@ -32,11 +31,15 @@ from models.callbacks import (
     COMPLETED,
     DIALLING,
     OPEN_STATUSES,
+    TEXT_BOOKED,
     UNREACHABLE,
     Callback,
 )
 from models.entities import Queue
 from queueing import directory, lines
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +162,11 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
         slug, attempts, zone = callback.queue.slug, callback.attempts, callback.queue.time_zone
     lines.leave(rt.live, slug, booking.entry_id(callback_id))
     now, stamp = rt.clock.now(), int(when.timestamp())
-    rt.enqueue(placing.due, callback_id, delay=(when - now).total_seconds(),
+    rt.enqueue(tasks.CALLBACK_DUE, callback_id, delay=(when - now).total_seconds(),
                job_id=f"cb-due-{callback_id}-{attempts}-moved-{stamp}")
     phrase = wording.opening_phrase(when.astimezone(ZoneInfo(zone)),
                                     now.astimezone(ZoneInfo(zone)))
-    rt.enqueue(notify.send_sms, callback_id, notify.BOOKED, phrase,
+    rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_BOOKED, phrase,
                job_id=f"cb-sms-moved-{callback_id}-{stamp}")
     return when
 

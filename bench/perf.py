@@ -26,7 +26,7 @@ from admin import directory
 from bench import load
 from bench.stack import AUTH_TOKEN, BARE_APP, QUEUE, Stack
 from models.entities import AGENT_STATES, Assignment
-from queueing import agents, lines, stats
+from queueing import agents, dispatch, lines, stats
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def fill_line(r: Any, queue: str, first: int, last: int, start: float = 1_000_00
 def time_ops(rt: Any, queue: str, size: int, reps: int) -> dict[str, float]:
     """Median microseconds per join, position, estimate and route with `size` waiting
     (median: one descheduled moment on a shared machine should not move the figure)."""
-    from ivr.calls import estimate_for
+    from ivr.in_line import estimate_for
     rng = random.Random(size)
     r = rt.live
     spent: dict[str, list[float]] = {op: [] for op in ("join", "position", "estimate", "route")}
@@ -202,7 +202,7 @@ WARM_DISPATCHES = 5
 
 
 def callback_benchmark(stack: Stack, sizes: Sizes) -> dict[str, Any]:
-    """From `agents.set_state(available)` to the stand-in receiving that agent's call-create
+    """From `dispatch.set_state(available)` to the stand-in receiving that agent's call-create
     (the first few dispatches warm the worker up and are not counted)."""
     web = stack.start_web()
     stack.start_worker()
@@ -213,7 +213,7 @@ def callback_benchmark(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     routed, total, missing = [], [], 0
     for n, (agent_id, contact) in enumerate(people):
         start = time.time()
-        agents.set_state(stack.rt, agent_id, "available")
+        dispatch.set_state(stack.rt, agent_id, "available")
         offered = time.time() - start
         try:
             call = stack.standin.wait_for(
@@ -266,7 +266,7 @@ def scale_out_run(stack: Stack, sizes: Sizes, processes: int, salt: int) -> dict
         stack.start_worker()
     people = add_agents(stack, sizes.scale_agents, f"so{salt}_")
     for agent_id, _ in people:
-        agents.change(stack.rt, agent_id, "available", ("offline",), route=False)
+        agents.change(stack.rt, agent_id, "available", ("offline",))
     loads = [incoming_requests(w.base_url, sizes.max_requests // processes, salt + i)[0]
              for i, w in enumerate(webs)]
     results: list[load.LoadResult] = []
@@ -285,7 +285,7 @@ def scale_out_run(stack: Stack, sizes: Sizes, processes: int, salt: int) -> dict
     dialled = wait_for_dials(stack, {c for _, c in people}, check["assignments"], seconds=30)
     stack.stop_processes()
     for agent_id, _ in people:  # none of them is left free for the next run
-        agents.change(stack.rt, agent_id, "offline", AGENT_STATES, route=False)
+        agents.change(stack.rt, agent_id, "offline", AGENT_STATES)
     return {"processes": processes, "rps": sum(r.rps for r in results),
             "p99_ms": max(r.p99_ms for r in results), "errors": sum(r.errors for r in results),
             "agents": len(people), "dialled": dialled, **check}

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
-from holdless import paths
+from holdless import paths, tasks
 from ivr import twiml, wording
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
 from models.states import ENDED_CALL_STATUSES, advance, is_final
-from queueing import agents, lines, stats, transfers
+from queueing import agents, dispatch, keys, lines, stats, transfers
 from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP, StateRefused
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,7 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
     if handed_over and first_answer:  # the caller is in the conference, on hold: bring back
         transfers.leg_answered(rt, interaction.id)
     elif first_answer:  # Twilio retrying the whisper fetch must not pull the caller in twice
-        from callbacks import jobs
-        rt.enqueue(jobs.redirect_caller, caller_sid,
+        rt.enqueue(tasks.REDIRECT_CALLER, caller_sid,
                    rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
     return twiml.join_conference(text, conference, agent=True)
 
@@ -104,7 +106,7 @@ def begin_wrap_up(rt: Runtime, agent_id: int) -> bool:
     """Move an agent from a call into wrap-up; False when Redis no longer knows them as busy
     (its data was lost: the reconciler restores them from the database)."""
     try:
-        agents.system_change(rt, agent_id, WRAP_UP)
+        dispatch.system_change(rt, agent_id, WRAP_UP)
     except StateRefused as refused:
         log.warning("agent %s not put in wrap-up: live state is %s", agent_id, refused.current)
         return False
@@ -112,12 +114,11 @@ def begin_wrap_up(rt: Runtime, agent_id: int) -> bool:
 
 
 def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
-    from callbacks import jobs
     if begin_wrap_up(rt, agent_id):
-        since = rt.live.hget(f"hl:agent:{agent_id}", "since")
-        rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
+        since = rt.live.hget(keys.agent(agent_id), "since")
+        rt.enqueue(tasks.END_WRAP_UP, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
     if not _other_agents_on(rt, interaction_id) and _bridged(rt, interaction_id):
-        rt.enqueue(jobs.finish_call, interaction_id, job_id=f"finish-{interaction_id}")
+        rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
 
 
 def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
@@ -140,12 +141,11 @@ def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
             misses = agent.missed_offers = agent.missed_offers + 1
     log.info("agent %s missed an offer (%s in a row)", agent_id, misses)
     state = OFFLINE if misses >= rt.settings.max_missed_offers else AVAILABLE
-    agents.change(rt, agent_id, state, (BUSY,), route=False)
+    agents.change(rt, agent_id, state, (BUSY,))
     for entry_id in entries:
         put_back_entry(rt, entry_id)
     if state == AVAILABLE:
-        from queueing import dispatch
-        queues = str(rt.live.hget(f"hl:agent:{agent_id}", "queues") or "")
+        queues = str(rt.live.hget(keys.agent(agent_id), "queues") or "")
         dispatch.route_and_offer(rt, [q for q in queues.split(",") if q])
 
 
@@ -160,7 +160,6 @@ def put_back_entry(rt: Runtime, entry_id: str) -> None:
     if entry is None:
         return
     lines.join(rt.live, entry)
-    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
 
 

@@ -11,6 +11,7 @@ retried per the queue's policy, with no agent ever waiting on the ringing.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,18 +19,28 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import placing
-from entrypoints.runtime import Runtime
 from holdless import paths
-from ivr import booking, calls, twiml, wording
-from models.callbacks import COMPLETED, DIALLING, Callback, CallbackAttempt
+from ivr import booking, leaving, twiml, wording
+from ivr.interactions import CALLED_BACK
+from models.callbacks import (
+    ATTEMPT_CLOSED,
+    ATTEMPT_CONNECTED,
+    ATTEMPT_RELEASED,
+    COMPLETED,
+    DIALLING,
+    Callback,
+    CallbackAttempt,
+)
 from models.entities import WAITING, Assignment, Interaction
 from models.states import ENDED_CALL_STATUSES
-from queueing import directory, lines
+from queueing import directory, dispatch, lines
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 CUSTOMER_FIRST = "customer-first"
-RELEASED = "customer first: agent released"
 
 
 def is_customer_first(rt: Runtime, assignment_id: int) -> bool:
@@ -51,7 +62,7 @@ def start(rt: Runtime, assignment_id: int) -> str:
         return planned
     attempt_id, agent_id = planned
     placing.free(rt, agent_id)
-    return placing.dial_customer(attempt_id)
+    return placing.dial_customer(rt, attempt_id)
 
 
 def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, int] | str:
@@ -65,20 +76,20 @@ def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, int] | str:
         callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
         agent_id, now = assignment.agent_id, rt.clock.now()
         if callback is None or not callback.is_open:
-            placing.end_assignment(assignment, placing.CLOSED, rt)
+            placing.end_assignment(assignment, ATTEMPT_CLOSED, rt)
             attempt_id = 0
         else:
             attempt = CallbackAttempt(
                 callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
                 assignment_id=assignment_id, agent_id=None, started_at=now)
             callback.status, callback.updated_at = DIALLING, now
-            placing.end_assignment(assignment, RELEASED, rt)
+            placing.end_assignment(assignment, ATTEMPT_RELEASED, rt)
             s.add(attempt)
             s.flush()
             attempt_id = attempt.id
     if not attempt_id:
         placing.free(rt, agent_id)
-        return placing.CLOSED
+        return ATTEMPT_CLOSED
     return attempt_id, agent_id
 
 
@@ -87,11 +98,11 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
     callback's original place until routing pairs them with an agent."""
     with rt.db.session() as s:
         attempt = s.get(CallbackAttempt, attempt_id)
-        if attempt is None or attempt.outcome not in ("", placing.CONNECTED):
+        if attempt is None or attempt.outcome not in ("", ATTEMPT_CONNECTED):
             return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
         callback, now = attempt.callback, rt.clock.now()
         attempt.customer_answered_at = attempt.customer_answered_at or now
-        attempt.outcome = placing.CONNECTED
+        attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         interaction = _interaction(s, rt, callback, call_sid)
         s.flush()
@@ -104,7 +115,6 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
         callback_entry = booking.entry_for(callback)
     lines.forget(rt.live, callback_entry)
     lines.join(rt.live, entry)
-    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
     return twiml.wait_in_line(text, entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
 
@@ -114,7 +124,7 @@ def _interaction(s: Session, rt: Runtime, callback: Callback, call_sid: str) -> 
     if found is not None:
         return found
     interaction = Interaction(
-        call_sid=call_sid, kind=calls.CALLED_BACK, caller_number=callback.number,
+        call_sid=call_sid, kind=CALLED_BACK, caller_number=callback.number,
         caller=directory.known_caller(s, callback.number), queue_id=callback.queue_id,
         queue=callback.queue, joined_at=callback.place, created_at=rt.clock.now(),
         ivr_choices={"callback": callback.reference}, status=WAITING)
@@ -127,9 +137,9 @@ def call_ended(rt: Runtime, call_sid: str) -> None:
     talking as a live caller, end that as for any caller."""
     with rt.db.session() as s:
         known = s.scalar(select(Interaction.id).where(Interaction.call_sid == call_sid,
-                                                      Interaction.kind == calls.CALLED_BACK))
+                                                      Interaction.kind == CALLED_BACK))
     if known is not None:
-        calls.caller_left(rt, call_sid)
+        leaving.caller_left(rt, call_sid)
 
 
 def customer_call_status(rt: Runtime, attempt_id: int, status: str, call_sid: str) -> None:
@@ -138,3 +148,17 @@ def customer_call_status(rt: Runtime, attempt_id: int, status: str, call_sid: st
     placing.customer_status(rt, attempt_id, status)
     if status in ENDED_CALL_STATUSES:
         call_ended(rt, call_sid)
+
+
+def customer_picked_up(rt: Runtime, attempt_id: int, answered_by: str,
+                       call_sid: str = "") -> VoiceResponse:
+    """Webhook: the customer's phone answered a callback. A person called customer first
+    waits in line for the next agent; otherwise they join the agent already on the line (a
+    machine counts as no answer either way)."""
+    person = not answered_by.startswith("machine") and answered_by != "fax"
+    with rt.db.session() as s:
+        attempt = s.get(CallbackAttempt, attempt_id)
+        no_agent = attempt is not None and attempt.agent_id is None
+    if person and no_agent:
+        return answered(rt, attempt_id, call_sid)
+    return placing.customer_answered(rt, attempt_id, answered_by, call_sid)

@@ -1,36 +1,39 @@
-"""RQ jobs. Each one reloads what it needs, is safe to run twice, and raises on failure
-(so RQ records it and retries) instead of swallowing errors."""
+"""RQ job bodies for live callers and their agents (see holdless.tasks for the table of
+every job). Each one takes the worker's runtime first, reloads what it needs, is safe to
+run twice, and raises on failure (so RQ records it and retries) instead of swallowing it."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from entrypoints import runtime
+from callbacks import adoption, call_ends, customer_first, placing, sweeper
 from holdless import paths
-from holdless.twilio_gateway import TwilioRestException
-from ivr.booking import callback_id_of
-from models.entities import OFFERED, Assignment, Interaction, Leg
+from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS
+from ivr import booking, survey
+from models.entities import OFFERED, Agent, Assignment, Interaction, Leg
 from models.states import is_final
-from queueing import agents, keys, stats
-from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
+from queueing import agents, dispatch, keys, stats
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from entrypoints.runtime import Runtime
+
 
 log = logging.getLogger(__name__)
 
-# Twilio's answers that mean "that call is not there any more".
-CALL_GONE_STATUSES = (404,)
-CALL_GONE_CODES = (20404, 21220)
-LEG_CALL_MEMORY_SECONDS = 24 * 3600
 
-
-def connect(assignment_id: int) -> str:
+def ring_agent(rt: Runtime, assignment_id: int) -> str:
     """Ring the agent of an assignment, unless the caller has gone (then free the agent);
-    for a callback entry, start the agent-first callback attempt instead."""
-    rt = runtime.get()
-    if _is_callback(rt, assignment_id):
-        from callbacks import placing
+    for a callback entry, start the callback's attempt (agent first, or customer first)."""
+    callback = _is_callback(rt, assignment_id)
+    if callback and customer_first.is_customer_first(rt, assignment_id):
+        return customer_first.start(rt, assignment_id)
+    if callback:
         return placing.ring_agent(rt, assignment_id)
     with rt.db.session() as s:
         assignment = s.get(Assignment, assignment_id)
@@ -56,15 +59,14 @@ def connect(assignment_id: int) -> str:
             leg_id, contact, since = leg.id, assignment_agent_contact(s, assignment), \
                 leg.started_at
     if gone:
-        agents.change(rt, agent_id, AVAILABLE, (BUSY,))
+        dispatch.change_state(rt, agent_id, AVAILABLE, (BUSY,))
         return "caller gone"
-    from callbacks import sweeper
-    if redial and sweeper.adopt_if_placed(rt, sweeper.LEG, leg_id, contact, since):
+    if redial and adoption.adopt_if_placed(rt, call_ends.AGENT_LEG, leg_id, contact, since):
         return "already dialled"
     sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
                           rt.url(paths.AGENT_STATUS, leg=leg_id),
                           timeout=AGENT_RING_TIMEOUT_SECONDS)
-    rt.live.set(keys.leg_call(leg_id), sid, ex=LEG_CALL_MEMORY_SECONDS)
+    adoption.remember_leg_call(rt, leg_id, sid)
     with rt.db.session() as s:
         leg_row = s.get(Leg, leg_id)
         if leg_row is not None:
@@ -72,13 +74,13 @@ def connect(assignment_id: int) -> str:
     return "dialled"
 
 
-def _is_callback(rt: runtime.Runtime, assignment_id: int) -> bool:
+def _is_callback(rt: Runtime, assignment_id: int) -> bool:
     with rt.db.session() as s:
         entry = s.scalar(select(Assignment.entry).where(Assignment.id == assignment_id))
-    return entry is not None and callback_id_of(entry) is not None
+    return entry is not None and booking.callback_id_of(entry) is not None
 
 
-def _dialled(rt: runtime.Runtime, leg: Leg) -> bool:
+def _dialled(rt: Runtime, leg: Leg) -> bool:
     """Whether a leg's dial reached Twilio: a CallSid recorded (by the job, in Redis right
     after the dial, or by Twilio's first status callback) or any status reported."""
     if leg.call_sid or leg.status != "dialling":
@@ -89,71 +91,59 @@ def _dialled(rt: runtime.Runtime, leg: Leg) -> bool:
     return bool(sid)
 
 
-def assignment_agent_contact(s: object, assignment: Assignment) -> str:
+def assignment_agent_contact(s: Session, assignment: Assignment) -> str:
     """How to reach the agent of an assignment (phone number or client:identity)."""
-    from models.entities import Agent
-    agent = s.get(Agent, assignment.agent_id)  # type: ignore[attr-defined]
-    return str(agent.contact)
+    agent = s.get(Agent, assignment.agent_id)
+    return str(agent.contact) if agent is not None else ""
 
 
-def redirect_caller(call_sid: str, url: str) -> str:
+def redirect_caller(rt: Runtime, call_sid: str, url: str) -> str:
     """Send a live caller's call to new TwiML; a call already gone is not an error."""
-    rt = runtime.get()
-    try:
-        rt.gateway.redirect(call_sid, url)
-    except TwilioRestException as exc:
-        if _gone(exc):
-            return "call gone"
-        raise
-    return "redirected"
+    return "redirected" if rt.gateway.redirect_if_live(call_sid, url) else "call gone"
 
 
-def caller_gone(interaction_id: int) -> str:
+def stop_agent_legs(rt: Runtime, interaction_id: int) -> str:
     """The caller hung up: end every agent leg still live (ringing, or answered but alone
     in the conference because the caller left before being bridged), which frees them."""
-    rt = runtime.get()
     with rt.db.session() as s:
         legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
                                                 Leg.ended_at.is_(None))))
-        ringing = [(leg.call_sid, leg.agent_id) for leg in legs]
-    for call_sid, _agent in ringing:
+        ringing = [leg.call_sid for leg in legs]
+    for call_sid in ringing:
         if call_sid:
-            _hang_up(rt, call_sid)
+            rt.gateway.end_call(call_sid)
     return f"stopped {len(ringing)} leg(s)"
 
 
-def finish_call(interaction_id: int) -> str:
+def finish_call(rt: Runtime, interaction_id: int) -> str:
     """The last agent left: send the caller to the survey where their queue opted in,
     else end their call."""
-    from ivr import survey
-    rt = runtime.get()
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or is_final(interaction):
             return "already over"
         call_sid, surveyed = interaction.call_sid, survey.wanted(interaction)
     if surveyed:
-        done = redirect_caller(call_sid, rt.url(paths.SURVEY))
+        done = redirect_caller(rt, call_sid, rt.url(paths.SURVEY))
         return "surveying" if done == "redirected" else done
-    _hang_up(rt, call_sid)
+    rt.gateway.end_call(call_sid)
     return "ended"
 
 
-def end_wrap_up(agent_id: int, since: str) -> str:
+def end_wrap_up(rt: Runtime, agent_id: int, since: str) -> str:
     """End the wrap-up that began at `since` (not a later one) and make the agent available."""
-    rt = runtime.get()
-    live = rt.live.hgetall(f"hl:agent:{agent_id}")
+    live = rt.live.hgetall(keys.agent(agent_id))
     if live.get("state") != WRAP_UP or live.get("since") != since:
         return "wrap-up already over"
     try:
-        agents.system_change(rt, agent_id, AVAILABLE)
+        dispatch.system_change(rt, agent_id, AVAILABLE)
     except agents.StateRefused:  # it moved on meanwhile (the agent signed out, say)
         return "wrap-up already over"
     _record_handle_time(rt, agent_id)
     return "available"
 
 
-def _record_handle_time(rt: runtime.Runtime, agent_id: int) -> None:
+def _record_handle_time(rt: Runtime, agent_id: int) -> None:
     with rt.db.session() as s:
         leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id, Leg.answered_at.is_not(None))
                        .order_by(Leg.id.desc()).limit(1))
@@ -163,27 +153,14 @@ def _record_handle_time(rt: runtime.Runtime, agent_id: int) -> None:
         stats.record_handle_time(rt.live, leg.interaction.queue.slug, seconds)
 
 
-def _hang_up(rt: runtime.Runtime, call_sid: str) -> None:
-    try:
-        rt.gateway.hang_up(call_sid)
-    except TwilioRestException as exc:
-        if not _gone(exc):
-            raise
-
-
-def _gone(exc: TwilioRestException) -> bool:
-    return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES
-
-
-def caller_status(call_sid: str) -> str:
-    """A caller's call ended while the database was unreachable: apply it now (retried)."""
-    from ivr import calls
-    calls.caller_left(runtime.get(), call_sid)
+def settle_call_end(rt: Runtime, kind: str, ident: int, status: str, call_sid: str) -> str:
+    """A call's end reported while the database was unreachable: settle it now (retried)."""
+    call_ends.settle(rt, kind, ident, status, call_sid)
     return "applied"
 
 
-def agent_status(leg_id: int, status: str, call_sid: str) -> str:
-    """An agent leg's status that came while the database was unreachable: apply it now."""
-    from callbacks import agent_legs as legs
-    legs.agent_leg_status(runtime.get(), leg_id, status, call_sid)
-    return "applied"
+def settle_adopted_call(rt: Runtime, kind: str, ident: int, call_sid: str) -> str:
+    """A call found already placed and already over: ask Twilio how it ended and settle it
+    as its lost status callback would have (its caller first, as a sweep does)."""
+    swept = sweeper.settle(rt, sweeper.Watched(kind, ident, call_sid))
+    return "settled" if swept.ended else "not over"

@@ -3,42 +3,41 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from entrypoints import runtime
 from ivr import policy, wording
 from ivr.numbers import mask
-from models.callbacks import Callback
+from models.callbacks import TEXT_BOOKED, TEXT_UNREACHABLE, Callback
 from queueing.estimate import WaitEstimate
 
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
+
 log = logging.getLogger(__name__)
-
-BOOKED, UNREACHABLE = "booked", "unreachable"
-
 
 def text_for(callback: Callback, kind: str, line: str, when: str,
              rules: policy.Policy | None = None) -> str:
     """The SMS body of one kind of callback message (`when`: "in about 12 minutes"); the
     queue policy's own text, where set, with the reference and how to cancel."""
     ref = callback.reference
-    if kind == BOOKED and rules is not None and rules.sms_booked:
+    if kind == TEXT_BOOKED and rules is not None and rules.sms_booked:
         return (f"{line}: {rules.sms_booked} Reference {ref}; we will call you {when}. "
                 "Reply CANCEL to cancel it.")
-    if kind == UNREACHABLE and rules is not None and rules.sms_unreachable:
+    if kind == TEXT_UNREACHABLE and rules is not None and rules.sms_unreachable:
         return f"{line}: {rules.sms_unreachable} (reference {ref})"
-    if kind == BOOKED:
+    if kind == TEXT_BOOKED:
         keeping = "" if callback.slot_start is not None else ", keeping your place in line"
         return (f"{line}: your callback is booked, reference {ref}. We will call you "
                 f"{when}{keeping}. Reply CANCEL to cancel it.")
-    if kind == UNREACHABLE:
+    if kind == TEXT_UNREACHABLE:
         return (f"{line}: we tried {callback.attempts} times to call you back "
                 f"(reference {ref}) but could not reach you. Please call us again when it "
                 "suits you.")
     raise ValueError(f"unknown callback message {kind!r}")
 
 
-def send_sms(callback_id: int, kind: str, when: str = "") -> str:
+def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "") -> str:
     """Job: text the customer of a callback (booked, saying `when`; or unreachable)."""
-    rt = runtime.get()
     with rt.db.session() as s:
         callback = s.get(Callback, callback_id)
         if callback is None:

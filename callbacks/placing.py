@@ -9,41 +9,44 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import agent_legs, notify
-from entrypoints import runtime
-from entrypoints.runtime import Runtime
-from holdless import paths
-from holdless.twilio_gateway import TwilioRestException
+from callbacks import adoption, agent_legs
+from holdless import paths, tasks
+from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, TwilioRestException
 from ivr import booking, policy, twiml, wording
 from ivr.numbers import mask
 from models.callbacks import (
+    ATTEMPT_AGENT_LEFT,
+    ATTEMPT_AGENT_MISSED,
+    ATTEMPT_CLOSED,
+    ATTEMPT_CONNECTED,
+    ATTEMPT_FINISHED,
     BOOKED,
     COMPLETED,
     DIALLING,
+    TEXT_UNREACHABLE,
     UNREACHABLE,
     Callback,
     CallbackAttempt,
 )
 from models.entities import Agent, Assignment, Caller
-from models.states import ENDED_CALL_STATUSES
-from queueing import agents, lines, stats
-from queueing.limits import (
-    AGENT_RING_TIMEOUT_SECONDS,
-    CUSTOMER_RING_TIMEOUT_SECONDS,
-)
+from models.states import CALLBACK_AGENT, ENDED_CALL_STATUSES
+from queueing import dispatch, keys, lines, stats
+from queueing.limits import CUSTOMER_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, BUSY, StateRefused
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CONNECTED, FINISHED = "connected", "completed"
 DIALLING_NOW = "Dialling the customer now."
-AGENT_MISSED, AGENT_LEFT, CLOSED = "agent missed", "agent left", "callback closed"
 
 
 class UnknownAttempt(LookupError):
@@ -61,11 +64,7 @@ def conference_name(attempt_id: int) -> str:
 
 
 def ring_agent(rt: Runtime, assignment_id: int) -> str:
-    """Job body: record the attempt, then ring the agent paired with a callback entry (in a
-    customer-first queue: release the agent and ring the customer instead)."""
-    from callbacks import customer_first
-    if customer_first.is_customer_first(rt, assignment_id):
-        return customer_first.start(rt, assignment_id)
+    """Record the attempt, then ring the agent paired with a callback entry (agent first)."""
     try:
         planned = _record_attempt(rt, assignment_id)
     except IntegrityError:
@@ -73,9 +72,8 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
     if isinstance(planned, str):
         return planned
     attempt_id, contact, rung_since = planned
-    from callbacks import sweeper
-    if rung_since is not None and sweeper.adopt_if_placed(rt, sweeper.AGENT, attempt_id,
-                                                          contact, rung_since):
+    if rung_since is not None and adoption.adopt_if_placed(rt, CALLBACK_AGENT, attempt_id,
+                                                           contact, rung_since):
         return "already dialled"
     try:
         sid = rt.gateway.dial(contact, rt.url(paths.CALLBACK_AGENT, attempt=attempt_id),
@@ -110,7 +108,7 @@ def _record_attempt(rt: Runtime, assignment_id: int
         callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0)
         agent_id = assignment.agent_id
         if callback is None or not callback.is_open:
-            end_assignment(assignment, CLOSED, rt)
+            end_assignment(assignment, ATTEMPT_CLOSED, rt)
         else:
             attempt = CallbackAttempt(
                 callback_id=callback.id, number=callback.attempts + 1, idempotency_key=key,
@@ -121,7 +119,7 @@ def _record_attempt(rt: Runtime, assignment_id: int
             agent = s.get(Agent, agent_id)
             return attempt.id, str(agent.contact if agent else ""), None
     free(rt, agent_id)
-    return CLOSED
+    return ATTEMPT_CLOSED
 
 
 def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: float) -> str:
@@ -142,10 +140,10 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
         if attempt.outcome or not callback.is_open:
-            attempt.outcome = attempt.outcome or CLOSED
+            attempt.outcome = attempt.outcome or ATTEMPT_CLOSED
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, ATTEMPT_CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
             text, recording = whisper_text(s, callback, attempt, rt.clock.time()), \
@@ -156,7 +154,7 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
         return twiml.play_then_redirect(
             text.replace(DIALLING_NOW, "Their message:"), recording,
             rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
-    rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
+    rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
     return twiml.join_conference(text, conference_name(attempt_id), agent=True)
 
 
@@ -167,13 +165,12 @@ def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
         still_on = attempt.outcome == "" and attempt.callback.is_open
     if not still_on:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
-    rt.enqueue(dial_customer, attempt_id, job_id=f"cb-dial-{attempt_id}")
+    rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
     return twiml.join_conference(DIALLING_NOW, conference_name(attempt_id), agent=True)
 
 
-def dial_customer(attempt_id: int) -> str:
+def dial_customer(rt: Runtime, attempt_id: int) -> str:
     """Job: claim the attempt's one customer call, then place it (answering machines detected)."""
-    rt = runtime.get()
     agent_sid: str | None = None
     with rt.db.session() as s:
         claimed = s.execute(
@@ -186,16 +183,16 @@ def dial_customer(attempt_id: int) -> str:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
         if not callback.is_open:  # cancelled while the agent was rung
-            attempt.outcome, agent_sid = CLOSED, attempt.agent_call_sid
+            attempt.outcome, agent_sid = ATTEMPT_CLOSED, attempt.agent_call_sid
             assignment = s.get(Assignment, attempt.assignment_id or 0)
             if assignment is not None:
-                end_assignment(assignment, CLOSED, rt)
+                end_assignment(assignment, ATTEMPT_CLOSED, rt)
         else:
             callback.attempts, callback.updated_at = attempt.number, rt.clock.now()
         number = callback.number
-    if attempt.outcome == CLOSED:
+    if attempt.outcome == ATTEMPT_CLOSED:
         if agent_sid:  # the agent's status report then frees them
-            rt.enqueue(end_call, agent_sid, job_id=f"cb-release-{attempt_id}")
+            rt.enqueue(tasks.END_CALLBACK_CALL, agent_sid, job_id=f"cb-release-{attempt_id}")
         return "callback closed"
     try:
         sid = rt.gateway.dial(number, rt.url(paths.CALLBACK_CUSTOMER, attempt=attempt_id),
@@ -220,18 +217,13 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
         customer_failed(rt, attempt_id, f"answered by {answered_by}")
         return twiml.hang_up()
     with rt.db.session() as s:
-        no_agent = _attempt(s, attempt_id).agent_id is None
-    if no_agent:
-        from callbacks import customer_first
-        return customer_first.answered(rt, attempt_id, call_sid)
-    with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
-        if attempt.outcome not in ("", CONNECTED):
+        if attempt.outcome not in ("", ATTEMPT_CONNECTED):
             return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
         now = rt.clock.now()
         attempt.customer_answered_at = attempt.customer_answered_at or now
-        attempt.outcome = CONNECTED
+        attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         agent = s.get(Agent, attempt.agent_id or 0)
         line = str(rt.settings.extra.get("line_name", "Holdless"))
@@ -275,15 +267,15 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
     log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
     if agent_sid:
-        rt.enqueue(end_call, agent_sid, job_id=f"cb-release-{attempt_id}")
+        rt.enqueue(tasks.END_CALLBACK_CALL, agent_sid, job_id=f"cb-release-{attempt_id}")
     if agent_id is not None:
         free(rt, agent_id)
     if final:
         lines.forget(rt.live, entry)
-        rt.enqueue(notify.send_sms, callback_id, notify.UNREACHABLE,
+        rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_UNREACHABLE,
                    job_id=f"cb-sms-unreachable-{callback_id}")
     else:
-        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
+        booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
 
 
 def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
@@ -308,11 +300,11 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
         attempt = _attempt(s, attempt_id)
         outcome, answered = attempt.outcome, attempt.agent_answered_at is not None
         customer_on = attempt.customer_answered_at is not None and attempt.ended_at is None
-        if outcome == CONNECTED:
-            attempt.outcome = FINISHED
+        if outcome == ATTEMPT_CONNECTED:
+            attempt.outcome = ATTEMPT_FINISHED
             _end_attempt_assignment(s, attempt, rt)
         elif outcome == "":
-            attempt.outcome = AGENT_LEFT if answered else AGENT_MISSED
+            attempt.outcome = ATTEMPT_AGENT_LEFT if answered else ATTEMPT_AGENT_MISSED
             attempt.ended_at = rt.clock.now()
             _back_in_line(s, attempt, rt)
         agent_id, callback_id = attempt.agent_id, attempt.callback_id
@@ -320,18 +312,20 @@ def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
         talked = (rt.clock.now() - (attempt.agent_answered_at or rt.clock.now())).total_seconds()
     if agent_id is None:
         return
-    if outcome == CONNECTED:
+    if outcome == ATTEMPT_CONNECTED:
         if customer_on and customer_sid:  # the agent ended the conversation
-            rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
+            rt.enqueue(tasks.END_CALLBACK_CALL, customer_sid,
+                       job_id=f"cb-end-customer-{attempt_id}")
         _wrap_up(rt, agent_id, queue, talked)
     elif outcome == "" and answered:
         if customer_sid:
-            rt.enqueue(end_call, customer_sid, job_id=f"cb-end-customer-{attempt_id}")
+            rt.enqueue(tasks.END_CALLBACK_CALL, customer_sid,
+                       job_id=f"cb-end-customer-{attempt_id}")
         free(rt, agent_id, route=False)
         agent_legs.put_back_entry(rt, booking.entry_id(callback_id))
     elif outcome == "":
         agent_legs.missed_offer(rt, agent_id, [booking.entry_id(callback_id)])
-    elif outcome == CLOSED:
+    elif outcome == ATTEMPT_CLOSED:
         free(rt, agent_id)
 
 
@@ -352,7 +346,7 @@ def _end_attempt_assignment(s: Session, attempt: CallbackAttempt, rt: Runtime) -
 def free(rt: Runtime, agent_id: int, route: bool = True) -> None:
     """Make an agent busy with a callback available again (unless they have moved on)."""
     try:
-        agents.change(rt, agent_id, AVAILABLE, (BUSY,), route=route)
+        dispatch.change_state(rt, agent_id, AVAILABLE, (BUSY,), route=route)
     except StateRefused as refused:
         log.info("agent %s not freed: already %s", agent_id, refused.current)
 
@@ -361,14 +355,12 @@ def _wrap_up(rt: Runtime, agent_id: int, queue: str, talked: float) -> None:
     stats.record_handle_time(rt.live, queue, talked + rt.settings.wrap_up_seconds)
     if not agent_legs.begin_wrap_up(rt, agent_id):
         return
-    since = rt.live.hget(f"hl:agent:{agent_id}", "since")
-    from callbacks import jobs
-    rt.enqueue(jobs.end_wrap_up, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
+    since = rt.live.hget(keys.agent(agent_id), "since")
+    rt.enqueue(tasks.END_WRAP_UP, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
 
 
-def due(callback_id: int) -> str:
+def due(rt: Runtime, callback_id: int) -> str:
     """Job: a callback's retry is due; put it back in line at its original place."""
-    rt = runtime.get()
     with rt.db.session() as s:
         callback = s.get(Callback, callback_id)
         if callback is None or callback.status != BOOKED or callback.next_attempt_at is None:
@@ -378,35 +370,22 @@ def due(callback_id: int) -> str:
             callback.next_attempt_at = None
         entry = booking.entry_for(callback)
     if left > 0:
-        schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=left))
+        booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=left))
         return "not yet due"
     _rejoin(rt, entry)
     return "back in line"
 
 
-def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
-    """Run `due` for a callback at `at` (one job per callback and moment, however often asked)."""
-    rt.enqueue(due, callback_id, job_id=f"cb-due-{callback_id}-{int(at.timestamp())}",
-               delay=max(0.0, (at - rt.clock.now()).total_seconds()))
 
 
 def _rejoin(rt: Runtime, entry: lines.Entry) -> None:
     lines.join(rt.live, entry)
-    from queueing import dispatch
     dispatch.route_and_offer(rt, [entry.queue])
 
 
-def end_call(call_sid: str) -> str:
+def end_call(rt: Runtime, call_sid: str) -> str:
     """Job: hang up one leg of a callback (already over is not an error)."""
-    from callbacks import jobs
-    rt = runtime.get()
-    try:
-        rt.gateway.hang_up(call_sid)
-    except TwilioRestException as exc:
-        if exc.status in jobs.CALL_GONE_STATUSES or exc.code in jobs.CALL_GONE_CODES:
-            return "already over"
-        raise
-    return "hung up"
+    return "hung up" if rt.gateway.end_call(call_sid) else "already over"
 
 
 def end_assignment(assignment: Assignment, outcome: str, rt: Runtime) -> None:

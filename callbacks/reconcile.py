@@ -15,23 +15,26 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callbacks import restore
-from entrypoints import runtime
-from entrypoints.runtime import Runtime
+from callbacks import placing, restore, sweeper
+from holdless import tasks
 from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
-from queueing import keys, lines
+from queueing import dispatch, keys, lines
 from queueing.limits import (
     CALLBACK_STUCK_ATTEMPT_SECONDS,
     RECONCILE_INTERVAL_SECONDS,
     RECONCILE_LIVE_MAX_AGE_SECONDS,
     RECONCILE_LOCK_SECONDS,
 )
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,6 @@ def settle_stuck_attempts(rt: Runtime) -> int:
             callback = attempt.callback
             callback.attempts = max(callback.attempts, attempt.number)
         ids = [attempt.id for attempt in stuck]
-    from callbacks import placing
     for attempt_id in ids:
         log.warning("callback attempt %s stuck without a call; closed as failed", attempt_id)
         placing.customer_failed(rt, attempt_id, STUCK)
@@ -83,14 +85,12 @@ def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
                                           .where(Assignment.active_entry.is_not(None)))}
         due, later = _due_callbacks(s, rt, busy)
         callers = _waiting_callers(s, rt, busy)
-    from callbacks import placing
     for callback_id, at in later:  # a lost scheduled job comes back (one per moment)
-        placing.schedule_due(rt, callback_id, at)
+        booking.schedule_due(rt, callback_id, at)
     back = {entry.id for entry in due + callers if lines.join(rt.live, entry)}
     removed = _remove_closed_callbacks(rt)
     queues = sorted({e.queue for e in due + callers})
     if queues:
-        from queueing import dispatch
         dispatch.route_and_offer(rt, queues)
     result = Rebuilt(sum(e.id in back for e in due), sum(e.id in back for e in callers),
                      removed, restored.agents, restored.jobs)
@@ -150,10 +150,9 @@ def _remove_closed_callbacks(rt: Runtime) -> int:
     return sum(lines.leave(rt.live, *found[c]) for c in found if c not in still_open)
 
 
-def reconcile_job() -> str:
+def reconcile_job(rt: Runtime) -> str:
     """Job: reconcile now, and again after the interval (one job per interval slot); the next
     one is scheduled first, so a pass failing in an outage does not end the schedule."""
-    rt = runtime.get()
     schedule_next(rt)
     result = reconcile(rt)
     return f"{result.callbacks} callback(s), {result.callers} caller(s) back in line"
@@ -162,7 +161,7 @@ def reconcile_job() -> str:
 def schedule_next(rt: Runtime) -> None:
     """Enqueue the next periodic reconcile (several workers share one job per slot)."""
     slot = int(rt.clock.time() // RECONCILE_INTERVAL_SECONDS) + 1
-    rt.enqueue(reconcile_job, job_id=f"reconcile-{slot}", delay=RECONCILE_INTERVAL_SECONDS)
+    rt.enqueue(tasks.RECONCILE, job_id=f"reconcile-{slot}", delay=RECONCILE_INTERVAL_SECONDS)
 
 
 def at_worker_start(rt: Runtime) -> Rebuilt:
@@ -192,7 +191,6 @@ def reconcile_if_lost(rt: Runtime) -> Rebuilt | None:
         # Marked first: a loss during this pass removes the mark, and the next pass sees it.
         _mark(rt, {"started": repr(time.time())})
         schedule_next(rt)
-        from callbacks import sweeper
         sweeper.schedule_next(rt)  # the sweep's next job was lost with Redis too
         result = reconcile(rt, lost=True)
         _mark(rt, _figures(result))

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from entrypoints.runtime import Runtime
+from holdless import tasks
 from ivr import booking
 from models.callbacks import Callback, CallbackAttempt
 from models.entities import (
@@ -39,6 +40,9 @@ from models.states import advance
 from queueing import keys, lines
 from queueing.limits import RECONCILE_OFFER_GRACE_SECONDS
 from queueing.presence import StateRefused
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +129,13 @@ def _restore_presence(rt: Runtime, offers: dict[int, Assignment]) -> int:
 
 
 def _schedule_wrap_up_end(rt: Runtime, agent_id: int, since: float) -> None:
-    from callbacks import jobs
     ends = since + rt.settings.wrap_up_seconds
-    rt.enqueue(jobs.end_wrap_up, agent_id, repr(since), job_id=f"wrap-up-end-{agent_id}-"
+    rt.enqueue(tasks.END_WRAP_UP, agent_id, repr(since), job_id=f"wrap-up-end-{agent_id}-"
                f"{int(since * 1000)}", delay=max(0.0, ends - rt.clock.time()))
 
 
 def _restore_connect_jobs(rt: Runtime, offers: dict[int, Assignment]) -> int:
-    """Re-enqueue the connect job of every open offer that never rang anyone, if lost."""
-    from callbacks import jobs
+    """Re-enqueue the ring-agent job of every open offer that never rang anyone, if lost."""
     with rt.db.session() as s:
         ids = [a.id for a in offers.values()]
         legs = {leg.assignment_id: leg for leg in s.scalars(
@@ -142,7 +144,7 @@ def _restore_connect_jobs(rt: Runtime, offers: dict[int, Assignment]) -> int:
             CallbackAttempt.assignment_id.in_(ids)))) if ids else set()
         pending = [a.id for a in offers.values()
                    if a.id not in attempted and _not_dialled(rt, legs.get(a.id))]
-    return _enqueue_lost(rt, jobs.connect, "connect", pending)
+    return _enqueue_lost(rt, tasks.RING_AGENT, "connect", pending)
 
 
 def _not_dialled(rt: Runtime, leg: Leg | None) -> bool:
@@ -156,21 +158,20 @@ def _restore_customer_dials(rt: Runtime) -> int:
     """Re-enqueue the customer's dial of every callback attempt whose agent answered but
     whose customer was never dialled, if that job was lost (the dial claims its one call).
     Not when the customer left a message: the agent hears it first, and that webhook dials."""
-    from callbacks import placing
     with rt.db.session() as s:
         waiting = list(s.scalars(select(CallbackAttempt.id).join(Callback).where(
             CallbackAttempt.outcome == "", CallbackAttempt.agent_answered_at.is_not(None),
             CallbackAttempt.customer_dialled_at.is_(None), Callback.recording_url.is_(None))))
-    return _enqueue_lost(rt, placing.dial_customer, "cb-dial", waiting)
+    return _enqueue_lost(rt, tasks.DIAL_CUSTOMER, "cb-dial", waiting)
 
 
-def _enqueue_lost(rt: Runtime, job: Callable[[int], object], prefix: str,
+def _enqueue_lost(rt: Runtime, task: tasks.Task, prefix: str,
                   ids: Iterable[int]) -> int:
-    """Enqueue `job` for each id whose job (`prefix`-id, its fixed id) no longer exists;
+    """Enqueue `task` for each id whose job (`prefix`-id, its fixed id) no longer exists;
     returns how many were enqueued."""
     lost = [i for i in ids if not Job.exists(f"{prefix}-{i}", connection=rt.jobs_redis)]
     for i in lost:
-        rt.enqueue(job, i, job_id=f"{prefix}-{i}")
+        rt.enqueue(task, i, job_id=f"{prefix}-{i}")
     return len(lost)
 
 

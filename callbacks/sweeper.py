@@ -11,7 +11,7 @@ call. A call still up is left alone; an unknown call or a Twilio error changes n
 The same pass adopts a call a killed worker placed without recording its sid (agent legs,
 callback attempts): Twilio is asked for the calls placed to that contact since the leg was
 written, so the call's end can be applied, and a leg with a call is never dialled again
-(see `placed_call`, which the connect job asks before re-dialling).
+(see callbacks/adoption.py, which the dial jobs ask before re-dialling).
 """
 
 from __future__ import annotations
@@ -19,35 +19,43 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from callbacks.placing import CONNECTED as TALKING
-from callbacks.placing import FINISHED
-from entrypoints import runtime
-from entrypoints.runtime import Runtime
-from holdless.twilio_gateway import PlacedCall, TwilioRestException
-from models.callbacks import CallbackAttempt
+from callbacks import adoption, call_ends
+from holdless import tasks
+from holdless.twilio_gateway import TwilioRestException
+from models.callbacks import ATTEMPT_CONNECTED, ATTEMPT_FINISHED, CallbackAttempt
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Interaction, Leg
-from models.states import ENDED_CALL_STATUSES
+from models.states import (
+    AGENT_LEG,
+    CALLBACK_AGENT,
+    CALLBACK_CUSTOMER,
+    CALLER_CALL,
+    ENDED_CALL_STATUSES,
+)
 from queueing import keys
+from queueing.keys import KEY_PREFIX
 from queueing.limits import (
-    KEY_PREFIX,
     SWEEP_INTERVAL_SECONDS,
     SWEEP_MAX_CALLS_PER_JOB,
     SWEEP_MIN_AGE_SECONDS,
     SWEEP_RECHECK_SECONDS,
 )
 
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 # What a watched call is: a caller's call, an agent's leg, or a callback attempt's agent or
 # customer call. Callers come first: applying a caller's end before their ringing agent's
 # (the order Twilio reports them in) keeps the agent's unanswered leg from counting a miss.
-CALLER, LEG, AGENT, CUSTOMER = "caller", "leg", "cb-agent", "cb-customer"
+CALLER, LEG, AGENT, CUSTOMER = CALLER_CALL, AGENT_LEG, CALLBACK_AGENT, CALLBACK_CUSTOMER
 # An attempt whose agent leg's end still matters (before it, or while the customer talks).
-AGENT_LEG_OPEN = ("", TALKING)
-CUSTOMER_CALL_OPEN = ("", TALKING, FINISHED)
+AGENT_LEG_OPEN = ("", ATTEMPT_CONNECTED)
+CUSTOMER_CALL_OPEN = ("", ATTEMPT_CONNECTED, ATTEMPT_FINISHED)
 CHECK_MEMORY_SECONDS = 24 * 3600
 
 
@@ -178,7 +186,7 @@ def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> bool:
             return False
         log.warning("sweep: the call of %s ended (%s) with no status report; applying it",
                     item.key, status)
-        apply_end(rt, item, status, sid)
+        call_ends.settle(rt, item.kind, item.ident, status, sid)
         result.ended += 1
         result.applied.append(item.key)
     return True
@@ -202,101 +210,42 @@ def _caller_of_leg(rt: Runtime, leg_id: int) -> Watched | None:
         return Watched(CALLER, interaction.id, interaction.call_sid)
 
 
-def apply_end(rt: Runtime, item: Watched, status: str, sid: str) -> None:
-    """Apply a call's end exactly as its status callback would have."""
-    from callbacks import agent_legs, customer_first, placing
-    from ivr import calls
-    if item.kind == CALLER:
-        calls.caller_left(rt, sid)
-    elif item.kind == LEG:
-        agent_legs.agent_leg_status(rt, item.ident, status, sid)
-    elif item.kind == AGENT:
-        placing.agent_leg_status(rt, item.ident, status)
-    else:
-        customer_first.customer_call_status(rt, item.ident, status, sid)
 
 
 def _adopt(rt: Runtime, item: Watched, result: Swept) -> str | None:
     """Find and record the call a killed worker placed for this leg or attempt."""
     if not item.to or item.since is None:
         return None
-    found = placed_call(rt, item.to, item.since)
+    found = adoption.placed_call(rt, item.to, item.since)
     if found is None:
         return None
     sid = found.sid
-    record_placed_call(rt, item, sid)
+    adoption.record_placed_call(rt, item.kind, item.ident, sid)
     result.adopted += 1
     log.warning("sweep: %s had a call at Twilio with no record of it; adopted", item.key)
     return sid
 
 
-def placed_call(rt: Runtime, to: str, since: datetime) -> PlacedCall | None:
-    """A call placed to `to` since `since` that no leg or attempt has recorded (the oldest,
-    if several), or None. Twilio errors raise."""
-    placed = rt.gateway.calls_placed_to(to, since)
-    if not placed:
-        return None
-    sids = [c.sid for c in placed]
-    with rt.db.session() as s:
-        known = set(s.scalars(select(Leg.call_sid).where(Leg.call_sid.in_(sids))))
-        known |= set(s.scalars(select(Interaction.call_sid).where(Interaction.call_sid.in_(sids))))
-        for column in (CallbackAttempt.agent_call_sid, CallbackAttempt.call_sid):
-            known |= set(s.scalars(select(column).where(column.in_(sids))))
-    free = [call for call in placed if call.sid not in known]
-    return free[0] if free else None
 
 
-def adopt_if_placed(rt: Runtime, kind: str, ident: int, to: str, since: datetime) -> bool:
-    """Before ringing again a leg or a callback attempt's agent whose dial left no trace (its
-    worker died mid-job, the `initiated` report lost): ask Twilio for a call placed to `to`
-    since `since`. One found is adopted, and its end applied at once if it is over (as its
-    lost status callback would have); True then, and nobody is rung twice. A Twilio error
-    raises (the job is retried): never dial blind."""
-    found = placed_call(rt, to, since)
-    if found is None:
-        log.warning("%s:%s was never dialled (worker lost mid-job); dialling", kind, ident)
-        return False
-    record_placed_call(rt, Watched(kind, ident, None), found.sid)
-    log.warning("%s:%s was dialled by a worker lost mid-job; adopted its call (%s)", kind,
-                ident, found.status)
-    if found.status in ENDED_CALL_STATUSES:  # caller first, as a sweep would
-        settle(rt, Watched(kind, ident, found.sid))
-    return True
 
 
-def record_placed_call(rt: Runtime, item: Watched, sid: str) -> None:
-    """Record a found call as the leg's (or the attempt's agent or customer call)."""
-    with rt.db.session() as s:
-        if item.kind == LEG:
-            leg = s.get(Leg, item.ident)
-            if leg is not None and not leg.call_sid:
-                leg.call_sid = sid
-        else:
-            attempt = s.get(CallbackAttempt, item.ident)
-            if attempt is not None and item.kind == AGENT and not attempt.agent_call_sid:
-                attempt.agent_call_sid = sid
-            elif attempt is not None and item.kind == CUSTOMER and not attempt.call_sid:
-                attempt.call_sid = sid
-    if item.kind == LEG:
-        from callbacks.jobs import LEG_CALL_MEMORY_SECONDS
-        rt.live.set(keys.leg_call(item.ident), sid, ex=LEG_CALL_MEMORY_SECONDS)
 
 
-def sweep_job(part: int = 0) -> str:
+def sweep_job(rt: Runtime, part: int = 0) -> str:
     """Job: sweep; chain another job at once when calls were left over. The first job of a
     slot schedules the next slot's before sweeping, so a sweep failing through a long
     database outage (the very case it is for) does not end the schedule."""
-    rt = runtime.get()
     if part == 0:
         schedule_next(rt)
     result = sweep(rt, SWEEP_MAX_CALLS_PER_JOB)
     if result.more:
         slot = int(rt.clock.time() // SWEEP_INTERVAL_SECONDS)
-        rt.enqueue(sweep_job, part + 1, job_id=f"sweep-more-{slot}-{part + 1}")
+        rt.enqueue(tasks.SWEEP, part + 1, job_id=f"sweep-more-{slot}-{part + 1}")
     return f"asked {result.asked}, ended {result.ended}, adopted {result.adopted}"
 
 
 def schedule_next(rt: Runtime) -> None:
     """Enqueue the next periodic sweep (several workers share one job per slot)."""
     slot = int(rt.clock.time() // SWEEP_INTERVAL_SECONDS) + 1
-    rt.enqueue(sweep_job, job_id=f"sweep-{slot}", delay=SWEEP_INTERVAL_SECONDS)
+    rt.enqueue(tasks.SWEEP, job_id=f"sweep-{slot}", delay=SWEEP_INTERVAL_SECONDS)

@@ -4,7 +4,7 @@ JS in static/admin.js sends every change to the /api/admin JSON API (validated, 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
@@ -14,11 +14,13 @@ from admin import audit, booked, config, reports, staffing
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
-from entrypoints.runtime import Runtime
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
 from webhooks.admin_api import patience_seconds
 from webhooks.auth import current_agent, role_required
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("admin_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")

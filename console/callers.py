@@ -5,15 +5,17 @@ account reference to a phone number, every change audited with the record before
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from sqlalchemy import select
 
 from admin import audit
-from entrypoints.runtime import Runtime
 from ivr.numbers import mask
 from models.entities import Agent, Caller
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callbacks import jobs
 from console import callback_context
-from entrypoints.runtime import Runtime
 from ivr import survey
 from ivr.numbers import mask
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
 from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
 from queueing import keys, transfers
 from queueing.presence import WRAP_UP
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +307,6 @@ def _end_wrap_up(rt: Runtime, agent_id: int) -> str:
     since = rt.live.hget(keys.agent(agent_id), "since")
     if rt.presence.state(agent_id) != WRAP_UP or since is None:
         return rt.presence.state(agent_id)
-    from callbacks import jobs  # the same step the wrap-up timer takes, done now
-    jobs.end_wrap_up(agent_id, str(since))
+    jobs.end_wrap_up(  # the same step the wrap-up timer takes, done now
+        rt, agent_id, str(since))
     return rt.presence.state(agent_id)

@@ -120,12 +120,12 @@ def agent_create(username: str, name: str, contact: str, queues: str, role: str,
 @click.argument("state", type=click.Choice(["available", "offline"]))
 def agent_state(username: str, state: str) -> None:
     """Set an agent available or offline (routing follows)."""
-    from queueing import agents
+    from queueing import agents, dispatch
     rt = _runtime()
     try:
         with rt.db.session() as s:
             agent_id = agents.load_agent(s, username).id
-        agents.set_state(rt, agent_id, state)
+        dispatch.set_state(rt, agent_id, state)
     except agents.UnknownAgent as exc:
         raise click.UsageError(f"no agent {username!r}") from exc
     except agents.StateRefused as exc:

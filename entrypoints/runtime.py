@@ -18,16 +18,15 @@ from rq import Queue, Retry
 from holdless import clock
 from holdless.logs import install_redaction
 from holdless.settings import Settings, default_database_url
+from holdless.tasks import (
+    JOB_FAILURE_TTL_SECONDS,
+    JOB_RESULT_TTL_SECONDS,
+    RQ_QUEUE_NAME,
+    Task,
+)
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
 from queueing import directory
-from queueing.limits import (
-    JOB_FAILURE_TTL_SECONDS,
-    JOB_RESULT_TTL_SECONDS,
-    JOB_RETRY_INTERVALS,
-    JOB_TIMEOUT_SECONDS,
-    RQ_QUEUE_NAME,
-)
 from queueing.presence import Presence
 from queueing.routing import Router
 
@@ -59,19 +58,20 @@ class Runtime:
         query = urlencode({k: v for k, v in params.items() if v is not None})
         return f"{base}{path}" + (f"?{query}" if query else "")
 
-    def enqueue(self, func: Any, *args: Any, job_id: str | None = None,
+    def enqueue(self, task: Task, *args: Any, job_id: str | None = None,
                 delay: float | None = None) -> None:
-        """Run `func(*args)` on the worker (after `delay` seconds on this clock), with retries."""
+        """Hand `task` to the worker with `args` (after `delay` seconds on this clock); RQ
+        imports its function by name when it runs, and retries it as the task says."""
         options: dict[str, Any] = {
-            "job_id": job_id, "job_timeout": JOB_TIMEOUT_SECONDS,
+            "job_id": job_id, "job_timeout": task.timeout_seconds,
             "result_ttl": JOB_RESULT_TTL_SECONDS, "failure_ttl": JOB_FAILURE_TTL_SECONDS,
-            "retry": Retry(max=len(JOB_RETRY_INTERVALS), interval=list(JOB_RETRY_INTERVALS)),
+            "retry": Retry(max=len(task.retry_intervals), interval=list(task.retry_intervals)),
         }
         if delay and delay > 0:
-            self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), func, *args,
-                                 **options)
+            self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), task.path,
+                                 *args, **options)
         else:
-            self.jobs.enqueue(func, *args, **options)
+            self.jobs.enqueue(task.path, *args, **options)
 
     def close(self) -> None:
         """Release connections."""

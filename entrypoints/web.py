@@ -17,7 +17,7 @@ from callbacks.placing import UnknownAttempt
 from entrypoints.runtime import Runtime
 from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
-from ivr.calls import UnknownCall
+from ivr.interactions import UnknownCall
 
 log = logging.getLogger(__name__)
 

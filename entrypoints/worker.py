@@ -1,22 +1,37 @@
 """The RQ worker Holdless runs: jobs in-process (no fork per job, for prompt callbacks),
-with this process's runtime and clock set up once."""
+with this process's runtime and clock set up once and handed to every job."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from rq.job import Job
+from rq.queue import Queue
 from rq.worker import SimpleWorker
 
+from callbacks import reconcile, sweeper
 from entrypoints import runtime
 from holdless import clock
-from queueing.limits import (
+from holdless.tasks import (
     WORKER_MAINTENANCE_SECONDS,
     WORKER_REDIS_RETRY_MAX_SECONDS,
     WORKER_TTL_SECONDS,
 )
 
 log = logging.getLogger(__name__)
+
+
+class RuntimeJob(Job):
+    """An RQ job whose function receives the worker's runtime as its first argument (see
+    holdless.tasks): job bodies are handed their dependencies, they never fetch them."""
+
+    runtime: runtime.Runtime | None = None
+
+    def _execute(self) -> Any:
+        if self.runtime is None:
+            raise RuntimeError(f"job {self.id} ({self.func_name}) ran outside a Holdless worker")
+        return self.func(self.runtime, *self.args, **self.kwargs)
 
 
 class HoldlessWorker(SimpleWorker):
@@ -31,20 +46,25 @@ class HoldlessWorker(SimpleWorker):
         # RQ blocks on the queue for worker_ttl - 15 s and runs maintenance only between
         # waits: a short TTL makes the 15 s maintenance (abandoned-job recovery) real.
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
+        kwargs["job_class"] = RuntimeJob  # the rq command line passes its default otherwise
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:
             clock.use(clock.from_spec(rt.settings.clock))
-        from callbacks import reconcile, sweeper
         reconcile.at_worker_start(rt)
         sweeper.schedule_next(rt)
         self.holdless = rt
+
+    def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
+        """Run `job` with this worker's runtime handed to its function."""
+        if isinstance(job, RuntimeJob):
+            job.runtime = self.holdless
+        return bool(super().perform_job(job, queue, *args, **kwargs))
 
     def run_maintenance_tasks(self) -> None:
         """RQ's maintenance (abandoned jobs, the scheduler), then the check for Redis data
         loss: if the reconciler's marker is gone, rebuild live state from the database now."""
         super().run_maintenance_tasks()
-        from callbacks import reconcile
         try:
             reconcile.reconcile_if_lost(self.holdless)
         except Exception:  # noqa: BLE001 - a store outage: the next pass tries again

@@ -10,16 +10,27 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from holdless.settings import Settings
-from queueing.limits import (
-    AGENT_RING_TIMEOUT_SECONDS,
-    PLACED_CALL_CLOCK_SLACK_SECONDS,
-    TWILIO_HTTP_TIMEOUT_SECONDS,
-)
 
-__all__ = ["PlacedCall", "TwilioGateway", "TwilioRestException"]
+__all__ = ["PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
+
+# Limits of our REST calls to Twilio.
+AGENT_RING_TIMEOUT_SECONDS = 20
+TWILIO_HTTP_TIMEOUT_SECONDS = 10
+# Looking for a call already placed (before dialling again a leg with no sign of a call):
+# how much earlier than our record of the leg Twilio's clock may date the call.
+PLACED_CALL_CLOCK_SLACK_SECONDS = 5
 
 # Twilio's answer when a call sid is not (or no longer) known to it.
 CALL_NOT_FOUND_STATUS = 404
+# Twilio's answers that mean "that call is not there any more": not found (20404), or not
+# in progress so it cannot be redirected or ended (21220). See the Call resource page.
+CALL_GONE_STATUSES = (CALL_NOT_FOUND_STATUS,)
+CALL_GONE_CODES = (20404, 21220)
+
+
+def is_call_gone(exc: TwilioRestException) -> bool:
+    """Whether Twilio refused because the call is no longer there (already over)."""
+    return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,26 @@ class TwilioGateway:
     def hang_up(self, call_sid: str) -> None:
         """End a live call."""
         self.client.calls(call_sid).update(status="completed")
+
+    def end_call(self, call_sid: str) -> bool:
+        """End a call if it is still live; False when it was already over. Other errors raise."""
+        try:
+            self.hang_up(call_sid)
+        except TwilioRestException as exc:
+            if is_call_gone(exc):
+                return False
+            raise
+        return True
+
+    def redirect_if_live(self, call_sid: str, url: str) -> bool:
+        """Send a call to new TwiML if it is still live; False when it was already over."""
+        try:
+            self.redirect(call_sid, url)
+        except TwilioRestException as exc:
+            if is_call_gone(exc):
+                return False
+            raise
+        return True
 
     def dial(self, to: str, url: str, status_callback: str, *, machine_detection: bool = False,
              timeout: int = AGENT_RING_TIMEOUT_SECONDS) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
-from ivr import twiml
+from ivr import in_line, twiml
 from models.entities import IVR, Caller, Interaction, Queue
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,11 @@ def keyed(rt: Runtime, call_sid: str, queue_slug: str, digits: str,
           attempt: int) -> VoiceResponse:
     """Act on the keys: a valid number is kept and matched, nothing skips, a malformed one
     gets a spoken retry (then skips); the caller then joins the line."""
-    from ivr import calls  # calls asks through this module
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug, Queue.active))
         if interaction is None or queue is None or interaction.status != IVR:
-            return calls.rejoin(rt, call_sid) if interaction is not None else twiml.goodbye()
+            return in_line.rejoin(rt, call_sid) if interaction is not None else twiml.goodbye()
         valid = bool(ACCOUNT_NUMBER.match(digits))
         if digits and not valid and attempt < ATTEMPTS:
             return ask(rt, queue, "", attempt + 1, "Sorry, that is not a valid account number.")
@@ -57,7 +59,7 @@ def keyed(rt: Runtime, call_sid: str, queue_slug: str, digits: str,
         interaction.ivr_choices = {**(interaction.ivr_choices or {}), "account": account}
         if valid:
             attach(s, interaction, digits)
-        return calls.join(s, rt, interaction, queue, "")
+        return in_line.join(s, rt, interaction, queue, "")
 
 
 def attach(s: Session, interaction: Interaction, account: str) -> None:

@@ -10,19 +10,23 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from entrypoints.runtime import Runtime
+from holdless import tasks
 from ivr import policy, promise, slots
 from ivr.numbers import mask
-from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, Callback, open_key
+from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
 from models.entities import Interaction
-from queueing import keys, lines, stats
+from queueing import dispatch, keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +113,7 @@ def book(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None = None,
         _take_place(rt, booked.callback_id, interaction_id, queue)
     else:
         _await_slot(rt, booked.callback_id, interaction_id, slot[0])
-    from callbacks import notify
-    rt.enqueue(notify.send_sms, booked.callback_id, notify.BOOKED, booked.when,
+    rt.enqueue(tasks.SEND_SMS, booked.callback_id, TEXT_BOOKED, booked.when,
                job_id=f"cb-sms-booked-{booked.callback_id}-{interaction_id}")
     log.info("callback %s booked for %s", booked.callback_id, mask(number))
     return booked
@@ -170,8 +173,7 @@ def _await_slot(rt: Runtime, callback_id: int, interaction_id: int, starts: date
         entry = lines.load(rt.live, held)
         if entry is not None:
             lines.forget(rt.live, entry)
-    from callbacks import placing
-    placing.schedule_due(rt, callback_id, starts)
+    schedule_due(rt, callback_id, starts)
 
 
 def _take_place(rt: Runtime, callback_id: int, interaction_id: int, queue: str) -> None:
@@ -183,7 +185,6 @@ def _take_place(rt: Runtime, callback_id: int, interaction_id: int, queue: str) 
         entry = entry_for(callback) if callback is not None else None
     if entry is not None:
         lines.join(rt.live, entry)
-    from queueing import dispatch
     dispatch.route_and_offer(rt, [queue])
 
 
@@ -213,3 +214,10 @@ def sms_reply(rt: Runtime, number: str, body: str) -> str:
     with rt.db.session() as s:
         has_open = bool(open_for(s, number))
     return "Reply CANCEL to cancel your callback." if has_open else ""
+
+def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
+    """Put a booked callback back in line at `at` (one job per callback and moment,
+    however often asked)."""
+    rt.enqueue(tasks.CALLBACK_DUE, callback_id,
+               job_id=f"cb-due-{callback_id}-{int(at.timestamp())}",
+               delay=max(0.0, (at - rt.clock.now()).total_seconds()))

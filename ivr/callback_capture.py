@@ -8,19 +8,22 @@ The half-finished request lives in Redis under the call's sid (never in a URL or
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import booking, callback_number, policy, promise, slots, twiml, wording
 from ivr.numbers import last_four
 from models.entities import Interaction, Queue
 from queueing import keys, lines
 from queueing.limits import CALLBACK_CAPTURE_TTL_SECONDS, CALLBACK_NUMBER_TRIES
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 CONFIRM_TRIES = 2
 ENTER_PROMPT = ("Please enter the number we should call you back on, including the area "

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import booking, slots, twiml, wording
 from models.callbacks import Callback
 from models.entities import COMPLETED, Interaction
 from models.states import advance
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 KEPT = "kept callback"
 

@@ -11,11 +11,12 @@ repeat: the booking is made once per call.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import booking, twiml, wording
 from models.callbacks import Callback
@@ -23,6 +24,9 @@ from models.entities import Interaction
 from queueing import keys
 from queueing.estimate import WaitEstimate
 from queueing.limits import VOICEMAIL_MAX_SECONDS
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 RECORD_PROMPT = ("After the tone, please say your name and what your call is about, then "
                  "press the pound key or hang up.")

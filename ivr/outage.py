@@ -7,12 +7,16 @@ never Twilio's "application error". Status callbacks get no TwiML (None).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import twiml
 from queueing.limits import STORE_OUTAGE_PAUSE_SECONDS, STORE_OUTAGE_RETRIES
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 SORRY_RETRY = ("We are sorry, we are having a technical problem. "
                "Please stay on the line while we try again.")

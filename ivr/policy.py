@@ -17,9 +17,13 @@ from sqlalchemy.orm import Session
 from admin.config import number_allowed
 from holdless.settings import Settings
 from ivr import callback_number
-from models.admin import DEFAULT_NUMBER_TYPES, CallbackPolicy
+from models.admin import (
+    CALLBACK_MAX_ATTEMPTS,
+    CALLBACK_RETRY_SECONDS,
+    DEFAULT_NUMBER_TYPES,
+    CallbackPolicy,
+)
 from models.entities import Interaction, Queue
-from queueing.limits import CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_SECONDS
 
 
 @dataclass(frozen=True)

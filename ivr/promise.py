@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from entrypoints.runtime import Runtime
 from ivr import slots, wording
 from models.entities import Queue
 from queueing import directory, hours, stats
 from queueing.estimate import WaitEstimate, mean_handle_seconds
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 VOICEMAIL_OFFER = "Or press 2 to leave a message and we will call you back."
 # The offer of a callback "when it is your turn", with the voicemail option.

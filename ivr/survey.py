@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import twiml
 from models.entities import Interaction
 from models.survey import QUESTIONS, RATING, SOLVED, SurveyAnswer
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

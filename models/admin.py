@@ -9,7 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, Time, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
-from queueing.limits import CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_SECONDS
+
+# Tries at a callback before it is closed as unreachable, and the wait between them.
+CALLBACK_MAX_ATTEMPTS = 3
+CALLBACK_RETRY_SECONDS = 5 * 60
 
 # Number types a callback may be placed to, named as phonenumbers.PhoneNumberType names them.
 DEFAULT_NUMBER_TYPES = ("MOBILE", "FIXED_LINE", "FIXED_LINE_OR_MOBILE")

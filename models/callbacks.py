@@ -16,6 +16,17 @@ BOOKED, DIALLING, COMPLETED, UNREACHABLE, CANCELLED = (
 OPEN_STATUSES = (BOOKED, DIALLING)
 CALLBACK_STATUSES = (BOOKED, DIALLING, COMPLETED, UNREACHABLE, CANCELLED)
 
+# The texts a customer may be sent about their callback: booked, or not reachable.
+TEXT_BOOKED, TEXT_UNREACHABLE = "booked", "unreachable"
+
+# How a callback attempt ended ("" while it runs): the customer talking to the agent, the
+# call over after talking, the agent not answering or leaving first, the callback closed
+# meanwhile, or (customer first) the agent released to ring the customer.
+ATTEMPT_CONNECTED, ATTEMPT_FINISHED = "connected", "completed"
+ATTEMPT_AGENT_MISSED, ATTEMPT_AGENT_LEFT = "agent missed", "agent left"
+ATTEMPT_CLOSED = "callback closed"
+ATTEMPT_RELEASED = "customer first: agent released"
+
 
 def open_key(queue_id: int, number: str) -> str:
     """The value that makes one open callback per (number, queue) unique in the database."""

@@ -26,3 +26,10 @@ def advance(interaction: Interaction, status: str) -> bool:
 def is_final(interaction: Interaction) -> bool:
     """Whether the interaction is over."""
     return interaction.status in FINAL
+
+# The kinds of call whose end Holdless settles (see callbacks/call_ends.py): a caller's own
+# call, an agent's leg to a live caller (answering or taking a transfer), and a callback
+# attempt's call to its agent or to its customer.
+CALLER_CALL, AGENT_LEG = "caller", "leg"
+CALLBACK_AGENT, CALLBACK_CUSTOMER = "cb-agent", "cb-customer"
+CALL_KINDS = (CALLER_CALL, AGENT_LEG, CALLBACK_AGENT, CALLBACK_CUSTOMER)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from entrypoints.runtime import Runtime
-from models.entities import AGENT_STATES, AVAILABLE, BUSY, OFFLINE, WRAP_UP, Agent, AgentQueue
+from models.entities import AGENT_STATES, AVAILABLE, OFFLINE, WRAP_UP, Agent, AgentQueue
 from queueing.presence import StateRefused
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +22,7 @@ ALLOWED_BY_AGENT = {
     OFFLINE: (OFFLINE, AVAILABLE, WRAP_UP),
 }
 
-__all__ = ["StateRefused", "load_agent", "set_state", "UnknownAgent", "BadState"]
+__all__ = ["ALLOWED_BY_AGENT", "BadState", "StateRefused", "UnknownAgent", "change", "load_agent"]
 
 
 class UnknownAgent(LookupError):
@@ -41,16 +44,10 @@ def load_agent(s: Session, key: int | str) -> Agent:
     return agent
 
 
-def set_state(rt: Runtime, agent_id: int, state: str) -> str:
-    """An agent asks to be available or offline (or ends wrap-up); routes when they free up."""
-    if state not in (AVAILABLE, OFFLINE):
-        raise BadState(f"state must be one of: available, offline (not {state!r})")
-    return change(rt, agent_id, state, ALLOWED_BY_AGENT[state], reset_misses=True)
-
-
 def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
-           reset_misses: bool = False, route: bool = True) -> str:
-    """Move an agent from one of `expected` to `state`, in Redis then the database."""
+           reset_misses: bool = False) -> list[str]:
+    """Move an agent from one of `expected` to `state`, in Redis then the database; returns
+    the agent's queues. Routing after an agent frees up is queueing.dispatch's step."""
     if state not in AGENT_STATES:
         raise BadState(state)
     with rt.db.session() as s:
@@ -61,13 +58,4 @@ def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
         if reset_misses:
             agent.missed_offers = 0
     log.info("agent %s is %s", agent_id, state)
-    if state == AVAILABLE and route:
-        from queueing import dispatch
-        dispatch.route_and_offer(rt, queues)
-    return state
-
-
-def system_change(rt: Runtime, agent_id: int, state: str) -> None:
-    """Move an agent as the system decides (busy → wrap-up, wrap-up → available)."""
-    expected = {WRAP_UP: (BUSY, WRAP_UP), AVAILABLE: (BUSY, WRAP_UP), OFFLINE: AGENT_STATES}
-    change(rt, agent_id, state, expected.get(state, AGENT_STATES))
+    return queues

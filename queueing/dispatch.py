@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from entrypoints.runtime import Runtime
-from models.entities import BUSY, OFFERED, Agent, Assignment, Interaction
+from holdless import tasks
+from models.entities import (
+    AGENT_STATES,
+    AVAILABLE,
+    BUSY,
+    OFFERED,
+    OFFLINE,
+    WRAP_UP,
+    Agent,
+    Assignment,
+    Interaction,
+)
 from models.states import advance
-from queueing import keys, lines
+from queueing import agents, keys, lines
 from queueing.limits import REROUTES_AFTER_REFUSAL
-from queueing.presence import AVAILABLE, StateRefused
+from queueing.presence import StateRefused
 from queueing.routing import Pair
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +66,7 @@ def offer(rt: Runtime, pair: Pair) -> int | None:
     except Exception:
         undo_live(rt, pair)  # the database is unreachable: nothing was recorded, undo Redis
         raise
-    from callbacks import jobs
-    rt.enqueue(jobs.connect, assignment_id, job_id=f"connect-{assignment_id}")
+    rt.enqueue(tasks.RING_AGENT, assignment_id, job_id=f"connect-{assignment_id}")
     return assignment_id
 
 
@@ -81,8 +94,7 @@ def undo(rt: Runtime, pair: Pair) -> None:
     entry = lines.load(rt.live, pair.entry_id)
     if entry is not None:
         lines.join(rt.live, entry)
-    from queueing import agents
-    agents.change(rt, pair.agent_id, AVAILABLE, (BUSY,), route=False)
+    agents.change(rt, pair.agent_id, AVAILABLE, (BUSY,))
 
 
 def undo_live(rt: Runtime, pair: Pair) -> None:
@@ -95,3 +107,26 @@ def undo_live(rt: Runtime, pair: Pair) -> None:
     with contextlib.suppress(StateRefused):
         rt.presence.set_state(pair.agent_id, AVAILABLE, rt.clock.time(),
                               [q for q in queues.split(",") if q], (BUSY,))
+
+
+def set_state(rt: Runtime, agent_id: int, state: str) -> str:
+    """An agent asks to be available or offline (or ends wrap-up); routes when they free up."""
+    if state not in (AVAILABLE, OFFLINE):
+        raise agents.BadState(f"state must be one of: available, offline (not {state!r})")
+    return change_state(rt, agent_id, state, agents.ALLOWED_BY_AGENT[state], reset_misses=True)
+
+
+def change_state(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
+                 reset_misses: bool = False, route: bool = True) -> str:
+    """Move an agent from one of `expected` to `state`; when they become available (and
+    `route`), pair them with whoever waits in their queues."""
+    queues = agents.change(rt, agent_id, state, expected, reset_misses)
+    if state == AVAILABLE and route:
+        route_and_offer(rt, queues)
+    return state
+
+
+def system_change(rt: Runtime, agent_id: int, state: str) -> None:
+    """Move an agent as the system decides (busy → wrap-up, wrap-up → available)."""
+    expected = {WRAP_UP: (BUSY, WRAP_UP), AVAILABLE: (BUSY, WRAP_UP), OFFLINE: AGENT_STATES}
+    change_state(rt, agent_id, state, expected.get(state, AGENT_STATES))

@@ -1,6 +1,7 @@
 """Names of the Redis keys that hold live state."""
 
-from queueing.limits import KEY_PREFIX
+# Redis key prefix for everything Holdless keeps live.
+KEY_PREFIX = "hl:"
 
 
 def line(queue: str) -> str:

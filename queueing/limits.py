@@ -1,7 +1,5 @@
 """Every timeout and limit of the live layer and the jobs, named in one place."""
 
-# Redis key prefix for everything Holdless keeps live.
-KEY_PREFIX = "hl:"
 # How many recent handle times / waits / outcomes per queue feed the estimate.
 STATS_WINDOW = 50
 # How many recent callers' outcomes (answered or gave up) give the abandonment share.
@@ -16,30 +14,6 @@ MAX_PAIRS_PER_ROUTE = 50
 # most recently idle, is tried last); bounded so a stuck agent cannot loop a webhook.
 REROUTES_AFTER_REFUSAL = 2
 
-# RQ
-RQ_QUEUE_NAME = "holdless"
-JOB_TIMEOUT_SECONDS = 30
-# A job failing (e.g. the database unreachable) is retried after these pauses: ~2 minutes.
-JOB_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
-# How often a worker looks for jobs abandoned by a dead worker (RQ's default is 10 minutes)
-# and re-queues them; a job counts as abandoned once its heartbeat (timeout + 60 s) lapses.
-WORKER_MAINTENANCE_SECONDS = 15
-# A worker's registration lapses after this long without a heartbeat; RQ waits on the
-# queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
-WORKER_TTL_SECONDS = 30
-# A worker that lost its Redis connection tries again after 1, 2, 4 … seconds, at most this
-# long (RQ's default: 60 s), so a Redis that is back is used (and a loss noticed) soon.
-WORKER_REDIS_RETRY_MAX_SECONDS = 5.0
-JOB_RESULT_TTL_SECONDS = 600
-JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
-
-# Twilio
-AGENT_RING_TIMEOUT_SECONDS = 20
-TWILIO_HTTP_TIMEOUT_SECONDS = 10
-# Looking for a call already placed (before dialling again a leg with no sign of a call):
-# how much earlier than our record of the leg Twilio's clock may date the call.
-PLACED_CALL_CLOCK_SLACK_SECONDS = 5
-
 # The sweeper: asks Twilio about calls we still think are live, for hang-ups whose status
 # callbacks were lost (Twilio does not retry them). How often it runs (one job per slot);
 # how old a call must be before it is asked about (younger ones still have their own
@@ -52,9 +26,6 @@ SWEEP_RECHECK_SECONDS = 3 * 60
 SWEEP_MAX_CALLS_PER_JOB = 50
 
 # Callbacks
-# Tries at a callback before it is closed as unreachable, and the wait between them.
-CALLBACK_MAX_ATTEMPTS = 3
-CALLBACK_RETRY_SECONDS = 5 * 60
 # How long the customer's phone rings on a callback (seconds).
 CUSTOMER_RING_TIMEOUT_SECONDS = 30
 # How long a caller's half-finished callback request is remembered while they key it in.

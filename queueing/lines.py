@@ -14,7 +14,7 @@ from typing import Any, cast
 import redis
 
 from queueing import keys
-from queueing.limits import KEY_PREFIX
+from queueing.keys import KEY_PREFIX
 
 CALLER, CALLBACK = "caller", "callback"
 

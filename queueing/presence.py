@@ -7,7 +7,7 @@ from typing import cast
 import redis
 
 from queueing import keys
-from queueing.limits import KEY_PREFIX
+from queueing.keys import KEY_PREFIX
 
 OFFLINE, AVAILABLE, BUSY, WRAP_UP = "offline", "available", "busy", "wrap-up"
 

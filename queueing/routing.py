@@ -11,7 +11,8 @@ from typing import Any
 
 import redis
 
-from queueing.limits import KEY_PREFIX, MAX_PAIRS_PER_ROUTE
+from queueing.keys import KEY_PREFIX
+from queueing.limits import MAX_PAIRS_PER_ROUTE
 from queueing.lines import Entry
 
 # The match itself, as a Lua function shared by the scripts below.

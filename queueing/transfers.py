@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrypoints import runtime
-from entrypoints.runtime import Runtime
-from holdless import paths
-from holdless.twilio_gateway import TwilioRestException
+from holdless import paths, tasks
+from holdless.twilio_gateway import (
+    AGENT_RING_TIMEOUT_SECONDS,
+    TwilioRestException,
+    is_call_gone,
+)
 from models.console import COLD, WARM, Note, Transfer, draft_key
 from models.entities import (
     BUSY,
@@ -33,9 +35,11 @@ from models.entities import (
     Queue,
 )
 from models.states import advance, is_final
-from queueing import agents, lines
-from queueing.limits import AGENT_RING_TIMEOUT_SECONDS
+from queueing import agents, dispatch, lines
 from queueing.presence import AVAILABLE, StateRefused
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,7 @@ def _live_leg(s: Session, ask: TransferRequest) -> tuple[Interaction, Leg]:
 
 def _reserve(rt: Runtime, agent_id: int) -> None:
     try:
-        agents.change(rt, agent_id, BUSY, (AVAILABLE,), route=False)
+        agents.change(rt, agent_id, BUSY, (AVAILABLE,))
     except StateRefused as exc:
         raise TransferRefused(f"that agent is {exc.current}, not available") from exc
     except agents.UnknownAgent as exc:
@@ -125,12 +129,12 @@ def _to_agent(rt: Runtime, ask: TransferRequest, to_agent_id: int, kind: str) ->
             s.flush()
             leg_id, transfer_id, drop = leg.id, record.id, from_leg.call_sid
     except BaseException:
-        agents.change(rt, to_agent_id, AVAILABLE, (BUSY,), route=True)
+        dispatch.change_state(rt, to_agent_id, AVAILABLE, (BUSY,))
         raise
     log.info("interaction %s: %s transfer to agent %s", ask.interaction_id, kind, to_agent_id)
-    rt.enqueue(dial_transfer, leg_id, job_id=f"transfer-dial-{leg_id}")
+    rt.enqueue(tasks.DIAL_TRANSFER, leg_id, job_id=f"transfer-dial-{leg_id}")
     if ask.mode == COLD and drop:
-        rt.enqueue(drop_agent, drop, job_id=f"transfer-drop-{leg_id}")
+        rt.enqueue(tasks.DROP_AGENT, drop, job_id=f"transfer-drop-{leg_id}")
     return transfer_id
 
 
@@ -153,9 +157,9 @@ def _to_queue(rt: Runtime, ask: TransferRequest) -> int:
         entry = _entry(interaction, queue.slug)
     lines.join(rt.live, entry)
     log.info("interaction %s: back to %s at the original place", ask.interaction_id, entry.queue)
-    rt.enqueue(redirect_to_line, caller_sid, job_id=f"transfer-line-{transfer_id}")
+    rt.enqueue(tasks.TRANSFER_TO_LINE, caller_sid, job_id=f"transfer-line-{transfer_id}")
     if drop:
-        rt.enqueue(drop_agent, drop, job_id=f"transfer-drop-q{transfer_id}")
+        rt.enqueue(tasks.DROP_AGENT, drop, job_id=f"transfer-drop-q{transfer_id}")
     return transfer_id
 
 
@@ -200,7 +204,7 @@ def _from_agent_name(leg: Leg) -> str:
 
 def leg_answered(rt: Runtime, interaction_id: int) -> None:
     """A receiving agent joined the conference: take the caller off hold."""
-    rt.enqueue(hold_caller, interaction_id, False, job_id=None)
+    rt.enqueue(tasks.HOLD_CALLER, interaction_id, False, job_id=None)
 
 
 def leg_missed(rt: Runtime, interaction_id: int) -> None:
@@ -220,10 +224,10 @@ def leg_missed(rt: Runtime, interaction_id: int) -> None:
             _back_in_line(interaction, queue)
             entry, caller_sid = _entry(interaction, queue.slug), interaction.call_sid
     if not caller_sid:
-        rt.enqueue(hold_caller, interaction_id, False)
+        rt.enqueue(tasks.HOLD_CALLER, interaction_id, False)
         return
     lines.join(rt.live, entry)
-    rt.enqueue(redirect_to_line, caller_sid, job_id=f"transfer-missed-{interaction_id}")
+    rt.enqueue(tasks.TRANSFER_TO_LINE, caller_sid, job_id=f"transfer-missed-{interaction_id}")
 
 
 def hold_url_for(rt: Runtime, leg_kind: str) -> str:
@@ -236,9 +240,8 @@ def hold_url_for(rt: Runtime, leg_kind: str) -> str:
 
 # RQ jobs: each reloads what it needs, is safe to run twice, and raises on failure.
 
-def dial_transfer(leg_id: int) -> str:
+def dial_transfer(rt: Runtime, leg_id: int) -> str:
     """Hold the caller (hearing why) and ring the receiving agent into the same conference."""
-    rt = runtime.get()
     with rt.db.session() as s:
         leg = s.get(Leg, leg_id)
         if leg is None or leg.call_sid or leg.ended_at is not None:
@@ -254,7 +257,7 @@ def dial_transfer(leg_id: int) -> str:
             hold_url = hold_url_for(rt, leg.kind)
     if gone:
         if agent_id is not None:
-            agents.change(rt, agent_id, AVAILABLE, (BUSY,))
+            dispatch.change_state(rt, agent_id, AVAILABLE, (BUSY,))
         return "caller gone"
     if conference:  # best effort: a caller not (yet) in the conference cannot be held
         _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, True,
@@ -269,9 +272,8 @@ def dial_transfer(leg_id: int) -> str:
     return "dialled"
 
 
-def hold_caller(interaction_id: int, hold: bool) -> str:
+def hold_caller(rt: Runtime, interaction_id: int, hold: bool) -> str:
     """Put the caller of an interaction on hold in its conference, or take them off it."""
-    rt = runtime.get()
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or is_final(interaction) or not interaction.conference:
@@ -282,16 +284,14 @@ def hold_caller(interaction_id: int, hold: bool) -> str:
     return ("held" if hold else "unheld") if done else "no conference"
 
 
-def redirect_to_line(caller_sid: str) -> str:
+def redirect_to_line(rt: Runtime, caller_sid: str) -> str:
     """Send a transferred caller back to their line (original place, updated estimate)."""
-    rt = runtime.get()
     done = _tolerating_gone(rt.gateway.redirect, caller_sid, rt.url(paths.REJOIN))
     return "redirected" if done else "call gone"
 
 
-def drop_agent(agent_call_sid: str) -> str:
+def drop_agent(rt: Runtime, agent_call_sid: str) -> str:
     """End the handing-over agent's leg (its status callback then starts their wrap-up)."""
-    rt = runtime.get()
     done = _tolerating_gone(rt.gateway.hang_up, agent_call_sid)
     return "dropped" if done else "already gone"
 
@@ -301,6 +301,6 @@ def _tolerating_gone(action: Callable[..., bool | None], *args: Any) -> bool:
     try:
         return action(*args) is not False
     except TwilioRestException as exc:
-        if exc.status == 404 or exc.code in (20404, 21220):
+        if is_call_gone(exc):
             return False
         raise

@@ -37,7 +37,7 @@ from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
 from holdless.settings import DEVELOPMENT, Settings
-from queueing import agents
+from queueing import agents, dispatch
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
 from simulator.call import VirtualCall
 from simulator.endpoints import Answer, GatherPrompt
@@ -389,10 +389,10 @@ class DayRun:
             events[:] = [e for e in events if e.on or e.username != event.username
                          or e.at > event.at + SIGN_OUT_RETRY]
             with contextlib.suppress(StateRefused):  # still on a call: free after wrap-up
-                agents.set_state(self.rt, agent_id, AVAILABLE)
+                dispatch.set_state(self.rt, agent_id, AVAILABLE)
             return
         try:  # signing out is refused while on a call: try again a little later
-            agents.change(self.rt, agent_id, OFFLINE, (AVAILABLE, WRAP_UP, OFFLINE), route=False)
+            agents.change(self.rt, agent_id, OFFLINE, (AVAILABLE, WRAP_UP, OFFLINE))
         except StateRefused:
             events.append(ShiftEvent(event.at + SIGN_OUT_RETRY, event.username, False))
             events.sort()

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from entrypoints.runtime import Runtime
 from entrypoints.worker import HoldlessWorker
-from queueing.limits import WORKER_MAINTENANCE_SECONDS
+from holdless.tasks import WORKER_MAINTENANCE_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from admin import directory
 from entrypoints.runtime import Runtime
-from queueing import agents
+from queueing import dispatch
 
 
 def call_sid() -> str:
@@ -59,7 +59,7 @@ def seed_agent(rt: Runtime, username: str, queues: list[str], contact: str | Non
 
 def make_available(rt: Runtime, agent_id: int) -> None:
     """The agent presses Available."""
-    agents.set_state(rt, agent_id, "available")
+    dispatch.set_state(rt, agent_id, "available")
 
 
 def reset_stores(rt: Runtime) -> None:

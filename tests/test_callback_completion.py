@@ -30,7 +30,7 @@ def test_completed_callback_ends_its_assignment_so_the_agent_takes_the_next_call
         first = s.get(Assignment, attempt.assignment_id)
         assert first.ended_at is not None and first.active_agent_id is None
     frozen_clock.advance(rt.settings.wrap_up_seconds)
-    jobs.end_wrap_up(alice, rt.live.hget(f"hl:agent:{alice}", "since"))  # its job, due now
+    jobs.end_wrap_up(rt, alice, rt.live.hget(f"hl:agent:{alice}", "since"))  # its job, due now
     call_in(twilio, "+12125550177")
     with rt.db.session() as s:
         open_now = s.scalars(select(Assignment).where(Assignment.ended_at.is_(None))).all()

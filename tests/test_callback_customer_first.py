@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models.callbacks import BOOKED, COMPLETED
 from models.entities import Assignment, Interaction, Queue
-from queueing import agents, keys, lines
+from queueing import dispatch, keys, lines
 from tests.callback_steps import (
     attempt_row,
     book_callback,
@@ -108,7 +108,7 @@ def test_customer_hanging_up_while_waiting_leaves_the_line(rt, twilio, worker, a
     worker()
     attempt = attempt_row(rt)
     form = customer_form(rt, attempt.id, AnsweredBy="human")
-    agents.set_state(rt, alice, "offline")
+    dispatch.set_state(rt, alice, "offline")
     twilio.post(f"/voice/callback/customer?attempt={attempt.id}", form)
     assert lines.length(rt.live, "support") == 1
     hold = spoken(twiml(twilio.post("/voice/hold", form)))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from callbacks import jobs, placing
 from models.callbacks import BOOKED, COMPLETED, UNREACHABLE, CallbackAttempt
 from models.entities import Assignment, Interaction
-from queueing import agents, keys, lines
+from queueing import dispatch, keys, lines
 from tests.callback_steps import (
     agent_answers,
     attempt_row,
@@ -90,7 +90,7 @@ def test_after_a_completed_callback_and_wrap_up_the_agent_is_paired_with_the_nex
         [ended] = s.scalars(select(Assignment)).all()
         assert ended.ended_at is not None and ended.active_agent_id is None
     next_caller = call_in(twilio, "+12125550199")
-    agents.set_state(rt, alice, "available")  # the agent ends wrap-up
+    dispatch.set_state(rt, alice, "available")  # the agent ends wrap-up
     assert rt.presence.state(alice) == "busy"
     with rt.db.session() as s:
         offered = s.scalars(select(Assignment).order_by(Assignment.id)).all()[-1]
@@ -139,8 +139,8 @@ def test_connect_job_run_twice_rings_the_agent_once(rt, twilio, worker, twilio_a
     make_available(rt, alice)
     with rt.db.session() as s:
         assignment_id = s.scalar(select(Assignment.id))
-    assert jobs.connect(assignment_id) == "agent rung"
-    assert jobs.connect(assignment_id) == "already dialled"
+    assert jobs.ring_agent(rt, assignment_id) == "agent rung"
+    assert jobs.ring_agent(rt, assignment_id) == "already dialled"
     worker()  # the queued copy of the same job
     assert len(twilio_api.calls_created()) == 1
     with rt.db.session() as s:
@@ -152,8 +152,8 @@ def test_customer_dial_job_run_twice_places_one_call(rt, twilio, worker, twilio_
     make_available(rt, alice)
     worker()
     attempt, _whisper, _form = agent_answers(twilio, rt)
-    assert placing.dial_customer(attempt.id) == "customer dialled"
-    assert placing.dial_customer(attempt.id) == "already dialled"
+    assert placing.dial_customer(rt, attempt.id) == "customer dialled"
+    assert placing.dial_customer(rt, attempt.id) == "already dialled"
     worker()
     assert len(_customer_calls(twilio_api)) == 1
     key = attempt_row(rt, attempt.id).idempotency_key
@@ -193,7 +193,7 @@ def test_failed_tries_release_agent_at_once_retry_at_original_place_then_unreach
         if number < 3:
             assert only_callback(rt).status == BOOKED
             assert lines.length(rt.live, "support") == 0  # not before the retry is due
-            agents.set_state(rt, alice, "offline")  # a later caller must wait behind it
+            dispatch.set_state(rt, alice, "offline")  # a later caller must wait behind it
             late = call_in(twilio, f"+1212555030{number}")
             frozen_clock.advance(300)
             run_scheduled(rt, worker)

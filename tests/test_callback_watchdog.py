@@ -8,9 +8,10 @@ from rq.job import Job
 from sqlalchemy import select
 
 from callbacks import placing, reconcile
+from models.admin import CALLBACK_RETRY_SECONDS
 from models.callbacks import BOOKED, CallbackAttempt
 from models.entities import Assignment
-from queueing.limits import CALLBACK_RETRY_SECONDS, CALLBACK_STUCK_ATTEMPT_SECONDS
+from queueing.limits import CALLBACK_STUCK_ATTEMPT_SECONDS
 from tests.callback_steps import attempt_row, book_callback, only_callback, run_scheduled
 from tests.helpers import make_available, seed_agent, seed_queues
 
@@ -49,7 +50,7 @@ def test_stuck_attempt_is_closed_after_the_timeout_and_retried_with_one_call_per
     assert rt.presence.state(alice) == "available"
     callback = only_callback(rt)
     assert (callback.status, callback.attempts) == (BOOKED, 1)
-    assert placing.dial_customer(stuck.id) == "already dialled"  # a late dial places nothing
+    assert placing.dial_customer(rt, stuck.id) == "already dialled"  # a late dial places nothing
     frozen_clock.advance(CALLBACK_RETRY_SECONDS)
     run_scheduled(rt, worker)
     assert [c.field("To") for c in twilio_api.calls_created()] == ["client:alice"]

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from callbacks import reconcile
+from models.admin import CALLBACK_RETRY_SECONDS
 from models.callbacks import COMPLETED
-from queueing.limits import CALLBACK_RETRY_SECONDS, CALLBACK_STUCK_ATTEMPT_SECONDS
+from queueing.limits import CALLBACK_STUCK_ATTEMPT_SECONDS
 from tests.callback_steps import (
     agent_answers,
     attempt_row,

@@ -157,7 +157,7 @@ def test_agent_leg_end_starts_wrap_up_then_available_after_wrap_up_seconds(
     assert rt.presence.state(agent_id) == "wrap-up"
     since = rt.live.hget(keys.agent(agent_id), "since")
     from callbacks import jobs
-    assert jobs.end_wrap_up(agent_id, since) == "available"
+    assert jobs.end_wrap_up(rt, agent_id, since) == "available"
     assert rt.presence.state(agent_id) == "available"
     assert rt.live.lrange(keys.handle_times("support"), 0, -1) == ["120.0"]
 

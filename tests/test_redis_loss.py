@@ -10,8 +10,9 @@ import pytest
 from rq.job import Job
 from sqlalchemy import select
 
-from callbacks import placing, reconcile
+from callbacks import reconcile
 from entrypoints.worker import HoldlessWorker
+from ivr import booking
 from models.callbacks import Callback
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import keys, lines
@@ -77,7 +78,7 @@ def busy_center(rt, twilio, worker, twilio_api, frozen_clock):
         row.attempts, row.next_attempt_at = 1, rt.clock.now() + timedelta(seconds=300)
         at = row.next_attempt_at
     lines.leave(rt.live, "support", f"cb:{retry}")
-    placing.schedule_due(rt, retry, at)
+    booking.schedule_due(rt, retry, at)
     make_available(rt, ids["bob"])
     worker()  # bob is rung for caller 1
     make_available(rt, ids["erin"])  # erin is offered callback 2; not rung yet

@@ -87,7 +87,7 @@ class LinesAndRouting(RuleBasedStateMachine):
         assert lines.join(self.r, entry) is True
         self.known[entry.id] = entry
         self.waiting[queue][entry.id] = entry.joined
-        if then_route:  # as ivr.calls.join does
+        if then_route:  # as ivr.in_line.join does
             self.route([queue])
         return entry.id
 

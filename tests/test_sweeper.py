@@ -17,10 +17,11 @@ import sqlalchemy.exc
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from callbacks import sweeper
+from callbacks import adoption, call_ends, sweeper
 from entrypoints.worker import HoldlessWorker
 from holdless import clock
 from models import Base
+from models.callbacks import ATTEMPT_AGENT_MISSED, ATTEMPT_FINISHED
 from models.entities import (
     ABANDONED,
     COMPLETED,
@@ -218,8 +219,8 @@ def test_sweeping_again_after_the_ends_were_applied_changes_nothing_more(
     for applied in ("caller", "leg"):  # and applying an end twice does nothing either
         item = sweeper.Watched(applied, form_interaction_id(rt, form) if applied == "caller"
                                else leg.id, None)
-        sweeper.apply_end(rt, item, "completed",
-                          form["CallSid"] if applied == "caller" else str(leg.call_sid))
+        call_ends.settle(rt, item.kind, item.ident, "completed",
+                         form["CallSid"] if applied == "caller" else str(leg.call_sid))
     drain(rt)
     assert _snapshot(rt) == after_first
 
@@ -304,7 +305,7 @@ def test_sweep_job_chains_another_job_for_the_calls_left_over(
     for form in forms:
         _hang_up_at_twilio(twilio_api, form["CallSid"], "completed")
     _old_enough(frozen_clock)
-    sweeper.sweep_job()
+    sweeper.sweep_job(rt)
     assert [j for j in rt.jobs.job_ids if j.startswith("sweep-more-")]
     drain(rt)  # the chained jobs: 2 + 2 + 1
     with rt.db.session() as s:
@@ -324,7 +325,7 @@ def test_sweep_runs_once_per_interval_slot_from_worker_start_on_even_through_an_
     outage.start()
     try:  # the database is down: this sweep fails (RQ retries it), the schedule goes on
         with pytest.raises(sqlalchemy.exc.OperationalError):
-            sweeper.sweep_job()
+            sweeper.sweep_job(rt)
     finally:
         outage.end()
         outage.remove()
@@ -347,13 +348,13 @@ def test_placed_call_lookup_skips_older_calls_calls_already_recorded_and_other_c
                                 "outbound-api", status="ringing", created=since))
     store.add_call(CallResource("CA" + "3" * 32, ACCOUNT, "client:alice", LINE_NUMBER,
                                 "inbound", status="ringing", created=since))
-    assert sweeper.placed_call(rt, "client:alice", since) is None
+    assert adoption.placed_call(rt, "client:alice", since) is None
     unrecorded = "CA" + "4" * 32
     store.add_call(CallResource(unrecorded, ACCOUNT, "client:alice", LINE_NUMBER,
                                 "outbound-api", status="queued", created=since))
-    assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
+    assert adoption.placed_call(rt, "client:alice", since).sid == unrecorded
     store.update_call(unrecorded, status="ringing")  # now with a start time
-    assert sweeper.placed_call(rt, "client:alice", since).sid == unrecorded
+    assert adoption.placed_call(rt, "client:alice", since).sid == unrecorded
 
 
 # -- through the simulator: Twilio's status is what the phone network knows ------------------
@@ -380,7 +381,6 @@ def test_simulated_caller_whose_status_callback_never_comes_is_ended_by_the_swee
 
 def test_callback_agent_ring_out_and_customer_hang_up_with_lost_reports_are_applied(
         rt, twilio, twilio_api, frozen_clock, worker):
-    from callbacks import placing
     from models.callbacks import BOOKED
     from tests.callback_steps import agent_answers, attempt_row, book_callback, only_callback
     seed_queues(rt, ("support", "Support", None))
@@ -393,7 +393,7 @@ def test_callback_agent_ring_out_and_customer_hang_up_with_lost_reports_are_appl
     _hang_up_at_twilio(twilio_api, first.agent_call_sid, "no-answer")  # report lost
     _old_enough(frozen_clock)
     assert sweeper.sweep(rt).applied == [f"cb-agent:{first.id}"]
-    assert attempt_row(rt, first.id).outcome == placing.AGENT_MISSED
+    assert attempt_row(rt, first.id).outcome == ATTEMPT_AGENT_MISSED
     assert only_callback(rt).status == BOOKED  # back at its place in line ...
     with rt.db.session() as s:  # ... and alice, freed with her miss counted, is offered it
         assert s.get(Agent, alice).missed_offers == 1
@@ -412,5 +412,5 @@ def test_callback_agent_ring_out_and_customer_hang_up_with_lost_reports_are_appl
     assert sorted(sweeper.sweep(rt).applied) == sorted(
         [f"cb-agent:{second.id}", f"cb-customer:{second.id}"])
     settled = attempt_row(rt, second.id)
-    assert (settled.outcome, settled.ended_at is not None) == (placing.FINISHED, True)
+    assert (settled.outcome, settled.ended_at is not None) == (ATTEMPT_FINISHED, True)
     assert rt.presence.state(alice) == "wrap-up"

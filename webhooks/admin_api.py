@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from flask_login import current_user
@@ -22,10 +22,12 @@ from admin import audit, board, booked, config, public_holidays, reports, staffi
 from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
-from entrypoints.runtime import Runtime
 from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
 from webhooks.auth import current_agent, login_manager
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 

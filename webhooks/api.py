@@ -7,20 +7,22 @@ CSRF token in an X-CSRFToken header (400 otherwise). Bad input is a 400 naming t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 
 from console import desk
-from entrypoints.runtime import Runtime
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
-from queueing import agents, transfers
+from queueing import agents, dispatch, transfers
 from queueing.presence import StateRefused
 from webhooks.auth import current_agent, login_required
 from webhooks.openapi import document
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -112,7 +114,7 @@ def set_my_state() -> Any:
     """Go available or offline (available also ends wrap-up); 409 while on a call."""
     state = _choice(_body(), "state", ("available", "offline"))
     try:
-        agents.set_state(_rt(), current_agent().id, state)
+        dispatch.set_state(_rt(), current_agent().id, state)
     except StateRefused as exc:
         return jsonify(error="Conflict", detail=f"you are {exc.current}"), 409
     return jsonify(state=_rt().presence.state(current_agent().id))

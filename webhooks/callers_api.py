@@ -3,14 +3,16 @@ a phone number (validated with phonenumbers; audited). Agents of other roles get
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from console import callers
-from entrypoints.runtime import Runtime
 from models.entities import ROLE_ADMIN
 from webhooks.auth import current_agent, role_required
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("callers_api", __name__, url_prefix="/api")
 

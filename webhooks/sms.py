@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, abort, current_app
 from twilio.twiml.messaging_response import MessagingResponse
 
-from entrypoints.runtime import Runtime
 from holdless import paths
 from ivr import booking
 from ivr.numbers import caller_number
 from webhooks import forms
 from webhooks.security import twilio_signed
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("sms", __name__)
 

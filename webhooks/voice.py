@@ -5,22 +5,22 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import agent_legs, customer_first, jobs, placing
-from entrypoints.runtime import Runtime
-from holdless import paths
+from callbacks import agent_legs, call_ends, customer_first, placing
+from holdless import paths, tasks
 from ivr import (
     account,
+    arriving,
     callback_capture,
     callback_kept,
     callback_voicemail,
-    calls,
+    in_line,
     survey,
     twiml,
 )
@@ -28,6 +28,9 @@ from ivr.numbers import caller_number
 from models.states import ENDED_CALL_STATUSES
 from webhooks import forms
 from webhooks.security import twilio_signed
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 bp = Blueprint("voice", __name__)
 log = logging.getLogger(__name__)
@@ -70,10 +73,10 @@ def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
 def incoming() -> Response:
     """A new inbound call."""
     rt = _rt()
-    facts = calls.CallFacts(forms.call_sid(),
+    facts = arriving.CallFacts(forms.call_sid(),
                             caller_number(forms.field("From"), rt.settings.default_region),
                             forms.field("To"))
-    return _twiml(calls.incoming(rt, facts))
+    return _twiml(arriving.incoming(rt, facts))
 
 
 @bp.post(paths.MENU)
@@ -82,7 +85,7 @@ def incoming() -> Response:
 def menu() -> Response:
     """The caller pressed a key in the menu (or none)."""
     attempt = forms.int_arg("attempt", default=1, low=1, high=10)
-    return _twiml(calls.choose(_rt(), forms.call_sid(), forms.digits(), attempt))
+    return _twiml(arriving.choose(_rt(), forms.call_sid(), forms.digits(), attempt))
 
 
 @bp.post(paths.HOLD)
@@ -90,7 +93,7 @@ def menu() -> Response:
 @retry_on_conflict
 def hold() -> Response:
     """The Enqueue wait URL: one turn of the hold loop."""
-    return _twiml(calls.hold(_rt(), forms.call_sid()))
+    return _twiml(in_line.hold(_rt(), forms.call_sid()))
 
 
 @bp.post(paths.HOLD_KEY)
@@ -98,7 +101,7 @@ def hold() -> Response:
 @retry_on_conflict
 def hold_key() -> Response:
     """A key pressed while holding."""
-    return _twiml(calls.hold_key(_rt(), forms.call_sid(), forms.digits()))
+    return _twiml(in_line.hold_key(_rt(), forms.call_sid(), forms.digits()))
 
 
 @bp.post(paths.QUEUE_EXIT)
@@ -106,7 +109,7 @@ def hold_key() -> Response:
 @retry_on_conflict
 def queue_exit() -> Response:
     """The Enqueue action: the caller left Twilio's queue."""
-    return _twiml(calls.queue_exit(_rt(), forms.call_sid(), forms.field("QueueResult")))
+    return _twiml(in_line.queue_exit(_rt(), forms.call_sid(), forms.field("QueueResult")))
 
 
 @bp.post(paths.REJOIN)
@@ -114,7 +117,7 @@ def queue_exit() -> Response:
 @retry_on_conflict
 def rejoin() -> Response:
     """Back to the hold line at the original place."""
-    return _twiml(calls.rejoin(_rt(), forms.call_sid()))
+    return _twiml(in_line.rejoin(_rt(), forms.call_sid()))
 
 
 @bp.post(paths.ACCOUNT)
@@ -209,25 +212,24 @@ def callback_agent() -> Response:
 @twilio_signed
 def callback_agent_status() -> tuple[str, int]:
     """Status of the agent's leg of a callback attempt."""
-    placing.agent_leg_status(_rt(), forms.int_arg("attempt"), _status())
-    return "", 204
+    return _settle(call_ends.CALLBACK_AGENT, forms.int_arg("attempt"), _status(), "")
 
 
 @bp.post(paths.CALLBACK_CUSTOMER)
 @twilio_signed
 def callback_customer() -> Response:
     """The customer's phone answered a callback (a person or a machine)."""
-    return _twiml(placing.customer_answered(_rt(), forms.int_arg("attempt"),
-                                            forms.field("AnsweredBy"), forms.call_sid()))
+    return _twiml(customer_first.customer_picked_up(_rt(), forms.int_arg("attempt"),
+                                                    forms.field("AnsweredBy"),
+                                                    forms.call_sid()))
 
 
 @bp.post(paths.CALLBACK_CUSTOMER_STATUS)
 @twilio_signed
 def callback_customer_status() -> tuple[str, int]:
     """Status of the customer's call of a callback attempt."""
-    customer_first.customer_call_status(_rt(), forms.int_arg("attempt"), _status(),
-                                        forms.call_sid())
-    return "", 204
+    return _settle(call_ends.CALLBACK_CUSTOMER, forms.int_arg("attempt"), _status(),
+                   forms.call_sid())
 
 
 def _status() -> str:
@@ -242,7 +244,7 @@ def _status() -> str:
 @retry_on_conflict
 def caller_conference() -> Response:
     """The caller's side of the conference with their agent."""
-    return _twiml(calls.to_conference(_rt(), forms.call_sid()))
+    return _twiml(in_line.to_conference(_rt(), forms.call_sid()))
 
 
 @bp.post(paths.TRANSFER_HOLD)
@@ -267,12 +269,8 @@ def agent_whisper() -> Response:
 @retry_on_conflict
 def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
-    leg, status, sid = forms.int_arg("leg"), forms.field("CallStatus"), forms.call_sid()
-    try:
-        agent_legs.agent_leg_status(_rt(), leg, status, sid)
-    except DATABASE_UNREACHABLE:
-        return _deferred(jobs.agent_status, leg, status, sid, job_id=f"leg-status-{leg}-{status}")
-    return "", 204
+    return _settle(call_ends.AGENT_LEG, forms.int_arg("leg"), forms.field("CallStatus"),
+                   forms.call_sid())
 
 
 @bp.post(paths.CALL_STATUS)
@@ -284,16 +282,20 @@ def call_status() -> tuple[str, int]:
     if not status:
         abort(400, description="CallStatus missing")
     if status in ENDED_CALL_STATUSES:
-        try:
-            calls.caller_left(_rt(), sid)
-        except DATABASE_UNREACHABLE:
-            return _deferred(jobs.caller_status, sid, job_id=f"call-status-{sid}")
+        return _settle(call_ends.CALLER_CALL, 0, status, sid)
     return "", 204
 
 
-def _deferred(func: Any, *args: Any, job_id: str) -> tuple[str, int]:
-    """Twilio does not retry status callbacks: with the database unreachable, hand the
-    report to the worker (retried for ~2 minutes) instead of losing it. 202 Accepted."""
-    log.warning("database unreachable: %s deferred to the worker", request.path)
-    _rt().enqueue(func, *args, job_id=job_id)
-    return "", 202
+def _settle(kind: str, ident: int, status: str, sid: str) -> tuple[str, int]:
+    """Apply a status report through the one table of call ends. Twilio does not retry
+    status callbacks: with the database unreachable, hand the report to the worker
+    (retried for ~2 minutes) instead of losing it, and answer 202 Accepted."""
+    try:
+        call_ends.settle(_rt(), kind, ident, status, sid)
+    except DATABASE_UNREACHABLE:
+        log.warning("database unreachable: %s deferred to the worker", request.path)
+        job_id = f"call-status-{sid}" if kind == call_ends.CALLER_CALL else \
+            f"{kind}-status-{ident}-{status}"
+        _rt().enqueue(tasks.SETTLE_CALL_END, kind, ident, status, sid, job_id=job_id)
+        return "", 202
+    return "", 204

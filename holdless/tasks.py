@@ -1,0 +1,79 @@
+"""Every job the worker runs, by name: one constant per job with its function's dotted path,
+its timeout and its retries. Code that hands work to the worker imports this table, never
+the job's module (RQ imports the function by its path when the job runs).
+
+Each job function takes the worker's runtime as its first argument, then the arguments it
+was enqueued with; the worker hands the runtime in (see entrypoints.worker.RuntimeJob).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# How long one job may run before RQ stops it.
+JOB_TIMEOUT_SECONDS = 30
+# A job failing (e.g. the database unreachable) is retried after these pauses: ~2 minutes.
+JOB_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
+# How long RQ keeps a finished job's result, and a failed job's record.
+JOB_RESULT_TTL_SECONDS = 600
+JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
+# The RQ queue every job goes to (the Procfile's worker listens on it).
+RQ_QUEUE_NAME = "holdless"
+# How often a worker looks for jobs abandoned by a dead worker (RQ's default is 10 minutes)
+# and re-queues them; a job counts as abandoned once its heartbeat (timeout + 60 s) lapses.
+WORKER_MAINTENANCE_SECONDS = 15
+# A worker's registration lapses after this long without a heartbeat; RQ waits on the
+# queue for this minus 15 s at a time (RQ's default: 420 s, so maintenance every ~7 min).
+WORKER_TTL_SECONDS = 30
+# A worker that lost its Redis connection tries again after 1, 2, 4 … seconds, at most this
+# long (RQ's default: 60 s), so a Redis that is back is used (and a loss noticed) soon.
+WORKER_REDIS_RETRY_MAX_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """One kind of job: the dotted path of its function, and its limits."""
+
+    path: str
+    timeout_seconds: int = JOB_TIMEOUT_SECONDS
+    retry_intervals: tuple[int, ...] = JOB_RETRY_INTERVALS
+
+
+# A caller and an agent were paired: ring the agent (or start the callback's attempt).
+RING_AGENT = Task("callbacks.jobs.ring_agent")
+# Send a live caller's call to new TwiML.
+REDIRECT_CALLER = Task("callbacks.jobs.redirect_caller")
+# The caller hung up: stop every agent leg still ringing or alone in the conference.
+STOP_AGENT_LEGS = Task("callbacks.jobs.stop_agent_legs")
+# The last agent left: survey the caller or end their call.
+FINISH_CALL = Task("callbacks.jobs.finish_call")
+# An agent's wrap-up is over: available again.
+END_WRAP_UP = Task("callbacks.jobs.end_wrap_up")
+# A call's end reported while the database was unreachable: settle it now (retried).
+SETTLE_CALL_END = Task("callbacks.jobs.settle_call_end")
+# A call found already placed (by a worker lost mid-job) and already over: settle it.
+SETTLE_ADOPTED_CALL = Task("callbacks.jobs.settle_adopted_call")
+# A callback's agent answered: dial the customer.
+DIAL_CUSTOMER = Task("callbacks.placing.dial_customer")
+# Hang up one call of a callback (the agent's or the customer's).
+END_CALLBACK_CALL = Task("callbacks.placing.end_call")
+# A booked callback's time has come: put it in line.
+CALLBACK_DUE = Task("callbacks.placing.due")
+# Text a customer about their callback.
+SEND_SMS = Task("callbacks.notify.send_sms")
+# Ask Twilio about calls whose status callbacks may have been lost.
+SWEEP = Task("callbacks.sweeper.sweep_job")
+# Rebuild the live lines from the database.
+RECONCILE = Task("callbacks.reconcile.reconcile_job")
+# Transfers: ring the colleague, drop the transferring agent, return the caller to a line,
+# hold or resume the caller in the conference.
+DIAL_TRANSFER = Task("queueing.transfers.dial_transfer")
+DROP_AGENT = Task("queueing.transfers.drop_agent")
+TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
+HOLD_CALLER = Task("queueing.transfers.hold_caller")
+
+ALL: tuple[Task, ...] = (
+    RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
+    SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
+    RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER,
+)

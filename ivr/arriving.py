@@ -1,0 +1,256 @@
+"""A caller arriving: the first webhook of a new call (greeting, hours, the menu, the only
+open queue), and the menu choice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from holdless import paths
+from ivr import account, callback_capture, callback_kept, in_line, twiml, wording
+from ivr.in_line import (
+    INTERACTIONS,
+    again,
+    call_over,
+    card_offer,
+    wait_words,
+)
+from ivr.interactions import CLOSED_OUTCOME, interaction_of
+from ivr.numbers import mask
+from models.callbacks import OPEN_STATUSES, Callback
+from models.entities import (
+    IVR,
+    WAITING,
+    Caller,
+    Interaction,
+    Queue,
+)
+from models.states import is_final
+from queueing import directory, dispatch, lines, stats
+from queueing.estimate import WaitEstimate, estimate_wait
+from queueing.hours import closure_on, next_opening
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+MENU_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What Twilio tells us about a new inbound call, already validated."""
+
+    call_sid: str
+    number: str | None
+    to: str
+
+
+def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
+    """Answer a new call: greet, check hours, offer the menu or join the only open queue."""
+    first = _first_webhook(rt, facts)
+    if first is not None:
+        return first
+    with rt.db.session() as s:
+        interaction = _record(s, rt, facts)
+        if is_final(interaction):
+            return call_over()
+        if interaction.status != IVR and interaction.queue is not None:
+            return again(rt, interaction, interaction.queue)
+        greeting = _greeting(rt, interaction)
+        kept = callback_kept.offer(rt, interaction, greeting)
+        if kept is not None:
+            return kept
+        queues = directory.active_queues(s)
+        now = rt.clock.now()
+        open_queues = [q for q in queues if directory.queue_is_open(s, q, now)]
+        if not open_queues:
+            return _closed(s, rt, interaction, queues, greeting)
+        options = [q for q in open_queues if q.digit]
+        if len(options) < 2:
+            return join_or_ask(s, rt, interaction, open_queues[0], greeting)
+        return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+
+
+def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
+    """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
+    with rt.db.session() as s:
+        interaction = interaction_of(s, call_sid)
+        if is_final(interaction):
+            return call_over()
+        if interaction.status != IVR and interaction.queue is not None:
+            return again(rt, interaction, interaction.queue)
+        now = rt.clock.now()
+        options = [q for q in directory.active_queues(s)
+                   if q.digit and directory.queue_is_open(s, q, now)]
+        chosen = next((q for q in options if q.digit == digits), None)
+        if chosen is None and not options:
+            return _closed(s, rt, interaction, directory.active_queues(s), "")
+        if chosen is not None or attempt >= MENU_ATTEMPTS:
+            queue = chosen or options[0]
+            interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
+            return join_or_ask(s, rt, interaction, queue, "")
+        note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
+        return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
+
+
+# The caller's name, and whether their number has a callback still open: one statement.
+_CALLER_FACTS = select(
+    select(Caller.id).where(Caller.number == bindparam("number")).scalar_subquery(),
+    select(Caller.name).where(Caller.number == bindparam("number")).scalar_subquery(),
+    exists().where(Callback.number == bindparam("number"),
+                   Callback.status.in_(OPEN_STATUSES)))
+
+
+_NEW_INTERACTION = insert(INTERACTIONS).returning(INTERACTIONS.c.id)
+
+
+def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
+    """The first webhook of a new call on the common path (open, no callback booked, no
+    account number asked): the queues from this process's copy, one read, one insert and
+    one commit, then one Redis step that joins the line and routes it. None: the call
+    needs the full path (a repeated CallSid, closed, a booked callback, an account asked,
+    or the copy of the queues just found out of date).
+    """
+    now = rt.clock.now()
+    listing = directory.kept(rt.db)
+    if listing is None or _single_queue(listing, now) is None:  # check the copy first
+        listing = directory.listing(rt.live, rt.db)
+    open_queues = listing.open_at(now)
+    queue = _single_queue(listing, now)
+    if not open_queues or (queue is not None and queue.ask_account):
+        return None
+    with rt.db.session() as s:  # Core statements; the session only rolls back on error
+        known = s.connection().execute(_CALLER_FACTS, {"number": facts.number}).one() if (
+            facts.number) else None
+        caller_id, name, callback_open = known or (None, "", False)
+        if callback_open:
+            return None
+        greeting = _greeting_to(rt, name)
+        if queue is None:  # the menu: recorded in the IVR, the choice comes next
+            if _insert_call(s, rt, facts, caller_id, {}) is None:
+                return None
+            options = [q for q in open_queues if q.digit]
+            return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+        joined = rt.clock.time()
+        view = lines.join_view(rt.live, queue.slug, joined)
+        if view.directory_version != listing.version:  # an admin changed the queues
+            directory.listing_at(rt.live, rt.db, view.directory_version)
+            return None
+        estimate = estimate_wait(view.place, stats.stats_at(
+            rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
+        interaction_id = _insert_call(s, rt, facts, caller_id, {
+            "status": WAITING, "queue_id": queue.id, "joined_at": joined,
+            "announced_wait": estimate.seconds})
+    if interaction_id is None:
+        return None
+    return _enter_line(rt, facts, queue, lines.Entry(
+        lines.caller_entry_id(interaction_id), queue.slug, lines.CALLER, joined, facts.call_sid,
+        interaction_id), greeting, estimate)
+
+
+def _single_queue(listing: directory.Listing, now: datetime) -> directory.QueueCard | None:
+    """The queue a new caller joins straight away (None: closed, or a menu to choose from)."""
+    open_queues = listing.open_at(now)
+    options = [q for q in open_queues if q.digit]
+    return open_queues[0] if open_queues and len(options) < 2 else None
+
+
+def _insert_call(s: Session, rt: Runtime, facts: CallFacts, caller_id: int | None,
+                 waiting: dict[str, Any]) -> int | None:
+    """Record a new call and commit; None when its CallSid is already recorded."""
+    try:
+        interaction_id = s.connection().execute(_NEW_INTERACTION, {
+            "call_sid": facts.call_sid, "caller_number": facts.number, "caller_id": caller_id,
+            "created_at": rt.clock.now(), "ivr_choices": {}, **waiting}).scalar_one()
+        s.commit()
+    except IntegrityError:  # Twilio retrying a call already recorded: the full path answers
+        s.rollback()
+        return None
+    log.info("new call from %s", mask(facts.number))
+    return int(interaction_id)
+
+
+def _enter_line(rt: Runtime, facts: CallFacts, queue: directory.QueueCard, entry: lines.Entry,
+                greeting: str, estimate: WaitEstimate) -> VoiceResponse:
+    """The caller, recorded as waiting with what they are told, enters the live line (and
+    is routed in the same step); then they are told it."""
+    joined = rt.router.join_and_route(entry, rt.clock.time())
+    log.info("caller %s joined %s", mask(facts.number), queue.slug)
+    dispatch.offer_all(rt, joined.pairs)
+    offer = card_offer(rt, queue, estimate) if joined.position is not None else ""
+    return wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
+                       estimate, joined.position, offer)
+
+
+
+
+def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
+    found = s.scalar(select(Interaction).where(Interaction.call_sid == facts.call_sid))
+    if found is not None:
+        return found
+    caller = directory.known_caller(s, facts.number)
+    interaction = Interaction(call_sid=facts.call_sid, caller_number=facts.number, caller=caller,
+                              created_at=rt.clock.now(), ivr_choices={})
+    try:
+        s.add(interaction)
+        s.flush()  # a CallSid already recorded (Twilio retrying) fails here
+    except IntegrityError:
+        s.rollback()
+        return interaction_of(s, facts.call_sid)
+    log.info("new call from %s", mask(facts.number))
+    return interaction
+
+
+def _greeting(rt: Runtime, interaction: Interaction) -> str:
+    return _greeting_to(rt, interaction.caller.name if interaction.caller else "")
+
+
+def _greeting_to(rt: Runtime, name: str | None) -> str:
+    line = rt.settings.extra.get("line_name", "Holdless")
+    hello = f"Hello {name}, thank you" if name else "Thank you"
+    return f"{hello} for calling {line}."
+
+
+def _menu_options(queues: list[Queue] | list[directory.QueueCard]) -> list[twiml.MenuOption]:
+    return [twiml.MenuOption(q.digit or "", q.name) for q in queues]
+
+
+def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queue],
+            greeting: str) -> VoiceResponse:
+    interaction.outcome = CLOSED_OUTCOME  # told we are closed: not an abandon when they hang up
+    now = rt.clock.now()
+    message = "We are closed right now."
+    openings = []
+    for queue in queues:
+        sched = directory.schedule(s, queue)
+        holiday = closure_on(sched, now.astimezone(sched.tz).date())
+        if holiday is not None and holiday.message:
+            message = holiday.message
+        opening = next_opening(sched, now)
+        if opening is not None:
+            openings.append((opening, queue))
+    if openings:
+        first, queue = min(openings, key=lambda pair: pair[0])
+        message += f" We open again {wording.opening_phrase(first, now.astimezone(first.tzinfo))}."
+        offer = callback_capture.offer_after_hours(rt, s, interaction, queue,
+                                                   f"{greeting} {message}".strip())
+        if offer is not None:
+            return offer
+    return twiml.closed(greeting, message)
+
+def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
+                greeting: str) -> VoiceResponse:
+    """Join the line, first asking for an account number where the queue wants one."""
+    if account.wanted(interaction, queue):
+        return account.ask(rt, queue, greeting)
+    return in_line.join(s, rt, interaction, queue, greeting)

@@ -1,0 +1,216 @@
+"""A caller in line: joining it (what they are told is committed first), the hold loop
+with its place, estimate and callback offer, the keys pressed while holding, leaving the
+queue, and the bridge to their agent."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from holdless import paths
+from ivr import callback_capture, promise, twiml, wording
+from ivr.interactions import CALLED_BACK, interaction_of
+from ivr.numbers import mask
+from models.entities import (
+    OFFERED,
+    WAITING,
+    Interaction,
+    Queue,
+)
+from models.states import advance, is_final
+from queueing import directory, dispatch, lines, stats
+from queueing.estimate import WaitEstimate, estimate_wait
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+INTERACTIONS = cast(Table, Interaction.__table__)
+
+
+
+
+def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
+         greeting: str) -> VoiceResponse:
+    """Put the caller in line, commit what they are told, then tell them and hold them.
+
+    One commit records both that they wait and the wait they are told (estimated at the
+    place they are about to take), before they enter the live line: from that moment
+    another process may pair them with an agent, and nothing here writes the status again.
+    """
+    if is_final(interaction):  # a late or repeated webhook of a call that is over
+        return call_over()
+    if interaction.status == OFFERED and interaction.queue is not None:
+        return wait_answer(rt, interaction, interaction.queue, greeting)  # an agent has them
+    joined = interaction.joined_at or rt.clock.time()
+    entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
+                        interaction.call_sid, interaction.id)
+    interaction.queue_id, interaction.joined_at = queue.id, joined
+    interaction.queue = queue
+    advance(interaction, WAITING)
+    estimate = estimate_at(rt, queue.slug, lines.place_on_joining(rt.live, entry))
+    interaction.announced_wait = estimate.seconds
+    s.commit()
+    lines.join(rt.live, entry)
+    log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
+    dispatch.route_and_offer(rt, [queue.slug])
+    return wait_answer(rt, interaction, queue, greeting, estimate)
+
+
+def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
+    """The wait ahead of one entry of a line (zero when it is not waiting)."""
+    return estimate_at(rt, queue, lines.position(rt.live, queue, entry_id))
+
+
+def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
+    """The wait ahead of the entry at 1-based `position` (zero when None: not waiting)."""
+    if position is None:
+        return WaitEstimate(0.0, 0.0, 0.0)
+    return estimate_wait(position, stats.queue_stats(rt.live, rt.presence, queue))
+
+
+def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """One turn of the hold loop: place and wait, interruptible, then music."""
+    view = lines.hold_view(rt.live, call_sid)
+    if view is None or view.position is None:
+        return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY),
+                               rt.settings.hold_music_url)
+    figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
+    estimate = estimate_wait(view.position, figures)
+    text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
+    offer = _offer_while_holding(rt, view, estimate)
+    text += f" {offer}" if offer else ""
+    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
+
+
+def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
+    """1 while holding asks for a callback, 2 to leave a message instead (leave the hold
+    line to book it); any other key means nothing here: say so and keep holding."""
+    if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
+        return twiml.leave()
+    response = VoiceResponse()
+    twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "
+                        "you keep your place in line.")
+    return response
+
+
+def queue_exit(rt: Runtime, call_sid: str, result: str) -> VoiceResponse:
+    """Twilio's report that a caller left its queue: apologise when it was our fault."""
+    if result in ("queue-full", "system-error", "error"):
+        return twiml.goodbye("We are sorry, we cannot hold your call right now. "
+                             "Please call again in a few minutes. Goodbye.")
+    if result == "leave" and callback_capture.wanted(rt, call_sid):
+        return callback_capture.start(rt, call_sid)
+    return twiml.empty()
+
+
+def again(rt: Runtime, interaction: Interaction, queue: Queue) -> VoiceResponse:
+    """A repeated webhook of a caller already placed: route (a retry after an outage may be
+    the first chance since), then tell them where they stand."""
+    if interaction.status == WAITING:
+        dispatch.route_and_offer(rt, [queue.slug])
+    return wait_answer(rt, interaction, queue, "")
+
+
+def call_over() -> VoiceResponse:
+    """The answer to a late webhook of a call already over: no line, just goodbye."""
+    return twiml.goodbye()
+
+
+def wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: str,
+                 estimate: WaitEstimate | None = None) -> VoiceResponse:
+    entry_id = lines.caller_entry_id(interaction.id)
+    estimate = estimate or estimate_for(rt, queue.slug, entry_id)
+    position = lines.position(rt.live, queue.slug, entry_id)
+    offer = callback_offer(rt, queue.slug, estimate) if position is not None else ""
+    return wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
+                       estimate, position, offer)
+
+
+def wait_words(rt: Runtime, slug: str, queue_greeting: str, busy_threshold: int,
+                greeting: str, estimate: WaitEstimate, position: int | None,
+                offer: str) -> VoiceResponse:
+    """What a caller in line hears (place, wait, callback offer), then the hold line."""
+    parts = [greeting, queue_greeting]
+    if estimate.seconds > busy_threshold:
+        parts.append("We are much busier than usual right now, and we are sorry for the wait.")
+    if position is not None:
+        parts += [wording.place_in_line(position), wording.wait_sentence(estimate), offer]
+    else:
+        parts.append("Connecting you now.")
+    return twiml.wait_in_line(" ".join(p for p in parts if p), slug,
+                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+
+
+def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> str:
+    """The callback offer of a hold update; without the database the update still plays
+    (place and estimate come from Redis) and only the offer is left out."""
+    try:
+        listing = directory.listing_at(rt.live, rt.db, view.directory_version)
+        queue = listing.card(view.queue)
+        if queue is not None and estimate.seconds <= queue.callback_threshold_seconds:
+            return ""  # short enough: no offer, and nothing to read
+        interaction_id = lines.interaction_of(view.entry_id)
+        if queue is None:  # a queue no longer active: read as it is
+            return callback_offer(rt, view.queue, estimate, interaction_id)
+        return "" if called_back(rt, interaction_id) else card_offer(rt, queue, estimate)
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("hold update without callback offer: database unreachable (%s)",
+                    type(exc).__name__)
+        return ""
+
+
+# The kind of an interaction, read alone.
+_KIND = select(INTERACTIONS.c.kind).where(INTERACTIONS.c.id == bindparam("id"))
+
+
+def called_back(rt: Runtime, interaction_id: int) -> bool:
+    """Whether the interaction is a customer we called back (they are offered no callback)."""
+    if not interaction_id:
+        return False
+    with rt.db.engine.connect() as conn:
+        return conn.execute(_KIND, {"id": interaction_id}).scalar() == CALLED_BACK
+
+
+def callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
+                    interaction_id: int = 0) -> str:
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
+        interaction = s.get(Interaction, interaction_id) if interaction_id else None
+        if queue is None or (interaction is not None and interaction.kind == CALLED_BACK):
+            return ""  # a customer we called back, now waiting for an agent
+        return promise.offer_sentence(rt, s, queue, estimate)
+
+
+def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """Put a caller back in their line at their original place, and hold them."""
+    with rt.db.session() as s:
+        interaction = interaction_of(s, call_sid)
+        if interaction.queue is None:
+            return twiml.goodbye()
+        return join(s, rt, interaction, interaction.queue, "")
+
+
+def to_conference(rt: Runtime, call_sid: str) -> VoiceResponse:
+    """The caller's side of the bridge to their agent."""
+    with rt.db.session() as s:
+        interaction = interaction_of(s, call_sid)
+        if not interaction.conference:
+            return rejoin(rt, call_sid)
+        return twiml.join_conference("Thank you for waiting. Connecting you now.",
+                                     interaction.conference, agent=False)
+
+def card_offer(rt: Runtime, queue: directory.QueueCard, estimate: WaitEstimate) -> str:
+    """The callback offer for a new inbound caller, from the cached queue where it can."""
+    if estimate.seconds <= queue.callback_threshold_seconds:
+        return ""
+    if promise.fits_schedule(queue.schedule, estimate, rt.clock.now()):
+        return promise.TURN_OFFER
+    return callback_offer(rt, queue.slug, estimate)  # slots are counted in the database
