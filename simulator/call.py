@@ -8,13 +8,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from simulator.clock import VirtualClock
-from simulator.endpoints import Keypad
 
 Event = tuple[str, ...]
 TranscriptEntry = tuple[float, Event]
 _scope_ids = itertools.count(1)
+
+
+class DigitSource(Protocol):
+    """What keys in a caller's digits at a <Gather> (`endpoints.Keypad` is the one in use)."""
+
+    def respond(self, call: VirtualCall, prompt: str, num_digits: int | None) -> str | None:
+        """Digits the caller keys in at this Gather, or None to stay silent."""
 
 
 class CallSignal(Exception):  # noqa: N818 - control flow, not an error
@@ -77,7 +84,7 @@ class VirtualCall:
     """A simulated call leg: a handle tests observe and steer (hang up, press keys)."""
 
     def __init__(self, sid: str, account_sid: str, from_: str, to: str, direction: str,
-                 cond: threading.Condition, clock: VirtualClock, keypad: Keypad,
+                 cond: threading.Condition, clock: VirtualClock, keypad: DigitSource,
                  talk_time: float | None = None, parent_sid: str | None = None) -> None:
         """Make a call leg; the network runs it in its own thread."""
         self.sid = sid

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import click
 
+from simulator import day
+from simulator.report import render_text
+from simulator.scenario import ScenarioError, load
+
 
 @click.command("simulate")
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -19,13 +23,10 @@ import click
 def simulate(scenario: Path, out: Path | None, speed: float, workers: int) -> None:
     """Run SCENARIO (a TOML file) and report calls, service level, ASA, utilisation and
     announced vs actual waits."""
-    from simulator import day
-    from simulator.scenario import ScenarioError, load
     try:
         plan = load(scenario)
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from exc
     folder = out or Path("sim-out") / scenario.stem
     result = day.simulate(plan, folder, speed=speed, echo=click.echo, job_workers=workers)
-    from simulator.report import render_text
     click.echo(render_text(result))

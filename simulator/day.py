@@ -23,11 +23,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, Protocol
 
 import requests
+from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
 from admin import directory
@@ -37,16 +39,17 @@ from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
 from holdless.settings import DEVELOPMENT, Settings
+from models.callbacks import OPEN_STATUSES, Callback
 from queueing import agents, dispatch
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
+from simulator import report
 from simulator.call import VirtualCall
 from simulator.endpoints import Answer, GatherPrompt
 from simulator.engine import PhoneNetwork
+from simulator.report import DayReport
 from simulator.rest import TwilioRestStandIn
 from simulator.scenario import AgentSpec, PlannedCall, Scenario
-
-if TYPE_CHECKING:
-    from simulator.report import DayReport
+from simulator.webhooks import AppClient, WebhookError
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +146,6 @@ class DayStack:
     def _warm_up(self, rounds: int = 2) -> None:
         """Send each web worker thread its slow first requests before the day starts:
         a hold-loop turn and a status callback for an unknown call change nothing."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from simulator.webhooks import AppClient, WebhookError
         client = AppClient(self.base_url, self.token)
 
         def touch(n: int) -> None:
@@ -367,7 +367,6 @@ class DayRun:
             return False
         checked_at, still_open = self._callbacks_checked
         if time.monotonic() - checked_at > 0.5:
-            from models.callbacks import OPEN_STATUSES, Callback
             with self.rt.db.session() as s:
                 still_open = s.scalar(select(Callback.id).where(
                     Callback.status.in_(OPEN_STATUSES)).limit(1)) is not None
@@ -407,7 +406,6 @@ class DayRun:
 
     def _settle(self, timeout: float = 5.0) -> None:
         """Wait (real seconds) until the job queue is empty, so the records are final."""
-        from rq.registry import StartedJobRegistry
         started = StartedJobRegistry(queue=self.rt.jobs)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -435,7 +433,6 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
     """Run `scenario` through the real stack at `speed` (with any `disruptions`, on the live
     store `redis_factory` starts); write report.txt and report.png into `out` and return
     the report."""
-    from simulator import report
     began = time.monotonic()
     stack = DayStack(out, speed, scenario.wrap_up_seconds, scenario.start.timestamp(),
                      web_workers=web_workers, job_workers=job_workers, grace=grace,

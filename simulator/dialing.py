@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from simulator.call import HangupSignal, ScopeExit, VirtualCall
 from simulator.resources import ParticipantResource, new_sid
 from simulator.rooms import Conference, Participant
-from simulator.runner import CallRunner, DialOutcome
+from simulator.runner import CallRunner, Network, StatusCallback
 from simulator.twiml import CONFERENCE_WAIT_VERBS, WHISPER_VERBS, Document, TwimlError, Verb
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """How a <Dial> ended, as reported to its action URL."""
+
+    status: str
+    dial_sid: str | None = None
+    duration: int = 0
+
+
+class DialingNetwork(Network, Protocol):
+    """What a <Dial> needs of the phone network beyond what any call runner needs."""
+
+    def conference_named(self, name: str) -> Conference:
+        """The live conference with this friendly name, created if none is live."""
+
+    def start_dial_leg(self, parent: DialingRunner, verb: Verb, noun: Verb, address: str,
+                       room: Conference, relative_to: str) -> VirtualCall:
+        """Start the dialled leg of a <Dial><Number|Client>; it joins `room` once answered."""
 
 
 class DialingRunner(CallRunner):
     """A CallRunner that can also execute <Dial>."""
+
+    net: DialingNetwork
+
+    def __init__(self, net: DialingNetwork, call: VirtualCall,
+                 callback: StatusCallback) -> None:
+        """Bind a call to the network it lives on, one that can place dialled legs."""
+        super().__init__(net, call, callback)
 
     def verb_dial(self, verb: Verb, document: Document) -> Document | None:
         """Connect the call to a conference, number or client; then post the Dial action."""

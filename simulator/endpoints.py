@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from simulator.call import VirtualCall
+from simulator.call import VirtualCall
 
 ANSWER_OUTCOMES = frozenset({"human", "machine", "busy", "no-answer", "failed"})
 
@@ -96,7 +94,7 @@ def answer_when(replies: dict[str, str | None],
     return respond
 
 
-AnswerRule = Answer | Callable[["VirtualCall"], Answer]
+AnswerRule = Answer | Callable[[VirtualCall], Answer]
 
 
 @dataclass

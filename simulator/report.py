@@ -9,8 +9,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from rq.job import Job
 from sqlalchemy import select
 
@@ -26,9 +27,6 @@ from models.callbacks import (
 from models.entities import ABANDONED, Agent, Assignment, Interaction, Leg
 from queueing import keys
 from simulator.scenario import Scenario
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 # Service level: share of callers answered within this many seconds.
 SL_TARGET_SECONDS = 20.0
@@ -360,11 +358,8 @@ def _error_lines(summary: ErrorSummary | None) -> list[str]:
 
 def draw_chart(report: DayReport, path: Path) -> None:
     """A PNG: calls per interval, service level, announced vs actual wait, utilisation."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig = Figure(figsize=(13, 9))
+    axes = fig.subplots(2, 2)
     fig.suptitle(f"{report.scenario}: {report.calls} calls, {len(report.answered)} answered, "
                  f"{len(report.abandoned)} abandoned, SL {_pct(report.service_level)}, "
                  f"ASA {_secs(report.asa)}")
@@ -374,7 +369,6 @@ def draw_chart(report: DayReport, path: Path) -> None:
     _plot_utilisation(axes[1][1], report)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def _plot_intervals(ax: Axes, report: DayReport) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from simulator.call import HangupSignal, RedirectSignal, ScopeExit, VirtualCall
-from simulator.resources import new_sid
+from simulator.clock import VirtualClock
+from simulator.resources import ResourceStore, new_sid
+from simulator.rest import TwilioRestStandIn
 from simulator.rooms import CallQueue, QueueEntry
 from simulator.twiml import (
     QUEUE_WAIT_VERBS,
@@ -18,10 +21,7 @@ from simulator.twiml import (
     Verb,
     parse_twiml,
 )
-from simulator.webhooks import WebhookError
-
-if TYPE_CHECKING:
-    from simulator.engine import PhoneNetwork
+from simulator.webhooks import AppClient, WebhookError
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 STATUS_FOR_EVENT = {"initiated": "queued", "ringing": "ringing", "answered": "in-progress"}
@@ -40,19 +40,34 @@ class StatusCallback:
     events: frozenset[str] = frozenset({"completed"})
 
 
-@dataclass(frozen=True)
-class DialOutcome:
-    """How a <Dial> ended, as reported to its action URL."""
+class Network(Protocol):
+    """What a call runner needs of the phone network it runs on (`engine.PhoneNetwork`)."""
 
-    status: str
-    dial_sid: str | None = None
-    duration: int = 0
+    cond: threading.Condition
+    clock: VirtualClock
+    app: AppClient
+    rest: TwilioRestStandIn
+    store: ResourceStore
+    words_per_second: float
+    reaction_time: float
+    hold_music_seconds: float
+    empty_wait_pause: float
+    enqueue_action_on_redirect: bool
+
+    def queue(self, name: str) -> CallQueue:
+        """The named call queue, created on first use."""
+
+    def play_duration(self, url: str) -> float:
+        """Virtual seconds a <Play> of `url` lasts."""
+
+    def timestamp(self) -> str:
+        """Now, formatted as Twilio's callback Timestamp."""
 
 
 class CallRunner:
     """Runs a call leg: ringing, fetching TwiML, executing verbs, final status callback."""
 
-    def __init__(self, net: PhoneNetwork, call: VirtualCall, callback: StatusCallback) -> None:
+    def __init__(self, net: Network, call: VirtualCall, callback: StatusCallback) -> None:
         """Bind a call to the network it lives on."""
         self.net = net
         self.call = call
