@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, time
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -21,6 +20,8 @@ from admin import directory
 from admin import validate as v
 from admin.audit import Actor, record, snapshot
 from admin.validate import ConfigError
+from holdless.settings import Settings
+from ivr.policy import default
 from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
 from models.entities import (
     ROLE_ADMIN,
@@ -36,7 +37,7 @@ DIAL_MODES = ("agent-first", "customer-first")
 MAX_HOLIDAY_DAYS = 366
 
 __all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue", "find_queue",
-           "number_allowed", "remove_holiday", "save_agent", "set_callback_policy", "set_hours",
+           "remove_holiday", "save_agent", "set_callback_policy", "set_hours",
            "set_staffing", "set_time_zone", "staffing_plan", "update_queue"]
 
 
@@ -187,8 +188,6 @@ def callback_policy(s: Session, queue: Queue | str) -> CallbackPolicy:
 
 def _defaults() -> dict[str, Any]:
     """The policy callbacks follow when a queue has none (see ivr.policy.default)."""
-    from holdless.settings import Settings
-    from ivr.policy import default
     values = {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
     values["allowed_countries"] = list(default(Settings.from_env()).countries)
     return values
@@ -263,19 +262,6 @@ def staffing_plan(s: Session, queue: Queue | str) -> dict[tuple[int, time], int]
     return {(p.weekday, p.interval_start): p.agents for p in plans}
 
 
-def number_allowed(policy: CallbackPolicy, number: str) -> bool:
-    """Whether a callback to `number` (E.164) is allowed by the policy's countries and types."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return False
-    if not phonenumbers.is_valid_number(parsed):
-        return False
-    kind = phonenumbers.number_type(parsed)
-    names = {n for n in policy.allowed_number_types
-             if getattr(phonenumbers.PhoneNumberType, n, None) == kind}
-    region = phonenumbers.region_code_for_number(parsed)
-    return bool(names) and region in policy.allowed_countries
 
 
 def create_queue(s: Session, actor: Actor, slug: str, name: str, digit: str | None = None,

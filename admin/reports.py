@@ -29,10 +29,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.entities import ABANDONED, Interaction, Queue
+from models.survey import RATING, SOLVED, SurveyAnswer
 
 INTERVAL_MINUTES = 30
 REPEAT_WINDOW = timedelta(hours=24)
@@ -215,8 +218,6 @@ def to_csv(report: Report) -> str:
 
 def interval_chart(report: Report) -> bytes:
     """A PNG chart of calls offered, answered and abandoned per interval, with service level."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(12, 4.5), dpi=100)
     FigureCanvasAgg(figure)
@@ -255,7 +256,6 @@ class AgentSurvey:
 def survey_by_agent(s: Session, day: date, queue: str | None = None) -> list[AgentSurvey]:
     """Survey results per agent (the agent each answer is attached to) for the day's offered
     calls of the queue with slug `queue`, or of every queue; agents by name."""
-    from models.survey import RATING, SOLVED, SurveyAnswer
 
     queues = _queues(s, queue)
     ids = [c.id for c in _offered_calls(s, queues, day)] if queues else []

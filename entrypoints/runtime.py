@@ -16,6 +16,7 @@ import redis
 from rq import Queue, Retry
 
 from holdless import clock
+from holdless.embedded import EmbeddedRedis
 from holdless.logs import install_redaction
 from holdless.settings import Settings, default_database_url
 from holdless.tasks import (
@@ -95,7 +96,6 @@ def running_redis_url(settings: Settings) -> str | None:
 
 def _embedded_redis_url(settings: Settings) -> str:
     """The embedded server `holdless run` started, or a new one for this process."""
-    from holdless.embedded import EmbeddedRedis
 
     running = running_redis_url(settings)
     if running is not None:

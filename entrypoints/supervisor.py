@@ -7,7 +7,14 @@ import secrets
 import sys
 from pathlib import Path
 
+from honcho.manager import Manager
+
+from entrypoints import demo
+from entrypoints.runtime import Runtime
+from holdless.embedded import EmbeddedRedis
+from holdless.migrate import upgrade
 from holdless.settings import DEVELOPMENT, Settings
+from simulator.rest import TwilioRestStandIn
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -31,7 +38,6 @@ def prepare_environment(port: int) -> list[object]:
     instance = Path(settings.instance_path).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     if not env.get("REDIS_URL"):
-        from holdless.embedded import EmbeddedRedis
         server = EmbeddedRedis(instance / "redis")
         env["REDIS_URL"] = server.url
         (instance / "redis.url").write_text(server.url)
@@ -53,10 +59,6 @@ def prepare_environment(port: int) -> list[object]:
 
 
 def _start_twilio_stand_in(env: os._Environ[str]) -> list[object]:
-    try:
-        from simulator.rest import TwilioRestStandIn
-    except ImportError:
-        return []
     stand_in = TwilioRestStandIn()
     stand_in.start()
     env["TWILIO_API_BASE_URL"] = stand_in.base_url
@@ -65,9 +67,6 @@ def _start_twilio_stand_in(env: os._Environ[str]) -> list[object]:
 
 def migrate_and_seed() -> dict[str, str]:
     """Upgrade the schema; in development, create demo people on an empty database."""
-    from entrypoints import demo
-    from entrypoints.runtime import Runtime
-    from holdless.migrate import upgrade
     rt = Runtime(Settings.from_env())
     upgrade(rt.db.url)
     passwords: dict[str, str] = {}
@@ -96,7 +95,6 @@ def banner(port: int, passwords: dict[str, str]) -> str:
 
 def run_stack(port: int) -> None:
     """Start web and worker from the Procfile under honcho until interrupted."""
-    from honcho.manager import Manager
     started = prepare_environment(port)
     try:
         passwords = migrate_and_seed()

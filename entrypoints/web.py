@@ -14,10 +14,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
+from console import admin_views
+from console import views as console_views
+from entrypoints import runtime
 from entrypoints.runtime import Runtime
 from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
+from ivr.outage import outage_answer
+from webhooks import admin_api, api, auth, sms, voice
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +64,16 @@ def init_runtime(app: Flask, settings: Settings) -> None:
         clock.use(clock.from_spec(settings.clock))
     rt = Runtime(settings)
     app.extensions["holdless"] = rt
-    from entrypoints import runtime
     runtime.use(rt)
 
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app; each subsystem registers itself with `init_app`."""
-    from webhooks import sms, voice
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
-    from console import admin_views
-    from console import views as console_views
-    from webhooks import admin_api, api, auth
     auth.init_app(app)
+    auth.csrf.exempt(voice.bp)  # Twilio webhooks are signed instead
+    auth.csrf.exempt(sms.bp)
     api.init_app(app)
     admin_api.init_app(app)
     console_views.init_app(app)
@@ -154,7 +156,6 @@ def store_unreachable(exc: Exception) -> Any:
     store = "redis" if isinstance(exc, redis.exceptions.RedisError) else "database"
     log.error("%s unreachable while serving %s (%s)", store, request.path, type(exc).__name__)
     if request.path.startswith("/voice/"):
-        from ivr.outage import outage_answer
         rt = current_app.extensions["holdless"]
         answer = outage_answer(rt, request.path, dict(request.args.items()))
         if answer is not None:

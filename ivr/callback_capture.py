@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import booking, callback_number, policy, promise, slots, twiml, wording
+from ivr import booking, callback_number, callback_voicemail, policy, promise, slots, twiml, wording
 from ivr.numbers import last_four
 from models.entities import Interaction, Queue
 from queueing import keys, lines
@@ -195,7 +195,6 @@ def _confirm_prompt(rt: Runtime, call_sid: str, number: str, attempt: int,
 
 def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
     if rt.live.hget(keys.capture(call_sid), "voicemail"):
-        from ivr import callback_voicemail
         return callback_voicemail.record_prompt(rt)
     chosen = rt.live.hget(keys.capture(call_sid), "slot")
     slot = None

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin.config import number_allowed
 from holdless.settings import Settings
 from ivr import callback_number
 from models.admin import (
@@ -72,3 +72,17 @@ def for_call(s: Session, settings: Settings, call_sid: str) -> Policy:
     """The policy of the queue the call `call_sid` is waiting in (defaults when none)."""
     queue_id = s.scalar(select(Interaction.queue_id).where(Interaction.call_sid == call_sid))
     return for_queue(s, settings, queue_id)
+
+def number_allowed(policy: CallbackPolicy, number: str) -> bool:
+    """Whether a callback to `number` (E.164) is allowed by the policy's countries and types."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    kind = phonenumbers.number_type(parsed)
+    names = {n for n in policy.allowed_number_types
+             if getattr(phonenumbers.PhoneNumberType, n, None) == kind}
+    region = phonenumbers.region_code_for_number(parsed)
+    return bool(names) and region in policy.allowed_countries

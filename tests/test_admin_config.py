@@ -11,6 +11,7 @@ from admin import config
 from admin.audit import Actor, NotAllowed, history
 from admin.public_holidays import import_public_holidays
 from admin.validate import ConfigError
+from ivr import policy as policy_rules
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
 from queueing import directory, hours
@@ -314,10 +315,10 @@ def test_callback_numbers_are_allowed_by_country_and_type(queues):
     with queues.db.session() as s:
         policy = config.set_callback_policy(s, OPERATOR, "support", {
             "allowed_countries": ["US"], "allowed_number_types": ["FIXED_LINE_OR_MOBILE"]})
-    assert config.number_allowed(policy, "+12015550123")
-    assert not config.number_allowed(policy, "+18002752273")  # toll-free is not allowed
-    assert not config.number_allowed(policy, "+4930901820")  # Germany not allowed
-    assert not config.number_allowed(policy, "not a number")
+    assert policy_rules.number_allowed(policy, "+12015550123")
+    assert not policy_rules.number_allowed(policy, "+18002752273")  # toll-free is not allowed
+    assert not policy_rules.number_allowed(policy, "+4930901820")  # Germany not allowed
+    assert not policy_rules.number_allowed(policy, "not a number")
 
 
 # --- staffing plan and agents --------------------------------------------------------------

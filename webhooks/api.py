@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
 
 from console import desk
 from models.base import MAX_STORED_INT
@@ -18,6 +20,7 @@ from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
 from queueing import agents, dispatch, transfers
 from queueing.presence import StateRefused
+from webhooks import callers_api
 from webhooks.auth import current_agent, login_required
 from webhooks.openapi import document
 
@@ -233,8 +236,6 @@ VOICE_TOKEN_TTL_SECONDS = 3600
 @login_required
 def voice_token() -> Any:
     """A Twilio Voice access token so my browser can take calls as client:<identity>."""
-    from twilio.jwt.access_token import AccessToken
-    from twilio.jwt.access_token.grants import VoiceGrant
 
     settings = _rt().settings
     if not (settings.twilio_api_key_sid and settings.twilio_api_key_secret
@@ -258,5 +259,4 @@ def voice_token() -> Any:
 def init_app(app: Any) -> None:
     """Register the API (with the administrator's callers endpoint)."""
     app.register_blueprint(bp)
-    from webhooks import callers_api
     callers_api.init_app(app)

@@ -214,7 +214,4 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     csrf.init_app(app)
-    from webhooks import sms, voice
-    csrf.exempt(voice.bp)  # Twilio webhooks are signed instead
-    csrf.exempt(sms.bp)
     app.register_blueprint(bp)
