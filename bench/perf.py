@@ -26,7 +26,7 @@ from admin import directory
 from bench import load
 from bench.stack import AUTH_TOKEN, BARE_APP, QUEUE, Stack
 from models.entities import AGENT_STATES, Assignment
-from queueing import agents, dispatch, lines, stats
+from queueing import agents, dispatch, keys, lines, stats
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,8 @@ def fill_line(r: Any, queue: str, first: int, last: int, start: float = 1_000_00
         pipe = r.pipeline(transaction=False)
         for n in ids:
             entry = lines.Entry(f"s:{n}", queue, lines.CALLER, start + n, "", n)
-            pipe.hset(f"hl:entry:{entry.id}", mapping=entry.fields())
-        pipe.zadd(f"hl:line:{queue}", {f"s:{n}": start + n for n in ids})
+            pipe.hset(keys.entry(entry.id), mapping=entry.fields())
+        pipe.zadd(keys.line(queue), {f"s:{n}": start + n for n in ids})
         pipe.execute()
 
 
@@ -177,7 +177,7 @@ def time_ops(rt: Any, queue: str, size: int, reps: int) -> dict[str, float]:
         pairs = rt.router.route([queue], float(n))
         spent["route"].append(time.perf_counter() - t0)
         for pair in pairs:
-            r.zadd(f"hl:line:{queue}", {pair.entry_id: pair.joined})
+            r.zadd(keys.line(queue), {pair.entry_id: pair.joined})
         rt.presence.set_state(1, "offline", float(n), [queue])
     return {op: load.percentile(times, 50) * 1e6 for op, times in spent.items()}
 

@@ -8,7 +8,7 @@ has the same effect whichever way Holdless learns of it.
   `ivr.leaving.caller_left`;
 - an agent's leg, rung for a live caller or for a transfer (a transfer leg that ends
   unanswered hands the caller back through `queueing.transfers`): `agent_legs.agent_leg_status`;
-- a callback attempt's call to its agent (agent first): `placing.agent_leg_status`;
+- a callback attempt's call to its agent (agent first): `placing.callback_agent_status`;
 - a callback attempt's call to its customer: `customer_first.customer_call_status`.
 """
 
@@ -39,7 +39,7 @@ def _agent_leg(rt: Runtime, ident: int, status: str, call_sid: str) -> None:
 
 
 def _callback_agent(rt: Runtime, ident: int, status: str, _call_sid: str) -> None:
-    placing.agent_leg_status(rt, ident, status)
+    placing.callback_agent_status(rt, ident, status)
 
 
 def _callback_customer(rt: Runtime, ident: int, status: str, call_sid: str) -> None:

@@ -58,7 +58,7 @@ def idempotency_key(assignment_id: int) -> str:
     return f"callback-assignment-{assignment_id}"
 
 
-def conference_name(attempt_id: int) -> str:
+def callback_conference(attempt_id: int) -> str:
     """The conference an attempt's agent and customer meet in."""
     return f"hl-cb-{attempt_id}"
 
@@ -81,7 +81,7 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
                               timeout=AGENT_RING_TIMEOUT_SECONDS)
     except TwilioRestException:
         log.exception("callback attempt %s: the agent could not be rung", attempt_id)
-        agent_leg_status(rt, attempt_id, "failed")
+        callback_agent_status(rt, attempt_id, "failed")
         return "agent unreachable"
     with rt.db.session() as s:
         _attempt(s, attempt_id).agent_call_sid = sid
@@ -122,7 +122,7 @@ def _record_attempt(rt: Runtime, assignment_id: int
     return ATTEMPT_CLOSED
 
 
-def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: float) -> str:
+def callback_whisper(s: Session, callback: Callback, attempt: CallbackAttempt, now: float) -> str:
     """What the agent hears: who, which queue, how long since they joined, which attempt."""
     caller = s.scalar(select(Caller).where(Caller.number == callback.number))
     who = caller.name if caller is not None and caller.name else "a customer"
@@ -132,7 +132,7 @@ def whisper_text(s: Session, callback: Callback, attempt: CallbackAttempt, now: 
             f"{callback.max_attempts}. {DIALLING_NOW}")
 
 
-def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
+def agent_took_callback(rt: Runtime, attempt_id: int) -> VoiceResponse:
     """Webhook: the agent picked up. Whisper (and play the customer's message, if they left
     one, before dialling them), hold them in the conference, dial the customer."""
     text, recording = "", None
@@ -146,7 +146,7 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
                 end_assignment(assignment, ATTEMPT_CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
-            text, recording = whisper_text(s, callback, attempt, rt.clock.time()), \
+            text, recording = callback_whisper(s, callback, attempt, rt.clock.time()), \
                 callback.recording_url
     if not text:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
@@ -155,7 +155,7 @@ def agent_answered(rt: Runtime, attempt_id: int) -> VoiceResponse:
             text.replace(DIALLING_NOW, "Their message:"), recording,
             rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
     rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
-    return twiml.join_conference(text, conference_name(attempt_id), agent=True)
+    return twiml.join_conference(text, callback_conference(attempt_id), agent=True)
 
 
 def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
@@ -166,7 +166,7 @@ def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
     if not still_on:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
     rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
-    return twiml.join_conference(DIALLING_NOW, conference_name(attempt_id), agent=True)
+    return twiml.join_conference(DIALLING_NOW, callback_conference(attempt_id), agent=True)
 
 
 def dial_customer(rt: Runtime, attempt_id: int) -> str:
@@ -233,7 +233,7 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
                 f"{agent.name if agent else 'an agent'} now.")
         entry = booking.entry_for(callback)
     lines.forget(rt.live, entry)
-    return twiml.join_conference(text, conference_name(attempt_id), agent=False)
+    return twiml.join_conference(text, callback_conference(attempt_id), agent=False)
 
 
 def customer_status(rt: Runtime, attempt_id: int, status: str) -> None:
@@ -291,7 +291,7 @@ def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
     return False
 
 
-def agent_leg_status(rt: Runtime, attempt_id: int, status: str) -> None:
+def callback_agent_status(rt: Runtime, attempt_id: int, status: str) -> None:
     """Webhook: Twilio's report on the agent's leg. Unanswered: the callback goes back to
     its original place. After a conversation: wrap-up. After a failed try: nothing more."""
     if status not in ENDED_CALL_STATUSES:

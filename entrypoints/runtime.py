@@ -38,6 +38,8 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         install_redaction()
         self.settings = settings
+        # The runtime's clock: the compressed one its settings name, else the process's.
+        self.clock = clock.from_spec(settings.clock) if settings.clock else clock.current()
         self.db = Database(settings.database_url or default_database_url(settings.instance_path))
         self.redis_url = settings.redis_url or _embedded_redis_url(settings)
         self.live = redis.Redis.from_url(self.redis_url, decode_responses=True)
@@ -47,11 +49,6 @@ class Runtime:
         self.presence = Presence(self.live)
         self.router = Router(self.live)
         self.db.watch(directory.DIRECTORY_TABLES, lambda: directory.changed(self.live))
-
-    @property
-    def clock(self) -> clock.Clock:
-        """The clock of this process."""
-        return clock.current()
 
     def url(self, path: str, **params: Any) -> str:
         """An absolute URL of one of our webhooks, as Twilio must be given it."""

@@ -60,9 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def init_runtime(app: Flask, settings: Settings) -> None:
     """Attach this process's runtime (database, Redis, job queue, Twilio gateway, clock)."""
-    if settings.clock:
-        clock.use(clock.from_spec(settings.clock))
     rt = Runtime(settings)
+    if settings.clock:
+        clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same
     app.extensions["holdless"] = rt
     runtime.use(rt)
 

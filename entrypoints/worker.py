@@ -50,7 +50,7 @@ class HoldlessWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:
-            clock.use(clock.from_spec(rt.settings.clock))
+            clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same
         reconcile.at_worker_start(rt)
         sweeper.schedule_next(rt)
         self.holdless = rt

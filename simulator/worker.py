@@ -25,7 +25,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
     rt = runtime.get()
     if rt.settings.clock:
-        clock.use(clock.from_spec(rt.settings.clock))
+        clock.use(rt.clock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -367,11 +367,12 @@ def test_simulated_caller_whose_status_callback_never_comes_is_ended_by_the_swee
     caller.wait_ended(timeout=4)  # gave up holding; no status callback was asked for
     assert live.interaction(caller).status == WAITING  # the app was never told
     assert lines.length(live.rt.live, "support") == 1
-    previous = clock.use(clock.FrozenClock(time.time() + SWEEP_MIN_AGE_SECONDS + 1))
+    previous, live.rt.clock = live.rt.clock, clock.FrozenClock(
+        time.time() + SWEEP_MIN_AGE_SECONDS + 1)
     try:
         swept = sweeper.sweep(live.rt)
     finally:
-        clock.use(previous)
+        live.rt.clock = previous
     assert (swept.asked, swept.ended) == (1, 1)
     assert live.interaction(caller).status == ABANDONED
     assert lines.length(live.rt.live, "support") == 0

@@ -205,7 +205,7 @@ def callback_keep() -> Response:
 @twilio_signed
 def callback_agent() -> Response:
     """The agent answered a callback attempt: whisper, then hold for the customer."""
-    return _twiml(placing.agent_answered(_rt(), forms.int_arg("attempt")))
+    return _twiml(placing.agent_took_callback(_rt(), forms.int_arg("attempt")))
 
 
 @bp.post(paths.CALLBACK_AGENT_STATUS)
