@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint simulate bench bench-ewt soak clean
+.PHONY: run test test-unit venv lint simulate bench bench-ewt soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/holdless run
 
+# The suite in tiers (tests/unit, tests/integration, tests/system): the pure unit tier
+# first, stopping at its first failure; pytest's 5 ("no tests ran", e.g. every test
+# deselected by -k) is not a failure of a tier.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit -x $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/python -m pytest tests/integration tests/system $(PYTEST_ARGS) || test $$? -eq 5
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

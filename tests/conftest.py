@@ -1,6 +1,11 @@
 """One fixture per resource: settings, database, Redis, runtime, app, client, worker,
 the Twilio stand-in, and a client that signs requests as Twilio does.
 
+The suite is in three tiers: tests/unit (pure logic: requests none of these stores, which
+tests/unit/conftest.py enforces), tests/integration (the real database and Redis, the
+Twilio stand-in in-process) and tests/system (the stack in processes, simulated days,
+Chromium; its own fixtures in tests/system/conftest.py).
+
 By default the suite runs on the embedded defaults (a SQLite file and an embedded
 Redis server); set DATABASE_URL and REDIS_URL to run it against PostgreSQL and Redis.
 """
@@ -107,20 +112,31 @@ def r(rt: Runtime) -> redis.Redis:
     return rt.live
 
 
-@pytest.fixture
-def app(rt: Runtime, settings: Settings) -> Any:
-    """The Flask app, wired to the runtime under test."""
+def make_app(database_url: str, redis_url: str, twilio_api_base_url: str,
+             **config: Any) -> Any:
+    """The Flask app as the suite configures it (public at PUBLIC_BASE, signed with
+    AUTH_TOKEN), with its own runtime on the given stores; `config` adds or overrides."""
     from entrypoints.web import create_app
-    application = create_app({"env": "testing", "database_url": settings.database_url,
-                              "redis_url": settings.redis_url,
-                              "public_base_url": PUBLIC_BASE,
-                              "twilio_auth_token": AUTH_TOKEN,
-                              "twilio_api_base_url": settings.twilio_api_base_url,
-                              "secret_key": "test"})
+    return create_app({"env": "testing", "database_url": database_url,
+                       "redis_url": redis_url, "public_base_url": PUBLIC_BASE,
+                       "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
+                       "twilio_api_base_url": twilio_api_base_url, **config})
+
+
+def app_for(rt: Runtime, settings: Settings, **config: Any) -> Any:
+    """The Flask app wired to the runtime under test (its own runtime closed)."""
+    application = make_app(settings.database_url, settings.redis_url,
+                           settings.twilio_api_base_url, **config)
     application.extensions["holdless"].close()
     application.extensions["holdless"] = rt
     runtime.use(rt)
     return application
+
+
+@pytest.fixture
+def app(rt: Runtime, settings: Settings) -> Any:
+    """The Flask app, wired to the runtime under test."""
+    return app_for(rt, settings)
 
 
 @pytest.fixture
@@ -173,22 +189,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 @contextlib.contextmanager
 def app_on(database_url: str, redis_url: str, twilio_api_base_url: str
            ) -> Iterator[tuple[Any, Runtime]]:
     """An app and its runtime on the given stores, emptied and installed as the current
     runtime for the duration (for tests that stop, proxy or restart a store)."""
-    from entrypoints.web import create_app
     from tests.helpers import reset_stores
-    app = create_app({"env": "testing", "database_url": database_url,
-                      "redis_url": redis_url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secret_key": "test",
-                      "twilio_api_base_url": twilio_api_base_url})
+    app = make_app(database_url, redis_url, twilio_api_base_url)
     rt = app.extensions["holdless"]
     previous = runtime.use(rt)
     reset_stores(rt)
@@ -211,38 +218,3 @@ def own_redis(tmp_path: Path, settings: Settings, frozen_clock: clock.FrozenCloc
         yield app, rt, server
     server.stop()
 
-
-@pytest.fixture
-def live_app(rt: Runtime, settings: Settings) -> Iterator[tuple[Any, str]]:
-    """The real app over plain http on a free loopback port (cookies not Secure: http only)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from entrypoints.web import create_app
-    app = create_app({"env": "testing", "database_url": settings.database_url,
-                      "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
-                      "twilio_auth_token": AUTH_TOKEN, "secure_cookies": False,
-                      "twilio_api_base_url": settings.twilio_api_base_url, "secret_key": "test"})
-    app.extensions["holdless"].close()
-    app.extensions["holdless"] = rt
-    runtime.use(rt)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (skipped, saying so, only where it is absent)."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium to run browser tests")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

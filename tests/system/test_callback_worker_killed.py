@@ -25,7 +25,7 @@ from tests.callback_steps import (
 )
 from tests.faults import WorkerProcess, wait_until
 from tests.helpers import make_available, seed_agent, seed_queues, twiml
-from tests.test_faults import _abandoned_jobs_found_later, _restart_worker, _worker_env
+from tests.system.test_faults import _abandoned_jobs_found_later, _restart_worker, _worker_env
 
 CUSTOMER = "+12125550123"  # book_callback's caller ID
 

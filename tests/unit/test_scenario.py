@@ -9,7 +9,7 @@ import pytest
 
 from simulator.scenario import Distribution, ScenarioError, load, parse
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_bundled_scenarios_load_with_about_five_hundred_calls_in_a_morning():

@@ -37,7 +37,7 @@ from simulator.call import VirtualCall
 from simulator.stack import JobPump, LiveServer
 from tests.concurrency_stack import ConsoleAgent
 from tests.conftest import AUTH_TOKEN
-from tests.test_logs_hold_no_numbers import LOGGERS, forbidden
+from tests.system.test_logs_hold_no_numbers import LOGGERS, forbidden
 
 PASSWORD = "correct horse battery"
 SPEED = 20.0

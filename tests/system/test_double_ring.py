@@ -19,7 +19,7 @@ from queueing.limits import CALLBACK_STUCK_ATTEMPT_SECONDS, SWEEP_MIN_AGE_SECOND
 from tests.callback_steps import agent_answers, attempt_row, book_callback
 from tests.faults import WorkerProcess, drain, wait_until
 from tests.helpers import make_available, seed_agent, seed_queues
-from tests.test_faults import (
+from tests.system.test_faults import (
     _abandoned_jobs_found_later,
     _kill_mid_connect,
     _offered_call,

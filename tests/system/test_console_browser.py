@@ -19,7 +19,7 @@ from tests.helpers import call_form, spoken, twiml
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 WITHIN = 2000  # ms: the console must show changes within 2 s
 
 

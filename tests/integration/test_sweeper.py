@@ -43,7 +43,7 @@ from simulator.rest import RestError
 from tests.conftest import SignedTwilioClient
 from tests.faults import StatementOutage, drain
 from tests.helpers import call_form, make_available, seed_agent, seed_queues, twiml
-from tests.test_e2e_sim import live  # noqa: F401 - the simulated stack's fixture
+from tests.system.test_e2e_sim import live  # noqa: F401 - the simulated stack's fixture
 
 ACCOUNT = "AC" + "0" * 32
 CALLER_NUMBER = "+12125550181"

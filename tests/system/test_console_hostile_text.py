@@ -10,7 +10,7 @@ from models.entities import Caller
 from tests.conftest import SignedTwilioClient
 from tests.console_helpers import seed_people
 from tests.helpers import call_form
-from tests.test_console_browser import WITHIN, answer, sign_in
+from tests.system.test_console_browser import WITHIN, answer, sign_in
 
 pytestmark = pytest.mark.browser
 

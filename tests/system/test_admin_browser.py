@@ -13,11 +13,11 @@ from tests.callback_steps import book_callback, only_callback
 from tests.conftest import SignedTwilioClient
 from tests.console_helpers import PASSWORD, seed_people
 from tests.helpers import call_form, spoken, twiml
-from tests.test_admin_api import past_tuesdays
+from tests.integration.test_admin_api import past_tuesdays
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 WITHIN = 2000  # ms: the board refreshes at least every 2 s
 
 

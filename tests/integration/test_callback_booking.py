@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ivr import callback_number
 from models.callbacks import BOOKED, Callback, open_key
 from models.entities import COMPLETED, Interaction, Queue
 from queueing import keys, lines
@@ -168,26 +167,6 @@ def test_no_answer_to_confirm_twice_returns_caller_to_the_line(rt, twilio, suppo
     assert "Sorry, I didn't catch that." in spoken(again)
     back = twiml(twilio.post(local(again.find("Gather").get("action")), form))
     assert local(back.find("Redirect").text) == "/voice/rejoin"
-
-
-@pytest.mark.parametrize(("region", "keyed", "reason"), [
-    ("ES", "901123456", "I cannot call shared cost numbers."),
-    ("GB", "03001234567", "I cannot call company access numbers."),
-    ("GB", "07012345678", "I cannot call personal forwarding numbers."),
-    ("GB", "07640123456", "I cannot call pagers."),
-    ("GB", "09012345678", "I cannot call premium rate numbers."),
-    ("GB", "999", "I cannot call emergency numbers or short codes."),
-    ("GB", "00447400123456", None),
-    ("GB", "0012125550123", "I can only call you back on a number in the United Kingdom."),
-])
-def test_number_check_refuses_costly_types_in_other_regions(region, keyed, reason):
-    result = callback_number.check(keyed, region, (region,))
-    assert result.reason == (reason or "") and result.ok is (reason is None)
-
-
-def test_allowed_regions_default_to_the_line_region():
-    assert callback_number.allowed_regions("", "us") == ("US",)
-    assert callback_number.allowed_regions("us, ca", "GB") == ("US", "CA")
 
 
 def test_asking_again_updates_the_one_open_callback(rt, twilio, frozen_clock, support):
