@@ -22,6 +22,8 @@ REFUSED_TYPES = {
     PhoneNumberType.VOICEMAIL: "voicemail access numbers",
 }
 MAX_KEYED_DIGITS = 16
+# An international (E.164) number has at most 15 digits after the +.
+MAX_E164_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,10 @@ def check(raw: str, default_region: str, regions: tuple[str, ...]) -> NumberChec
     refused = REFUSED_TYPES.get(phonenumbers.number_type(parsed))
     if refused is not None:
         return NumberCheck(None, f"I cannot call {refused}.")
-    return NumberCheck(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(number) - 1 > MAX_E164_DIGITS:  # keyed digits plus the country code run too long
+        return NumberCheck(None, "That is not a phone number I can call.")
+    return NumberCheck(number)
 
 
 def _is_short_or_emergency(text: str, region: str) -> bool:
