@@ -63,12 +63,6 @@ class EmbeddedRedis:
         """The unix-socket URL other processes connect with."""
         return f"unix://{self._socket}"
 
-    @property
-    def pid(self) -> int | None:
-        """The server process's id while it runs."""
-        process = self._server._process
-        return process.pid if process is not None else None
-
     def stop(self) -> None:
         """Shut the server down (saving its data) and remove its socket; safe to repeat."""
         if os.getpid() != self._server.owner_pid:
