@@ -49,10 +49,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# What a watched call is: a caller's call, an agent's leg, or a callback attempt's agent or
-# customer call. Callers come first: applying a caller's end before their ringing agent's
-# (the order Twilio reports them in) keeps the agent's unanswered leg from counting a miss.
-CALLER, LEG, AGENT, CUSTOMER = CALLER_CALL, AGENT_LEG, CALLBACK_AGENT, CALLBACK_CUSTOMER
+# A watched call is of one of models.states' kinds of call. Callers come first: applying a
+# caller's end before their ringing agent's (the order Twilio reports them in) keeps the
+# agent's unanswered leg from counting a miss.
 # An attempt whose agent leg's end still matters (before it, or while the customer talks).
 AGENT_LEG_OPEN = ("", ATTEMPT_CONNECTED)
 CUSTOMER_CALL_OPEN = ("", ATTEMPT_CONNECTED, ATTEMPT_FINISHED)
@@ -110,7 +109,7 @@ def watched(rt: Runtime) -> list[Watched]:
     agent or customer call has not reported its end."""
     cutoff = rt.clock.now() - timedelta(seconds=SWEEP_MIN_AGE_SECONDS)
     with rt.db.session() as s:
-        found = [Watched(CALLER, i.id, i.call_sid) for i in s.scalars(
+        found = [Watched(CALLER_CALL, i.id, i.call_sid) for i in s.scalars(
             select(Interaction).where(Interaction.status.in_((WAITING, OFFERED, CONNECTED)),
                                       Interaction.created_at < cutoff)
             .order_by(Interaction.id))]
@@ -118,7 +117,7 @@ def watched(rt: Runtime) -> list[Watched]:
         for leg in s.scalars(select(Leg).where(Leg.ended_at.is_(None), Leg.started_at < cutoff)
                              .order_by(Leg.id)):
             sid = leg.call_sid or _noted_leg_call(rt, leg.id)
-            found.append(Watched(LEG, leg.id, sid, contacts.get(leg.agent_id or 0, ""),
+            found.append(Watched(AGENT_LEG, leg.id, sid, contacts.get(leg.agent_id or 0, ""),
                                  leg.started_at))
         attempts = list(s.scalars(select(CallbackAttempt).where(
             CallbackAttempt.started_at < cutoff, CallbackAttempt.outcome.in_(CUSTOMER_CALL_OPEN),
@@ -126,13 +125,13 @@ def watched(rt: Runtime) -> list[Watched]:
                 CallbackAttempt.ended_at.is_(None))).order_by(CallbackAttempt.id)))
         for attempt in attempts:
             if attempt.agent_id is not None and attempt.outcome in AGENT_LEG_OPEN:
-                found.append(Watched(AGENT, attempt.id, attempt.agent_call_sid,
+                found.append(Watched(CALLBACK_AGENT, attempt.id, attempt.agent_call_sid,
                                      contacts.get(attempt.agent_id, ""), attempt.started_at))
         for attempt in attempts:
             dialled = attempt.customer_dialled_at
             if (dialled is not None and dialled < cutoff and attempt.ended_at is None
                     and attempt.outcome in CUSTOMER_CALL_OPEN):
-                found.append(Watched(CUSTOMER, attempt.id, attempt.call_sid,
+                found.append(Watched(CALLBACK_CUSTOMER, attempt.id, attempt.call_sid,
                                      attempt.callback.number, dialled))
     return found
 
@@ -182,7 +181,7 @@ def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> bool:
         result.unknown += 1
         log.warning("sweep: Twilio does not know the call of %s; nothing changed", item.key)
     elif status in ENDED_CALL_STATUSES:
-        if item.kind == LEG and not _caller_settled_first(rt, item, result):
+        if item.kind == AGENT_LEG and not _caller_settled_first(rt, item, result):
             return False
         log.warning("sweep: the call of %s ended (%s) with no status report; applying it",
                     item.key, status)
@@ -207,7 +206,7 @@ def _caller_of_leg(rt: Runtime, leg_id: int) -> Watched | None:
         interaction = s.scalar(select(Interaction).join(Leg).where(Leg.id == leg_id))
         if interaction is None or interaction.status not in (WAITING, OFFERED, CONNECTED):
             return None
-        return Watched(CALLER, interaction.id, interaction.call_sid)
+        return Watched(CALLER_CALL, interaction.id, interaction.call_sid)
 
 
 

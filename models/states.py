@@ -32,4 +32,3 @@ def is_final(interaction: Interaction) -> bool:
 # attempt's call to its agent or to its customer.
 CALLER_CALL, AGENT_LEG = "caller", "leg"
 CALLBACK_AGENT, CALLBACK_CUSTOMER = "cb-agent", "cb-customer"
-CALL_KINDS = (CALLER_CALL, AGENT_LEG, CALLBACK_AGENT, CALLBACK_CUSTOMER)
