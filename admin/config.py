@@ -179,17 +179,18 @@ def remove_holiday(s: Session, actor: Actor, holiday_id: int) -> None:
     record(s, actor, "delete", "holiday", holiday_id, before, None)
 
 
-def callback_policy(s: Session, queue: Queue | str) -> CallbackPolicy:
-    """A queue's callback policy: its own row, or an unsaved one holding the defaults."""
+def callback_policy(s: Session, queue: Queue | str, settings: Settings) -> CallbackPolicy:
+    """A queue's callback policy: its own row, or an unsaved one holding the defaults
+    (their countries from `settings`)."""
     row = find_queue(s, queue)
     policy = s.scalar(select(CallbackPolicy).where(CallbackPolicy.queue_id == row.id))
-    return policy or CallbackPolicy(queue_id=row.id, **_defaults())
+    return policy or CallbackPolicy(queue_id=row.id, **_defaults(settings))
 
 
-def _defaults() -> dict[str, Any]:
+def _defaults(settings: Settings) -> dict[str, Any]:
     """The policy callbacks follow when a queue has none (see ivr.policy.default)."""
     values = {k: list(x) if isinstance(x, list) else x for k, x in CALLBACK_DEFAULTS.items()}
-    values["allowed_countries"] = list(default(Settings.from_env()).countries)
+    values["allowed_countries"] = list(default(settings).countries)
     return values
 
 
@@ -211,13 +212,13 @@ POLICY_FIELDS: dict[str, Callable[[Any], Any]] = {
 
 
 def set_callback_policy(s: Session, actor: Actor, queue: Queue | str,
-                        changes: Mapping[str, Any]) -> CallbackPolicy:
+                        changes: Mapping[str, Any], settings: Settings) -> CallbackPolicy:
     """Change a queue's callback policy (any of POLICY_FIELDS), creating its row if needed."""
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
         raise ConfigError(unknown[0], "is not a callback setting")
     clean = {field: POLICY_FIELDS[field](value) for field, value in changes.items()}
-    policy = callback_policy(s, queue)
+    policy = callback_policy(s, queue, settings)
     before = snapshot(policy, leave_out=("id",)) if policy.id is not None else None
     for field, value in clean.items():
         setattr(policy, field, value)

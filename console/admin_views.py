@@ -89,8 +89,9 @@ def holidays() -> Any:
 @role_required("admin")
 def callback_policy() -> Any:
     """Each queue's callback policy."""
-    with _rt().db.session() as s:
-        rows = [(q, config.callback_policy(s, q)) for q in _queues(s)]
+    rt = _rt()
+    with rt.db.session() as s:
+        rows = [(q, config.callback_policy(s, q, rt.settings)) for q in _queues(s)]
         return _page("admin_policy.html", policies=rows)
 
 

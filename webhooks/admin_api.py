@@ -194,16 +194,18 @@ def get_callback_policy(slug: str) -> Any:
     """A queue's callback policy (the defaults until it has its own)."""
     with _rt().db.session() as s:
         queue = _found_queue(s, slug)
-        return jsonify(_policy_view(slug, config.callback_policy(s, queue)))
+        return jsonify(_policy_view(slug, config.callback_policy(s, queue, _rt().settings)))
 
 
 @bp.patch("/queues/<slug>/callback-policy")
 def set_callback_policy(slug: str) -> Any:
     """Change attempts, spacing, allowed countries and number types, SMS texts."""
     data = _body()
-    with _rt().db.session() as s:
+    rt = _rt()
+    with rt.db.session() as s:
         queue = _found_queue(s, slug)
-        return jsonify(_policy_view(slug, config.set_callback_policy(s, _actor(), queue, data)))
+        policy = config.set_callback_policy(s, _actor(), queue, data, rt.settings)
+        return jsonify(_policy_view(slug, policy))
 
 
 def _interval_view(row: staffing.IntervalStaffing) -> dict[str, Any]:

@@ -280,18 +280,19 @@ def test_public_holidays_import_refuses_unknown_country_year_or_subdivision(queu
 
 def test_callback_policy_defaults_until_set_then_stored_per_queue(queues):
     with queues.db.session() as s:
-        policy = config.callback_policy(s, "support")
+        policy = config.callback_policy(s, "support", queues.settings)
         assert (policy.id, policy.attempts, policy.spacing_minutes,
                 policy.allowed_countries) == (None, 3, 5, ["US"])
         config.set_callback_policy(s, OPERATOR, "support", {
             "attempts": "5", "spacing_minutes": 15, "allowed_countries": "de, us",
-            "allowed_number_types": ["mobile"], "sms_booked": "We will call you."})
-        config.set_callback_policy(s, OPERATOR, "support", {"attempts": 4})
+            "allowed_number_types": ["mobile"], "sms_booked": "We will call you."},
+            queues.settings)
+        config.set_callback_policy(s, OPERATOR, "support", {"attempts": 4}, queues.settings)
     with queues.db.session() as s:
-        policy = config.callback_policy(s, "support")
+        policy = config.callback_policy(s, "support", queues.settings)
         assert (policy.attempts, policy.spacing_minutes, policy.allowed_countries,
                 policy.allowed_number_types) == (4, 15, ["DE", "US"], ["MOBILE"])
-        assert config.callback_policy(s, "sales").id is None
+        assert config.callback_policy(s, "sales", queues.settings).id is None
         first, second = reversed(history(s, "callback_policy"))
     assert (first.action, first.before, first.after["attempts"]) == ("create", None, 5)
     assert (second.before["attempts"], second.after["attempts"]) == (5, 4)
@@ -307,14 +308,15 @@ def test_callback_policy_defaults_until_set_then_stored_per_queue(queues):
 def test_each_bad_callback_setting_is_refused_naming_its_field(queues, field, value):
     with queues.db.session() as s:
         assert _error(config.set_callback_policy, s, OPERATOR, "support",
-                      {field: value}).field == field
-        assert config.callback_policy(s, "support").id is None
+                      {field: value}, queues.settings).field == field
+        assert config.callback_policy(s, "support", queues.settings).id is None
 
 
 def test_callback_numbers_are_allowed_by_country_and_type(queues):
     with queues.db.session() as s:
         policy = config.set_callback_policy(s, OPERATOR, "support", {
-            "allowed_countries": ["US"], "allowed_number_types": ["FIXED_LINE_OR_MOBILE"]})
+            "allowed_countries": ["US"], "allowed_number_types": ["FIXED_LINE_OR_MOBILE"]},
+            queues.settings)
     assert policy_rules.number_allowed(policy, "+12015550123")
     assert not policy_rules.number_allowed(policy, "+18002752273")  # toll-free is not allowed
     assert not policy_rules.number_allowed(policy, "+4930901820")  # Germany not allowed
@@ -391,3 +393,11 @@ def test_new_queue_is_validated_and_audited(queues):
     with queues.db.session() as s:
         assert s.scalar(select(Queue).where(Queue.slug == "billing")).digit == "3"
         assert history(s, "queue")[0].after["time_zone"] == "Europe/Berlin"
+
+
+def test_unsaved_callback_policy_shows_the_countries_of_the_runtime_settings(
+        queues, monkeypatch):
+    monkeypatch.setenv("HOLDLESS_CALLBACK_REGIONS", "FR")  # the environment is not read again
+    nordic = queues.settings.with_overrides({"callback_regions": "DK,EE"})
+    with queues.db.session() as s:
+        assert config.callback_policy(s, "support", nordic).allowed_countries == ["DK", "EE"]

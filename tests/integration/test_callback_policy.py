@@ -30,7 +30,7 @@ def alice(rt):
 
 def _set_policy(rt, **changes):
     with rt.db.session() as s:
-        config.set_callback_policy(s, OPERATOR, "support", changes)
+        config.set_callback_policy(s, OPERATOR, "support", changes, rt.settings)
 
 
 def _key_number(twilio, form, digits):
