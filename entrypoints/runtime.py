@@ -119,5 +119,7 @@ def get() -> Runtime:
     """This process's runtime, built from the environment on first use."""
     global _current
     if _current is None:
-        _current = Runtime(Settings.from_env())
+        settings = Settings.from_env()
+        settings.check()  # the worker refuses to start on settings the web app refuses
+        _current = Runtime(settings)
     return _current

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,12 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+# Twilio's magic test numbers (www.twilio.com/docs/iam/test-credentials): they work only
+# with test credentials; a live account refuses them as caller ID (error 21210).
+TWILIO_TEST_NUMBER_PREFIX = "+1500555"
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class SettingsError(ValueError):
@@ -113,6 +120,16 @@ class Settings:
             if not self.public_base_url and not self.proxy_count:
                 raise SettingsError("set PUBLIC_BASE_URL (or PROXY_COUNT) in production so that "
                                     "webhook signatures are checked against the URL Twilio called")
+            self.check_caller_id()
+
+    def check_caller_id(self) -> None:
+        """Refuse a caller ID a live Twilio account cannot call or text from."""
+        number = self.twilio_caller_id
+        if not E164.match(number) or number.startswith(TWILIO_TEST_NUMBER_PREFIX):
+            raise SettingsError(
+                "TWILIO_CALLER_ID is required in production: set it to a phone number of your "
+                f"Twilio account in +E.164 form (now {number!r}; +15005550006 is Twilio's test "
+                "number, which live credentials refuse)")
 
 def default_database_url(instance_path: str) -> str:
     """The SQLite file under the instance folder."""

@@ -171,7 +171,8 @@ def _production_app(settings: Any) -> Any:
     return create_app({"env": "production", "database_url": settings.database_url,
                        "redis_url": settings.redis_url, "public_base_url": PUBLIC_BASE,
                        "twilio_auth_token": AUTH_TOKEN, "secret_key": "production-secret",
-                       "twilio_api_base_url": settings.twilio_api_base_url})
+                       "twilio_api_base_url": settings.twilio_api_base_url,
+                       "twilio_caller_id": "+12125550100"})
 
 
 def test_production_session_and_remember_cookies_are_secure_httponly_and_samesite(
