@@ -21,6 +21,7 @@ from admin.validate import ConfigError
 from entrypoints.runtime import Runtime, running_redis_url
 from holdless import clock
 from holdless.settings import Settings, default_database_url
+from holdless.timeouts import redis_options
 from models.base import Database
 from queueing import directory
 
@@ -50,7 +51,7 @@ def _changes() -> Iterator[Session]:
 
 def _tell_directory_changed(redis_url: str) -> None:
     """Bump the directory version in the stack's Redis (see queueing.directory)."""
-    live = redis.Redis.from_url(redis_url, decode_responses=True)
+    live = redis.Redis.from_url(redis_url, decode_responses=True, **redis_options())
     try:
         directory.changed(live)
     finally:

@@ -25,6 +25,7 @@ from holdless.tasks import (
     RQ_QUEUE_NAME,
     Task,
 )
+from holdless.timeouts import redis_options
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
 from queueing import directory
@@ -42,8 +43,9 @@ class Runtime:
         self.clock = clock.from_spec(settings.clock) if settings.clock else clock.current()
         self.db = Database(settings.database_url or default_database_url(settings.instance_path))
         self.redis_url = settings.redis_url or _embedded_redis_url(settings)
-        self.live = redis.Redis.from_url(self.redis_url, decode_responses=True)
-        self.jobs_redis = redis.Redis.from_url(self.redis_url)
+        # every wait on Redis bounded (holdless.timeouts): a stalled server cannot hold a webhook
+        self.live = redis.Redis.from_url(self.redis_url, decode_responses=True, **redis_options())
+        self.jobs_redis = redis.Redis.from_url(self.redis_url, **redis_options())
         self.jobs = Queue(RQ_QUEUE_NAME, connection=self.jobs_redis)
         self.gateway = TwilioGateway(settings)
         self.presence = Presence(self.live)

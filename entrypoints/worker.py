@@ -18,8 +18,19 @@ from holdless.tasks import (
     WORKER_REDIS_RETRY_MAX_SECONDS,
     WORKER_TTL_SECONDS,
 )
+from holdless.timeouts import redis_options
 
 log = logging.getLogger(__name__)
+
+
+def _bound_waits(connection: Any) -> None:
+    """Give the connection RQ handed the worker (the rq command line builds it from --url) the
+    app's connect timeout, health checks and reconnects; RQ's own socket timeout stays, which
+    it sets just above its blocking wait for jobs."""
+    options = {k: v for k, v in redis_options().items() if k != "socket_timeout"}
+    connection.connection_pool.connection_kwargs.update(options)
+    connection.connection_pool.disconnect()  # connections opened before (by the command line)
+    connection.connection_pool.reset()  # are replaced by ones with these options
 
 
 class RuntimeJob(Job):
@@ -48,6 +59,7 @@ class HoldlessWorker(SimpleWorker):
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         kwargs["job_class"] = RuntimeJob  # the rq command line passes its default otherwise
         super().__init__(*args, **kwargs)
+        _bound_waits(self.connection)
         rt = runtime.get()
         if rt.settings.clock:
             clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same

@@ -12,7 +12,7 @@ if not url:
     settings = Settings.from_env()
     url = settings.database_url or default_database_url(settings.instance_path)
 
-engine = make_engine(url)
+engine = make_engine(url, statement_timeout=None)  # a migration may rewrite a big table
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,
                       render_as_batch=connection.dialect.name == "sqlite")

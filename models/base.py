@@ -13,6 +13,13 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from holdless.timeouts import (
+    DB_POOL_TIMEOUT_SECONDS,
+    DB_STATEMENT_TIMEOUT_SECONDS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    postgres_connect_args,
+)
+
 log = logging.getLogger(__name__)
 
 # The widest integer (and id) every database here stores: PostgreSQL's `integer`.
@@ -64,18 +71,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL with NORMAL: a commit survives the process crashing (not the machine losing
     # power); no fsync per commit, which otherwise dominated every webhook's time.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with SQLite tuned for several processes. Statement parameters
-    (phone numbers among them) never appear in SQL logs or in database error messages."""
+def make_engine(url: str,
+                statement_timeout: float | None = DB_STATEMENT_TIMEOUT_SECONDS) -> Engine:
+    """An engine for `url`, with SQLite tuned for several processes and every wait bounded
+    (holdless.timeouts; `statement_timeout` None: statements unbounded, for migrations).
+    Statement parameters (phone numbers among them) never appear in SQL logs or in database
+    error messages."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    connect_args = postgres_connect_args(statement_timeout) if url.startswith("postgres") else {}
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         pool_timeout=DB_POOL_TIMEOUT_SECONDS, connect_args=connect_args,
                          hide_parameters=True)
 
 

@@ -1,0 +1,62 @@
+"""How long Holdless waits for its stores, named in one place.
+
+Twilio waits 15 s for a webhook's answer; past that it requests the number's Fallback URL
+(error 11205) or plays its own "application error" and ends the call
+(twilio.com/docs/api/errors/11205). A store that accepts a connection and then stalls
+would otherwise hold a webhook for ever, so every wait on Redis or the database is bounded
+here, and a webhook meets a stalled store with the outage apology (ivr/outage.py) well
+inside WEBHOOK_BUDGET_SECONDS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.exceptions
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# Twilio's own limit on a webhook's answer (twilio.com/docs/api/errors/11205).
+TWILIO_WEBHOOK_TIMEOUT_SECONDS = 15
+# What Holdless allows itself: every voice webhook answers within this, whatever the stores do.
+WEBHOOK_BUDGET_SECONDS = 5.0
+
+# Redis: opening a connection, and each reply once a command is sent. A reply that does not
+# come is not retried (a stalled server would stall the retry too); a connection found dead
+# (reset, closed by a restarted server) is opened again once. So one command waits at most
+# about connect + reply, 3 s.
+REDIS_CONNECT_TIMEOUT_SECONDS = 1.0
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
+REDIS_RECONNECTS = 1
+# A pooled connection idle longer than this is checked with PING before it is used.
+REDIS_HEALTH_CHECK_INTERVAL_SECONDS = 30
+
+# PostgreSQL: opening a connection (libpq's connect_timeout, whole seconds, at least 2), one
+# statement, and a wait for a row lock; the pool's wait for a free connection.
+DB_CONNECT_TIMEOUT_SECONDS = 2
+DB_STATEMENT_TIMEOUT_SECONDS = 3.0
+DB_LOCK_TIMEOUT_SECONDS = 2.0
+DB_POOL_TIMEOUT_SECONDS = 2.0
+# SQLite: how long a statement waits for another process's write lock.
+SQLITE_BUSY_TIMEOUT_SECONDS = 3.0
+
+
+def redis_options() -> dict[str, Any]:
+    """The keyword arguments every Redis client of the app, worker and CLI is built with."""
+    return {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+        "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL_SECONDS,
+        "retry": Retry(NoBackoff(), REDIS_RECONNECTS,
+                       supported_errors=(redis.exceptions.ConnectionError,)),
+    }
+
+
+def postgres_connect_args(statement_timeout: float | None = DB_STATEMENT_TIMEOUT_SECONDS,
+                          ) -> dict[str, Any]:
+    """psycopg's connect arguments: connect, statement and lock timeouts (None: no statement
+    limit, for migrations)."""
+    options = f"-c lock_timeout={int(DB_LOCK_TIMEOUT_SECONDS * 1000)}"
+    if statement_timeout is not None:
+        options += f" -c statement_timeout={int(statement_timeout * 1000)}"
+    return {"connect_timeout": DB_CONNECT_TIMEOUT_SECONDS, "options": options}
