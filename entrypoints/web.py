@@ -22,14 +22,15 @@ from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
-from webhooks import admin_api, api, auth, sms, voice
+from webhooks import admin_api, api, auth, fallback, sms, voice
+from webhooks.budget import OverBudget, bound_voice_webhooks
 
 log = logging.getLogger(__name__)
 
 # A store that cannot be reached right now (as opposed to a bug): the caller gets an apology.
 STORE_UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                      sqlalchemy.exc.TimeoutError, redis.exceptions.ConnectionError,
-                     redis.exceptions.TimeoutError)
+                     redis.exceptions.TimeoutError, OverBudget)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -70,10 +71,13 @@ def init_runtime(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app; each subsystem registers itself with `init_app`."""
     app.register_blueprint(voice.bp)
+    bound_voice_webhooks(app)  # each answers within its budget, whatever the stores do
     app.register_blueprint(sms.bp)
+    app.register_blueprint(fallback.bp)  # no deadline: it reads no store
     auth.init_app(app)
     auth.csrf.exempt(voice.bp)  # Twilio webhooks are signed instead
     auth.csrf.exempt(sms.bp)
+    auth.csrf.exempt(fallback.bp)
     api.init_app(app)
     admin_api.init_app(app)
     console_views.init_app(app)
@@ -153,7 +157,9 @@ def store_unreachable(exc: Exception) -> Any:
     """The database or Redis is unreachable: callers hear an apology and a retry (200);
     everything else gets 503. Logged by path and error class only: the error's text can
     hold SQL parameters, and so phone numbers."""
-    store = "redis" if isinstance(exc, redis.exceptions.RedisError) else "database"
+    store = ("redis" if isinstance(exc, redis.exceptions.RedisError)
+             else "a store (over the webhook's deadline)" if isinstance(exc, OverBudget)
+             else "database")
     log.error("%s unreachable while serving %s (%s)", store, request.path, type(exc).__name__)
     if request.path.startswith("/voice/"):
         rt = current_app.extensions["holdless"]

@@ -20,6 +20,14 @@ from redis.retry import Retry
 TWILIO_WEBHOOK_TIMEOUT_SECONDS = 15
 # What Holdless allows itself: every voice webhook answers within this, whatever the stores do.
 WEBHOOK_BUDGET_SECONDS = 5.0
+# A voice webhook still waiting on its stores this long is answered with the outage apology
+# (webhooks/budget.py), leaving a second of the budget to answer. The stores' own limits
+# below come first; this catches what they cannot (a PostgreSQL connection stalled mid-
+# statement: psycopg has no client-side read timeout).
+WEBHOOK_DEADLINE_SECONDS = 4.0
+# Threads per process that run voice webhooks under that deadline (a webhook stuck on a
+# stalled store holds one until the store answers or drops the connection).
+WEBHOOK_THREADS = 32
 
 # Redis: opening a connection, and each reply once a command is sent. A reply that does not
 # come is not retried (a stalled server would stall the retry too); a connection found dead

@@ -1,0 +1,182 @@
+"""A store that accepts connections and then stalls (neither answers nor refuses).
+
+Twilio waits 15 s for a webhook's answer, then requests the number's Fallback URL or plays
+its own "application error" (twilio.com/docs/api/errors/11205). Holdless bounds every wait
+on its stores (holdless/timeouts.py), so a caller's webhook answers within 5 s with the
+outage apology (ivr/outage.py) whatever Redis or the database does, and service resumes
+when the store does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import redis
+
+from holdless.migrate import upgrade
+from holdless.timeouts import REDIS_SOCKET_TIMEOUT_SECONDS, WEBHOOK_BUDGET_SECONDS
+from queueing import lines
+from tests.conftest import PUBLIC_BASE, SignedTwilioClient, app_on
+from tests.faults import StallingProxy, StatementOutage
+from tests.helpers import call_form, seed_queues, twiml
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "holdless_stalled_store"
+# How long the test itself waits for an answer before calling the webhook hung (Twilio
+# would have given up at 15 s).
+HUNG_AFTER_SECONDS = 20
+
+
+def redis_proxy_target(url: str) -> tuple[str, int] | str:
+    """Where a stalling proxy in front of the Redis at `url` forwards to."""
+    if url.startswith("unix://"):
+        return url.removeprefix("unix://").split("?")[0]
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 6379
+
+
+def timed_post(twilio: SignedTwilioClient, path: str, form: dict[str, str]
+               ) -> tuple[ET.Element | None, float]:
+    """POST a webhook; its TwiML and how long it took (None: no answer within
+    HUNG_AFTER_SECONDS, the request is left running in its thread)."""
+    answer: list[Any] = []
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: answer.append(twilio.post(path, form)), daemon=True)
+    thread.start()
+    thread.join(HUNG_AFTER_SECONDS)
+    took = time.monotonic() - started
+    return (twiml(answer[0]) if answer else None), took
+
+
+def is_apology(root: ET.Element | None) -> bool:
+    """The outage apology: spoken words, then a pause and a retry (or, on hold, keep holding)."""
+    return root is not None and [c.tag for c in root][:2] == ["Say", "Pause"] and (
+        "sorry" in (root[0].text or ""))
+
+
+@pytest.fixture
+def redis_stalls(settings, redis_url, frozen_clock) -> Iterator[tuple[Any, Any, StallingProxy]]:
+    """An app whose Redis (the suite's: embedded Valkey by default) sits behind a stalling
+    proxy."""
+    proxy = StallingProxy(redis_proxy_target(redis_url))
+    with app_on(settings.database_url, proxy.url(), settings.twilio_api_base_url) as (app, rt):
+        yield app, rt, proxy
+    proxy.close()
+
+
+def test_redis_that_accepts_then_stalls_callers_hear_the_apology_within_5s_not_twilios_error(
+        redis_stalls):
+    app, rt, proxy = redis_stalls
+    twilio = SignedTwilioClient(app.test_client())
+    seed_queues(rt, ("support", "Support", None))
+    first = call_form(from_="+12125550180")
+    assert twiml(twilio.post("/voice/incoming", first)).find("Enqueue") is not None
+    proxy.stall()
+    second = call_form(from_="+12125550181")
+    answers = [timed_post(twilio, "/voice/incoming", second),
+               timed_post(twilio, "/voice/hold", first),
+               timed_post(twilio, "/voice/incoming?retry=1", second)]
+    proxy.resume()
+    for root, took in answers:
+        assert is_apology(root), ET.tostring(root) if root is not None else "no answer"
+        assert took < WEBHOOK_BUDGET_SECONDS, f"answered after {took:.1f}s"
+    root = twiml(twilio.post("/voice/incoming?retry=1", second))
+    assert root.find("Enqueue") is not None and "second in line" in root.find("Say").text
+    assert [e.call_sid for e in lines.waiting(rt.live, "support")] == [
+        first["CallSid"], second["CallSid"]]
+    print("redis stalled: answers after " + ", ".join(f"{t:.2f}s" for _, t in answers))
+
+
+def test_a_stalled_redis_command_of_the_runtime_fails_within_its_socket_timeout(redis_stalls):
+    _app, rt, proxy = redis_stalls
+    rt.live.ping()
+    rt.jobs_redis.ping()
+    proxy.stall()
+    try:
+        for client in (rt.live, rt.jobs_redis):
+            started = time.monotonic()
+            with pytest.raises(redis.exceptions.TimeoutError):
+                client.get("hl:anything")
+            assert time.monotonic() - started < REDIS_SOCKET_TIMEOUT_SECONDS + 0.5
+    finally:
+        proxy.resume()
+
+
+# -- PostgreSQL behind a stalling proxy (where PostgreSQL runs on 127.0.0.1:5432) ------------
+
+@pytest.fixture
+def postgres_stalls(redis_url, twilio_api, frozen_clock
+                    ) -> Iterator[tuple[Any, Any, StallingProxy]]:
+    """An app on PostgreSQL reached through a stalling proxy (skipped without PostgreSQL)."""
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (PG_DB,)).fetchone():
+                conn.execute(f"CREATE DATABASE {PG_DB}")
+    except psycopg.Error:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    upgrade(f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}")
+    proxy = StallingProxy(("127.0.0.1", 5432))
+    url = proxy.url("postgresql+psycopg", f"/{PG_DB}").replace("://", "://postgres@")
+    with app_on(url, redis_url, twilio_api.base_url) as (app, rt):
+        yield app, rt, proxy
+    proxy.close()
+
+
+def test_postgres_that_accepts_then_stalls_callers_hear_the_apology_within_5s_not_twilios_error(
+        postgres_stalls):
+    app, rt, proxy = postgres_stalls
+    twilio = SignedTwilioClient(app.test_client())
+    seed_queues(rt, ("support", "Support", None))
+    first = call_form(from_="+12125550182")
+    assert twiml(twilio.post("/voice/incoming", first)).find("Enqueue") is not None
+    proxy.stall()
+    second = call_form(from_="+12125550183")
+    answers = [timed_post(twilio, "/voice/incoming", second),
+               timed_post(twilio, "/voice/incoming?retry=1", second)]
+    proxy.resume()
+    for root, took in answers:
+        assert is_apology(root), ET.tostring(root) if root is not None else "no answer"
+        assert took < WEBHOOK_BUDGET_SECONDS, f"answered after {took:.1f}s"
+    root = twiml(twilio.post("/voice/incoming?retry=2", second))
+    assert root.find("Enqueue") is not None
+    print("postgres stalled: answers after " + ", ".join(f"{t:.2f}s" for _, t in answers))
+
+
+# -- the number's Fallback URL ---------------------------------------------------------------
+
+def test_fallback_url_answers_an_apology_and_one_retry_while_every_store_hangs(redis_stalls):
+    app, rt, proxy = redis_stalls
+    twilio = SignedTwilioClient(app.test_client())
+    outage = StatementOutage(rt.db.engine)
+    proxy.stall()
+    outage.start()
+    try:
+        failed = f"{PUBLIC_BASE}/voice/menu?attempt=1"
+        form = call_form(from_="+12125550184", ErrorCode="11205", ErrorUrl=failed)
+        root, took = timed_post(twilio, "/voice/fallback", form)
+        assert outage.seen == 0  # not one statement
+        again, _ = timed_post(twilio, "/voice/fallback", {
+            **form, "ErrorUrl": retry_path_of(root)})
+    finally:
+        proxy.resume()
+        outage.end()
+        outage.remove()
+    assert root is not None and took < 1, took
+    assert [c.tag for c in root] == ["Say", "Pause", "Redirect"] and "sorry" in root[0].text
+    assert root.find("Redirect").text == f"{PUBLIC_BASE}/voice/menu?attempt=1&fallback=1"
+    assert again is not None and [c.tag for c in again] == ["Say", "Hangup"]
+    assert "call again" in again[0].text
+
+
+def retry_path_of(root: ET.Element | None) -> str:
+    """The URL an apology's Redirect sends the call to."""
+    assert root is not None and root.find("Redirect") is not None
+    return root.find("Redirect").text or ""

@@ -1,0 +1,23 @@
+"""The number's voice Fallback URL (PUBLIC_BASE_URL/voice/fallback): Twilio asks it when one
+of our webhooks failed or gave no answer within 15 s (error 11205). It reads no store (only
+the request and the settings), so it answers while Redis or the database hang."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from holdless import paths
+from ivr.fallback import fallback_answer
+from webhooks import forms
+from webhooks.security import twilio_signed
+
+bp = Blueprint("fallback", __name__)
+
+
+@bp.post(paths.VOICE_FALLBACK)
+@twilio_signed
+def voice_fallback() -> Response:
+    """An apology and one more try of the failed webhook (or a goodbye), store-free."""
+    ours = current_app.config["HOLDLESS"].public_base_url or request.host_url.rstrip("/")
+    answer = fallback_answer(ours, forms.field("ErrorUrl"))
+    return Response(str(answer), mimetype="text/xml")
