@@ -27,7 +27,7 @@ from simulator.rest import Form, TwilioRestStandIn
 from simulator.rooms import CallQueue, Conference, Participant
 from simulator.runner import StatusCallback
 from simulator.twiml import Document, Verb, parse_twiml
-from simulator.webhooks import AppClient, WebhookResponse
+from simulator.webhooks import REQUEST_TIMEOUT, AppClient, WebhookResponse
 
 _PARTICIPANT_FLAGS = ("StartConferenceOnEnter", "EndConferenceOnExit", "Muted", "Beep",
                       "WaitUrl", "WaitMethod")
@@ -52,15 +52,23 @@ class PhoneNetwork:
                  play_seconds: float | Callable[[str], float] = 20.0,
                  hold_music_seconds: float = 20.0, words_per_second: float = 2.5,
                  reaction_time: float = 1.0, enqueue_action_on_redirect: bool = True,
-                 unknown_answer: Answer | None = None) -> None:
+                 unknown_answer: Answer | None = None, voice_fallback_url: str | None = None,
+                 voice_fallback_method: str = "POST",
+                 webhook_timeout: float = REQUEST_TIMEOUT) -> None:
         """Attach to the app (webhooks) and to the REST stand-in (the app's REST calls).
 
         `enqueue_action_on_redirect`: Twilio requests an Enqueue's action URL when a call
         is taken out of the queue by the REST API (QueueResult=redirected, answer ignored).
+        `voice_fallback_url`, `voice_fallback_method`: the number's voice Fallback URL, as
+        on Twilio's IncomingPhoneNumber resource (VoiceFallbackUrl, VoiceFallbackMethod),
+        requested when a webhook of a call to the number fails (error 11205 after
+        `webhook_timeout`, Twilio's 15 s, with no answer).
         """
         self.cond = threading.Condition(threading.RLock())
         self.clock = VirtualClock(speed)
-        self.app = AppClient(app_base_url, auth_token)
+        self.app = AppClient(app_base_url, auth_token, webhook_timeout)
+        self.voice_fallback = ((voice_fallback_url, voice_fallback_method.upper())
+                               if voice_fallback_url else None)
         self.rest = rest_standin
         self.store = rest_standin.store
         self.account_sid = account_sid or rest_standin.account_sid or "AC" + "0" * 32
@@ -192,6 +200,7 @@ class PhoneNetwork:
             call.state.hangup_at = self.clock.now() + patience
         callback = StatusCallback(self.app.resolve(status_url) if status_url else None)
         runner = DialingRunner(self, call, callback)
+        runner.fallback = self.voice_fallback  # the number's, for a call that came in on it
 
         def life() -> None:
             call.set_status("ringing")

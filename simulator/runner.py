@@ -77,6 +77,9 @@ class CallRunner:
         self.in_queue = False
         self._sequence = 0
         self._sender: ThreadPoolExecutor | None = None
+        # The number's voice Fallback URL and method (IncomingPhoneNumber VoiceFallbackUrl,
+        # VoiceFallbackMethod) for a call that came in on it; None: Twilio's application error.
+        self.fallback: tuple[str, str] | None = None
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -147,9 +150,26 @@ class CallRunner:
 
     def fetch(self, url: str, method: str | None, extra: dict[str, str] | None = None,
               relative_to: str | None = None) -> Document:
-        """Request TwiML from the app; errors propagate and end the call."""
+        """Request TwiML from the app; when that fails, the number's Fallback URL (if any);
+        errors propagate and end the call."""
         absolute = self.net.app.resolve(url, relative_to)
-        return self.net.app.fetch_twiml(absolute, self.params(extra), method or "POST")
+        try:
+            return self.net.app.fetch_twiml(absolute, self.params(extra), method or "POST")
+        except WebhookError as error:
+            if self.fallback is None:
+                raise
+            return self._fetch_fallback(error, absolute)
+
+    def _fetch_fallback(self, error: WebhookError, failed_url: str) -> Document:
+        """The failed request is noted (its error code in the call's notifications) and the
+        Fallback URL requested at once with the call's parameters, ErrorCode and ErrorUrl;
+        its TwiML continues the call (twilio.com/docs/usage/security/availability-reliability,
+        twilio.com/docs/api/errors/11205)."""
+        assert self.fallback is not None
+        self.call.fail(f"http-{error.code}", failed_url, str(error), fatal=False)
+        url, method = self.fallback
+        extra = {"ErrorCode": error.code, "ErrorUrl": failed_url}
+        return self.net.app.fetch_twiml(self.net.app.resolve(url), self.params(extra), method)
 
     def notify(self, url: str, method: str | None, extra: dict[str, str],
                relative_to: str | None = None, kind: str = "callback") -> None:
