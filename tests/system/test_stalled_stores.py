@@ -9,19 +9,29 @@ when the store does.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 import redis
+import sqlalchemy.exc
+from sqlalchemy import text
 
 from holdless.migrate import upgrade
-from holdless.timeouts import REDIS_SOCKET_TIMEOUT_SECONDS, WEBHOOK_BUDGET_SECONDS
+from holdless.timeouts import (
+    DB_CONNECT_TIMEOUT_SECONDS,
+    DB_LOCK_TIMEOUT_SECONDS,
+    DB_STATEMENT_TIMEOUT_SECONDS,
+    REDIS_SOCKET_TIMEOUT_SECONDS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    WEBHOOK_BUDGET_SECONDS,
+)
 from queueing import lines
 from tests.conftest import PUBLIC_BASE, SignedTwilioClient, app_on
 from tests.faults import StallingProxy, StatementOutage
@@ -53,6 +63,26 @@ def timed_post(twilio: SignedTwilioClient, path: str, form: dict[str, str]
     thread.join(HUNG_AFTER_SECONDS)
     took = time.monotonic() - started
     return (twiml(answer[0]) if answer else None), took
+
+
+def timed_call(action: Callable[[], None]) -> tuple[BaseException | None, float]:
+    """Run `action`; what it raised and how long it took (a hang: an AssertionError after
+    HUNG_AFTER_SECONDS, the action left running in its thread)."""
+    raised: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            action()
+            raised.append(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            raised.append(error)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(HUNG_AFTER_SECONDS)
+    assert raised, f"still waiting after {HUNG_AFTER_SECONDS}s"
+    return raised[0], time.monotonic() - started
 
 
 def is_apology(root: ET.Element | None) -> bool:
@@ -180,3 +210,57 @@ def retry_path_of(root: ET.Element | None) -> str:
     """The URL an apology's Redirect sends the call to."""
     assert root is not None and root.find("Redirect") is not None
     return root.find("Redirect").text or ""
+
+
+# -- each limit of the database does what it says ----------------------------------------------
+
+def test_postgres_connection_to_a_server_that_accepts_then_stalls_gives_up_within_2s(
+        postgres_stalls):
+    _app, rt, proxy = postgres_stalls
+    rt.db.dispose()  # no pooled connection: the next one is opened through the stall
+    proxy.stall()
+    try:
+        error, took = timed_call(lambda: rt.db.engine.connect().close())
+    finally:
+        proxy.resume()
+    assert isinstance(error, sqlalchemy.exc.OperationalError), error
+    assert took < DB_CONNECT_TIMEOUT_SECONDS + 0.5, took
+
+
+def query(rt: Any, sql: str) -> Callable[[], None]:
+    """Run `sql` on a connection of the app's pool."""
+    def run() -> None:
+        with rt.db.engine.connect() as conn:
+            conn.execute(text(sql))
+    return run
+
+
+def test_postgres_statement_running_past_3s_is_cancelled(postgres_stalls):
+    _app, rt, _proxy = postgres_stalls
+    error, took = timed_call(query(rt, "SELECT pg_sleep(10)"))
+    assert isinstance(error, sqlalchemy.exc.OperationalError), error
+    assert "statement timeout" in str(error) and took < DB_STATEMENT_TIMEOUT_SECONDS + 0.5
+
+
+def test_postgres_wait_for_a_lock_held_elsewhere_ends_within_2s(postgres_stalls):
+    _app, rt, _proxy = postgres_stalls
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{PG_DB}") as holder:
+        holder.execute("LOCK TABLE agents IN ACCESS EXCLUSIVE MODE")  # held until closed
+        error, took = timed_call(query(rt, "SELECT count(*) FROM agents"))
+    assert isinstance(error, sqlalchemy.exc.OperationalError), error
+    assert "lock timeout" in str(error) and took < DB_LOCK_TIMEOUT_SECONDS + 0.5, took
+
+
+def test_sqlite_locked_by_another_process_callers_hear_the_apology_within_5s(rt, twilio):
+    if rt.db.engine.dialect.name != "sqlite":
+        pytest.skip("the suite runs on PostgreSQL (its limits are tested above)")
+    seed_queues(rt, ("support", "Support", None))
+    holder = sqlite3.connect(rt.db.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, and not finishing
+    try:
+        root, took = timed_post(twilio, "/voice/incoming", call_form(from_="+12125550185"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert is_apology(root), ET.tostring(root) if root is not None else "no answer"
+    assert SQLITE_BUSY_TIMEOUT_SECONDS <= took < WEBHOOK_BUDGET_SECONDS, took
