@@ -9,6 +9,9 @@ when the store does.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import logging
 import sqlite3
 import threading
 import time
@@ -33,7 +36,9 @@ from holdless.timeouts import (
     WEBHOOK_BUDGET_SECONDS,
 )
 from queueing import lines
-from tests.conftest import PUBLIC_BASE, SignedTwilioClient, app_on
+from simulator import PhoneNetwork, TwilioRestStandIn
+from simulator.stack import LiveServer
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient, app_for, app_on
 from tests.faults import StallingProxy, StatementOutage
 from tests.helpers import call_form, seed_queues, twiml
 
@@ -264,3 +269,65 @@ def test_sqlite_locked_by_another_process_callers_hear_the_apology_within_5s(rt,
         holder.close()
     assert is_apology(root), ET.tostring(root) if root is not None else "no answer"
     assert SQLITE_BUSY_TIMEOUT_SECONDS <= took < WEBHOOK_BUDGET_SECONDS, took
+
+
+# -- through the stand-in: what the caller hears --------------------------------------------
+
+@contextlib.contextmanager
+def served(app: Any, stall_paths: frozenset[str] = frozenset(), stall_seconds: float = 0.0,
+           **number: Any) -> Iterator[tuple[PhoneNetwork, str]]:
+    """`app` on a real port (requests to `stall_paths` held `stall_seconds` first: a web
+    process that hangs) and a phone network calling it, its number configured by `number`."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    def hanging(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") in stall_paths and "fallback=1" not in environ.get(
+                "QUERY_STRING", ""):
+            time.sleep(stall_seconds)
+        return app(environ, start_response)
+
+    server = LiveServer()
+    app.config["HOLDLESS"] = dataclasses.replace(app.config["HOLDLESS"],
+                                                 public_base_url=server.base_url)
+    app.extensions["holdless"].settings = app.config["HOLDLESS"]
+    server.start(hanging)
+    with TwilioRestStandIn(auth_token=AUTH_TOKEN) as standin:
+        net = PhoneNetwork(server.base_url, AUTH_TOKEN, standin, speed=20, **number)
+        try:
+            yield net, server.base_url
+        finally:
+            net.close()
+            server.stop()
+
+
+def test_through_the_stand_in_a_stalled_redis_gives_the_caller_the_apology_never_error_11205(
+        redis_stalls):
+    app, rt, proxy = redis_stalls
+    seed_queues(rt, ("support", "Support", None))
+    with served(app, voice_fallback_url="/voice/fallback") as (net, _base):
+        proxy.stall()
+        started = time.monotonic()
+        caller = net.place_call("+12125550186", "+12125550000", status_url=None)
+        caller.wait_until(lambda c: "technical problem" in c.said(), timeout=10)
+        heard_after = time.monotonic() - started
+        proxy.resume()
+        caller.wait_until(lambda c: "in line" in c.said(), timeout=10)
+        caller.hangup()
+    assert heard_after < WEBHOOK_BUDGET_SECONDS, heard_after
+    assert caller.errors == []  # no 11205, no fallback, no application error
+    print(f"stand-in: apology heard {heard_after:.2f}s after the call came in")
+
+
+def test_through_the_stand_in_a_hung_web_process_hands_the_call_to_the_fallback_url_which_retries(
+        rt, settings):
+    app = app_for(rt, settings)
+    seed_queues(rt, ("support", "Support", None))
+    with served(app, frozenset({"/voice/incoming"}), stall_seconds=2.0, webhook_timeout=1.0,
+                voice_fallback_url="/voice/fallback") as (net, base):
+        caller = net.place_call("+12125550187", "+12125550000", status_url=None)
+        caller.wait_until(lambda c: "in line" in c.said(), timeout=10)
+        caller.hangup()
+    said = caller.said()
+    assert said.index("try once more") < said.index("in line")
+    assert [(e.kind, e.url, e.fatal) for e in caller.errors] == [
+        ("http-11205", f"{base}/voice/incoming", False)]
