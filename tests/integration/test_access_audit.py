@@ -24,7 +24,7 @@ from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people_and
 # OpenAPI document and static files.
 PUBLIC = {"auth.sign_in", "console.home", "api.openapi", "static", "console.static",
           "admin_pages.static"}
-SIGNED_BLUEPRINTS = {"voice", "sms"}  # Twilio's webhooks: refused (403) unless signed
+SIGNED_BLUEPRINTS = {"voice", "sms", "fallback"}  # Twilio's webhooks: refused (403) unless signed
 ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api"}
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
