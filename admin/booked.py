@@ -166,8 +166,8 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
                job_id=f"cb-due-{callback_id}-{attempts}-moved-{stamp}")
     phrase = wording.opening_phrase(when.astimezone(ZoneInfo(zone)),
                                     now.astimezone(ZoneInfo(zone)))
-    rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_BOOKED, phrase,
-               job_id=f"cb-sms-moved-{callback_id}-{stamp}")
+    key = f"cb-sms-moved-{callback_id}-{stamp}"
+    rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_BOOKED, phrase, key, job_id=key)
     return when
 
 

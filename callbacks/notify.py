@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ivr import policy, wording
+from sqlalchemy.exc import IntegrityError
+
+from holdless import paths
+from holdless.twilio_gateway import (
+    SMS_NOT_MOBILE_CODES,
+    SMS_OPTED_OUT_CODE,
+    TwilioRestException,
+)
+from ivr import policy, texting, wording
 from ivr.numbers import mask
 from models.callbacks import TEXT_BOOKED, TEXT_UNREACHABLE, Callback
+from models.texts import QUEUED, REFUSED, SENDING, SKIPPED, TextMessage
 from queueing.estimate import WaitEstimate
 
 if TYPE_CHECKING:
@@ -22,13 +31,13 @@ def text_for(callback: Callback, kind: str, line: str, when: str,
     ref = callback.reference
     if kind == TEXT_BOOKED and rules is not None and rules.sms_booked:
         return (f"{line}: {rules.sms_booked} Reference {ref}; we will call you {when}. "
-                "Reply CANCEL to cancel it.")
+                f"Reply {texting.CANCEL_WORD} if you no longer need the call.")
     if kind == TEXT_UNREACHABLE and rules is not None and rules.sms_unreachable:
         return f"{line}: {rules.sms_unreachable} (reference {ref})"
     if kind == TEXT_BOOKED:
         keeping = "" if callback.slot_start is not None else ", keeping your place in line"
         return (f"{line}: your callback is booked, reference {ref}. We will call you "
-                f"{when}{keeping}. Reply CANCEL to cancel it.")
+                f"{when}{keeping}. Reply {texting.CANCEL_WORD} if you no longer need the call.")
     if kind == TEXT_UNREACHABLE:
         return (f"{line}: we tried {callback.attempts} times to call you back "
                 f"(reference {ref}) but could not reach you. Please call us again when it "
@@ -36,8 +45,11 @@ def text_for(callback: Callback, kind: str, line: str, when: str,
     raise ValueError(f"unknown callback message {kind!r}")
 
 
-def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "") -> str:
-    """Job: text the customer of a callback (booked, saying `when`; or unreachable)."""
+def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "", key: str = "") -> str:
+    """Job: text the customer of a callback (booked, saying `when`; or unreachable), at
+    most once per `key` (default: once per callback and kind), never to a number that
+    opted out or cannot receive texts. Returns the message sid, or why none was sent."""
+    key = key or f"{kind}-{callback_id}"
     with rt.db.session() as s:
         callback = s.get(Callback, callback_id)
         if callback is None:
@@ -49,6 +61,64 @@ def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "") -> str:
         body = text_for(callback, kind, str(rt.settings.extra.get("line_name", "Holdless")),
                         when, rules)
         number = callback.number
-    sid = rt.gateway.send_sms(number, body)
-    log.info("callback %s: %s SMS sent to %s", callback_id, kind, mask(number))
+    text_id = _take_key(rt, key, callback_id, kind, number)
+    if text_id is None:
+        log.info("callback %s: %s SMS already handled (key taken)", callback_id, kind)
+        return "already sent"
+    return _send(rt, text_id, number, body, f"callback {callback_id}: {kind}")
+
+
+def _take_key(rt: Runtime, key: str, callback_id: int | None, kind: str,
+              number: str) -> int | None:
+    """Record the text under `key` before anything is sent (SKIPPED at once when the
+    number cannot be texted); None when the key was taken already."""
+    now = rt.clock.now()
+    try:
+        with rt.db.session() as s:
+            status = SENDING if texting.can_text(s, number) else SKIPPED
+            row = TextMessage(key=key, callback_id=callback_id, kind=kind, number=number,
+                              status=status, created_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            return row.id
+    except IntegrityError:
+        return None
+
+
+def _send(rt: Runtime, text_id: int, number: str, body: str, what: str) -> str:
+    """Send the recorded text through Twilio and record its answer: the sid and `queued`,
+    or Twilio's refusal (21610 also records the opt-out)."""
+    with rt.db.session() as s:
+        if s.get_one(TextMessage, text_id).status == SKIPPED:
+            log.info("%s SMS not sent: %s opted out or cannot take texts", what, mask(number))
+            return "not sent: cannot text this number"
+    try:
+        sid = rt.gateway.send_sms(number, body, rt.url(paths.SMS_STATUS))
+    except TwilioRestException as exc:
+        _refused(rt, text_id, number, exc)
+        log.warning("%s SMS to %s refused by Twilio (%s)", what, mask(number), exc.code)
+        if exc.code == SMS_OPTED_OUT_CODE or exc.code in SMS_NOT_MOBILE_CODES:
+            return f"refused: {exc.code}"
+        raise
+    with rt.db.session() as s:
+        row = s.get_one(TextMessage, text_id)
+        row.sid, row.updated_at = sid, rt.clock.now()
+        if row.status == SENDING:
+            row.status = QUEUED
+    log.info("%s SMS sent to %s", what, mask(number))
     return sid
+
+
+def _refused(rt: Runtime, text_id: int, number: str, exc: TwilioRestException) -> None:
+    """Twilio answered the create with an error, so nothing was sent: a definite refusal is
+    recorded (an opt-out for 21610); any other error frees the key so a retry may send."""
+    now = rt.clock.now()
+    definite = exc.code == SMS_OPTED_OUT_CODE or exc.code in SMS_NOT_MOBILE_CODES
+    with rt.db.session() as s:
+        row = s.get_one(TextMessage, text_id)
+        if not definite:
+            s.delete(row)
+            return
+        row.status, row.error_code, row.updated_at = REFUSED, exc.code, now
+        if exc.code == SMS_OPTED_OUT_CODE:
+            texting.record_opt(s, number, True, texting.SOURCE_TWILIO_REFUSAL, now)

@@ -272,8 +272,8 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         free(rt, agent_id)
     if final:
         lines.forget(rt.live, entry)
-        rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_UNREACHABLE,
-                   job_id=f"cb-sms-unreachable-{callback_id}")
+        key = f"cb-sms-unreachable-{callback_id}"
+        rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_UNREACHABLE, "", key, job_id=key)
     else:
         booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
 

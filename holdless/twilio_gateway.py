@@ -26,6 +26,11 @@ CALL_NOT_FOUND_STATUS = 404
 # in progress so it cannot be redirected or ended (21220). See the Call resource page.
 CALL_GONE_STATUSES = (CALL_NOT_FOUND_STATUS,)
 CALL_GONE_CODES = (20404, 21220)
+# Twilio's refusals of a text: the customer replied STOP (21610), and the number cannot
+# receive texts (21614 not a mobile number, 21635 a landline). Error pages:
+# https://www.twilio.com/docs/api/errors/21610 , /21614 , /21635
+SMS_OPTED_OUT_CODE = 21610
+SMS_NOT_MOBILE_CODES = (21614, 21635)
 
 
 def is_call_gone(exc: TwilioRestException) -> bool:
@@ -131,7 +136,9 @@ class TwilioGateway:
             hold=hold, **extra)
         return True
 
-    def send_sms(self, to: str, body: str) -> str:
-        """Send a text message; returns its sid."""
-        message = self.client.messages.create(to=to, from_=self.caller_id, body=body)
+    def send_sms(self, to: str, body: str, status_callback: str) -> str:
+        """Send a text message, Twilio reporting its delivery to `status_callback`;
+        returns its sid (the message is `queued` then)."""
+        message = self.client.messages.create(to=to, from_=self.caller_id, body=body,
+                                              status_callback=status_callback)
         return str(message.sid)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdless import tasks
-from ivr import policy, promise, slots
+from ivr import policy, promise, slots, texting
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
 from models.entities import Interaction
@@ -113,8 +113,8 @@ def book(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None = None,
         _take_place(rt, booked.callback_id, interaction_id, queue)
     else:
         _await_slot(rt, booked.callback_id, interaction_id, slot[0])
-    rt.enqueue(tasks.SEND_SMS, booked.callback_id, TEXT_BOOKED, booked.when,
-               job_id=f"cb-sms-booked-{booked.callback_id}-{interaction_id}")
+    key = f"cb-sms-booked-{booked.callback_id}-{interaction_id}"
+    rt.enqueue(tasks.SEND_SMS, booked.callback_id, TEXT_BOOKED, booked.when, key, job_id=key)
     log.info("callback %s booked for %s", booked.callback_id, mask(number))
     return booked
 
@@ -203,9 +203,27 @@ def cancel(rt: Runtime, number: str) -> list[str]:
     return [reference for _entry, reference in gone]
 
 
+def text_promise(rt: Runtime, callback_id: int) -> str:
+    """The sentence about the text confirming a booked callback (see texting)."""
+    with rt.db.session() as s:
+        callback = s.get_one(Callback, callback_id)
+        return texting.reference_promise(s, callback.number)
+
+
 def sms_reply(rt: Runtime, number: str, body: str) -> str:
-    """Answer a text from a customer: CANCEL cancels their open callbacks."""
-    if body.strip().strip(".!").upper() == "CANCEL":
+    """Answer a text from a customer: NOCALL cancels their open callbacks; Twilio's
+    opt-out and opt-in keywords are recorded and get no reply of ours (Twilio sends its
+    own, and would refuse ours after an opt-out); "" for no reply."""
+    word = texting.keyword(body)
+    if word in texting.OPT_OUT_KEYWORDS or word in texting.OPT_IN_KEYWORDS:
+        opted_out = word in texting.OPT_OUT_KEYWORDS
+        with rt.db.session() as s:
+            texting.record_opt(s, number, opted_out, texting.SOURCE_KEYWORD, rt.clock.now())
+        log.info("%s opted %s texts", mask(number), "out of" if opted_out else "back in to")
+        return ""
+    if word in texting.HELP_KEYWORDS:
+        return ""
+    if word == texting.CANCEL_WORD:
         cancelled = cancel(rt, number)
         if not cancelled:
             return "You have no callback booked with us."
@@ -213,7 +231,9 @@ def sms_reply(rt: Runtime, number: str, body: str) -> str:
                 "Call us any time.")
     with rt.db.session() as s:
         has_open = bool(open_for(s, number))
-    return "Reply CANCEL to cancel your callback." if has_open else ""
+    return (f"Reply {texting.CANCEL_WORD} if you no longer need your callback." if has_open
+            else "")
+
 
 def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:
     """Put a booked callback back in line at `at` (one job per callback and moment,

@@ -211,7 +211,7 @@ def _book(rt: Runtime, call_sid: str, number: str) -> VoiceResponse:
     keeping = "" if slot else ", keeping your place in line"
     return twiml.goodbye(
         f"You're booked. We will call you back {booked.when}{keeping}. Your reference is "
-        f"{wording.spell(booked.reference)}. We will also send it to you by text message. "
+        f"{wording.spell(booked.reference)}. {booking.text_promise(rt, booked.callback_id)} "
         "You can hang up now. Goodbye.")
 
 

@@ -46,7 +46,7 @@ def recorded(rt: Runtime, call_sid: str, recording_url: str) -> VoiceResponse:
     return twiml.goodbye(
         f"Thank you, we have your message. We will call you back {booked.when}, keeping "
         f"your place in line. Your reference is {wording.spell(booked.reference)}. "
-        "We will also send it to you by text message. Goodbye.")
+        f"{booking.text_promise(rt, booked.callback_id)} Goodbye.")
 
 
 def recording_ready(rt: Runtime, call_sid: str, recording_url: str) -> None:

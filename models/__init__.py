@@ -16,6 +16,7 @@ from models.entities import (
     Queue,
 )
 from models.survey import SurveyAnswer
+from models.texts import TextMessage, TextOptOut
 
 __all__ = [
     "Agent",
@@ -37,6 +38,8 @@ __all__ = [
     "Queue",
     "StaffingPlan",
     "SurveyAnswer",
+    "TextMessage",
+    "TextOptOut",
     "Transfer",
     "UTCDateTime",
     "WrapUp",

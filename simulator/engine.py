@@ -19,6 +19,7 @@ from simulator.endpoints import Answer, AnswerRule, Endpoint, Keypad, KeypressSc
 from simulator.resources import (
     CallResource,
     ConferenceResource,
+    MessageResource,
     ParticipantResource,
     new_sid,
     rfc2822,
@@ -27,8 +28,10 @@ from simulator.rest import Form, TwilioRestStandIn
 from simulator.rooms import CallQueue, Conference, Participant
 from simulator.runner import StatusCallback
 from simulator.twiml import Document, Verb, parse_twiml
-from simulator.webhooks import REQUEST_TIMEOUT, AppClient, WebhookResponse
+from simulator.webhooks import REQUEST_TIMEOUT, AppClient, WebhookError, WebhookResponse
 
+# Virtual seconds between an outbound message's status changes (sent, delivered).
+MESSAGE_STEP_SECONDS = 1.0
 _PARTICIPANT_FLAGS = ("StartConferenceOnEnter", "EndConferenceOnExit", "Muted", "Beep",
                       "WaitUrl", "WaitMethod")
 
@@ -91,6 +94,7 @@ class PhoneNetwork:
         rest.on_participant_create = self._on_participant_create
         rest.on_participant_update = self._on_participant_update
         rest.on_participant_delete = self._on_participant_delete
+        rest.on_message_create = self._on_message_create
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -214,13 +218,30 @@ class PhoneNetwork:
 
     def send_sms(self, from_: str, to: str, body: str,
                  url: str = "/sms/incoming") -> WebhookResponse:
-        """Deliver an inbound SMS to the app's messaging webhook; returns the app's answer."""
+        """Deliver an inbound SMS to the app's messaging webhook; returns the app's answer.
+        An opt-out, opt-in or help keyword is applied by Twilio first (with its own reply)
+        and still forwarded to the webhook, as Twilio's opt-out keywords page says."""
+        self.store.messaging.receive(from_, to, body)
         sid = new_sid("SM")
         params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid,
                   "AccountSid": self.account_sid, "From": from_, "To": to, "Body": body,
                   "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
                   "ApiVersion": "2010-04-01"}
         return self.app.send(self.app.resolve(url), params)
+
+    def _on_message_create(self, message: MessageResource) -> None:
+        """Send a new message's status callbacks (sent, then delivered or its failure)."""
+        requests = self.rest.message_callbacks(message.sid)
+
+        def deliver() -> None:
+            for url, form in requests:
+                time.sleep(self.clock.to_real(MESSAGE_STEP_SECONDS))
+                try:
+                    self.app.send(self.app.resolve(url), form)
+                except WebhookError:
+                    continue  # Twilio does not retry a failed status callback
+
+        threading.Thread(target=deliver, name=f"sms-{message.sid}", daemon=True).start()
 
     # -- outbound ----------------------------------------------------------------------
 

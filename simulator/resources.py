@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from simulator.messaging import Messaging
+
 API_VERSION = "2010-04-01"
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
@@ -157,6 +159,8 @@ class MessageResource:
     body: str
     status: str = "queued"
     created: datetime = field(default_factory=_now)
+    status_callback: str | None = None
+    error_code: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Render the resource as Twilio's JSON body."""
@@ -167,6 +171,8 @@ class MessageResource:
             "from": self.from_,
             "body": self.body,
             "status": self.status,
+            "error_code": self.error_code,
+            "error_message": None,
             "direction": "outbound-api",
             "num_segments": "1",
             "num_media": "0",
@@ -187,6 +193,7 @@ class ResourceStore:
         self.conferences: dict[str, ConferenceResource] = {}
         self.participants: dict[tuple[str, str], ParticipantResource] = {}
         self.messages: dict[str, MessageResource] = {}
+        self.messaging = Messaging()
 
     def add_call(self, call: CallResource) -> CallResource:
         """Register a call so the REST API can fetch and update it."""
@@ -265,6 +272,13 @@ class ResourceStore:
         """Return a participant record, if known."""
         with self._lock:
             return self.participants.get((conference_sid, call_sid))
+
+    def update_message(self, sid: str, status: str, error_code: int | None) -> None:
+        """Move a known message to a later status (with Twilio's error code on failure)."""
+        with self._lock:
+            message = self.messages.get(sid)
+            if message is not None:
+                message.status, message.error_code = status, error_code
 
     def add_message(self, message: MessageResource) -> MessageResource:
         """Record an outbound message."""

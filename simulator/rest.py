@@ -18,6 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from simulator.messaging import (
+    NOT_MOBILE_CODE,
+    OPTED_OUT_CODE,
+    SERVER_ERROR_CODE,
+    callback_form,
+    status_sequence,
+)
 from simulator.resources import (
     API_VERSION,
     TERMINAL_CALL_STATUSES,
@@ -34,6 +41,7 @@ CallHook = Callable[[CallResource, Form], None]
 FetchHook = Callable[[str], None]
 ParticipantCreateHook = Callable[[ConferenceResource, CallResource, Form], None]
 ParticipantHook = Callable[[ConferenceResource, ParticipantResource, Form], None]
+MessageHook = Callable[[MessageResource], None]
 
 _ACCOUNT = rf"/{API_VERSION}/Accounts/(?P<account>AC[0-9a-zA-Z]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -184,6 +192,8 @@ class TwilioRestStandIn:
         self.on_participant_create: ParticipantCreateHook | None = None
         self.on_participant_update: ParticipantHook | None = None
         self.on_participant_delete: ParticipantHook | None = None
+        # Called with every message created (the phone network sends its status callbacks).
+        self.on_message_create: MessageHook | None = None
         self._port = port
         self._log: list[RecordedRequest] = []
         self._changed = threading.Condition()
@@ -462,5 +472,34 @@ class TwilioRestStandIn:
         body = _one(form, "Body")
         if not body and not _one(form, "MediaUrl"):
             raise RestError(400, 21602, "Message body is required.")
-        message = MessageResource(new_sid("SM"), groups["account"], to, from_, body or "")
-        return 201, self.store.add_message(message).to_json()
+        messaging = self.store.messaging
+        if messaging.take_server_error():
+            raise RestError(500, SERVER_ERROR_CODE, "Internal Server Error")
+        if messaging.is_opted_out(to, from_):
+            # https://help.twilio.com/hc/en-us/articles/223134027-Twilio-support-for-opt-out-keywords-SMS-STOP-filtering-
+            raise RestError(400, OPTED_OUT_CODE, "Attempt to send to unsubscribed recipient")
+        if to in messaging.fixed_lines:
+            # https://www.twilio.com/docs/api/errors/21614
+            raise RestError(400, NOT_MOBILE_CODE, f"'To' number {to} is not a valid mobile number")
+        message = MessageResource(new_sid("SM"), groups["account"], to, from_, body or "",
+                                  status_callback=_one(form, "StatusCallback"))
+        self.store.add_message(message)
+        if self.on_message_create is not None:
+            self.on_message_create(message)
+        return 201, message.to_json()
+
+    def message_callbacks(self, sid: str) -> list[tuple[str, dict[str, str]]]:
+        """The status callback requests Twilio makes for a message after creating it, in
+        order (URL, form), each moving the stored message on; none without a StatusCallback.
+        https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+        """
+        message = self.store.messages[sid]
+        fate = self.store.messaging.fate(message.to)
+        requests = []
+        for status in status_sequence(fate):
+            code = fate.error_code if status == fate.status else None
+            self.store.update_message(sid, status, code)
+            if message.status_callback:
+                requests.append((message.status_callback, callback_form(
+                    sid, message.account_sid, message.from_, message.to, status, code)))
+        return requests

@@ -1,4 +1,5 @@
-"""Twilio messaging webhooks: texts from customers (CANCEL cancels their callback)."""
+"""Twilio messaging webhooks: texts from customers (NOCALL cancels their callback; Twilio's
+opt-out keywords are recorded), and the delivery status of the texts we send."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app
 from twilio.twiml.messaging_response import MessagingResponse
 
 from holdless import paths
-from ivr import booking
+from ivr import booking, texting
 from ivr.numbers import caller_number
 from webhooks import forms
 from webhooks.security import twilio_signed
@@ -36,3 +37,20 @@ def incoming() -> Response:
     if reply:
         response.message(reply)
     return Response(str(response), mimetype="text/xml")
+
+
+@bp.post(paths.SMS_STATUS)
+@twilio_signed
+def status() -> Response:
+    """Twilio's status callback of a text we sent (sent, delivered, undelivered, failed,
+    with ErrorCode on failure): recorded on the text.
+    https://www.twilio.com/docs/messaging/guides/track-outbound-message-status"""
+    rt = _rt()
+    sid, message_status = forms.field("MessageSid"), forms.field("MessageStatus")
+    if not sid or not message_status:
+        abort(400, description="MessageSid and MessageStatus are required")
+    code = forms.field("ErrorCode")
+    with rt.db.session() as s:
+        texting.record_status(s, sid, message_status, int(code) if code.isdigit() else None,
+                              rt.clock.now())
+    return Response(status=204)

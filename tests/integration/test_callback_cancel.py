@@ -1,4 +1,4 @@
-"""Cancelling a callback: by text message, or by phoning again."""
+"""Cancelling a callback: by text message (NOCALL), or by phoning again."""
 
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ def _text(twilio, body, from_="+12125550123"):
     return twilio.post("/sms/incoming", form)
 
 
-def test_sms_cancel_cancels_the_open_callback_and_replies(rt, twilio, support):
+# NOCALL, not CANCEL: Twilio reserves CANCEL as an opt-out keyword on long codes (it would
+# unsubscribe the customer from every text); see tests/integration/test_texts.py.
+def test_sms_nocall_cancels_the_open_callback_and_replies(rt, twilio, support):
     book_callback(twilio)
     reference = only_callback(rt).reference
-    response = _text(twilio, " cancel ")
+    response = _text(twilio, " nocall ")
     assert response.status_code == 200 and response.mimetype == "text/xml"
     reply = ET.fromstring(response.get_data(as_text=True)).find("Message").text
     assert reply == f"Your callback (reference {reference}) is cancelled. Call us any time."
@@ -38,14 +40,14 @@ def test_sms_cancel_cancels_the_open_callback_and_replies(rt, twilio, support):
     assert lines.length(rt.live, support) == 0
 
 
-def test_sms_cancel_without_a_callback_says_so_and_changes_nothing(rt, twilio, support):
-    response = _text(twilio, "CANCEL")
+def test_sms_nocall_without_a_callback_says_so_and_changes_nothing(rt, twilio, support):
+    response = _text(twilio, "NOCALL")
     reply = ET.fromstring(response.get_data(as_text=True)).find("Message").text
     assert reply == "You have no callback booked with us."
 
 
 def test_unsigned_sms_is_refused(rt, client, support):
-    response = client.post("/sms/incoming", data={"From": "+12125550123", "Body": "CANCEL"})
+    response = client.post("/sms/incoming", data={"From": "+12125550123", "Body": "NOCALL"})
     assert response.status_code == 403
 
 

@@ -97,4 +97,4 @@ def test_policy_booked_text_carries_reference_and_how_to_cancel(
     worker()
     body = twilio_api.messages()[-1].body
     assert "Thanks for your patience. Reference " + only_callback(rt).reference in body
-    assert body.endswith("Reply CANCEL to cancel it.")
+    assert body.endswith("Reply NOCALL if you no longer need the call.")

@@ -1,0 +1,178 @@
+"""Texts (SMS) as Twilio does them: its own opt-out keywords and 21610, numbers that cannot
+take texts, message status callbacks after `queued`, and a retried job texting once.
+
+Twilio is the stand-in (simulator/); a customer's text reaches Twilio first (the stand-in
+applies its keywords) and is then forwarded to the app's messaging webhook, signed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+
+from callbacks import notify
+from holdless.settings import Settings
+from models.callbacks import CANCELLED, TEXT_BOOKED
+from models.texts import QUEUED, REFUSED, SKIPPED, TextMessage, TextOptOut
+from simulator.messaging import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, Fate
+from tests.callback_steps import book_callback, local, only_callback
+from tests.helpers import seed_queues, spoken
+
+CUSTOMER = "+12125550123"
+# The number our texts come from (the caller ID), which customers reply to.
+OUR_NUMBER = Settings().twilio_caller_id
+
+
+@pytest.fixture
+def support(rt):
+    seed_queues(rt, ("support", "Support", None))
+    return "support"
+
+
+def customer_texts(twilio, twilio_api, body, from_=CUSTOMER):
+    """The customer texts our number: Twilio applies its keywords, then forwards it."""
+    twilio_api.store.messaging.receive(from_, OUR_NUMBER, body)
+    form = {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": from_,
+            "To": OUR_NUMBER, "Body": body}
+    response = twilio.post("/sms/incoming", form)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    found = ET.fromstring(response.get_data(as_text=True)).find("Message")
+    return None if found is None else found.text
+
+
+def texts(rt):
+    with rt.db.session() as s:
+        return list(s.scalars(select(TextMessage).order_by(TextMessage.id)))
+
+
+def test_our_texts_ask_for_a_cancel_word_twilio_does_not_reserve(rt, twilio, twilio_api,
+                                                                  support, worker):
+    book_callback(twilio)
+    worker()
+    [message] = twilio_api.messages()
+    assert "Reply NOCALL if you no longer need the call." in message.body
+    reserved = OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | {"HELP", "INFO"}
+    words = message.body.upper().replace(".", " ").replace(",", " ").split()
+    assert not reserved & set(words)
+    assert customer_texts(twilio, twilio_api, "nocall").startswith("Your callback (reference")
+    assert only_callback(rt).status == CANCELLED
+    assert not twilio_api.store.messaging.is_opted_out(CUSTOMER, OUR_NUMBER)
+
+
+def test_cancel_is_an_opt_out_keyword_at_twilio_recorded_and_never_texted_after(
+        rt, twilio, twilio_api, support, worker):
+    assert customer_texts(twilio, twilio_api, "CANCEL") is None  # Twilio replies, not us
+    assert twilio_api.store.messaging.auto_replies[-1][1] == CUSTOMER
+    with rt.db.session() as s:
+        assert s.get(TextOptOut, CUSTOMER).opted_out
+    _form, confirmed = book_callback(twilio)
+    assert "We cannot send text messages to this number" in spoken(confirmed)
+    assert "by text message" not in spoken(confirmed)
+    worker()
+    assert twilio_api.requests("message-create") == []
+    assert [t.status for t in texts(rt)] == [SKIPPED]
+
+
+def test_start_after_stop_opts_back_in_and_texts_resume(rt, twilio, twilio_api, support,
+                                                         worker):
+    customer_texts(twilio, twilio_api, "STOP")
+    customer_texts(twilio, twilio_api, "start")
+    with rt.db.session() as s:
+        assert not s.get(TextOptOut, CUSTOMER).opted_out
+    _form, confirmed = book_callback(twilio)
+    assert "We will also send it to you by text message." in spoken(confirmed)
+    worker()
+    assert len(twilio_api.messages()) == 1
+
+
+def test_twilio_21610_for_an_opt_out_the_app_missed_is_recorded_as_an_opt_out(
+        rt, twilio, twilio_api, support, worker):
+    twilio_api.store.messaging.receive(CUSTOMER, OUR_NUMBER, "STOP")  # webhook never reached
+    book_callback(twilio)
+    worker()
+    [refused] = twilio_api.requests("message-create")
+    assert refused.status == 400
+    [text] = texts(rt)
+    assert (text.status, text.error_code, text.sid) == (REFUSED, 21610, None)
+    with rt.db.session() as s:
+        row = s.get(TextOptOut, CUSTOMER)
+        assert row.opted_out and row.source == "21610"
+    customer_texts(twilio, twilio_api, "nocall")  # the next booking is told the truth
+    _form, confirmed = book_callback(twilio)
+    assert "We cannot send text messages to this number" in spoken(confirmed)
+
+
+def test_twilio_refuses_21614_for_a_number_that_is_not_mobile(rt, twilio, twilio_api,
+                                                              support, worker):
+    twilio_api.store.messaging.fixed_lines.add(CUSTOMER)
+    book_callback(twilio)
+    worker()
+    [refused] = twilio_api.requests("message-create")
+    assert refused.status == 400
+    [text] = texts(rt)
+    assert (text.status, text.error_code) == (REFUSED, 21614)
+
+
+def test_a_fixed_line_callback_number_is_told_by_phone_no_text_can_come(
+        rt, twilio, twilio_api, support, worker):
+    rt.settings = dataclasses.replace(rt.settings, callback_regions="US,FR")
+    fixed_line = "+33142685300"
+    _form, confirmed = book_callback(twilio, from_=fixed_line)
+    said = spoken(confirmed)
+    assert "We cannot send text messages to this number" in said and "by text" not in said
+    worker()
+    assert twilio_api.requests("message-create") == []
+
+
+def test_message_status_callbacks_after_queued_record_delivery(rt, twilio, twilio_api,
+                                                               support, worker):
+    book_callback(twilio)
+    worker()
+    [message] = twilio_api.messages()
+    assert message.status_callback == "https://holdless.test/sms/status"
+    [text] = texts(rt)
+    assert (text.status, text.sid) == (QUEUED, message.sid)
+    callbacks = twilio_api.message_callbacks(message.sid)
+    assert [form["MessageStatus"] for _url, form in callbacks] == ["sent", "delivered"]
+    for url, form in callbacks:
+        assert twilio.post(local(url), form).status_code == 204
+    assert texts(rt)[0].status == "delivered"
+
+
+def test_an_undelivered_text_keeps_twilio_error_code_and_a_late_sent_does_not_undo_it(
+        rt, twilio, twilio_api, support, worker):
+    twilio_api.store.messaging.fates[CUSTOMER] = Fate("undelivered", 30003)
+    book_callback(twilio)
+    worker()
+    [message] = twilio_api.messages()
+    sent, undelivered = twilio_api.message_callbacks(message.sid)
+    assert undelivered[1]["ErrorCode"] == "30003" and "ErrorCode" not in sent[1]
+    twilio.post(local(undelivered[0]), undelivered[1])
+    twilio.post(local(sent[0]), sent[1])  # status callbacks may arrive out of order
+    [text] = texts(rt)
+    assert (text.status, text.error_code) == ("undelivered", 30003)
+
+
+def test_a_retried_send_job_does_not_text_twice(rt, twilio, twilio_api, support, worker):
+    book_callback(twilio)
+    callback_id = only_callback(rt).id
+    for _ in range(2):
+        notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "cb-sms-booked-test-key")
+    assert len(twilio_api.messages()) == 1
+    assert notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon",
+                           "cb-sms-booked-test-key") == "already sent"
+
+
+def test_a_twilio_server_error_sends_nothing_so_the_retry_sends(rt, twilio, twilio_api,
+                                                                 support, worker):
+    book_callback(twilio)
+    callback_id = only_callback(rt).id
+    twilio_api.store.messaging.server_errors = 1
+    with pytest.raises(TwilioRestException):
+        notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "key-500")
+    assert notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "key-500").startswith("SM")
+    assert len(twilio_api.messages()) == 1
