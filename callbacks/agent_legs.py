@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REFUSED_LEG = "refused"  # a leg Twilio would not place (its status and its assignment's outcome)
 LEG_ORDER = {"dialling": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
-             "completed": 4, "missed": 4}
+             "completed": 4, "missed": 4,
+             REFUSED_LEG: 4}
 
 
 class UnknownLeg(LookupError):
@@ -102,6 +104,32 @@ def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") 
             transfers.leg_missed(rt, interaction_id)
 
 
+def agent_refused(rt: Runtime, leg_id: int, reason: str) -> str:
+    """Twilio refused to place an agent's leg: close the leg and its assignment, take the
+    agent offline with the reason, and put the caller back exactly where they were (their
+    original place in line, routed to the next agent; a transfer's caller back to the
+    agent handing over, or to the line). Only the leg's own offer is undone, once."""
+    with rt.db.session() as s:
+        leg = _leg(s, leg_id)
+        if leg.ended_at is not None:
+            return "already settled"
+        leg.ended_at, leg.status = rt.clock.now(), REFUSED_LEG
+        offer_open = _end_assignment(s, leg, REFUSED_LEG, rt)
+        interaction = leg.interaction
+        handed_over = leg.kind in transfers.TRANSFER_LEG_KINDS
+        back = offer_open and not handed_over and interaction.status == OFFERED
+        if back:
+            advance(interaction, WAITING)
+        agent_id, interaction_id = leg.agent_id, leg.interaction_id
+    if agent_id is not None:
+        agents.take_offline(rt, agent_id, reason, (BUSY,))
+    if back:
+        put_back(rt, interaction_id)
+    elif handed_over:
+        transfers.leg_missed(rt, interaction_id)
+    return "agent refused"
+
+
 def begin_wrap_up(rt: Runtime, agent_id: int) -> bool:
     """Move an agent from a call into wrap-up; False when Redis no longer knows them as busy
     (its data was lost: the reconciler restores them from the database)."""
@@ -163,13 +191,16 @@ def put_back_entry(rt: Runtime, entry_id: str) -> None:
     dispatch.route_and_offer(rt, [entry.queue])
 
 
-def _end_assignment(s: Session, leg: Leg, outcome: str, rt: Runtime) -> None:
+def _end_assignment(s: Session, leg: Leg, outcome: str, rt: Runtime) -> bool:
+    """Close the leg's assignment; whether it was still open (this call closed it)."""
     if leg.assignment_id is None:
-        return
+        return False
     assignment = s.get(Assignment, leg.assignment_id)
-    if assignment is not None and assignment.ended_at is None:
-        assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
-        assignment.active_agent_id = assignment.active_entry = None
+    if assignment is None or assignment.ended_at is not None:
+        return False
+    assignment.ended_at, assignment.outcome = rt.clock.now(), outcome
+    assignment.active_agent_id = assignment.active_entry = None
+    return True
 
 
 def _other_agents_on(rt: Runtime, interaction_id: int) -> bool:
@@ -193,5 +224,5 @@ def _leg(s: Session, leg_id: int) -> Leg:
     return leg
 
 
-__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "begin_wrap_up",
-           "missed_offer", "put_back", "put_back_entry"]
+__all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "agent_refused",
+           "begin_wrap_up", "missed_offer", "put_back", "put_back_entry"]

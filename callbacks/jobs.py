@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from callbacks import adoption, call_ends, customer_first, placing, sweeper
+from callbacks import adoption, agent_legs, call_ends, customer_first, placing, sweeper
 from holdless import paths
-from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS
+from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, DialRefused
 from ivr import booking, survey
 from models.entities import OFFERED, Agent, Assignment, Interaction, Leg
 from models.states import is_final
@@ -63,9 +63,12 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
         return "caller gone"
     if redial and adoption.adopt_if_placed(rt, call_ends.AGENT_LEG, leg_id, contact, since):
         return "already dialled"
-    sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
-                          rt.url(paths.AGENT_STATUS, leg=leg_id),
-                          timeout=AGENT_RING_TIMEOUT_SECONDS)
+    try:
+        sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
+                              rt.url(paths.AGENT_STATUS, leg=leg_id),
+                              timeout=AGENT_RING_TIMEOUT_SECONDS)
+    except DialRefused as refused:
+        return agent_legs.agent_refused(rt, leg_id, refused.reason)
     adoption.remember_leg_call(rt, leg_id, sid)
     with rt.db.session() as s:
         leg_row = s.get(Leg, leg_id)

@@ -18,7 +18,11 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import adoption, agent_legs
 from holdless import paths, tasks
-from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, TwilioRestException
+from holdless.twilio_gateway import (
+    AGENT_RING_TIMEOUT_SECONDS,
+    DialRefused,
+    TwilioRestException,
+)
 from ivr import booking, policy, twiml, wording
 from ivr.numbers import mask
 from models.callbacks import (
@@ -37,7 +41,7 @@ from models.callbacks import (
 )
 from models.entities import Agent, Assignment, Caller
 from models.states import CALLBACK_AGENT, ENDED_CALL_STATUSES
-from queueing import dispatch, keys, lines, stats
+from queueing import agents, dispatch, keys, lines, stats
 from queueing.limits import CUSTOMER_RING_TIMEOUT_SECONDS
 from queueing.presence import AVAILABLE, BUSY, StateRefused
 
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DIALLING_NOW = "Dialling the customer now."
+ATTEMPT_AGENT_REFUSED = "agent refused"  # Twilio would not ring the agent
 
 
 class UnknownAttempt(LookupError):
@@ -79,6 +84,8 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
         sid = rt.gateway.dial(contact, rt.url(paths.CALLBACK_AGENT, attempt=attempt_id),
                               rt.url(paths.CALLBACK_AGENT_STATUS, attempt=attempt_id),
                               timeout=AGENT_RING_TIMEOUT_SECONDS)
+    except DialRefused as refused:
+        return agent_refused(rt, attempt_id, refused.reason)
     except TwilioRestException:
         log.exception("callback attempt %s: the agent could not be rung", attempt_id)
         callback_agent_status(rt, attempt_id, "failed")
@@ -198,6 +205,10 @@ def dial_customer(rt: Runtime, attempt_id: int) -> str:
         sid = rt.gateway.dial(number, rt.url(paths.CALLBACK_CUSTOMER, attempt=attempt_id),
                               rt.url(paths.CALLBACK_CUSTOMER_STATUS, attempt=attempt_id),
                               machine_detection=True, timeout=CUSTOMER_RING_TIMEOUT_SECONDS)
+    except DialRefused as refused:  # calling again can only be refused again: give up now
+        log.warning("callback attempt %s: %s", attempt_id, refused.reason)
+        customer_failed(rt, attempt_id, f"refused {refused.code}", give_up=True)
+        return "customer refused"
     except TwilioRestException:
         log.exception("callback attempt %s: the customer could not be dialled", attempt_id)
         customer_failed(rt, attempt_id, "failed")
@@ -249,9 +260,10 @@ def customer_status(rt: Runtime, attempt_id: int, status: str) -> None:
         customer_failed(rt, attempt_id, status)
 
 
-def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
+def customer_failed(rt: Runtime, attempt_id: int, outcome: str, give_up: bool = False) -> None:
     """The customer was not reached: release the agent at once, then retry later or close
-    the callback as unreachable (and text the customer)."""
+    the callback as unreachable (and text the customer); at once when `give_up` (Twilio
+    refuses to call the number: the outcome says why)."""
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         if attempt.outcome:
@@ -262,7 +274,7 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         if assignment is not None:
             end_assignment(assignment, f"customer {outcome}", rt)
         spacing = policy.for_queue(s, rt.settings, callback.queue_id).spacing_seconds
-        final = _after_failure(callback, rt, spacing)
+        final = _after_failure(callback, rt, spacing, give_up)
         agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
         callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
     log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
@@ -278,17 +290,33 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str) -> None:
         booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
 
 
-def _after_failure(callback: Callback, rt: Runtime, spacing: float) -> bool:
+def _after_failure(callback: Callback, rt: Runtime, spacing: float, give_up: bool) -> bool:
     now = rt.clock.now()
     callback.updated_at = now
     if not callback.is_open:
         return False
-    if callback.attempts >= callback.max_attempts:
+    if give_up or callback.attempts >= callback.max_attempts:
         callback.status, callback.open_key, callback.next_attempt_at = UNREACHABLE, None, None
         return True
     callback.status = BOOKED
     callback.next_attempt_at = now + timedelta(seconds=spacing)
     return False
+
+
+def agent_refused(rt: Runtime, attempt_id: int, reason: str) -> str:
+    """Twilio refused to ring a callback's agent: the attempt ends, the agent goes offline
+    with the reason, and the callback goes back to its original place for the next agent."""
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        if attempt.outcome:
+            return "already settled"
+        attempt.outcome, attempt.ended_at = ATTEMPT_AGENT_REFUSED, rt.clock.now()
+        _back_in_line(s, attempt, rt)
+        agent_id, callback_id = attempt.agent_id, attempt.callback_id
+    if agent_id is not None:
+        agents.take_offline(rt, agent_id, reason, (BUSY,))
+    agent_legs.put_back_entry(rt, booking.entry_id(callback_id))
+    return "agent refused"
 
 
 def callback_agent_status(rt: Runtime, attempt_id: int, status: str) -> None:

@@ -11,7 +11,7 @@ from twilio.rest import Client
 
 from holdless.settings import Settings
 
-__all__ = ["PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
+__all__ = ["DialRefused", "PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
 
 # Limits of our REST calls to Twilio.
 AGENT_RING_TIMEOUT_SECONDS = 20
@@ -31,6 +31,34 @@ CALL_GONE_CODES = (20404, 21220)
 # https://www.twilio.com/docs/api/errors/21610 , /21614 , /21635
 SMS_OPTED_OUT_CODE = 21610
 SMS_NOT_MOBILE_CODES = (21614, 21635)
+
+
+# Twilio's answers (HTTP 400 with its error body: code, message, more_info, status) when it
+# will not place a call at all; retrying the same call can only be refused again. Each
+# code's page is https://www.twilio.com/docs/api/errors/<code>:
+DIAL_REFUSED_CODES = {
+    21215: "the account's geographic permissions do not allow calling this number",
+    21210: "the caller ID is not a number verified for the account",
+    21212: "the caller ID is not a valid phone number",
+    21216: "Twilio blocks calls to this number",
+    21217: "the number does not appear to be a valid phone number",
+    13224: "Twilio does not support calling this number, or it is invalid",
+}
+DIAL_REFUSED_STATUS = 400
+
+
+class DialRefused(TwilioRestException):
+    """Twilio refused to place a call (one of DIAL_REFUSED_CODES); `reason` says why in
+    plain words, with the code."""
+
+    def __init__(self, exc: TwilioRestException) -> None:
+        super().__init__(exc.status, exc.uri, exc.msg, exc.code, exc.method, exc.details)
+        self.reason = f"Twilio refused the call ({exc.code}): {DIAL_REFUSED_CODES[exc.code or 0]}"
+
+
+def is_dial_refused(exc: TwilioRestException) -> bool:
+    """Whether Twilio answered a call-create with one of its refusals (not a fault to retry)."""
+    return exc.status == DIAL_REFUSED_STATUS and exc.code in DIAL_REFUSED_CODES
 
 
 def is_call_gone(exc: TwilioRestException) -> bool:
@@ -89,13 +117,20 @@ class TwilioGateway:
 
     def dial(self, to: str, url: str, status_callback: str, *, machine_detection: bool = False,
              timeout: int = AGENT_RING_TIMEOUT_SECONDS) -> str:
-        """Place an outbound call that runs the TwiML at `url` once answered; returns its sid."""
+        """Place an outbound call that runs the TwiML at `url` once answered; returns its sid.
+        DialRefused when Twilio will not place it (the number or caller ID is refused)."""
         extra = {"machine_detection": "Enable"} if machine_detection else {}
-        call = self.client.calls.create(
-            to=to, from_=self.caller_id, url=url, method="POST", timeout=timeout,
-            status_callback=status_callback, status_callback_method="POST",
-            status_callback_event=["initiated", "ringing", "answered", "completed"], **extra,
-        )
+        try:
+            call = self.client.calls.create(
+                to=to, from_=self.caller_id, url=url, method="POST", timeout=timeout,
+                status_callback=status_callback, status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                **extra,
+            )
+        except TwilioRestException as exc:
+            if is_dial_refused(exc):
+                raise DialRefused(exc) from exc
+            raise
         return str(call.sid)
 
     def call_status(self, call_sid: str) -> str | None:

@@ -90,6 +90,8 @@ class Agent(Base):
     state: Mapped[str] = mapped_column(String(20), default=OFFLINE)
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the system took the agent offline (Twilio refused to ring them, say); "" otherwise.
+    offline_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     queue_links: Mapped[list[AgentQueue]] = relationship(
         back_populates="agent", cascade="all, delete-orphan")

@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+OFFLINE_REASON_MAX = 200  # the column's width
+
 # What an agent (or an admin for them) may ask for, from each state.
 ALLOWED_BY_AGENT = {
     AVAILABLE: (OFFLINE, AVAILABLE, WRAP_UP),
     OFFLINE: (OFFLINE, AVAILABLE, WRAP_UP),
 }
 
-__all__ = ["ALLOWED_BY_AGENT", "BadState", "StateRefused", "UnknownAgent", "change", "load_agent"]
+__all__ = ["ALLOWED_BY_AGENT", "BadState", "StateRefused", "UnknownAgent", "change", "load_agent",
+           "take_offline"]
 
 
 class UnknownAgent(LookupError):
@@ -45,9 +48,10 @@ def load_agent(s: Session, key: int | str) -> Agent:
 
 
 def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
-           reset_misses: bool = False) -> list[str]:
+           reset_misses: bool = False, reason: str = "") -> list[str]:
     """Move an agent from one of `expected` to `state`, in Redis then the database; returns
-    the agent's queues. Routing after an agent frees up is queueing.dispatch's step."""
+    the agent's queues. `reason`: why the system takes them offline (kept until they or an
+    admin change their state). Routing after an agent frees up is queueing.dispatch's step."""
     if state not in AGENT_STATES:
         raise BadState(state)
     with rt.db.session() as s:
@@ -57,5 +61,20 @@ def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
         agent.state, agent.state_since = state, rt.clock.now()
         if reset_misses:
             agent.missed_offers = 0
+        if reason or reset_misses or state != OFFLINE:
+            agent.offline_reason = reason[:OFFLINE_REASON_MAX] if state == OFFLINE else ""
     log.info("agent %s is %s", agent_id, state)
     return queues
+
+
+def take_offline(rt: Runtime, agent_id: int, reason: str,
+                 expected: tuple[str, ...] = AGENT_STATES) -> bool:
+    """The system takes an agent offline and says why (shown to admins and to the agent);
+    False when they were no longer in one of `expected`."""
+    try:
+        change(rt, agent_id, OFFLINE, expected, reason=reason)
+    except StateRefused as refused:
+        log.info("agent %s not taken offline: already %s", agent_id, refused.current)
+        return False
+    log.warning("agent %s taken offline: %s", agent_id, reason)
+    return True

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from holdless import paths, tasks
 from holdless.twilio_gateway import (
     AGENT_RING_TIMEOUT_SECONDS,
+    DialRefused,
     TwilioRestException,
     is_call_gone,
 )
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 WARM_LEG, COLD_LEG, QUEUE_LEG, ESCALATION_LEG = (
     "warm_transfer", "cold_transfer", "queue_transfer", "escalation")
 TRANSFER_LEG_KINDS = (WARM_LEG, COLD_LEG, ESCALATION_LEG)
+REFUSED_TRANSFER = "refused"  # the status of a transfer leg Twilio would not place
 
 __all__ = ["TransferRefused", "TransferRequest", "escalate", "transfer"]
 
@@ -262,14 +264,33 @@ def dial_transfer(rt: Runtime, leg_id: int) -> str:
     if conference:  # best effort: a caller not (yet) in the conference cannot be held
         _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, True,
                          hold_url)
-    sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
-                          rt.url(paths.AGENT_STATUS, leg=leg_id),
-                          timeout=AGENT_RING_TIMEOUT_SECONDS)
+    try:
+        sid = rt.gateway.dial(contact, rt.url(paths.AGENT_WHISPER, leg=leg_id),
+                              rt.url(paths.AGENT_STATUS, leg=leg_id),
+                              timeout=AGENT_RING_TIMEOUT_SECONDS)
+    except DialRefused as refused:
+        return transfer_refused(rt, leg_id, refused.reason)
     with rt.db.session() as s:
         row = s.get(Leg, leg_id)
         if row is not None:
             row.call_sid = sid
     return "dialled"
+
+
+def transfer_refused(rt: Runtime, leg_id: int, reason: str) -> str:
+    """Twilio refused to ring a transfer's receiving agent: end that leg, take the agent
+    offline with the reason, and give the caller back to the agent handing over (or to
+    their line at their original place when that agent has gone)."""
+    with rt.db.session() as s:
+        leg = s.get(Leg, leg_id)
+        if leg is None or leg.ended_at is not None:
+            return "already settled"
+        leg.ended_at, leg.status = rt.clock.now(), REFUSED_TRANSFER
+        agent_id, interaction_id = leg.agent_id, leg.interaction_id
+    if agent_id is not None:
+        agents.take_offline(rt, agent_id, reason, (BUSY,))
+    leg_missed(rt, interaction_id)
+    return "transfer refused"
 
 
 def hold_caller(rt: Runtime, interaction_id: int, hold: bool) -> str:

@@ -70,6 +70,22 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
+# Calls Twilio refuses to place: POST /Calls answers HTTP 400 with its error body. Each
+# code's page is /docs/api/errors/<code>; the body's shape (code, message, more_info,
+# status) is twilio-oai's error schema for the 2010 API. Caller-ID codes are about `From`,
+# the others about `To`.
+DIAL_REFUSALS = {
+    21215: "Account not authorized to call {number}. Perhaps you need to enable some "
+           "international permissions: https://www.twilio.com/console/voice/calls/geo-permissions",
+    21210: "The source phone number provided, {number}, is not yet verified for your account.",
+    21212: "The source {number} is not a valid phone number.",
+    21216: "Account not allowed to call {number}",
+    21217: "Phone number {number} does not appear to be valid",
+    13224: "Twilio does not support calling {number} or the number is invalid",
+}
+CALLER_ID_REFUSALS = frozenset({21210, 21212})
+
+
 class RestError(Exception):
     """A REST failure answered in Twilio's error shape."""
 
@@ -194,11 +210,28 @@ class TwilioRestStandIn:
         self.on_participant_delete: ParticipantHook | None = None
         # Called with every message created (the phone network sends its status callbacks).
         self.on_message_create: MessageHook | None = None
+        # Numbers Twilio will not call (or caller IDs it will not use): number -> error code.
+        self.refusals: dict[str, int] = {}
         self._port = port
         self._log: list[RecordedRequest] = []
         self._changed = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    def refuse(self, number: str, code: int) -> None:
+        """Refuse every call to `number` (or from it, for a caller-ID code) with `code`, one
+        of DIAL_REFUSALS, as Twilio does for numbers its account settings will not call."""
+        if code not in DIAL_REFUSALS:
+            raise ValueError(f"not a refusal code Twilio answers for calls: {code}")
+        self.refusals[number] = code
+
+    def _refusal(self, to: str, from_: str) -> RestError | None:
+        """The error Twilio answers a call-create with when it will not place the call."""
+        for number, code in self.refusals.items():
+            side = from_ if code in CALLER_ID_REFUSALS else to
+            if number == side:
+                return RestError(400, code, DIAL_REFUSALS[code].format(number=number))
+        return None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -348,6 +381,9 @@ class TwilioRestStandIn:
         from_ = _required(form, "From", 21213)
         if not (_one(form, "Url") or _one(form, "Twiml") or _one(form, "ApplicationSid")):
             raise RestError(400, 21205, "Url parameter is required.")
+        refused = self._refusal(to, from_)
+        if refused is not None:
+            raise refused
         call = self.store.add_call(
             CallResource(new_sid("CA"), groups["account"], to, from_, "outbound-api")
         )

@@ -106,9 +106,10 @@ def me() -> Any:
     """Who I am, my live state and my queues."""
     who = current_agent()
     with _rt().db.session() as s:
-        queues = agents.load_agent(s, who.id).queue_slugs
+        row = agents.load_agent(s, who.id)
+        queues, reason = row.queue_slugs, row.offline_reason
     return jsonify(id=who.id, username=who.username, name=who.name, role=who.role,
-                   state=_rt().presence.state(who.id), queues=queues)
+                   state=_rt().presence.state(who.id), queues=queues, offline_reason=reason)
 
 
 @bp.post("/me/state")
@@ -131,7 +132,9 @@ def my_current() -> Any:
     reveal = _reveal()
     found = desk.current(_rt(), me.id)
     body = None if found is None else desk.context(_rt(), found[0], me.id, reveal, found[1])
-    return jsonify(state=_rt().presence.state(me.id), interaction=body)
+    with _rt().db.session() as s:
+        reason = agents.load_agent(s, me.id).offline_reason
+    return jsonify(state=_rt().presence.state(me.id), interaction=body, offline_reason=reason)
 
 
 @bp.get("/directory")

@@ -96,7 +96,7 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
         "/api/me/current": {"get": _op(
             "The interaction routed to me now, with its context",
             {"200": _reply("state and interaction (null when none)", _obj(
-                ["state", "interaction"], state=STR,
+                ["state", "interaction"], state=STR, offline_reason=STR,
                 interaction={"oneOf": [ctx, {"type": "null"}]})), **_errors(400, 401)},
             params=[REVEAL_PARAM])},
         "/api/directory": {"get": _op(
@@ -157,7 +157,7 @@ def _schemas() -> dict[str, Any]:
         "Error": _obj(["error", "detail"], error=STR, detail=STR),
         "Me": _obj(["id", "username", "name", "role", "state", "queues"],
                    id={"type": "integer"}, username=STR, name=STR, role=STR, state=STR,
-                   queues={"type": "array", "items": STR}),
+                   queues={"type": "array", "items": STR}, offline_reason=STR),
         **_callback_schemas(nullable_str),
         "Interaction": _obj(
             ["id", "status", "caller", "notes", "legs", "transfers", "history"],

@@ -103,6 +103,7 @@
 
   function render(data) {
     $("state").textContent = data.state;
+    $("offline-reason").textContent = data.offline_reason ? "Taken offline: " + data.offline_reason : "";
     $("end-wrap-up").hidden = data.state !== "wrap-up";
     const i = data.interaction;
     $("idle").hidden = !!i;
