@@ -168,8 +168,19 @@ def worker(rt: Runtime) -> Any:
     """Runs the queued jobs to completion in this process (a burst of the real RQ worker)."""
     from entrypoints.worker import HoldlessWorker
 
+    class BurstWorker(HoldlessWorker):
+        """Without RQ's command channel: a burst has no one to send it commands, and
+        stopping its listener thread can wait out the thread's 60 s poll (RQ's
+        sleep_time) when the burst ends as the subscription is still being set up."""
+
+        def subscribe(self) -> None:
+            """No command channel for a burst."""
+
+        def unsubscribe(self) -> None:
+            """Nothing was subscribed."""
+
     def drain() -> None:
-        HoldlessWorker([rt.jobs], connection=rt.jobs_redis).work(burst=True)
+        BurstWorker([rt.jobs], connection=rt.jobs_redis).work(burst=True)
 
     return drain
 
