@@ -18,6 +18,7 @@ from rq import Queue, Retry
 from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.logs import install_redaction
+from holdless.pacer import DialPacer
 from holdless.settings import Settings, default_database_url
 from holdless.tasks import (
     JOB_FAILURE_TTL_SECONDS,
@@ -28,7 +29,7 @@ from holdless.tasks import (
 from holdless.timeouts import redis_options
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
-from queueing import directory
+from queueing import directory, keys
 from queueing.presence import Presence
 from queueing.routing import Router
 
@@ -47,7 +48,9 @@ class Runtime:
         self.live = redis.Redis.from_url(self.redis_url, decode_responses=True, **redis_options())
         self.jobs_redis = redis.Redis.from_url(self.redis_url, **redis_options())
         self.jobs = Queue(RQ_QUEUE_NAME, connection=self.jobs_redis)
-        self.gateway = TwilioGateway(settings)
+        self.gateway = TwilioGateway(settings, DialPacer(
+            self.live, keys.dial_pacer(), settings.twilio_calls_per_second,
+            self.clock.real_seconds))
         self.presence = Presence(self.live)
         self.router = Router(self.live)
         self.db.watch(directory.DIRECTORY_TABLES, lambda: directory.changed(self.live))
@@ -59,9 +62,10 @@ class Runtime:
         return f"{base}{path}" + (f"?{query}" if query else "")
 
     def enqueue(self, task: Task, *args: Any, job_id: str | None = None,
-                delay: float | None = None) -> None:
+                delay: float | None = None, urgent: bool | None = None) -> None:
         """Hand `task` to the worker with `args` (after `delay` seconds on this clock); RQ
-        imports its function by name when it runs, and retries it as the task says."""
+        imports its function by name when it runs, and retries it as the task says. An
+        urgent job (the task's, unless `urgent` says) goes before the jobs waiting."""
         options: dict[str, Any] = {
             "job_id": job_id, "job_timeout": task.timeout_seconds,
             "result_ttl": JOB_RESULT_TTL_SECONDS, "failure_ttl": JOB_FAILURE_TTL_SECONDS,
@@ -71,7 +75,8 @@ class Runtime:
             self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), task.path,
                                  *args, **options)
         else:
-            self.jobs.enqueue(task.path, *args, **options)
+            self.jobs.enqueue(task.path, *args, at_front=task.urgent if urgent is None
+                              else urgent, **options)
 
     def close(self) -> None:
         """Release connections."""

@@ -52,6 +52,9 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_api_base_url: str = ""
     twilio_caller_id: str = "+15005550006"
+    # The account's calls per second (Twilio's default is 1; raised in the Console's voice
+    # settings): outbound calls are paced to it (holdless.pacer).
+    twilio_calls_per_second: float = 1.0
     default_region: str = "US"
     time_zone: str = "America/New_York"
     wrap_up_seconds: int = 30
@@ -82,6 +85,7 @@ class Settings:
             twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
             twilio_api_base_url=_env("TWILIO_API_BASE_URL").rstrip("/"),
             twilio_caller_id=_env("TWILIO_CALLER_ID", cls.twilio_caller_id),
+            twilio_calls_per_second=float(_env("TWILIO_CALLS_PER_SECOND", "1")),
             default_region=_env("HOLDLESS_DEFAULT_REGION", "US").upper(),
             time_zone=_env("HOLDLESS_TIME_ZONE", cls.time_zone),
             wrap_up_seconds=_env_int("HOLDLESS_WRAP_UP_SECONDS", 30),
@@ -106,6 +110,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that would run the line unsafely outside development."""
+        if not self.twilio_calls_per_second > 0:
+            raise SettingsError("TWILIO_CALLS_PER_SECOND must be a positive number of calls")
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")

@@ -37,6 +37,9 @@ class Task:
     path: str
     timeout_seconds: int = JOB_TIMEOUT_SECONDS
     retry_intervals: tuple[int, ...] = JOB_RETRY_INTERVALS
+    # Goes to the front of the worker's queue: a dial for someone already waiting on the
+    # line goes before a slot's batch of callbacks (calls are paced: holdless.pacer).
+    urgent: bool = False
 
 
 # A caller and an agent were paired: ring the agent (or start the callback's attempt).
@@ -67,7 +70,7 @@ SWEEP = Task("callbacks.sweeper.sweep_job")
 RECONCILE = Task("callbacks.reconcile.reconcile_job")
 # Transfers: ring the colleague, drop the transferring agent, return the caller to a line,
 # hold or resume the caller in the conference.
-DIAL_TRANSFER = Task("queueing.transfers.dial_transfer")
+DIAL_TRANSFER = Task("queueing.transfers.dial_transfer", urgent=True)
 DROP_AGENT = Task("queueing.transfers.drop_agent")
 TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
 HOLD_CALLER = Task("queueing.transfers.hold_caller")

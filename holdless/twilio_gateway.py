@@ -9,6 +9,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from holdless.pacer import DialPacer
 from holdless.settings import Settings
 
 __all__ = ["DialRefused", "PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
@@ -78,8 +79,11 @@ class PlacedCall:
 class TwilioGateway:
     """Redirects calls, places calls and sends SMS through Twilio's REST API."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pacer: DialPacer | None = None) -> None:
+        """A client for the account in `settings`; calls are created no faster than `pacer`
+        allows (the account's calls per second)."""
         self.caller_id = settings.twilio_caller_id
+        self.pacer = pacer
         self.client = Client(
             settings.twilio_account_sid, settings.twilio_auth_token or "unset",
             http_client=TwilioHttpClient(timeout=TWILIO_HTTP_TIMEOUT_SECONDS),
@@ -120,6 +124,8 @@ class TwilioGateway:
         """Place an outbound call that runs the TwiML at `url` once answered; returns its sid.
         DialRefused when Twilio will not place it (the number or caller ID is refused)."""
         extra = {"machine_detection": "Enable"} if machine_detection else {}
+        if self.pacer is not None:
+            self.pacer.wait_for_slot()
         try:
             call = self.client.calls.create(
                 to=to, from_=self.caller_id, url=url, method="POST", timeout=timeout,

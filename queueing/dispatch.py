@@ -66,7 +66,9 @@ def offer(rt: Runtime, pair: Pair) -> int | None:
     except Exception:
         undo_live(rt, pair)  # the database is unreachable: nothing was recorded, undo Redis
         raise
-    rt.enqueue(tasks.RING_AGENT, assignment_id, job_id=f"connect-{assignment_id}")
+    # a live caller's agent is rung before a batch of callbacks' agents (dials are paced)
+    rt.enqueue(tasks.RING_AGENT, assignment_id, job_id=f"connect-{assignment_id}",
+               urgent=entry is not None and entry.kind == lines.CALLER)
     return assignment_id
 
 

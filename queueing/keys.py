@@ -84,3 +84,8 @@ def reconcile_lock() -> str:
 def directory_version() -> str:
     """String: a token that changes whenever queues, opening hours or holidays change."""
     return f"{KEY_PREFIX}dirver"
+
+
+def dial_pacer() -> str:
+    """String: when the next outbound call may be created (holdless.pacer's schedule)."""
+    return f"{KEY_PREFIX}dial-pacer"

@@ -33,6 +33,7 @@ from models import Base
 from simulator.rest import TwilioRestStandIn as TwilioStandIn
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_CALLS_PER_SECOND = 50.0
 PUBLIC_BASE = "https://holdless.test"
 # A Monday, 10:30 in New York.
 START = datetime(2026, 11, 16, 15, 30, tzinfo=UTC)
@@ -89,7 +90,10 @@ def settings(database_url: str, redis_url: str, twilio_api: TwilioStandIn,
     return Settings(env="testing", secret_key="test", database_url=database_url,
                     redis_url=redis_url, instance_path=str(tmp_path),
                     public_base_url=PUBLIC_BASE, twilio_auth_token=AUTH_TOKEN,
-                    twilio_api_base_url=twilio_api.base_url, wrap_up_seconds=30)
+                    twilio_api_base_url=twilio_api.base_url, wrap_up_seconds=30,
+                    # dials paced fast enough not to slow the suite; the account's real
+                    # default (1) is proven in tests/integration/test_dial_pacing.py
+                    twilio_calls_per_second=TEST_CALLS_PER_SECOND)
 
 
 @pytest.fixture
