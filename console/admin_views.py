@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from admin import audit, booked, config, reports, staffing
+from admin import audit, booked, config, reports, staffing, texts
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
@@ -116,13 +116,15 @@ def staffing_page() -> Any:
 @bp.get("/admin/callbacks")
 @role_required("admin")
 def callbacks() -> Any:
-    """A queue's booked callbacks with cancel and move."""
+    """A queue's booked callbacks with cancel and move; the texts that did not reach
+    their customer."""
     with _rt().db.session() as s:
         rows = _queues(s)
         queue = _chosen(rows)
         found = booked.booked(_rt(), s, queue.slug) if queue is not None else []
         tz = ZoneInfo(queue.time_zone if queue is not None else "UTC")
-        return _page("admin_callbacks.html", queues=rows, queue=queue, callbacks=found, tz=tz)
+        return _page("admin_callbacks.html", queues=rows, queue=queue, callbacks=found, tz=tz,
+                     text_failures=texts.failures(s))
 
 
 @bp.get("/admin/agents")

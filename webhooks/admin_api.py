@@ -1,6 +1,7 @@
 """The administrator's JSON API (/api/admin): queues and their hours, holidays (with the
 public-holiday import), callback policy, staffing plan beside the Erlang recommendation,
-agents, the audit log, the live board, booked callbacks, and a day's report (JSON, CSV, PNG).
+agents, the audit log, the live board, booked callbacks, texts that failed, and a day's
+report (JSON, CSV, PNG).
 
 Admins only: 401 signed out, 403 for other roles. State changes need the X-CSRFToken header
 (CSRFProtect, 400 otherwise). Every change goes through admin.config (or admin.booked), which
@@ -18,7 +19,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, reque
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin import audit, board, booked, config, public_holidays, reports, staffing
+from admin import audit, board, booked, config, public_holidays, reports, staffing, texts
 from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
@@ -318,6 +319,16 @@ def cancel_callback(callback_id: int) -> Any:
     """Cancel one open callback; it leaves the line."""
     booked.cancel(_rt(), _actor(), callback_id)
     return jsonify(id=callback_id, status="cancelled")
+
+
+@bp.get("/texts/failures")
+def text_failures() -> Any:
+    """Texts that did not reach the customer (failed, undelivered, refused by Twilio), newest
+    first, with Twilio's error code; and how many texts are in each status."""
+    limit = v.whole_number("limit", request.args.get("limit", "100"), 1, texts.MAX_FAILURES)
+    with _rt().db.session() as s:
+        return jsonify(failures=[plain(asdict(f)) for f in texts.failures(s, limit)],
+                       statuses=texts.summary(s))
 
 
 @bp.post("/callbacks/<int:callback_id>/move")

@@ -151,6 +151,12 @@ def _people_paths() -> dict[str, Any]:
                                 "query", False), _param("entity", STR, "query", False)])},
         "/api/admin/board": {"get": _op(
             "Live board per queue", _reply("board", _obj(["queues"], queues=ARRAY)))},
+        "/api/admin/texts/failures": {"get": _op(
+            "Texts that failed, were undelivered or were refused by Twilio, newest first",
+            _reply("failures", _obj(["failures", "statuses"], failures=ARRAY,
+                                    statuses=OBJ)),
+            400, params=[_param("limit", {"type": "integer", "minimum": 1, "maximum": 200},
+                                "query", False)])},
     }
 
 

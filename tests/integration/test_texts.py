@@ -20,6 +20,7 @@ from models.callbacks import CANCELLED, TEXT_BOOKED
 from models.texts import QUEUED, REFUSED, SKIPPED, TextMessage, TextOptOut
 from simulator.messaging import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, Fate
 from tests.callback_steps import book_callback, local, only_callback
+from tests.console_helpers import Desk, seed_people_and_admin
 from tests.helpers import seed_queues, spoken
 
 CUSTOMER = "+12125550123"
@@ -176,3 +177,26 @@ def test_a_twilio_server_error_sends_nothing_so_the_retry_sends(rt, twilio, twil
         notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "key-500")
     assert notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "key-500").startswith("SM")
     assert len(twilio_api.messages()) == 1
+
+
+def test_texts_twilio_reports_failed_or_undelivered_are_shown_to_admins(
+        rt, app, twilio, twilio_api, worker):
+    seed_people_and_admin(rt)  # support and sales queues, ada the admin
+    twilio_api.store.messaging.fates[CUSTOMER] = Fate("failed", 30008)
+    book_callback(twilio)
+    worker()
+    [message] = twilio_api.messages()
+    for url, form in twilio_api.message_callbacks(message.sid):
+        twilio.post(local(url), form)
+    ada = Desk(app, "ada")
+    reply = ada.get("/api/admin/texts/failures")
+    assert reply.status_code == 200
+    [failure] = reply.get_json()["failures"]
+    assert (failure["status"], failure["error_code"], failure["kind"]) == ("failed", 30008,
+                                                                          "booked")
+    assert failure["number_ending"] == CUSTOMER[-4:] and CUSTOMER not in reply.get_data(
+        as_text=True)
+    assert reply.get_json()["statuses"] == {"failed": 1}
+    page = ada.get("/admin/callbacks").get_data(as_text=True)
+    assert "Texts not delivered" in page and "30008" in page and CUSTOMER not in page
+    assert Desk(app, "alice").get("/api/admin/texts/failures").status_code == 403
