@@ -287,6 +287,8 @@ class DayRun:
         self.network_calls: list[VirtualCall] = []
         """Every leg the network carried (callers and agents), for error counts."""
         self.ended_at = scenario.duration
+        self.opted_out: set[str] = set()
+        """The numbers that texted STOP before the day."""
 
     @property
     def rt(self) -> Runtime:
@@ -315,12 +317,21 @@ class DayRun:
                                hold_music_seconds=HOLD_MUSIC_SECONDS)
         for agent in self.scenario.agents:
             network.register_endpoint(f"client:{agent.username}", self._answer_rule(agent))
+        self._opt_out(network, plan)
         try:
             self._loop(network, plan, events)
         finally:
             network.close(timeout=10)
             self.network_calls = list(network.calls.values())
         self._settle()
+
+    def _opt_out(self, network: PhoneNetwork, plan: list[PlannedCall]) -> None:
+        """The callers who opted out of texts text STOP to the number our texts come from,
+        through Twilio (which blocks them and forwards the keyword to the app)."""
+        sender = self.rt.settings.twilio_caller_id
+        for number in sorted({p.number for p in plan if p.opted_out}):
+            network.send_sms(number, sender, "STOP")
+            self.opted_out.add(number)
 
     def _answer_rule(self, agent: AgentSpec) -> Callable[[VirtualCall], Answer]:
         handle = agent.handle_time or self.scenario.handle_time
@@ -426,6 +437,19 @@ def _callback_taker(digit: str | None) -> Callable[[GatherPrompt], str | None]:
     return press
 
 
+def _texts(stack: DayStack, opted_out: set[str]) -> report.TextFigures:
+    """What the stand-in saw of the day's texts (every create, refused or not)."""
+    assert stack.standin is not None
+    tried = [_one(r.form, "To") for r in stack.standin.requests("message-create")]
+    return report.TextFigures(opted_out=len(opted_out), sent=len(stack.standin.messages()),
+                              to_opted_out=sum(1 for to in tried if to in opted_out))
+
+
+def _one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
 def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = print,
              job_workers: int = 2, web_workers: int = 2,
              grace: float = STARTUP_GRACE, disruptions: Sequence[Disruption] = (),
@@ -452,6 +476,7 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
                                     if any(e.fatal for e in c.errors))
             result.refused_reports = sum(1 for c in day.network_calls for e in c.errors
                                          if not e.fatal)
+            result.texts = _texts(stack, day.opted_out)
             for call in [c for c in day.network_calls if c.errors][:5]:
                 echo(f"app error on {call.direction} call {call.sid[:12]}: "
                      f"{call.errors[0].kind} {call.errors[0].detail}")

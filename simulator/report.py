@@ -72,6 +72,17 @@ class CallbackFigures:
     lost: int = 0
 
 
+@dataclass(frozen=True)
+class TextFigures:
+    """The day's texts as Twilio saw them: customers who had opted out (STOP) before the
+    day, texts created, and texts the app tried to send to an opted-out customer (created,
+    or refused by Twilio with 21610): the last must be 0."""
+
+    opted_out: int = 0
+    sent: int = 0
+    to_opted_out: int = 0
+
+
 @dataclass
 class DayReport:
     """The day's figures (seconds are virtual seconds)."""
@@ -96,6 +107,7 @@ class DayReport:
     """Status callbacks the app refused (Twilio does not retry them; the sweeper then asks
     Twilio how the call ended): expected only while a store was down."""
     callbacks: CallbackFigures = field(default_factory=CallbackFigures)
+    texts: TextFigures = field(default_factory=lambda: TextFigures())
 
     @property
     def stack_latency(self) -> float | None:
@@ -321,6 +333,9 @@ def render_text(report: DayReport) -> str:
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
     lines += _callback_lines(report.callbacks)
+    lines += [f"texts                  {report.texts.sent} sent; "
+              f"{report.texts.to_opted_out} tried to the {report.texts.opted_out} "
+              "customer(s) who had opted out (STOP)"]
     latency = report.stack_latency
     if latency is not None and latency > LATENCY_WARNING_SECONDS:
         lines += ["", f"warning: at x{report.speed:g} the stack's own latency adds about "

@@ -12,6 +12,8 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
     wrap_up_seconds = 30
     seed = 7
     callback_share = 0.3               # of callers offered a callback who take it (default 0)
+    opt_out_share = 0.1                # of callers who texted STOP to our number before the
+                                       # day (opted out of texts; default 0)
     patience = { kind = "exponential", mean = 300 }
     handle_time = { kind = "lognormal", mean = 240, sigma = 0.5 }
     [[queues]]
@@ -90,13 +92,15 @@ class AgentSpec:
 class PlannedCall:
     """A caller of the day: when they ring (seconds from the start), from which number,
     the menu key they press (None: no menu choice), their patience, and whether they take a
-    callback when offered one (then they answer when called back)."""
+    callback when offered one (then they answer when called back), and whether they opted
+    out of texts before the day."""
 
     at: float
     number: str
     digit: str | None
     patience: float
     takes_callback: bool = False
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class Scenario:
     seed: int
     time_zone: str = "America/New_York"
     callback_share: float = 0.0
+    opt_out_share: float = 0.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -130,6 +135,7 @@ class Scenario:
         """The day's callers in order of arrival (the same list for the same seed)."""
         rng = random.Random(self.seed)
         choosy = random.Random(self.seed + 2)  # its own draws: the arrivals stay as they were
+        texting = random.Random(self.seed + 3)  # likewise for opting out of texts
         calls: list[PlannedCall] = []
         for index, rate in enumerate(self.arrivals):
             begin = index * self.interval_seconds
@@ -140,7 +146,8 @@ class Scenario:
                     break
                 calls.append(PlannedCall(at, _number(rng), self._choice(rng),
                                          self.patience.sample(rng),
-                                         choosy.random() < self.callback_share))
+                                         choosy.random() < self.callback_share,
+                                         texting.random() < self.opt_out_share))
         return calls
 
     def _choice(self, rng: random.Random) -> str | None:
@@ -183,14 +190,15 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         handle_time=_distribution(raw.get("handle_time", {"kind": "lognormal", "mean": 240}),
                                   where, "handle_time"),
         wrap_up_seconds=int(raw.get("wrap_up_seconds", 30)), seed=int(raw.get("seed", 1)),
-        time_zone=zone.key, callback_share=_share(raw.get("callback_share", 0.0), where),
+        time_zone=zone.key, callback_share=_share(raw, "callback_share", where),
+        opt_out_share=_share(raw, "opt_out_share", where),
     )
 
 
-def _share(value: Any, where: str) -> float:
-    share = float(value)
+def _share(raw: dict[str, Any], key: str, where: str) -> float:
+    share = float(raw.get(key, 0.0))
     if not 0.0 <= share <= 1.0:
-        raise ScenarioError(f"{where}: callback_share is a share between 0 and 1")
+        raise ScenarioError(f"{where}: {key} is a share between 0 and 1")
     return share
 
 
