@@ -100,11 +100,11 @@ def _send(rt: Runtime, text_id: int, number: str, body: str, what: str) -> str:
         if exc.code == SMS_OPTED_OUT_CODE or exc.code in SMS_NOT_MOBILE_CODES:
             return f"refused: {exc.code}"
         raise
-    with rt.db.session() as s:
+    with rt.db.session() as s:  # a status callback may have come first and set both
         row = s.get_one(TextMessage, text_id)
-        row.sid, row.updated_at = sid, rt.clock.now()
+        row.sid = sid
         if row.status == SENDING:
-            row.status = QUEUED
+            row.status, row.updated_at = QUEUED, rt.clock.now()
     log.info("%s SMS sent to %s", what, mask(number))
     return sid
 

@@ -16,7 +16,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.texts import FINAL_STATUSES, TextMessage, TextOptOut
+from models.texts import FINAL_STATUSES, SENDING, TextMessage, TextOptOut
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE",
                               "OPTOUT", "CANCEL"})
@@ -80,10 +80,17 @@ def reference_promise(s: Session, number: str) -> str:
 
 
 def record_status(s: Session, sid: str, status: str, error_code: int | None,
-                  now: datetime) -> TextMessage | None:
+                  now: datetime, to: str = "") -> TextMessage | None:
     """Record Twilio's status of a text (None when the sid is not ours). Callbacks may
-    arrive out of order: a final status is never replaced by an earlier one."""
+    arrive out of order: a final status is never replaced by an earlier one. A callback
+    that comes before the send job stored the sid finds its text by number (`to`)."""
     text = s.scalar(select(TextMessage).where(TextMessage.sid == sid))
+    if text is None and to:
+        text = s.scalar(select(TextMessage).where(
+            TextMessage.number == to, TextMessage.sid.is_(None),
+            TextMessage.status == SENDING).order_by(TextMessage.id.desc()).limit(1))
+        if text is not None:
+            text.sid = sid
     if text is None:
         return None
     if text.status in FINAL_STATUSES and status not in FINAL_STATUSES:

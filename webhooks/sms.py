@@ -39,6 +39,11 @@ def incoming() -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def to_number(raw: str, rt: Runtime) -> str:
+    """The E.164 form of a status callback's To ("" when it is not a number)."""
+    return caller_number(raw, rt.settings.default_region) or ""
+
+
 @bp.post(paths.SMS_STATUS)
 @twilio_signed
 def status() -> Response:
@@ -52,5 +57,5 @@ def status() -> Response:
     code = forms.field("ErrorCode")
     with rt.db.session() as s:
         texting.record_status(s, sid, message_status, int(code) if code.isdigit() else None,
-                              rt.clock.now())
+                              rt.clock.now(), to_number(forms.field("To"), rt))
     return Response(status=204)

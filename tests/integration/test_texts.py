@@ -200,3 +200,23 @@ def test_texts_twilio_reports_failed_or_undelivered_are_shown_to_admins(
     page = ada.get("/admin/callbacks").get_data(as_text=True)
     assert "Texts not delivered" in page and "30008" in page and CUSTOMER not in page
     assert Desk(app, "alice").get("/api/admin/texts/failures").status_code == 403
+
+
+def test_a_status_callback_before_the_send_job_stored_the_sid_is_kept(rt, twilio, twilio_api,
+                                                                       support, worker):
+    """Twilio may call back (sent, delivered) before the job that created the message has
+    recorded its sid: the text is found by its number and the later answer undoes nothing."""
+    book_callback(twilio)
+    callback_id = only_callback(rt).id
+    real = rt.gateway.send_sms
+
+    def send_and_hear_back_first(to, body, status_callback):
+        sid = real(to, body, status_callback)
+        for url, form in twilio_api.message_callbacks(sid):
+            assert twilio.post(local(url), form).status_code == 204
+        return sid
+
+    rt.gateway.send_sms = send_and_hear_back_first
+    sid = notify.send_sms(rt, callback_id, TEXT_BOOKED, "soon", "key-early")
+    [text] = texts(rt)
+    assert (text.sid, text.status) == (sid, "delivered")
