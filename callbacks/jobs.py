@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Twilio's status of a call ended while it still waited in the account's CPS queue.
+QUEUED_LEG_CANCELLED = "canceled"
+
 
 def ring_agent(rt: Runtime, assignment_id: int) -> str:
     """Ring the agent of an assignment, unless the caller has gone (then free the agent);
@@ -111,10 +114,12 @@ def stop_agent_legs(rt: Runtime, interaction_id: int) -> str:
     with rt.db.session() as s:
         legs = list(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
                                                 Leg.ended_at.is_(None))))
-        ringing = [leg.call_sid for leg in legs]
-    for call_sid in ringing:
-        if call_sid:
-            rt.gateway.end_call(call_sid)
+        ringing = [(leg.id, leg.call_sid) for leg in legs]
+    for leg_id, call_sid in ringing:
+        if call_sid and rt.gateway.end_leg(call_sid) == QUEUED_LEG_CANCELLED:
+            # still in Twilio's calls-per-second queue: no status callback will ever come
+            # (call resource docs), so the agent is freed now, not by the sweeper
+            call_ends.settle(rt, call_ends.AGENT_LEG, leg_id, QUEUED_LEG_CANCELLED, call_sid)
     return f"stopped {len(ringing)} leg(s)"
 
 

@@ -109,6 +109,18 @@ class TwilioGateway:
             raise
         return True
 
+    def end_leg(self, call_sid: str) -> str | None:
+        """End a call if it is still live; returns its status in Twilio's answer (`canceled`
+        for a call ended while still queued: Twilio sends no status callback for it), or
+        None when it was already over. Other errors raise."""
+        try:
+            call = self.client.calls(call_sid).update(status="completed")
+        except TwilioRestException as exc:
+            if is_call_gone(exc):
+                return None
+            raise
+        return str(call.status)
+
     def redirect_if_live(self, call_sid: str, url: str) -> bool:
         """Send a call to new TwiML if it is still live; False when it was already over."""
         try:

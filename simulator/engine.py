@@ -32,6 +32,7 @@ from simulator.webhooks import REQUEST_TIMEOUT, AppClient, WebhookError, Webhook
 
 # Virtual seconds between an outbound message's status changes (sent, delivered).
 MESSAGE_STEP_SECONDS = 1.0
+DEFAULT_CALLS_PER_SECOND = 1.0  # a Twilio account's default CPS (call resource docs)
 _PARTICIPANT_FLAGS = ("StartConferenceOnEnter", "EndConferenceOnExit", "Muted", "Beep",
                       "WaitUrl", "WaitMethod")
 
@@ -82,6 +83,11 @@ class PhoneNetwork:
         self.empty_wait_pause = 5.0
         self.enqueue_action_on_redirect = enqueue_action_on_redirect
         self.unknown_answer = unknown_answer or Answer.failed()
+        # The account's calls per second: calls created through POST /Calls beyond it wait
+        # in Twilio's queue as `queued` and are placed at this rate (virtual seconds);
+        # docs/voice/api/call-resource, "Calls Per Second": 1 by default.
+        self.calls_per_second = DEFAULT_CALLS_PER_SECOND
+        self._next_call_slot = 0.0
         self.calls: dict[str, VirtualCall] = {}
         self.endpoints: dict[str, Endpoint] = {}
         self.queues: dict[str, CallQueue] = {}
@@ -312,8 +318,10 @@ class PhoneNetwork:
                                   _events(form.get("StatusCallbackEvent")))
         runner = DialingRunner(self, call, callback)
         timeout = float(_one(form, "Timeout") or 60)
+        slot = self._take_call_slot()
 
         def life() -> None:
+            self._wait_in_cps_queue(runner, slot)
             if not self.ring(runner, endpoint, timeout, _one(form, "MachineDetection")):
                 return
             twiml = _one(form, "Twiml")
@@ -324,6 +332,26 @@ class PhoneNetwork:
             runner.run_main(document)
 
         self._launch(runner, life)
+
+    def _take_call_slot(self) -> float:
+        """The virtual moment a newly created call leaves the account's CPS queue."""
+        with self.cond:
+            slot = max(self.clock.now(), self._next_call_slot)
+            self._next_call_slot = slot + 1.0 / self.calls_per_second
+            return slot
+
+    def _wait_in_cps_queue(self, runner: DialingRunner, slot: float) -> None:
+        """Stay `queued` until the call's slot; a call ended while queued is `canceled`
+        and, as on Twilio, sends no status callback at all."""
+        wait = slot - self.clock.now()
+        if wait <= 0:
+            return
+        runner.call.log("queued", f"{wait:.2f}")
+        try:
+            runner.call.wait(wait, allow_redirect=False)
+        except HangupSignal:
+            runner.final_status, runner.silent_end = "canceled", True
+            raise
 
     def start_dial_leg(self, parent: DialingRunner, verb: Verb, noun: Verb, address: str,
                        room: Conference, relative_to: str) -> VirtualCall:

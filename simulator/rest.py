@@ -407,6 +407,11 @@ class TwilioRestStandIn:
         status = _one(form, "Status")
         if status is not None and status not in ("completed", "canceled"):
             raise RestError(400, 21218, f"Invalid Status '{status}'.")
+        if status is not None and call.status == "queued":
+            # A call still waiting in the account's CPS queue never starts: both `canceled`
+            # and `completed` hang it up before it is placed, and no status callback follows
+            # (docs/voice/api/call-resource: "Update a Call resource", "Calls Per Second").
+            self.store.update_call(call.sid, status="canceled")
         if self.on_call_update is not None:
             self.on_call_update(call, form)
         return 200, call.to_json()

@@ -73,6 +73,8 @@ class CallRunner:
         self.call = call
         self.callback = callback
         self.final_status: str | None = None
+        # Ended without any status callback (a call cancelled in the account's CPS queue).
+        self.silent_end = False
         self.answered_by: str | None = None
         self.in_queue = False
         self._sequence = 0
@@ -117,7 +119,8 @@ class CallRunner:
             call.state.joined_conference = None
         call.log("hangup", reason)
         net.store.update_call(call.sid, status=status, duration=call.duration())
-        self.status_event("completed", status)
+        if not self.silent_end:
+            self.status_event("completed", status)
         self.drain_status_callbacks()
         with net.cond:
             call.state.finished = True
