@@ -22,7 +22,7 @@ from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
-from webhooks import admin_api, api, auth, fallback, sms, voice
+from webhooks import admin_api, api, auth, fallback, forms, sms, voice
 from webhooks.budget import OverBudget, bound_voice_webhooks
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,8 @@ def store_unreachable(exc: Exception) -> Any:
     log.error("%s unreachable while serving %s (%s)", store, request.path, type(exc).__name__)
     if request.path.startswith("/voice/"):
         rt = current_app.extensions["holdless"]
-        answer = outage_answer(rt, request.path, dict(request.args.items()))
+        carried = forms.carried_fields()  # a Redirect would not post them again
+        answer = outage_answer(rt, request.path, {**dict(request.args.items()), **carried})
         if answer is not None:
             return Response(str(answer), mimetype="text/xml")
     return jsonify(error="Service Unavailable", detail=f"{store} unreachable, try again"), 503

@@ -38,6 +38,7 @@ def want(rt: Runtime, call_sid: str, voicemail: bool = False) -> bool:
     if entry is None or lines.position(rt.live, entry.queue, entry.id) is None:
         return False
     key = keys.capture(call_sid)
+    rt.live.hdel(key, "left")  # a new request: not yet out of the line for it
     rt.live.hset(key, mapping={"wanted": "1", "refusals": "0",
                                "voicemail": "1" if voicemail else ""})
     rt.live.expire(key, CALLBACK_CAPTURE_TTL_SECONDS)
@@ -52,11 +53,13 @@ def wanted(rt: Runtime, call_sid: str) -> bool:
 def start(rt: Runtime, call_sid: str) -> VoiceResponse:
     """The caller left the hold line to book: step out of the line; offer slots when the
     turn falls past closing, else offer their caller ID."""
-    entry = lines.entry_for_call(rt.live, call_sid)
-    if entry is not None and not lines.leave(rt.live, entry.queue, entry.id):
-        rt.live.delete(keys.capture(call_sid))  # an agent was handed this caller meanwhile
+    entry, capture = lines.entry_for_call(rt.live, call_sid), keys.capture(call_sid)
+    if entry is not None and not lines.leave(rt.live, entry.queue, entry.id) \
+            and not rt.live.hget(capture, "left"):  # (left already: this is a retry)
+        rt.live.delete(capture)  # an agent was handed this caller meanwhile
         return twiml.wait_in_line("An agent is about to take your call. Please hold.",
                                   entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+    rt.live.hset(capture, "left", "1")
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
         if interaction is None:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 
 INTERACTIONS = cast(Table, Interaction.__table__)
+KEY_DOES_NOTHING = ("Sorry, that key does nothing here. Please keep holding; "
+                    "you keep your place in line.")
 
 
 
@@ -96,8 +98,7 @@ def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
         return twiml.leave()
     response = VoiceResponse()
-    twiml.say(response, "Sorry, that key does nothing here. Please keep holding; "
-                        "you keep your place in line.")
+    twiml.say(response, KEY_DOES_NOTHING)
     return response
 
 
@@ -145,8 +146,22 @@ def wait_words(rt: Runtime, slug: str, queue_greeting: str, busy_threshold: int,
         parts += [wording.place_in_line(position), wording.wait_sentence(estimate), offer]
     else:
         parts.append("Connecting you now.")
+    key_action = rt.url(paths.OFFER_KEY) if position is not None and offer else None
     return twiml.wait_in_line(" ".join(p for p in parts if p), slug,
-                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT), key_action)
+
+
+def offer_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
+    """A key pressed during the offer spoken before the caller enters Twilio's queue: 1
+    books a callback, 2 leaves a message (as while holding); anything else, or a caller no
+    longer in line, goes on to the queue at their place."""
+    if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
+        return callback_capture.start(rt, call_sid)
+    entry = lines.entry_for_call(rt.live, call_sid)
+    if entry is None:
+        return rejoin(rt, call_sid)
+    return twiml.wait_in_line(KEY_DOES_NOTHING, entry.queue, rt.url(paths.HOLD),
+                              rt.url(paths.QUEUE_EXIT))
 
 
 def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> str:

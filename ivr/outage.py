@@ -3,6 +3,11 @@
 Twilio plays whatever TwiML we answer, so an outage is met with an apology and a short
 retry (the same webhook again after a pause), and after a few tries a polite goodbye,
 never Twilio's "application error". Status callbacks get no TwiML (None).
+
+A <Redirect> posts only the standard call parameters (www.twilio.com/docs/voice/twiml/redirect):
+the keys pressed, the queue result, the detection result or the recording of the failed
+request reach the retry only in its own URL, where the caller of `outage_answer` puts them
+(validated; the webhooks read them from there when the form lacks them).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ HOLDING = frozenset({paths.HOLD, paths.HOLD_KEY})
 
 
 def outage_answer(rt: Runtime, path: str, params: dict[str, str]) -> VoiceResponse | None:
-    """The TwiML for a voice webhook that failed on an unreachable store (None: no TwiML)."""
+    """The TwiML for a voice webhook that failed on an unreachable store (None: no TwiML);
+    `params` is what the retry needs: the request's query and the fields only it carried."""
     if path in STATUS_CALLBACKS:
         return None
     if path in HOLDING:

@@ -10,7 +10,10 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 VOICE = "Polly.Joanna"
 HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 MENU_TIMEOUT_SECONDS = 6
-HOLD_GATHER_TIMEOUT_SECONDS = 1
+# Seconds of silence a caller has to press a key after an offer's last word (or its music):
+# keys count only inside the <Gather> that takes them, and its timeout starts once its
+# nested verbs end (www.twilio.com/docs/voice/twiml/gather#timeout).
+OFFER_KEY_TIMEOUT_SECONDS = 3
 # Characters XML 1.0 cannot carry at all (escaping does not help): control characters,
 # lone surrogates and the two non-characters U+FFFE/U+FFFF.
 NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -59,23 +62,33 @@ def menu(greeting: str, options: list[MenuOption], action: str,
     return response
 
 
-def wait_in_line(announcement: str, queue: str, wait_url: str, exit_url: str) -> VoiceResponse:
-    """Tell the caller their place and wait, then hold them in Twilio's queue."""
+def wait_in_line(announcement: str, queue: str, wait_url: str, exit_url: str,
+                 key_action: str | None = None) -> VoiceResponse:
+    """Tell the caller their place and wait, then hold them in Twilio's queue. With
+    `key_action` the announcement holds an offer: it is spoken inside the <Gather> that
+    takes its key (a key pressed outside a Gather is lost); no key goes on to the queue."""
     response = VoiceResponse()
-    say(response, announcement)
+    if key_action:
+        gather = Gather(num_digits=1, action=key_action, method="POST",
+                        timeout=OFFER_KEY_TIMEOUT_SECONDS)
+        say(gather, announcement)
+        response.append(gather)
+    else:
+        say(response, announcement)
     response.enqueue(queue, wait_url=wait_url, wait_url_method="POST", action=exit_url,
                      method="POST")
     return response
 
 
 def hold_loop(announcement: str, key_action: str, music_url: str = HOLD_MUSIC) -> VoiceResponse:
-    """One turn of the hold loop: an interruptible update, then music (Twilio loops it)."""
+    """One turn of the hold loop (Twilio fetches it again when it ends): the update and the
+    music both inside the Gather, so a key pressed at any moment of the turn is taken."""
     response = VoiceResponse()
     gather = Gather(num_digits=1, action=key_action, method="POST",
-                    timeout=HOLD_GATHER_TIMEOUT_SECONDS)
+                    timeout=OFFER_KEY_TIMEOUT_SECONDS)
     say(gather, announcement)
+    gather.play(music_url)
     response.append(gather)
-    response.play(music_url)
     return response
 
 

@@ -76,6 +76,7 @@ class CallState:
     finished: bool = False
     pending: CallSignal | None = None
     digits: str = ""
+    gathering: bool = False
     joined_conference: str | None = None
     scopes: list[tuple[int, Callable[[], bool]]] = field(default_factory=list)
 
@@ -98,6 +99,7 @@ class VirtualCall:
         self.record_seconds = 5.0
         self.transcript: list[TranscriptEntry] = []
         self.errors: list[CallError] = []
+        self.status_reports: list[tuple[str, int]] = []  # (CallStatus, SequenceNumber) as sent
         self.state = CallState()
         self.thread: threading.Thread | None = None
         self._cond = cond
@@ -143,10 +145,27 @@ class VirtualCall:
         self.signal(HangupSignal("caller"))
 
     def press(self, digits: str) -> None:
-        """The person on this leg keys in `digits` now."""
+        """The person on this leg keys in `digits` now. Twilio collects keys only while a
+        <Gather> runs (its nested verbs and its timeout); keys pressed at any other moment
+        are lost (www.twilio.com/docs/voice/twiml/gather)."""
         with self._cond:
+            if not self.state.gathering:
+                self.transcript.append((self._clock.now(), ("key-ignored", digits)))
+                self._cond.notify_all()
+                return
             self.state.digits += digits
             self._cond.notify_all()
+
+    @contextmanager
+    def gathering(self) -> Iterator[None]:
+        """Within the block a <Gather> is listening: keys pressed are kept for it."""
+        with self._cond:
+            self.state.gathering, self.state.digits = True, ""
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.state.gathering = False
 
     def wait_until(self, predicate: Callable[[VirtualCall], bool], timeout: float = 5.0) -> None:
         """Block (real seconds) until `predicate(call)` holds; raise TimeoutError otherwise."""

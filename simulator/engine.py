@@ -7,6 +7,7 @@ its own thread on a virtual clock `speed` times faster than wall time.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -58,7 +59,8 @@ class PhoneNetwork:
                  reaction_time: float = 1.0, enqueue_action_on_redirect: bool = True,
                  unknown_answer: Answer | None = None, voice_fallback_url: str | None = None,
                  voice_fallback_method: str = "POST",
-                 webhook_timeout: float = REQUEST_TIMEOUT) -> None:
+                 webhook_timeout: float = REQUEST_TIMEOUT,
+                 status_seed: int | None = 0) -> None:
         """Attach to the app (webhooks) and to the REST stand-in (the app's REST calls).
 
         `enqueue_action_on_redirect`: Twilio requests an Enqueue's action URL when a call
@@ -67,6 +69,8 @@ class PhoneNetwork:
         on Twilio's IncomingPhoneNumber resource (VoiceFallbackUrl, VoiceFallbackMethod),
         requested when a webhook of a call to the number fails (error 11205 after
         `webhook_timeout`, Twilio's 15 s, with no answer).
+        `status_seed`: status callbacks arrive shuffled and some twice, as Twilio may deliver
+        them (see runner.STATUS_HELD_BACK_CHANCE), reproducibly for a seed; None: in order.
         """
         self.cond = threading.Condition(threading.RLock())
         self.clock = VirtualClock(speed)
@@ -92,6 +96,7 @@ class PhoneNetwork:
         self.endpoints: dict[str, Endpoint] = {}
         self.queues: dict[str, CallQueue] = {}
         self.conferences: dict[str, Conference] = {}
+        self._status_seeds = None if status_seed is None else random.Random(status_seed)
         self._attach(rest_standin)
 
     def _attach(self, rest: TwilioRestStandIn) -> None:
@@ -192,6 +197,17 @@ class PhoneNetwork:
     def timestamp(self) -> str:
         """Now, formatted as Twilio's callback Timestamp."""
         return rfc2822(datetime.now(UTC))
+
+    def shuffle_status_callbacks(self, seed: int | None) -> None:
+        """Deliver status callbacks shuffled and some twice from this seed on (None: in order)."""
+        with self.cond:
+            self._status_seeds = None if seed is None else random.Random(seed)
+
+    def status_shuffler(self) -> random.Random | None:
+        """A seeded source of disorder for one leg's status callbacks (None: in order)."""
+        with self.cond:
+            seeds = self._status_seeds
+            return None if seeds is None else random.Random(seeds.getrandbits(64))
 
     # -- inbound -----------------------------------------------------------------------
 

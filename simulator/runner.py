@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,14 @@ from simulator.twiml import (
 from simulator.webhooks import AppClient, WebhookError
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+# Status callbacks are sent asynchronously: they may arrive in any order (their SequenceNumber
+# tells the order they were sent in) and may be delivered more than once (Twilio retries a
+# request it thinks failed). www.twilio.com/docs/voice/api/call-resource#statuscallbackevent,
+# www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides. The stand-in holds back
+# a report with this chance (it then arrives after later ones, the final one included) and
+# sends a report twice with the other.
+STATUS_HELD_BACK_CHANCE = 0.5
+STATUS_REPEATED_CHANCE = 0.25
 STATUS_FOR_EVENT = {"initiated": "queued", "ringing": "ringing", "answered": "in-progress"}
 
 
@@ -63,6 +72,9 @@ class Network(Protocol):
     def timestamp(self) -> str:
         """Now, formatted as Twilio's callback Timestamp."""
 
+    def status_shuffler(self) -> random.Random | None:
+        """A seeded source of disorder for one leg's status callbacks (None: in order)."""
+
 
 class CallRunner:
     """Runs a call leg: ringing, fetching TwiML, executing verbs, final status callback."""
@@ -82,6 +94,8 @@ class CallRunner:
         # The number's voice Fallback URL and method (IncomingPhoneNumber VoiceFallbackUrl,
         # VoiceFallbackMethod) for a call that came in on it; None: Twilio's application error.
         self.fallback: tuple[str, str] | None = None
+        self._held: list[dict[str, str]] = []
+        self._disorder = net.status_shuffler()
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -136,8 +150,10 @@ class CallRunner:
 
     # -- requests to the app -----------------------------------------------------------
 
-    def params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        """Twilio's standard voice request parameters plus `extra`."""
+    def params(self, extra: dict[str, str] | None = None,
+               standard_only: bool = False) -> dict[str, str]:
+        """Twilio's standard voice request parameters plus `extra`; `standard_only`: the
+        standard ones alone (www.twilio.com/docs/voice/twiml#request-parameters)."""
         call = self.call
         params = {
             "CallSid": call.sid, "AccountSid": call.account_sid, "From": call.from_,
@@ -146,18 +162,21 @@ class CallRunner:
         }
         if call.parent_sid:
             params["ParentCallSid"] = call.parent_sid
+        if standard_only:
+            return params
         if self.answered_by:
             params["AnsweredBy"] = self.answered_by
         params.update(extra or {})
         return params
 
     def fetch(self, url: str, method: str | None, extra: dict[str, str] | None = None,
-              relative_to: str | None = None) -> Document:
+              relative_to: str | None = None, standard_only: bool = False) -> Document:
         """Request TwiML from the app; when that fails, the number's Fallback URL (if any);
         errors propagate and end the call."""
         absolute = self.net.app.resolve(url, relative_to)
         try:
-            return self.net.app.fetch_twiml(absolute, self.params(extra), method or "POST")
+            return self.net.app.fetch_twiml(absolute, self.params(extra, standard_only),
+                                            method or "POST")
         except WebhookError as error:
             if self.fallback is None:
                 raise
@@ -178,6 +197,10 @@ class CallRunner:
                relative_to: str | None = None, kind: str = "callback") -> None:
         """Tell the app something whose answer Twilio ignores; failures are logged, not fatal."""
         absolute = self.net.app.resolve(url, relative_to)
+        if kind == "status-callback":
+            with self.net.cond:
+                self.call.status_reports.append((extra["CallStatus"],
+                                                 int(extra["SequenceNumber"])))
         try:
             self.net.app.send(absolute, self.params(extra), method or "POST")
         except WebhookError as error:
@@ -192,15 +215,24 @@ class CallRunner:
                  "CallbackSource": "call-progress-events",
                  "SequenceNumber": str(self._sequence - 1),
                  "Timestamp": self.net.timestamp()}
+        if event == "completed":
+            extra["CallDuration"] = str(self.call.duration())
+            extra["Duration"] = str((self.call.duration() + 59) // 60)
+        self._held.append(extra)
+        disorder = self._disorder
+        if disorder is not None and event != "completed" \
+                and disorder.random() < STATUS_HELD_BACK_CHANCE:
+            return  # delivered later, after reports sent after it
+        batch, self._held = self._held, []
+        if disorder is not None:
+            disorder.shuffle(batch)
+            batch += [dict(e) for e in batch if disorder.random() < STATUS_REPEATED_CHANCE]
         url, method = self.callback.url, self.callback.method
-        if event != "completed":  # Twilio does not hold the call up while it reports progress
-            self._status_sender().submit(self.notify, url, method, extra,
+        for report in batch:  # Twilio does not hold the call up while it reports progress
+            self._status_sender().submit(self.notify, url, method, report,
                                          kind="status-callback")
-            return
-        self.drain_status_callbacks()  # in order: the final report comes last
-        extra["CallDuration"] = str(self.call.duration())
-        extra["Duration"] = str((self.call.duration() + 59) // 60)
-        self.notify(url, method, extra, kind="status-callback")
+        if event == "completed":
+            self.drain_status_callbacks()
 
     def _status_sender(self) -> ThreadPoolExecutor:
         if self._sender is None:
@@ -230,8 +262,9 @@ class CallRunner:
         self.call.log("redirected", redirect.url or "twiml")
         if redirect.twiml is not None:
             return parse_twiml(redirect.twiml, self.net.app.base_url)
-        assert redirect.url is not None
-        return self.fetch(redirect.url, redirect.method)
+        assert redirect.url is not None  # a REST redirect posts the standard parameters
+        # (www.twilio.com/docs/voice/api/call-resource#update-a-call-resource)
+        return self.fetch(redirect.url, redirect.method, standard_only=True)
 
     def run_restricted(self, document: Document | None, allowed: frozenset[str],
                        where: str) -> None:
@@ -278,9 +311,12 @@ class CallRunner:
         self.call.wait(length)
 
     def verb_redirect(self, verb: Verb, document: Document) -> Document:
-        """Continue with the document at the given URL."""
+        """Continue with the document at the given URL. The request carries the standard
+        call parameters only: no Digits, QueueResult, AnsweredBy or RecordingUrl of an
+        earlier request (www.twilio.com/docs/voice/twiml/redirect)."""
         self.call.log("redirect", verb.text)
-        return self.fetch(verb.text, verb.attr("method"), relative_to=document.url)
+        return self.fetch(verb.text, verb.attr("method"), relative_to=document.url,
+                          standard_only=True)
 
     def verb_hangup(self, verb: Verb, document: Document) -> None:
         """End the call."""
@@ -312,7 +348,8 @@ class CallRunner:
     def verb_gather(self, verb: Verb, document: Document) -> Document | None:
         """Play the prompts, collect the caller's digits, post them to the action URL."""
         num_digits = int(verb.number("numDigits", 0)) or None
-        digits, finished_on = self.collect_digits(verb, document, num_digits)
+        with self.call.gathering():
+            digits, finished_on = self.collect_digits(verb, document, num_digits)
         self.call.log("gather", digits)
         if not digits and not verb.flag("actionOnEmptyResult", False):
             return None
@@ -337,14 +374,22 @@ class CallRunner:
         if not wants_dtmf:
             self.call.wait(verb.number("timeout", 5))
             return "", ""
+        timeout = verb.number("timeout", 5)
         if not self.call.peek_digits():
             prompt = " ".join(c.text for c in verb.children if c.name == "Say")
             scripted = self.call.keypad.respond(self.call, prompt, num_digits)
+            if scripted and self.net.reaction_time >= timeout:
+                # the timeout runs from the end of the nested verbs: a caller slower than
+                # it presses after the Gather ended (www.twilio.com/docs/voice/twiml/gather#timeout)
+                self.call.wait(timeout)
+                self.call.log("key-too-late", scripted)
+                return "", ""
             if scripted:
                 self.call.wait(self.net.reaction_time)
                 self.call.press(scripted)
+                timeout -= self.net.reaction_time
         finish = verb.attr("finishOnKey", "#") or ""
-        return self.await_digits(num_digits, verb.number("timeout", 5), finish)
+        return self.await_digits(num_digits, timeout, finish)
 
     def await_digits(self, num_digits: int | None, timeout: float,
                      finish: str) -> tuple[str, str]:
@@ -393,6 +438,7 @@ class CallRunner:
             self.wait_in_queue(verb, document, queue, entry)
         except LeaveQueue:
             result = "leave"
+            self._dequeue(queue, entry, result)
         except HangupSignal:
             self._dequeue(queue, entry, "hangup")
             self._enqueue_action(verb, document, queue.sid, started, "hangup", notify_only=True)

@@ -104,12 +104,31 @@ def hold_key() -> Response:
     return _twiml(in_line.hold_key(_rt(), forms.call_sid(), forms.digits()))
 
 
+@bp.post(paths.OFFER_KEY)
+@twilio_signed
+@retry_on_conflict
+def offer_key() -> Response:
+    """A key pressed during the callback offer spoken before the caller enters the queue."""
+    return _twiml(in_line.offer_key(_rt(), forms.call_sid(), forms.digits()))
+
+
 @bp.post(paths.QUEUE_EXIT)
 @twilio_signed
 @retry_on_conflict
 def queue_exit() -> Response:
-    """The Enqueue action: the caller left Twilio's queue."""
-    return _twiml(in_line.queue_exit(_rt(), forms.call_sid(), forms.field("QueueResult")))
+    """The Enqueue action: the caller left Twilio's queue. QueueResult=hangup is the
+    caller hanging up while queued: applied here as the number's status callback would be
+    (the two settle the call once, whichever comes first), so a number without a status
+    callback does not leave the caller in line until the sweeper."""
+    sid, result = forms.call_sid(), forms.queue_result()
+    if result == "hangup":
+        return _twiml_after(_settle(call_ends.CALLER_CALL, 0, "completed", sid))
+    return _twiml(in_line.queue_exit(_rt(), sid, result))
+
+
+def _twiml_after(_settled: tuple[str, int]) -> Response:
+    """An empty TwiML answer once a call end is applied (Twilio ignores it: the call is over)."""
+    return _twiml(twiml.empty())
 
 
 @bp.post(paths.REJOIN)
@@ -220,7 +239,7 @@ def callback_agent_status() -> tuple[str, int]:
 def callback_customer() -> Response:
     """The customer's phone answered a callback (a person or a machine)."""
     return _twiml(customer_first.customer_picked_up(_rt(), forms.int_arg("attempt"),
-                                                    forms.field("AnsweredBy"),
+                                                    forms.answered_by(),
                                                     forms.call_sid()))
 
 

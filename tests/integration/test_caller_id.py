@@ -54,7 +54,7 @@ def test_calls_and_texts_come_from_the_caller_id_set(settings, twilio_api, froze
     rt = Runtime(Settings(**{**settings.__dict__, "twilio_caller_id": OUR_NUMBER}))
     try:
         rt.gateway.dial("+12125550199", "https://holdless.test/x", "https://holdless.test/s")
-        rt.gateway.send_sms("+12125550199", "hello")
+        rt.gateway.send_sms("+12125550199", "hello", "https://holdless.test/sms/status")
     finally:
         rt.close()
     assert twilio_api.calls_created()[-1].field("From") == OUR_NUMBER
