@@ -2,7 +2,7 @@
 our number before the day (scenario knob `opt_out_share`): Twilio (the stand-in) blocks them
 and forwards the keyword to the app; every one of them who books a callback is told by
 phone that no text can come, and no text is ever tried to them (0 creates, so 0 of
-Twilio's 21610 refusals), while the others get theirs."""
+Twilio's 21610 refusals), while the others get theirs and its delivery is recorded."""
 
 from __future__ import annotations
 
@@ -57,3 +57,5 @@ def test_no_text_goes_to_a_customer_who_opted_out_at_twilio(tmp_path):
     assert booked & opted_out and booked - opted_out  # both kinds booked callbacks
     assert {t.number for t in texts if t.status == SKIPPED} == booked & opted_out
     assert report.texts.sent == sum(1 for t in texts if t.number not in opted_out) > 0
+    # The stand-in's status callbacks (sent, then delivered) reached /sms/status over HTTP.
+    assert {t.status for t in texts if t.number not in opted_out} == {"delivered"}

@@ -31,6 +31,15 @@ def test_plan_is_the_same_for_the_same_seed_and_follows_each_intervals_rate():
     assert {c.digit for c in plan} == {None}  # one queue: no menu
 
 
+def test_opt_out_share_marks_that_share_of_callers_and_leaves_the_arrivals_as_they_were():
+    raw = {"arrivals": [200], "seed": 3, "queues": [{"slug": "support"}],
+           "agents": [{"username": "ann", "queues": ["support"]}]}
+    without, opted = parse(raw).plan(), parse({**raw, "opt_out_share": 0.25}).plan()
+    assert [(c.at, c.number) for c in without] == [(c.at, c.number) for c in opted]
+    assert not any(c.opted_out for c in without)
+    assert 0.15 < sum(c.opted_out for c in opted) / len(opted) < 0.35
+
+
 def test_menu_choice_follows_the_queues_shares():
     scenario = parse({"arrivals": [2000], "queues": [
         {"slug": "sales", "digit": "1", "share": 0.25},
@@ -65,6 +74,8 @@ def test_lognormal_and_exponential_draws_have_the_asked_mean():
       "agents": [{"username": "x", "queues": ["a"]}]}, "patience"),
     ({"arrivals": [1], "queues": [{"slug": "a"}],
       "agents": [{"username": "x", "queues": ["a"], "shifts": [["12:00", "09:00"]]}]}, "end"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "opt_out_share": 1.5,
+      "agents": [{"username": "x", "queues": ["a"]}]}, "opt_out_share"),
 ])
 def test_malformed_scenarios_are_refused_with_a_message_naming_the_problem(raw, message):
     with pytest.raises(ScenarioError, match=message):
