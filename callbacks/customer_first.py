@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import placing
 from holdless import paths
-from ivr import booking, leaving, twiml, wording
+from ivr import booking, leaving, twiml
 from ivr.interactions import CALLED_BACK
 from models.callbacks import (
     ATTEMPT_CLOSED,
@@ -93,7 +93,8 @@ def _record_attempt(rt: Runtime, assignment_id: int) -> tuple[int, int] | str:
     return attempt_id, agent_id
 
 
-def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
+def answered(rt: Runtime, attempt_id: int, call_sid: str, greeted: bool = False
+             ) -> VoiceResponse:
     """A person answered: the promise is kept; they wait in line as a live caller at the
     callback's original place until routing pairs them with an agent."""
     with rt.db.session() as s:
@@ -108,10 +109,8 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str) -> VoiceResponse:
         s.flush()
         entry = lines.Entry(lines.caller_entry_id(interaction.id), callback.queue.slug,
                             lines.CALLER, callback.place, call_sid, interaction.id)
-        line = str(rt.settings.extra.get("line_name", "Holdless"))
-        text = (f"Hello, this is {line} calling you back about your call to "
-                f"{callback.queue.name}, as you asked, reference "
-                f"{wording.spell(callback.reference)}. Please hold for the next agent.")
+        text = "" if greeted else placing.callback_greeting(rt, callback) + " "
+        text += "Please hold for the next agent."
         callback_entry = booking.entry_for(callback)
     lines.forget(rt.live, callback_entry)
     lines.join(rt.live, entry)
@@ -151,14 +150,14 @@ def customer_call_status(rt: Runtime, attempt_id: int, status: str, call_sid: st
 
 
 def customer_picked_up(rt: Runtime, attempt_id: int, answered_by: str,
-                       call_sid: str = "") -> VoiceResponse:
-    """Webhook: the customer's phone answered a callback. A person called customer first
+                       call_sid: str = "", greeted: bool = False) -> VoiceResponse:
+    """Who answered a callback's customer call is known: a person called customer first
     waits in line for the next agent; otherwise they join the agent already on the line (a
-    machine counts as no answer either way)."""
-    person = not answered_by.startswith("machine") and answered_by != "fax"
+    machine counts as no answer either way). `greeted`: the greeting was already said."""
+    person = not placing.is_machine(answered_by)
     with rt.db.session() as s:
         attempt = s.get(CallbackAttempt, attempt_id)
         no_agent = attempt is not None and attempt.agent_id is None
     if person and no_agent:
-        return answered(rt, attempt_id, call_sid)
-    return placing.customer_answered(rt, attempt_id, answered_by, call_sid)
+        return answered(rt, attempt_id, call_sid, greeted)
+    return placing.customer_answered(rt, attempt_id, answered_by, call_sid, greeted)

@@ -204,7 +204,8 @@ def dial_customer(rt: Runtime, attempt_id: int) -> str:
     try:
         sid = rt.gateway.dial(number, rt.url(paths.CALLBACK_CUSTOMER, attempt=attempt_id),
                               rt.url(paths.CALLBACK_CUSTOMER_STATUS, attempt=attempt_id),
-                              machine_detection=True, timeout=CUSTOMER_RING_TIMEOUT_SECONDS)
+                              amd_callback=rt.url(paths.CALLBACK_CUSTOMER_AMD, attempt=attempt_id),
+                              timeout=CUSTOMER_RING_TIMEOUT_SECONDS)
     except DialRefused as refused:  # calling again can only be refused again: give up now
         log.warning("callback attempt %s: %s", attempt_id, refused.reason)
         customer_failed(rt, attempt_id, f"refused {refused.code}", give_up=True)
@@ -219,12 +220,25 @@ def dial_customer(rt: Runtime, attempt_id: int) -> str:
     return "customer dialled"
 
 
+def is_machine(answered_by: str) -> bool:
+    """Whether Twilio's AnsweredBy names a machine (answering machine or fax), never bridged;
+    human and unknown are treated as a person."""
+    return answered_by.startswith("machine") or answered_by == "fax"
+
+
+def callback_greeting(rt: Runtime, callback: Callback) -> str:
+    """What the customer hears first: who calls, about which call, the reference."""
+    line = str(rt.settings.extra.get("line_name", "Holdless"))
+    return (f"Hello, this is {line} calling you back about your call to "
+            f"{callback.queue.name}, as you asked, reference "
+            f"{wording.spell(callback.reference)}.")
+
+
 def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
-                      call_sid: str = "") -> VoiceResponse:
+                      call_sid: str = "", greeted: bool = False) -> VoiceResponse:
     """Webhook: the customer's phone answered. A machine counts as no answer; a person is
-    told who is calling back and why, then joins the agent (customer first: waits in line
-    for the next agent)."""
-    if answered_by.startswith("machine") or answered_by == "fax":
+    told who is calling back and why (unless `greeted` already), then joins the agent."""
+    if is_machine(answered_by):
         customer_failed(rt, attempt_id, f"answered by {answered_by}")
         return twiml.hang_up()
     with rt.db.session() as s:
@@ -237,11 +251,8 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
         attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         agent = s.get(Agent, attempt.agent_id or 0)
-        line = str(rt.settings.extra.get("line_name", "Holdless"))
-        text = (f"Hello, this is {line} calling you back about your call to "
-                f"{callback.queue.name}, as you asked, reference "
-                f"{wording.spell(callback.reference)}. Connecting you to "
-                f"{agent.name if agent else 'an agent'} now.")
+        text = "" if greeted else callback_greeting(rt, callback) + " "
+        text += f"Connecting you to {agent.name if agent else 'an agent'} now."
         entry = booking.entry_for(callback)
     lines.forget(rt.live, entry)
     return twiml.join_conference(text, callback_conference(attempt_id), agent=False)

@@ -131,11 +131,18 @@ class TwilioGateway:
             raise
         return True
 
-    def dial(self, to: str, url: str, status_callback: str, *, machine_detection: bool = False,
+    def dial(self, to: str, url: str, status_callback: str, *, amd_callback: str = "",
              timeout: int = AGENT_RING_TIMEOUT_SECONDS) -> str:
         """Place an outbound call that runs the TwiML at `url` once answered; returns its sid.
+
+        With `amd_callback`, answering machines are detected asynchronously: the call's TwiML
+        runs as soon as it is answered (no silence while detection listens) and Twilio posts
+        AnsweredBy to `amd_callback` when it knows (docs: /docs/voice/answering-machine-detection,
+        parameters MachineDetection, AsyncAmd, AsyncAmdStatusCallback(Method)).
         DialRefused when Twilio will not place it (the number or caller ID is refused)."""
-        extra = {"machine_detection": "Enable"} if machine_detection else {}
+        extra = {"machine_detection": "Enable", "async_amd": "true",
+                 "async_amd_status_callback": amd_callback,
+                 "async_amd_status_callback_method": "POST"} if amd_callback else {}
         if self.pacer is not None:
             self.pacer.wait_for_slot()
         try:

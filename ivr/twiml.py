@@ -217,3 +217,14 @@ def apology_hold(text: str, pause_seconds: int) -> VoiceResponse:
     say(response, text)
     response.pause(length=pause_seconds)
     return response
+
+
+def pause_then_redirect(text: str, pause_seconds: int, url: str) -> VoiceResponse:
+    """Say `text` (if any), wait `pause_seconds`, then fetch the next TwiML from `url`."""
+    response = VoiceResponse()
+    if text:
+        say(response, text)
+    if pause_seconds:
+        response.pause(length=pause_seconds)
+    response.redirect(url, method="POST")
+    return response

@@ -99,5 +99,8 @@ class CallbackAttempt(Base):
     customer_dialled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     customer_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Twilio's AnsweredBy for the customer's call (asynchronous answering-machine detection):
+    # human, unknown, fax, machine_start, machine_end_beep/_silence/_other; "" until known.
+    answered_by: Mapped[str] = mapped_column(String(24), default="", server_default="")
 
     callback: Mapped[Callback] = relationship(back_populates="tries")

@@ -11,12 +11,20 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from simulator.call import HangupSignal, RedirectSignal, VirtualCall
 from simulator.clock import VirtualClock
 from simulator.dialing import DialingRunner
-from simulator.endpoints import Answer, AnswerRule, Endpoint, Keypad, KeypressScript
+from simulator.endpoints import (
+    MACHINE_OUTCOMES,
+    Answer,
+    AnswerRule,
+    Endpoint,
+    Keypad,
+    KeypressScript,
+)
 from simulator.resources import (
     CallResource,
     ConferenceResource,
@@ -47,6 +55,28 @@ def _events(values: Iterable[str] | None) -> frozenset[str]:
     """Requested status callback events (always including `completed`)."""
     events = {part for value in values or () for part in value.replace(",", " ").split()}
     return frozenset(events | {"completed"})
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Answering-machine detection asked for a call: its mode (Enable or DetectMessageEnd),
+    whether asynchronous, and where its result is posted (asynchronous only)."""
+
+    mode: str
+    asynchronous: bool
+    url: str | None
+    method: str
+
+
+def _detection(form: Form) -> Detection | None:
+    """The detection a Calls create request asks for (MachineDetection, AsyncAmd,
+    AsyncAmdStatusCallback, AsyncAmdStatusCallbackMethod), or None."""
+    mode = _one(form, "MachineDetection")
+    if mode not in ("Enable", "DetectMessageEnd"):
+        return None
+    return Detection(mode, (_one(form, "AsyncAmd") or "").lower() == "true",
+                     _one(form, "AsyncAmdStatusCallback"),
+                     _one(form, "AsyncAmdStatusCallbackMethod") or "POST")
 
 
 class PhoneNetwork:
@@ -299,7 +329,7 @@ class PhoneNetwork:
         thread.start()
 
     def ring(self, runner: DialingRunner, endpoint: Endpoint | None, timeout: float,
-             machine_detection: str | None = None) -> bool:
+             detection: Detection | None = None) -> bool:
         """Ring the leg's endpoint; True once answered, False with a final status otherwise."""
         call = runner.call
         runner.status_event("initiated")
@@ -318,13 +348,45 @@ class PhoneNetwork:
         if answer.outcome in ("busy", "no-answer") or answer.after > timeout:
             runner.final_status = "busy" if answer.outcome == "busy" else "no-answer"
             return False
-        if machine_detection:
-            machine = "machine_end_beep" if machine_detection == "DetectMessageEnd" \
-                else "machine_start"
-            runner.answered_by = "human" if answer.outcome == "human" else machine
+        if answer.outcome in MACHINE_OUTCOMES:
+            call.keypad = Keypad()  # a voicemail or fax never presses keys
         runner.answer()
         runner.status_event("answered")
+        if detection is not None:
+            self._detect(runner, answer, detection)
         return True
+
+    def _detect(self, runner: DialingRunner, answer: Answer, detection: Detection) -> None:
+        """Answering-machine detection (docs /docs/voice/answering-machine-detection).
+        Synchronous: the call stays silent while detection listens, then its Url is
+        requested with AnsweredBy. AsyncAmd=true: the Url is requested at once (without
+        AnsweredBy) and AnsweredBy is posted to AsyncAmdStatusCallback when detection ends."""
+        call, answered_by = runner.call, answer.detected_as(detection.mode)
+        if not detection.asynchronous:
+            call.wait(answer.detect_after, allow_redirect=False)
+            runner.answered_by = answered_by
+            self.store.update_call(call.sid, answered_by=answered_by)
+            return
+
+        def report() -> None:
+            if not self._sleep_while_live(call, answer.detect_after) or not detection.url:
+                return  # no AsyncAmdStatusCallback: Twilio warns 21262, results on the Call
+            self.store.update_call(call.sid, answered_by=answered_by)
+            runner.notify(detection.url, detection.method, {
+                "AnsweredBy": answered_by,
+                "MachineDetectionDuration": str(int(answer.detect_after * 1000))},
+                kind="amd-callback")
+
+        threading.Thread(target=report, daemon=True, name=f"amd-{call.sid[:10]}").start()
+
+    def _sleep_while_live(self, call: VirtualCall, seconds: float) -> bool:
+        """Let `seconds` virtual seconds pass; False if the call ended meanwhile."""
+        end = self.clock.now() + seconds
+        with self.cond:
+            while not call.ended and self.clock.now() < end:
+                self.cond.wait(min(max(self.clock.to_real(end - self.clock.now()), 0.0005),
+                                   0.05))
+            return not call.ended
 
     def _on_call_create(self, resource: CallResource, form: Form) -> None:
         call, endpoint = self._endpoint_call(resource.sid, resource.from_, resource.to,
@@ -336,9 +398,11 @@ class PhoneNetwork:
         timeout = float(_one(form, "Timeout") or 60)
         slot = self._take_call_slot()
 
+        detection = _detection(form)
+
         def life() -> None:
             self._wait_in_cps_queue(runner, slot)
-            if not self.ring(runner, endpoint, timeout, _one(form, "MachineDetection")):
+            if not self.ring(runner, endpoint, timeout, detection):
                 return
             twiml = _one(form, "Twiml")
             if twiml:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import agent_legs, call_ends, customer_first, placing
+from callbacks import agent_legs, call_ends, customer_first, detection, placing
 from holdless import paths, tasks
 from ivr import (
     account,
@@ -237,10 +237,35 @@ def callback_agent_status() -> tuple[str, int]:
 @bp.post(paths.CALLBACK_CUSTOMER)
 @twilio_signed
 def callback_customer() -> Response:
-    """The customer's phone answered a callback (a person or a machine)."""
+    """The customer's phone answered a callback. Detection is asynchronous, so Twilio does
+    not say who answered here: greet at once and wait for its answer. (A number set up
+    for synchronous detection posts AnsweredBy here: then it is acted on at once.)"""
+    answered_by = forms.answered_by()
+    if not answered_by:
+        return _twiml(detection.greet(_rt(), forms.int_arg("attempt")))
     return _twiml(customer_first.customer_picked_up(_rt(), forms.int_arg("attempt"),
-                                                    forms.answered_by(),
-                                                    forms.call_sid()))
+                                                    answered_by, forms.call_sid()))
+
+
+@bp.post(paths.CALLBACK_CUSTOMER_WAIT)
+@twilio_signed
+def callback_customer_wait() -> Response:
+    """The greeted customer waits while answering-machine detection listens."""
+    waited = forms.int_arg("waited", default=0, low=0,
+                           high=detection.DETECTION_WAIT_LIMIT_SECONDS)
+    return _twiml(detection.wait_for_detection(_rt(), forms.int_arg("attempt"),
+                                               forms.call_sid(), waited))
+
+
+@bp.post(paths.CALLBACK_CUSTOMER_AMD)
+@twilio_signed
+def callback_customer_amd() -> tuple[str, int]:
+    """Twilio's AsyncAmdStatusCallback: who answered the customer's phone."""
+    answered_by = forms.answered_by()
+    if answered_by not in detection.ANSWERED_BY_VALUES:
+        abort(400, description="AnsweredBy missing or not one Twilio sends")
+    detection.detected(_rt(), forms.int_arg("attempt"), answered_by, forms.call_sid())
+    return "", 204
 
 
 @bp.post(paths.CALLBACK_CUSTOMER_STATUS)
