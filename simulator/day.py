@@ -55,6 +55,11 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_SID = "AC" + "5" * 32
 OUR_NUMBER = "+12125550000"
+# Twilio's code for a number it will not call (docs/api/errors/21217), and the offset of the
+# seed that picks the scenario's refused callers' numbers (its own draw, so the calls'
+# plan does not change with the share).
+INVALID_NUMBER = 21217
+REFUSED_NUMBERS_SEED = 2113
 ROOT = Path(__file__).resolve().parent.parent
 # Real seconds between starting the processes and the first second of the day.
 STARTUP_GRACE = 8.0
@@ -241,7 +246,7 @@ def seed_directory(rt: Runtime, scenario: Scenario) -> dict[str, int]:
         for q in scenario.queues:
             directory.create_queue(s, q.slug, q.name, q.digit)
         made = {a.username: directory.create_agent(s, a.username.title(), a.username,
-                                                   f"client:{a.username}", list(a.queues))
+                                                   a.contact, list(a.queues))
                 for a in scenario.agents}
         s.flush()
         return {name: agent.id for name, agent in made.items()}
@@ -316,7 +321,8 @@ class DayRun:
                                speed=self.stack.speed, play_seconds=HOLD_MUSIC_SECONDS,
                                hold_music_seconds=HOLD_MUSIC_SECONDS)
         for agent in self.scenario.agents:
-            network.register_endpoint(f"client:{agent.username}", self._answer_rule(agent))
+            network.register_endpoint(agent.contact, self._answer_rule(agent))
+        self._refusals(network, plan)
         self._opt_out(network, plan)
         try:
             self._loop(network, plan, events)
@@ -324,6 +330,19 @@ class DayRun:
             network.close(timeout=10)
             self.network_calls = list(network.calls.values())
         self._settle()
+
+    def _refusals(self, network: PhoneNetwork, plan: list[PlannedCall]) -> None:
+        """The account as the scenario sets it at Twilio: its calls per second, the agents'
+        phones it may not ring, and the callers' numbers it refuses to call (21217)."""
+        network.calls_per_second = self.scenario.calls_per_second
+        standin = network.rest
+        for agent in self.scenario.agents:
+            if agent.refused is not None:
+                standin.refuse(agent.contact, agent.refused)
+        refusing = random.Random(self.scenario.seed + REFUSED_NUMBERS_SEED)
+        for number in sorted({p.number for p in plan}):
+            if refusing.random() < self.scenario.refused_number_share:
+                standin.refuse(number, INVALID_NUMBER)
 
     def _opt_out(self, network: PhoneNetwork, plan: list[PlannedCall]) -> None:
         """The callers who opted out of texts text STOP to the number our texts come from,

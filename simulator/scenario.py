@@ -14,6 +14,8 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
     callback_share = 0.3               # of callers offered a callback who take it (default 0)
     opt_out_share = 0.1                # of callers who texted STOP to our number before the
                                        # day (opted out of texts; default 0)
+    refused_number_share = 0.1         # of callers whose number Twilio will not call (21217)
+    calls_per_second = 1               # the account's CPS at the stand-in (Twilio's default 1)
     patience = { kind = "exponential", mean = 300 }
     handle_time = { kind = "lognormal", mean = 240, sigma = 0.5 }
     [[queues]]
@@ -26,6 +28,7 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
     count = 3
     queues = ["support"]
     shifts = [["08:00", "12:00"]]      # optional: local times signed in (default all day)
+    refused = 21215                    # optional: Twilio refuses to ring this agent's phone
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import math
 import random
 import tomllib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -86,6 +90,17 @@ class AgentSpec:
     queues: tuple[str, ...]
     shifts: tuple[tuple[float, float], ...]
     handle_time: Distribution | None = None
+    # Twilio's error code when asked to ring this agent (their phone is one the account
+    # may not call, e.g. 21215 geo permissions); None: rung in the browser as usual.
+    refused: int | None = None
+
+    @property
+    def contact(self) -> str:
+        """How Holdless rings the agent: a phone number when Twilio refuses it, else the
+        browser client."""
+        if self.refused is None:
+            return f"client:{self.username}"
+        return f"+336{zlib.crc32(self.username.encode()) % 10 ** 8:08d}"
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,11 @@ class Scenario:
     time_zone: str = "America/New_York"
     callback_share: float = 0.0
     opt_out_share: float = 0.0
+    # Of callers whose number Twilio refuses to call back (21217): their callbacks end
+    # unreachable at once. The account's calls per second (Twilio's default 1): the
+    # stand-in queues calls created faster.
+    refused_number_share: float = 0.0
+    calls_per_second: float = 1.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -192,6 +212,8 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         wrap_up_seconds=int(raw.get("wrap_up_seconds", 30)), seed=int(raw.get("seed", 1)),
         time_zone=zone.key, callback_share=_share(raw, "callback_share", where),
         opt_out_share=_share(raw, "opt_out_share", where),
+        refused_number_share=_share(raw, "refused_number_share", where),
+        calls_per_second=float(raw.get("calls_per_second", 1.0)),
     )
 
 
@@ -253,7 +275,9 @@ def _agents(raw: dict[str, Any], start: datetime, known: set[str],
     handle_time = _distribution(handle, where, f"{username}.handle_time") if handle else None
     count = int(raw.get("count", 1))
     names = [username] if count == 1 else [f"{username}{n}" for n in range(1, count + 1)]
-    return [AgentSpec(name, queues, shifts or ((0.0, math.inf),), handle_time) for name in names]
+    refused = int(raw["refused"]) if "refused" in raw else None
+    return [AgentSpec(name, queues, shifts or ((0.0, math.inf),), handle_time, refused)
+            for name in names]
 
 
 def _shift(pair: Sequence[str], start: datetime, where: str) -> tuple[float, float]:
