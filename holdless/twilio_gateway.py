@@ -12,7 +12,8 @@ from twilio.rest import Client
 from holdless.pacer import DialPacer
 from holdless.settings import Settings
 
-__all__ = ["DialRefused", "PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
+__all__ = ["RESPONSE_FIELDS_READ", "DialRefused", "PlacedCall", "TwilioGateway",
+           "TwilioRestException", "is_call_gone"]
 
 # Limits of our REST calls to Twilio.
 AGENT_RING_TIMEOUT_SECONDS = 20
@@ -60,6 +61,19 @@ class DialRefused(TwilioRestException):
 def is_dial_refused(exc: TwilioRestException) -> bool:
     """Whether Twilio answered a call-create with one of its refusals (not a fault to retry)."""
     return exc.status == DIAL_REFUSED_STATUS and exc.code in DIAL_REFUSED_CODES
+
+
+# Every field of Twilio's JSON answers this module reads, by the operation (Twilio's
+# operationId in its OpenAPI description) that answers it; for a list, fields of its
+# records. tests/unit/test_twilio_contract.py checks each is documented there
+# (simulator/twilio_api_v2010_used.json) and that every such field read here is listed.
+RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "CreateCall": ("sid",),
+    "FetchCall": ("status",),
+    "ListCall": ("sid", "status", "date_created", "direction"),
+    "ListConference": ("sid",),
+    "CreateMessage": ("sid",),
+}
 
 
 def is_call_gone(exc: TwilioRestException) -> bool:

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from simulator import contract
 from simulator.messaging import (
     NOT_MOBILE_CODE,
     OPTED_OUT_CODE,
@@ -320,8 +321,19 @@ class TwilioRestStandIn:
             status, body = self._dispatch(kind, match, form, query)
         except RestError as error:
             status, body = error.status, error.to_json()
+        self._check_contract(method, parts.path, form, query, body)
         self._record(RecordedRequest(method, parts.path, kind, form, query, status, time.time()))
         self._respond(handler, status, body)
+
+    @staticmethod
+    def _check_contract(method: str, path: str, form: Form, query: Form,
+                        body: dict[str, Any]) -> None:
+        """Report what in the request, or in our answer, Twilio does not document."""
+        problems = contract.request_problems(method, path, form, query)
+        operation = contract.operation_for(method, path)
+        if operation is not None and "code" not in body:
+            problems += contract.response_problems(operation, body)
+        contract.PROBLEMS.add(problems)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._changed:
@@ -444,11 +456,14 @@ class TwilioRestStandIn:
         return 200, _page(groups["account"], "calls", query, found, page, size)
 
     def _list_conferences(self, groups: dict[str, str], _f: Form, query: Form) -> tuple[int, dict]:
+        """Conferences filtered by FriendlyName and Status, in the 2010 API's page format
+        (records under `conferences`, `next_page_uri` and the rest, no `meta` block: the
+        Conference resource page, /docs/voice/api/conference-resource#read-multiple-
+        conference-resources, and ListConferenceResponse in Twilio's OpenAPI description)."""
         found = self.store.list_conferences(_one(query, "FriendlyName"), _one(query, "Status"))
-        uri = f"/{API_VERSION}/Accounts/{groups['account']}/Conferences.json"
-        meta = {"key": "conferences", "page": 0, "page_size": 50, "next_page_url": None,
-                "previous_page_url": None, "first_page_url": uri, "url": uri}
-        return 200, {"conferences": [c.to_json() for c in found], "meta": meta}
+        size = max(1, min(1000, int(_one(query, "PageSize") or 50)))
+        page = max(0, int(_one(query, "Page") or 0))
+        return 200, _page(groups["account"], "conferences", query, found, page, size)
 
     def _known_conference(self, key: str) -> ConferenceResource:
         conference = self.store.find_conference(key)

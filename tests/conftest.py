@@ -30,6 +30,7 @@ from holdless import clock
 from holdless.migrate import upgrade
 from holdless.settings import Settings
 from models import Base
+from simulator import contract
 from simulator.rest import TwilioRestStandIn as TwilioStandIn
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -65,6 +66,24 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     yield server.url
     server.stop()
+
+
+def fail_on_contract_problems() -> None:
+    """Fail the running test if any stand-in of this process saw REST traffic outside
+    Twilio's documented API since the last check (simulator/contract.py)."""
+    if problems := contract.PROBLEMS.drain():
+        found = "\n  ".join(dict.fromkeys(problems))
+        pytest.fail(f"REST traffic outside Twilio's documented API:\n  {found}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def twilio_contract() -> Iterator[None]:
+    """Fail any test during which the app sent Twilio a request, a parameter or a value
+    Twilio's OpenAPI description does not document (or the stand-in answered a field it
+    does not document): simulator/contract.py checks every request the stand-in serves."""
+    contract.PROBLEMS.drain()
+    yield
+    fail_on_contract_problems()
 
 
 @pytest.fixture
