@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 # The fixtures of tests/conftest.py and tests/system/conftest.py that stand up a store,
-# a server or a process (frozen_clock, the only other one there, is pure).
+# a server or a process; the others there are pure (the frozen clock, and the check of the
+# Twilio stand-in's traffic, which only reads what stand-ins reported).
+PURE_FIXTURES = frozenset({"frozen_clock", "twilio_contract"})
 STORE_FIXTURES = frozenset({
     "database_url", "redis_url", "twilio_api", "settings", "rt", "r", "app", "client",
     "twilio", "worker", "own_redis", "live_app", "browser",

@@ -12,7 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.unit.conftest import STORE_FIXTURES, NotAUnitTest, pytest_runtest_setup
+from tests.unit.conftest import (
+    PURE_FIXTURES,
+    STORE_FIXTURES,
+    NotAUnitTest,
+    pytest_runtest_setup,
+)
 
 UNIT = Path(__file__).resolve().parent
 
@@ -38,10 +43,10 @@ def _fixtures_defined_in(conftest: Path) -> set[str]:
             if isinstance(node, ast.FunctionDef) and any(map(is_fixture, node.decorator_list))}
 
 
-def test_every_shared_fixture_but_the_frozen_clock_is_guarded() -> None:
+def test_every_shared_fixture_but_the_pure_ones_is_guarded() -> None:
     shared = (_fixtures_defined_in(UNIT.parent / "conftest.py")
               | _fixtures_defined_in(UNIT.parent / "system" / "conftest.py"))
-    assert shared - {"frozen_clock"} == STORE_FIXTURES
+    assert shared - PURE_FIXTURES == STORE_FIXTURES
 
 
 def test_no_collected_unit_test_requests_a_store(request: pytest.FixtureRequest) -> None:
