@@ -39,5 +39,5 @@ def test_documented_parameters_sent_by_the_gateway_pass_the_check(
         settings: Settings, twilio_api: TwilioRestStandIn) -> None:
     gateway = TwilioGateway(settings)
     gateway.dial("+15551230000", "https://x.test/a", "https://x.test/s", machine_detection=True)
-    gateway.send_sms("+15551230000", "hello")
+    gateway.send_sms("+15551230000", "hello", "https://x.test/sms-status")
     assert contract.PROBLEMS.drain() == []
