@@ -26,6 +26,8 @@ OPT_OUT_REPLY = ("You have successfully been unsubscribed. You will not receive 
 OPT_IN_REPLY = ("You have successfully been re-subscribed to messages from this number. "
                 "Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.")
 HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+HELP_AFTER_OPT_OUT_PAGE = ("https://help.twilio.com/hc/en-us/articles/360058144374-"
+                           "Opt-out-keyword-handling-SMS-STOP-Filtering-for-Toll-Free-SMS")
 
 # Error 21610: https://www.twilio.com/docs/api/errors/21610
 OPTED_OUT_CODE = 21610
@@ -85,7 +87,7 @@ class Messaging:
                 self.opted_out.discard(pair)
                 reply = OPT_IN_REPLY
             else:
-                # Help replies are not sent to an opted-out number (toll-free opt-out page).
+                # No help reply to an opted-out number (HELP_AFTER_OPT_OUT_PAGE).
                 reply = "" if pair in self.opted_out else HELP_REPLY
             if reply:
                 self.auto_replies.append((to, from_, reply))
