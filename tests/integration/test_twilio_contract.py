@@ -38,6 +38,7 @@ def test_a_parameter_twilio_does_not_document_fails_the_test_naming_operation_an
 def test_documented_parameters_sent_by_the_gateway_pass_the_check(
         settings: Settings, twilio_api: TwilioRestStandIn) -> None:
     gateway = TwilioGateway(settings)
-    gateway.dial("+15551230000", "https://x.test/a", "https://x.test/s", machine_detection=True)
+    gateway.dial("+15551230000", "https://x.test/a", "https://x.test/s",
+                 amd_callback="https://x.test/amd")
     gateway.send_sms("+15551230000", "hello", "https://x.test/sms-status")
     assert contract.PROBLEMS.drain() == []
