@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask, Response, abort, request
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
@@ -480,3 +481,50 @@ def test_audio_wait_url_is_played_while_the_conference_has_not_started(stack: St
     caller.wait_until(lambda c: len(c.events("play")) >= 2 and ("play", music) in c.events())
     assert caller.errors == []
     assert caller.joined_conference == "room-9"
+
+
+def _ring_out(stack: Stack, to: str) -> str:
+    stack.network.register_endpoint(to, answer=Answer.human(after=1), handle_time=5)
+    return stack.client.calls.create(
+        to=to, from_=OUR_NUMBER, url=f"{stack.base_url}/voice/agent?room=cps",
+        status_callback=f"{stack.base_url}/voice/status",
+        status_callback_event=["initiated", "ringing", "answered", "completed"]).sid
+
+
+def test_calls_created_beyond_the_accounts_calls_per_second_wait_queued_and_start_at_that_rate(
+        stack: Stack) -> None:
+    stack.network.calls_per_second = 0.05  # one call every 20 virtual seconds (0.2 s here)
+    sids = [_ring_out(stack, f"+1555666000{n}") for n in range(3)]
+    assert [stack.client.calls(s).fetch().status for s in sids[1:]] == ["queued", "queued"]
+    started: list[float] = []
+    for sid in sids:
+        deadline = time.monotonic() + 5
+        while stack.standin.store.get_call(sid).status == "queued":
+            assert time.monotonic() < deadline, "the call never left Twilio's queue"
+            time.sleep(0.005)
+        started.append(time.monotonic())
+    gaps = [b - a for a, b in zip(started, started[1:], strict=False)]
+    assert gaps[-1] >= 0.15 and started[-1] - started[0] >= 0.25, gaps
+
+
+def test_a_call_cancelled_while_queued_is_canceled_and_sends_no_status_callback(
+        stack: Stack) -> None:
+    stack.network.calls_per_second = 0.01  # the second call waits 100 virtual seconds
+    first, queued = (_ring_out(stack, f"+1555777000{n}") for n in range(2))
+    assert stack.client.calls(queued).fetch().status == "queued"
+    assert stack.client.calls(queued).update(status="canceled").status == "canceled"
+    stack.network.call(queued).wait_ended()
+    assert stack.client.calls(queued).fetch().status == "canceled"
+    assert stack.client.calls(first).fetch().status == "in-progress"
+    assert [f for f in stack.hits.forms("/voice/status") if f["CallSid"] == queued] == []
+
+
+def test_a_number_the_account_may_not_call_is_refused_with_twilios_400_error_body(
+        stack: Stack) -> None:
+    stack.standin.refuse("+33612345678", 21215)
+    with pytest.raises(TwilioRestException) as refused:
+        stack.client.calls.create(to="+33612345678", from_=OUR_NUMBER,
+                                  url=f"{stack.base_url}/voice/agent?room=x")
+    assert (refused.value.status, refused.value.code) == (400, 21215)
+    body = stack.standin.requests("call-create")[-1]
+    assert body.status == 400 and stack.network.calls_to("+33612345678") == []
