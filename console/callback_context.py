@@ -62,27 +62,35 @@ def summary(s: Session, interaction: Interaction, viewer_id: int) -> dict[str, A
         "queue": callback.queue.name, "requested_at": iso(callback.created_at),
         "attempt": mine.number if mine is not None else callback.attempts,
         "max_attempts": callback.max_attempts, "on_attempt_now": mine is not None,
-        "recording_url": callback.recording_url,
+        "recording_url": recording_path(callback, interaction.id),
     }
 
 
-def history(s: Session, number: str | None) -> list[dict[str, Any]]:
+def recording_path(callback: Callback, via: int) -> str | None:
+    """Where a signed-in agent hears the callback's message: through the app, which fetches
+    it with the account's credentials (never Twilio's link), or None without a message."""
+    if not callback.recording_url:
+        return None
+    return f"/api/callbacks/{callback.id}/recording?via={via}"
+
+
+def history(s: Session, number: str | None, via: int) -> list[dict[str, Any]]:
     """The caller's callbacks, newest first: when requested, each attempt and its outcome."""
     if not number:
         return []
     rows = s.scalars(select(Callback).where(Callback.number == number)
                      .order_by(Callback.id.desc()).limit(HISTORY_LIMIT))
-    return [_one(s, row) for row in rows]
+    return [_one(s, row, via) for row in rows]
 
 
-def _one(s: Session, callback: Callback) -> dict[str, Any]:
+def _one(s: Session, callback: Callback, via: int) -> dict[str, Any]:
     ids = {a.agent_id for a in callback.tries if a.agent_id is not None}
     names = {a.id: a.name for a in s.scalars(select(Agent).where(Agent.id.in_(ids)))}
     return {
         "id": callback.id, "reference": callback.reference, "queue": callback.queue.name,
         "status": callback.status, "requested_at": iso(callback.created_at),
         "interaction_id": callback.interaction_id, "max_attempts": callback.max_attempts,
-        "recording_url": callback.recording_url,
+        "recording_url": recording_path(callback, via),
         "attempts": [{"number": a.number, "started_at": iso(a.started_at),
                       "agent": names.get(a.agent_id or 0), "outcome": a.outcome or "ringing"}
                      for a in callback.tries],

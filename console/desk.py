@@ -19,6 +19,7 @@ from callbacks import jobs
 from console import callback_context
 from ivr import survey
 from ivr.numbers import mask
+from models.callbacks import Callback
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
 from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
 from queueing import keys, transfers
@@ -112,6 +113,24 @@ def check_access(rt: Runtime, s: Session, interaction_id: int, agent_id: int) ->
     return interaction
 
 
+def recording(rt: Runtime, callback_id: int, via: int, agent_id: int) -> str:
+    """The RecordingUrl of a callback's message, for an agent who may see the interaction
+    `via` (the callback's own, or another call of the same number, whose history shows it);
+    every play is audited."""
+    with rt.db.session() as s:
+        interaction = check_access(rt, s, via, agent_id)
+        callback = s.get(Callback, callback_id)
+        if callback is None or not callback.recording_url:
+            raise NotFound(str(callback_id))
+        if callback.interaction_id != via and callback.number != interaction.caller_number:
+            raise NotYours(str(callback_id))
+        s.add(AuditEntry(agent_id=agent_id, action="play-recording", interaction_id=via,
+                         created_at=rt.clock.now()))
+        url = callback.recording_url
+    log.info("agent %s played the message of callback %s", agent_id, callback_id)
+    return url
+
+
 def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = False,
             phase: str | None = None) -> dict[str, Any]:
     """Everything the agent needs to never ask the caller to repeat themselves."""
@@ -134,7 +153,8 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "ended_at": iso(interaction.ended_at),
             "callback": callback_context.summary(s, interaction, viewer_id),
             "history": _history(s, interaction),
-            "callback_history": callback_context.history(s, interaction.caller_number),
+            "callback_history": callback_context.history(s, interaction.caller_number,
+                                                         interaction.id),
             "notes": _notes(s, interaction.id),
             "my_draft": _my_draft(s, interaction.id, viewer_id),
             "legs": _legs(interaction),

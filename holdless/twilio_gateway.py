@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -18,6 +20,16 @@ __all__ = ["RESPONSE_FIELDS_READ", "DialRefused", "PlacedCall", "TwilioGateway",
 # Limits of our REST calls to Twilio.
 AGENT_RING_TIMEOUT_SECONDS = 20
 TWILIO_HTTP_TIMEOUT_SECONDS = 10
+# Twilio's host for REST and recording media, when TWILIO_API_BASE_URL does not name another.
+TWILIO_API_HOST = "https://api.twilio.com"
+# A RecordingUrl as Twilio posts it: https, Twilio's host, the account's recording.
+RECORDING_URL = re.compile(r"^https://api\.twilio\.com/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})"
+                           r"/Recordings/(RE[0-9a-fA-F]{32})(?:\.mp3|\.wav)?$")
+RECORDING_FETCH_TIMEOUT_SECONDS = 10
+
+
+class NotARecording(ValueError):
+    """The URL is not a recording of this account on Twilio's host."""
 # Looking for a call already placed (before dialling again a leg with no sign of a call):
 # how much earlier than our record of the leg Twilio's clock may date the call.
 PLACED_CALL_CLOCK_SLACK_SECONDS = 5
@@ -104,6 +116,23 @@ class TwilioGateway:
         )
         if settings.twilio_api_base_url:
             self.client.api.base_url = settings.twilio_api_base_url
+        self.account = settings.twilio_account_sid
+        self.media_auth = (settings.twilio_account_sid, settings.twilio_auth_token or "unset")
+        self.api_base = settings.twilio_api_base_url or TWILIO_API_HOST
+
+    def fetch_recording(self, recording_url: str) -> bytes:
+        """The MP3 media of one of this account's recordings, fetched with the account's
+        credentials (accounts may require HTTP basic auth for recording media:
+        twilio.com/docs/voice/api/recording#fetch-a-recording-media-file). Only a RecordingUrl
+        of this account on Twilio's host is fetched, from the configured API address."""
+        found = RECORDING_URL.match(recording_url)
+        if found is None or found.group(1) != self.account:
+            raise NotARecording("not a recording of this account")
+        account, recording = found.group(1), found.group(2)
+        url = f"{self.api_base}/2010-04-01/Accounts/{account}/Recordings/{recording}.mp3"
+        reply = requests.get(url, auth=self.media_auth, timeout=RECORDING_FETCH_TIMEOUT_SECONDS)
+        reply.raise_for_status()
+        return reply.content
 
     def redirect(self, call_sid: str, url: str) -> None:
         """Make a live call leave what it is doing and fetch new TwiML from `url`."""

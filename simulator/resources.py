@@ -194,6 +194,7 @@ class ResourceStore:
         self.participants: dict[tuple[str, str], ParticipantResource] = {}
         self.messages: dict[str, MessageResource] = {}
         self.messaging = Messaging()
+        self.recordings: dict[str, bytes] = {}  # recording sid -> its media
 
     def add_call(self, call: CallResource) -> CallResource:
         """Register a call so the REST API can fetch and update it."""

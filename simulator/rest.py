@@ -69,6 +69,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ),
     ("POST", re.compile(_ACCOUNT + r"/Messages\.json$"), "message-create"),
 ]
+# Recording media: GET .../Recordings/RE....mp3 (or .wav, or no extension: WAV), served
+# only with the account's HTTP basic auth, as for accounts that enforce it
+# (twilio.com/docs/voice/api/recording#fetch-a-recording-media-file).
+_RECORDING_MEDIA = re.compile(_ACCOUNT + r"/Recordings/(?P<recording>RE[0-9a-f]{32})"
+                              r"(?P<ext>\.mp3|\.wav)?$")
+# Where Twilio says recordings are (RecordingUrl): its own https host, never the app's.
+TWILIO_API_HOST = "https://api.twilio.com"
 
 
 # Calls Twilio refuses to place: POST /Calls answers HTTP 400 with its error body. Each
@@ -315,6 +322,10 @@ class TwilioRestStandIn:
         form = parse_qs(raw, keep_blank_values=True)
         kind, status = "unknown", 500
         body: dict[str, Any] = {}
+        media = _RECORDING_MEDIA.match(parts.path) if method == "GET" else None
+        if media is not None:
+            self._serve_recording(handler, media)
+            return
         try:
             self._check_auth(handler.headers.get("Authorization"))
             kind, match = self._route(method, parts.path)
@@ -334,6 +345,44 @@ class TwilioRestStandIn:
         if operation is not None and "code" not in body:
             problems += contract.response_problems(operation, body)
         contract.PROBLEMS.add(problems)
+
+    def _serve_recording(self, handler: _Handler, match: re.Match[str]) -> None:
+        """A recording's media to a client with the account's basic auth; 401 otherwise."""
+        media = self.store.recordings.get(match.group("recording"))
+        authorized = self._media_auth(handler.headers.get("Authorization"),
+                                      match.group("account"))
+        status = 401 if not authorized else 404 if media is None else 200
+        self._record(RecordedRequest("GET", handler.path, "recording-media", {}, {}, status,
+                                     time.time()))
+        if status != 200 or media is None:
+            self._respond(handler, status, {"code": 20003 if status == 401 else 20404,
+                                            "message": "Authenticate" if status == 401
+                                            else "The requested resource was not found",
+                                            "status": status})
+            return
+        kind = "audio/x-wav" if match.group("ext") in (None, ".wav") else "audio/mpeg"
+        handler.send_response(200)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(media)))
+        handler.end_headers()
+        handler.wfile.write(media)
+
+    def _media_auth(self, header: str | None, account: str) -> bool:
+        """Basic auth of the account (with its token when the stand-in knows it)."""
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == account and bool(password) and (
+            self.auth_token is None or password == self.auth_token)
+
+    def add_recording(self, account: str, sid: str, media: bytes) -> str:
+        """Keep a recording's media; returns its RecordingUrl as Twilio gives it (https,
+        Twilio's host, no extension)."""
+        self.store.recordings[sid] = media
+        return f"{TWILIO_API_HOST}/{API_VERSION}/Accounts/{account}/Recordings/{sid}"
 
     def _record(self, request: RecordedRequest) -> None:
         with self._changed:

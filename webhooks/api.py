@@ -7,14 +7,17 @@ CSRF token in an X-CSRFToken header (400 otherwise). Bad input is a 400 naming t
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+import requests
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from console import desk
+from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500
 MAX_ID = MAX_STORED_INT  # the widest id every database here stores
@@ -36,7 +40,8 @@ MAX_ID = MAX_STORED_INT  # the widest id every database here stores
 @bp.url_value_preprocessor
 def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     """An id no database row can have is simply not found (never a server error)."""
-    if values and not 1 <= values.get("interaction_id", 1) <= MAX_ID:
+    if values and not all(1 <= values.get(k, 1) <= MAX_ID for k in ("interaction_id",
+                                                                   "callback_id")):
         abort(404, description="no such interaction")
 
 
@@ -156,6 +161,26 @@ def directory() -> Any:
 def interaction(interaction_id: int) -> Any:
     """One interaction's context: only if routed to me now or handled by me recently."""
     return jsonify(desk.context(_rt(), interaction_id, current_agent().id, _reveal()))
+
+
+@bp.get("/callbacks/<int:callback_id>/recording")
+@login_required
+def callback_recording(callback_id: int) -> Any:
+    """The caller's message for a callback, fetched from Twilio with the account's
+    credentials (never Twilio's link): for an agent who may see the interaction `via`."""
+    via = request.args.get("via", "")
+    if not via.isdigit() or int(via) > MAX_ID:
+        abort(400, description="via: the id of the interaction the agent is viewing")
+    rt = _rt()
+    url = desk.recording(rt, callback_id, int(via), current_agent().id)
+    try:
+        media = rt.gateway.fetch_recording(url)
+    except (NotARecording, requests.RequestException) as exc:
+        log.warning("callback %s: recording not fetched (%s)", callback_id, type(exc).__name__)
+        abort(502, description="the recording could not be fetched from Twilio")
+    response = Response(media, mimetype="audio/mpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.put("/interactions/<int:interaction_id>/notes/draft")

@@ -107,6 +107,20 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
             "A Twilio Voice access token for my client identity",
             {"200": _reply("token", _obj(["token", "identity"], token=STR, identity=STR)),
              **_errors(401, 409, 503)})},
+        "/api/callbacks/{callback_id}/recording": {"get": _op(
+            "A callback's message (MP3), fetched from Twilio with the account's credentials;"
+            " each play is audited",
+            {"200": {"description": "the recording", "content": {"audio/mpeg": {
+                "schema": {"type": "string", "format": "binary"}}}},
+             **_errors(400, 401, 403, 404),
+             "502": _reply("Twilio did not give the recording", _ref("Error"))},
+            params=[{"name": "callback_id", "in": "path", "required": True,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                    {"name": "via", "in": "query", "required": True,
+                     "description": "the interaction I am viewing (the callback's own call, "
+                                    "or another call of the same number)",
+                     "schema": {"type": "integer", "minimum": 1,
+                                "maximum": 2**31 - 1}}])},
     }
 
 

@@ -13,17 +13,24 @@ from tests.callback_steps import agent_answers, book_callback, only_callback
 from tests.console_helpers import Desk, route_call_to, seed_people
 from tests.helpers import make_available
 
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"
+ACCOUNT = "AC" + "0" * 32  # the account of the settings under test
+RECORDING_SID = "RE" + "1" * 32
+MEDIA = b"ID3 the caller's message"
+
+
+def _recording(twilio_api) -> str:
+    """A recording kept by the stand-in, whose media needs the account's basic auth."""
+    return twilio_api.add_recording(ACCOUNT, RECORDING_SID, MEDIA)
 
 
 def test_agent_rung_for_a_callback_sees_attempt_reference_recording_and_history(
-        rt, app, twilio, worker, frozen_clock):
+        rt, app, twilio, worker, frozen_clock, twilio_api):
     people = seed_people(rt)
     book_callback(twilio)
     worker()
     callback = only_callback(rt)
     with rt.db.session() as s:
-        s.get(Callback, callback.id).recording_url = RECORDING
+        s.get(Callback, callback.id).recording_url = _recording(twilio_api)
     frozen_clock.advance(300)
     make_available(rt, people["alice"])
     worker()
@@ -34,12 +41,14 @@ def test_agent_rung_for_a_callback_sees_attempt_reference_recording_and_history(
     assert context["callback"] == {
         "id": callback.id, "reference": callback.reference, "status": "dialling",
         "queue": "Support", "requested_at": context["callback"]["requested_at"],
-        "attempt": 1, "max_attempts": 3, "on_attempt_now": True, "recording_url": RECORDING}
+        "attempt": 1, "max_attempts": 3, "on_attempt_now": True,
+        "recording_url": f"/api/callbacks/{callback.id}/recording?via={callback.interaction_id}"}
     agent_answers(twilio, rt)
     context = alice.get("/api/me/current").json["interaction"]
     assert context["phase"] == "connected"
     [history] = context["callback_history"]
-    assert (history["reference"], history["recording_url"]) == (callback.reference, RECORDING)
+    assert (history["reference"], history["recording_url"]) == (
+        callback.reference, context["callback"]["recording_url"])
     assert [(a["number"], a["agent"], a["outcome"]) for a in history["attempts"]] == [
         (1, "Alice Agent", "ringing")]
     note = alice.send("POST", f"/api/interactions/{context['id']}/notes", {"text": "called back"})
@@ -92,3 +101,38 @@ def test_callback_wrap_up_shows_in_the_console_until_the_agent_finishes_it(
                       {"disposition": "resolved"})
     assert done.json == {"state": "available"}
     assert alice.get("/api/me/current").json["interaction"] is None
+
+
+def test_recording_media_needs_the_accounts_basic_auth_so_agents_hear_it_through_the_app(
+        rt, app, twilio, worker, frozen_clock, twilio_api):
+    """Accounts may require HTTP basic auth for recording media
+    (twilio.com/docs/voice/api/recording#fetch-a-recording-media-file): the console never
+    links Twilio's URL; the app fetches the media with the account's credentials for an
+    agent who may see the call, and audits each play."""
+    from models.console import AuditEntry
+    people = seed_people(rt)
+    book_callback(twilio)
+    worker()
+    callback = only_callback(rt)
+    url = _recording(twilio_api)
+    with rt.db.session() as s:
+        s.get(Callback, callback.id).recording_url = url
+    import requests
+    assert requests.get(twilio_api.base_url + url.removeprefix("https://api.twilio.com")
+                        + ".mp3", timeout=5).status_code == 401  # a bare link is refused
+    frozen_clock.advance(300)
+    make_available(rt, people["alice"])
+    worker()
+    alice = Desk(app, "alice")
+    link = alice.get("/api/me/current").json["interaction"]["callback"]["recording_url"]
+    assert not link.startswith("https://api.twilio.com")
+    played = alice.get(link)
+    assert played.status_code == 200 and played.data == MEDIA
+    assert played.mimetype == "audio/mpeg" and "no-store" in played.headers["Cache-Control"]
+    fetched = twilio_api.requests("recording-media")[-1]
+    assert fetched.status == 200 and fetched.path.endswith(f"{RECORDING_SID}.mp3")
+    assert Desk(app, "bob").get(link).status_code == 403  # not routed to bob
+    with rt.db.session() as s:
+        audits = s.scalars(select(AuditEntry).where(AuditEntry.action == "play-recording")).all()
+        assert [(a.agent_id, a.interaction_id) for a in audits] == [
+            (people["alice"], callback.interaction_id)]
