@@ -208,6 +208,8 @@ POLICY_FIELDS: dict[str, Callable[[Any], Any]] = {
     "allowed_number_types": v.number_types,
     "sms_booked": lambda x: v.text("sms_booked", x, 480),
     "sms_unreachable": lambda x: v.text("sms_unreachable", x, 480),
+    "quiet_starts": lambda x: v.clock_time("quiet_starts", x),
+    "quiet_ends": lambda x: v.clock_time("quiet_ends", x),
 }
 
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from callbacks import adoption, agent_legs, call_ends, customer_first, placing, sweeper
+from callbacks import adoption, agent_legs, call_ends, customer_first, placing, sweeper, window
 from holdless import paths
 from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, DialRefused
 from ivr import booking, survey
+from models.callbacks import Callback
 from models.entities import OFFERED, Agent, Assignment, Interaction, Leg
 from models.states import is_final
 from queueing import agents, dispatch, keys, stats
@@ -34,6 +35,8 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
     """Ring the agent of an assignment, unless the caller has gone (then free the agent);
     for a callback entry, start the callback's attempt (agent first, or customer first)."""
     callback = _is_callback(rt, assignment_id)
+    if callback and _held_outside_hours(rt, assignment_id):
+        return "held for its hours"
     if callback and customer_first.is_customer_first(rt, assignment_id):
         return customer_first.start(rt, assignment_id)
     if callback:
@@ -78,6 +81,22 @@ def ring_agent(rt: Runtime, assignment_id: int) -> str:
         if leg_row is not None:
             leg_row.call_sid = sid
     return "dialled"
+
+
+def _held_outside_hours(rt: Runtime, assignment_id: int) -> bool:
+    """A callback paired while it may not ring (queue closed, customer's quiet hours): end
+    the pairing, hold the queue's callbacks for their hours and free the agent."""
+    with rt.db.session() as s:
+        assignment = s.get(Assignment, assignment_id)
+        callback = s.get(Callback, booking.callback_id_of(assignment.entry) or 0) \
+            if assignment is not None and assignment.ended_at is None else None
+        if assignment is None or callback is None or window.may_ring_now(s, rt, callback):
+            return False
+        placing.end_assignment(assignment, window.HELD_OUTSIDE_HOURS, rt)
+        agent_id, queue_id = assignment.agent_id, callback.queue_id
+    window.hold(rt, queue_id)
+    placing.free(rt, agent_id)
+    return True
 
 
 def _is_callback(rt: Runtime, assignment_id: int) -> bool:

@@ -15,7 +15,7 @@ from holdless.twilio_gateway import (
 )
 from ivr import policy, texting, wording
 from ivr.numbers import mask
-from models.callbacks import TEXT_BOOKED, TEXT_UNREACHABLE, Callback
+from models.callbacks import TEXT_BOOKED, TEXT_MOVED, TEXT_UNREACHABLE, Callback
 from models.texts import QUEUED, REFUSED, SENDING, SKIPPED, TextMessage
 from queueing.estimate import WaitEstimate
 
@@ -42,11 +42,15 @@ def text_for(callback: Callback, kind: str, line: str, when: str,
         return (f"{line}: we tried {callback.attempts} times to call you back "
                 f"(reference {ref}) but could not reach you. Please call us again when it "
                 "suits you.")
+    if kind == TEXT_MOVED:
+        return (f"{line}: we cannot call you back at the time we said (reference {ref}), as "
+                f"it falls outside our opening hours or late in your day. We will call you "
+                f"{when}. Reply {texting.CANCEL_WORD} if you no longer need the call.")
     raise ValueError(f"unknown callback message {kind!r}")
 
 
 def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "", key: str = "") -> str:
-    """Job: text the customer of a callback (booked, saying `when`; or unreachable), at
+    """Job: text the customer of a callback (booked or moved, saying `when`; or unreachable), at
     most once per `key` (default: once per callback and kind), never to a number that
     opted out or cannot receive texts. Returns the message sid, or why none was sent."""
     key = key or f"{kind}-{callback_id}"

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import adoption, agent_legs
+from callbacks import adoption, agent_legs, window
 from holdless import paths, tasks
 from holdless.twilio_gateway import (
     AGENT_RING_TIMEOUT_SECONDS,
@@ -288,6 +288,7 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str, give_up: bool = 
         final = _after_failure(callback, rt, spacing, give_up)
         agent_id, agent_sid = attempt.agent_id, attempt.agent_call_sid
         callback_id, tries, entry = callback.id, callback.attempts, booking.entry_for(callback)
+        queue_id = callback.queue_id
     log.info("callback %s attempt %s: customer %s", callback_id, tries, outcome)
     if agent_sid:
         rt.enqueue(tasks.END_CALLBACK_CALL, agent_sid, job_id=f"cb-release-{attempt_id}")
@@ -297,8 +298,9 @@ def customer_failed(rt: Runtime, attempt_id: int, outcome: str, give_up: bool = 
         lines.forget(rt.live, entry)
         key = f"cb-sms-unreachable-{callback_id}"
         rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_UNREACHABLE, "", key, job_id=key)
-    else:
+    else:  # a retry that would fall outside the callback's hours moves to the next allowed
         booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=spacing))
+        window.hold(rt, queue_id)
 
 
 def _after_failure(callback: Callback, rt: Runtime, spacing: float, give_up: bool) -> bool:
@@ -405,9 +407,13 @@ def due(rt: Runtime, callback_id: int) -> str:
         if callback is None or callback.status != BOOKED or callback.next_attempt_at is None:
             return "not waiting for a retry"
         left = (callback.next_attempt_at - rt.clock.now()).total_seconds()
-        if left <= 0:
-            callback.next_attempt_at = None
-        entry = booking.entry_for(callback)
+        outside = left <= 0 and not window.may_ring_now(s, rt, callback)
+        if left <= 0 and not outside:
+            callback.next_attempt_at = callback.held_for = None
+        entry, queue_id = booking.entry_for(callback), callback.queue_id
+    if outside:  # the queue closed, or the customer's quiet hours began, meanwhile
+        window.hold(rt, queue_id)
+        return "held for its hours"
     if left > 0:
         booking.schedule_due(rt, callback_id, rt.clock.now() + timedelta(seconds=left))
         return "not yet due"

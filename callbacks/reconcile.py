@@ -4,7 +4,9 @@ The database holds every promise: each open callback goes back at its original p
 (its score is the moment the customer first joined), and each live caller still waiting
 too. Joining keeps an entry's existing place, so reconciling a healthy Redis changes
 nothing. Agents' presence, the records of offers under way and their lost jobs come back
-too (callbacks.restore). Runs when the worker starts, then on a schedule, and at once when
+too (callbacks.restore). A callback that may not ring now (its queue closed, its customer's
+quiet hours) is held until its next allowed moment instead (callbacks.window). Runs when
+the worker starts, then on a schedule, and at once when
 a worker's maintenance pass finds the reconciler's marker gone (Redis lost its data).
 """
 
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callbacks import placing, restore, sweeper
+from callbacks import placing, restore, sweeper, window
 from holdless import tasks
 from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
@@ -80,6 +82,7 @@ def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
     at their place; route."""
     settle_stuck_attempts(rt)
     restored = restore.restore(rt, lost)
+    _hold_for_hours(rt)
     with rt.db.session() as s:
         busy = {str(e) for e in s.scalars(select(Assignment.active_entry)
                                           .where(Assignment.active_entry.is_not(None)))}
@@ -98,6 +101,16 @@ def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
     return result
 
 
+def _hold_for_hours(rt: Runtime) -> None:
+    """Hold the open callbacks that may not ring now (queue closed, customer's quiet hours)
+    until their next allowed moment, queue by queue, before the lines are rebuilt."""
+    with rt.db.session() as s:
+        queue_ids = sorted(set(s.scalars(select(Callback.queue_id).where(
+            Callback.status.in_(OPEN_STATUSES)))))
+    for queue_id in queue_ids:
+        window.hold(rt, queue_id)
+
+
 def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
                    ) -> tuple[list[lines.Entry], list[tuple[int, datetime]]]:
     """Open callbacks due in line now, and those waiting for a retry or a slot (with when)."""
@@ -113,6 +126,7 @@ def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
             later.append((callback.id, callback.next_attempt_at))
             continue  # waiting for its retry or its slot: not in line before then
         callback.status, callback.next_attempt_at = BOOKED, None  # a stalled attempt too
+        callback.held_for = None
         entries.append(booking.entry_for(callback))
     return entries, later
 

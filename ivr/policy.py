@@ -1,7 +1,8 @@
 """The callback policy an administrator set for a queue, as the callbacks code uses it.
 
 A queue with a policy row follows it: tries, spacing between them, the countries and number
-types a callback may go to, and the texts of its SMS. A queue without one follows the
+types a callback may go to, the texts of its SMS and the customers' quiet hours. A queue
+without one follows the
 defaults: CALLBACK_MAX_ATTEMPTS tries CALLBACK_RETRY_SECONDS apart, the countries of the
 HOLDLESS_CALLBACK_REGIONS setting (else the line's own region), the ordinary number types,
 and the built-in texts.
@@ -10,6 +11,7 @@ and the built-in texts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 
 import phonenumbers
 from sqlalchemy import select
@@ -19,6 +21,8 @@ from holdless.settings import Settings
 from ivr import callback_number
 from models.admin import (
     CALLBACK_MAX_ATTEMPTS,
+    CALLBACK_QUIET_ENDS,
+    CALLBACK_QUIET_STARTS,
     CALLBACK_RETRY_SECONDS,
     DEFAULT_NUMBER_TYPES,
     CallbackPolicy,
@@ -37,6 +41,9 @@ class Policy:
     sms_booked: str = ""
     sms_unreachable: str = ""
     """Empty texts mean the built-in wording."""
+    quiet_starts: time = CALLBACK_QUIET_STARTS
+    quiet_ends: time = CALLBACK_QUIET_ENDS
+    """The customer's quiet hours, in their own local time (equal: none)."""
 
     def allows(self, number: str) -> bool:
         """Whether a callback to `number` (E.164) is allowed by its countries and types."""
@@ -60,7 +67,8 @@ def for_queue(s: Session, settings: Settings, queue_id: int | None) -> Policy:
         return default(settings)
     return Policy(row.attempts, row.spacing_minutes * 60.0,
                   tuple(c.upper() for c in row.allowed_countries),
-                  tuple(row.allowed_number_types), row.sms_booked, row.sms_unreachable)
+                  tuple(row.allowed_number_types), row.sms_booked, row.sms_unreachable,
+                  row.quiet_starts, row.quiet_ends)
 
 
 def for_slug(s: Session, settings: Settings, slug: str) -> Policy:

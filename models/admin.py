@@ -14,6 +14,11 @@ from models.base import Base, UTCDateTime
 CALLBACK_MAX_ATTEMPTS = 3
 CALLBACK_RETRY_SECONDS = 5 * 60
 
+# A customer's quiet hours (their own local time): no callback rings from the first to the
+# second. Equal times mean no quiet hours.
+CALLBACK_QUIET_STARTS = time(21, 0)
+CALLBACK_QUIET_ENDS = time(8, 0)
+
 # Number types a callback may be placed to, named as phonenumbers.PhoneNumberType names them.
 DEFAULT_NUMBER_TYPES = ("MOBILE", "FIXED_LINE", "FIXED_LINE_OR_MOBILE")
 
@@ -25,6 +30,8 @@ CALLBACK_DEFAULTS: dict[str, Any] = {
     "allowed_number_types": list(DEFAULT_NUMBER_TYPES),
     "sms_booked": "We will call you back soon. You keep your place in line.",
     "sms_unreachable": "We tried to call you back but could not reach you. Please call us again.",
+    "quiet_starts": CALLBACK_QUIET_STARTS,
+    "quiet_ends": CALLBACK_QUIET_ENDS,
 }
 
 
@@ -42,6 +49,8 @@ class CallbackPolicy(Base):
     allowed_number_types: Mapped[list[str]] = mapped_column(JSON)
     sms_booked: Mapped[str] = mapped_column(Text)
     sms_unreachable: Mapped[str] = mapped_column(Text)
+    quiet_starts: Mapped[time] = mapped_column(Time, default=CALLBACK_QUIET_STARTS)
+    quiet_ends: Mapped[time] = mapped_column(Time, default=CALLBACK_QUIET_ENDS)
 
 
 class StaffingPlan(Base):

@@ -16,8 +16,9 @@ BOOKED, DIALLING, COMPLETED, UNREACHABLE, CANCELLED = (
 OPEN_STATUSES = (BOOKED, DIALLING)
 CALLBACK_STATUSES = (BOOKED, DIALLING, COMPLETED, UNREACHABLE, CANCELLED)
 
-# The texts a customer may be sent about their callback: booked, or not reachable.
-TEXT_BOOKED, TEXT_UNREACHABLE = "booked", "unreachable"
+# The texts a customer may be sent about their callback: booked, not reachable, or moved
+# to another day (held outside the queue's hours or the customer's quiet hours).
+TEXT_BOOKED, TEXT_UNREACHABLE, TEXT_MOVED = "booked", "unreachable", "moved"
 
 # How a callback attempt ended ("" while it runs): the customer talking to the agent, the
 # call over after talking, the agent not answering or leaving first, the callback closed
@@ -60,6 +61,8 @@ class Callback(Base):
     recording_url: Mapped[str | None] = mapped_column(Text)
     slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The first allowed moment a callback held outside its hours waits for (its batch)."""
     open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -91,7 +91,10 @@ def _queue_paths() -> dict[str, Any]:
                              [], attempts=INT, spacing_minutes=INT,
                              allowed_countries={"type": ["array", "string"]},
                              allowed_number_types={"type": ["array", "string"]},
-                             sms_booked=STR, sms_unreachable=STR))},
+                             sms_booked=STR, sms_unreachable=STR,
+                             quiet_starts={"type": "string", "description": "HH:MM, customer's "
+                                           "local time; no callback rings from then"},
+                             quiet_ends={"type": "string", "description": "HH:MM: until then"}))},
         "/api/admin/queues/{slug}/staffing": {
             "get": _op("Plan beside the Erlang recommendation per interval, with the gaps",
                        _reply("staffing", _obj(["intervals", "gaps"], intervals=ARRAY,
