@@ -7,6 +7,8 @@ placed. So a job that runs twice, or two workers running one job, place one call
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -157,12 +159,33 @@ def agent_took_callback(rt: Runtime, attempt_id: int) -> VoiceResponse:
                 callback.recording_url
     if not text:
         return twiml.goodbye("This callback is no longer needed. Goodbye.")
-    if recording:
+    if recording:  # Twilio fetches <Play> media with a plain GET (twilio.com/docs/voice/
+        # twiml/play): an account that requires basic auth on recording media would refuse
+        # it Twilio's own link, so the app serves it, under a key for this attempt alone
         return twiml.play_then_redirect(
-            text.replace(DIALLING_NOW, "Their message:"), recording,
+            text.replace(DIALLING_NOW, "Their message:"),
+            rt.url(paths.CALLBACK_MESSAGE_MEDIA, attempt=attempt_id,
+                   key=message_key(rt.settings.twilio_auth_token, attempt_id)),
             rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
     rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
     return twiml.join_conference(text, callback_conference(attempt_id), agent=True)
+
+
+def message_key(secret: str, attempt_id: int) -> str:
+    """The key in the URL Twilio plays a callback attempt's message from (an HMAC of the
+    attempt with the account's auth token, which the web app and the worker share)."""
+    mac = hmac.new(secret.encode(), f"callback-message:{attempt_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+def message_for(rt: Runtime, attempt_id: int, key: str) -> str | None:
+    """The RecordingUrl of the attempt's callback when `key` is its message key, else None."""
+    expected = message_key(rt.settings.twilio_auth_token, attempt_id)
+    if not rt.settings.twilio_auth_token or not hmac.compare_digest(expected, key):
+        return None
+    with rt.db.session() as s:
+        attempt = s.get(CallbackAttempt, attempt_id)
+        return attempt.callback.recording_url if attempt is not None else None
 
 
 def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:

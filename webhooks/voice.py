@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import requests
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from callbacks import agent_legs, call_ends, customer_first, detection, placing
 from holdless import paths, tasks
+from holdless.twilio_gateway import NotARecording
 from ivr import (
     account,
     arriving,
@@ -36,6 +38,7 @@ bp = Blueprint("voice", __name__)
 log = logging.getLogger(__name__)
 
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
+ATTEMPT_DIGITS = 10  # a callback attempt id fits in fewer digits
 
 
 def _rt() -> Runtime:
@@ -204,6 +207,23 @@ def callback_recording_status() -> tuple[str, int]:
 def callback_agent_heard() -> Response:
     """The agent heard the customer's message: dial the customer into the conference."""
     return _twiml(placing.agent_heard(_rt(), forms.int_arg("attempt")))
+
+
+@bp.get(paths.CALLBACK_MESSAGE_MEDIA)
+def callback_message_media() -> Response:
+    """The customer's message, for the <Play> Twilio fetches for the agent: the media is
+    fetched from Twilio with the account's credentials; the URL's key stands for them."""
+    rt, attempt = _rt(), request.args.get("attempt", "")
+    url = placing.message_for(rt, int(attempt), request.args.get("key", "")[:64]) \
+        if attempt.isdigit() and len(attempt) < ATTEMPT_DIGITS else None
+    if url is None:
+        abort(403, description="not a message key")
+    try:
+        media = rt.gateway.fetch_recording(url)
+    except (NotARecording, requests.RequestException) as exc:
+        log.warning("callback message not fetched (%s)", type(exc).__name__)
+        abort(502, description="the recording could not be fetched from Twilio")
+    return Response(media, mimetype="audio/mpeg", headers={"Cache-Control": "no-store"})
 
 
 @bp.post(paths.CALLBACK_NUMBER)

@@ -79,16 +79,25 @@ def test_caller_hanging_up_while_recording_is_booked_from_the_recording_status(
 
 def test_agent_hears_the_message_before_the_customer_is_dialled(
         rt, twilio, worker, twilio_api, alice):
+    media = b"ID3 the customer's message"
+    recording = twilio_api.add_recording("AC" + "0" * 32, "RE" + "2" * 32, media)
     form = call_in(twilio)
     _to_record(twilio, form)
-    twilio.post("/voice/callback/recorded", {**form, "RecordingUrl": RECORDING})
+    twilio.post("/voice/callback/recorded", {**form, "RecordingUrl": recording})
     worker()
     make_available(rt, alice)
     worker()
     attempt, whisper, agent_form = agent_answers(twilio, rt)
     assert verbs(whisper) == ["Say", "Play", "Redirect"]
     assert spoken(whisper).endswith("attempt 1 of 3. Their message:")
-    assert whisper.find("Play").text == RECORDING
+    # Twilio fetches <Play> media with a plain GET, which an account requiring basic auth
+    # on recording media refuses for Twilio's own link: the app serves it, keyed
+    played = local(whisper.find("Play").text)
+    assert played.startswith(f"/voice/callback/message.mp3?attempt={attempt.id}&key=")
+    got = twilio.client.get(played)
+    assert got.status_code == 200 and got.data == media and got.mimetype == "audio/mpeg"
+    assert twilio_api.requests("recording-media")[-1].status == 200
+    assert twilio.client.get(played[:-4] + "0000").status_code == 403  # another key
     worker()
     assert [c.field("To") for c in twilio_api.calls_created()] == ["client:alice"]
     heard = twiml(twilio.post(local(whisper.find("Redirect").text), agent_form))
