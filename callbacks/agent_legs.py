@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from callbacks import accepting
 from holdless import paths, tasks
 from ivr import twiml, wording
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
@@ -45,13 +46,22 @@ def whisper_text(interaction: Interaction, waited: float) -> str:
     return f"{who}, {queue}{waited_text}."
 
 
-def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
-    """The agent picked up: whisper the context, then bridge them into the conference."""
+def agent_answered(rt: Runtime, leg_id: int, accepted: bool = False) -> VoiceResponse:
+    """The agent picked up: whisper the context, then bridge them into the conference. An
+    agent on a phone number first accepts with a key (a voicemail answers too): until
+    `accepted`, the whisper asks for it and nothing is bridged."""
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
         interaction = leg.interaction
         if is_final(interaction) or leg.ended_at is not None:
             return twiml.goodbye("The caller has already hung up. Goodbye.")
+        agent = s.get(Agent, leg.agent_id or 0)
+        if not accepted and agent is not None and accepting.needs_accepting(agent.contact):
+            queue = interaction.queue.name if interaction.queue else "the line"
+            waited = rt.clock.time() - (interaction.joined_at or 0)
+            prompt = (f"Caller waiting in {queue}, press {accepting.ACCEPT_DIGIT} to accept. "
+                      f"{whisper_text(interaction, waited)}")
+            return accepting.ask(prompt, accept_url(rt, leg_id, 1))
         now = rt.clock.now()
         first_answer = leg.answered_at is None
         leg.answered_at = leg.answered_at or now
@@ -74,6 +84,19 @@ def agent_answered(rt: Runtime, leg_id: int) -> VoiceResponse:
         rt.enqueue(tasks.REDIRECT_CALLER, caller_sid,
                    rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
     return twiml.join_conference(text, conference, agent=True)
+
+
+def accept_url(rt: Runtime, leg_id: int, tries: int) -> str:
+    """Where an agent's accept key (or its absence) for a leg is posted."""
+    return rt.url(paths.AGENT_ACCEPT, leg=leg_id, tries=tries)
+
+
+def agent_accept(rt: Runtime, leg_id: int, digits: str, tries: int) -> VoiceResponse:
+    """Webhook: the agent's key after the offer's whisper: accept bridges, else ask again
+    once, then end their call unanswered (a missed offer, the caller keeps their place)."""
+    if accepting.accepted(digits):
+        return agent_answered(rt, leg_id, accepted=True)
+    return accepting.not_accepted(tries, accept_url(rt, leg_id, tries + 1))
 
 
 def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") -> None:

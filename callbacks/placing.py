@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks import adoption, agent_legs, window
+from callbacks import accepting, adoption, agent_legs, window
 from holdless import paths, tasks
 from holdless.twilio_gateway import (
     AGENT_RING_TIMEOUT_SECONDS,
@@ -141,10 +141,38 @@ def callback_whisper(s: Session, callback: Callback, attempt: CallbackAttempt, n
             f"{callback.max_attempts}. {DIALLING_NOW}")
 
 
-def agent_took_callback(rt: Runtime, attempt_id: int) -> VoiceResponse:
+def callback_accept_url(rt: Runtime, attempt_id: int, tries: int) -> str:
+    """Where an agent's accept key (or its absence) for a callback attempt is posted."""
+    return rt.url(paths.CALLBACK_AGENT_ACCEPT, attempt=attempt_id, tries=tries)
+
+
+def callback_agent_accept(rt: Runtime, attempt_id: int, digits: str,
+                          tries: int) -> VoiceResponse:
+    """Webhook: the agent's key after a callback's whisper: accept goes on to dial the
+    customer, else ask again once, then end their call unanswered (a missed offer)."""
+    if accepting.accepted(digits):
+        return agent_took_callback(rt, attempt_id, accepted=True)
+    return accepting.not_accepted(tries, callback_accept_url(rt, attempt_id, tries + 1))
+
+
+def agent_took_callback(rt: Runtime, attempt_id: int, accepted: bool = False) -> VoiceResponse:
     """Webhook: the agent picked up. Whisper (and play the customer's message, if they left
-    one, before dialling them), hold them in the conference, dial the customer."""
+    one, before dialling them), hold them in the conference, dial the customer. An agent on
+    a phone number accepts with a key first (a voicemail answers too)."""
     text, recording = "", None
+    with rt.db.session() as s:
+        attempt = _attempt(s, attempt_id)
+        callback = attempt.callback
+        agent = s.get(Agent, attempt.agent_id or 0)
+        asking = (not accepted and agent is not None and not attempt.outcome
+                  and callback.is_open and accepting.needs_accepting(agent.contact))
+        if asking:
+            text = (f"Callback waiting in {callback.queue.name}, press "
+                    f"{accepting.ACCEPT_DIGIT} to accept. "
+                    + callback_whisper(s, callback, attempt, rt.clock.time())
+                    .replace(DIALLING_NOW, ""))
+    if asking:
+        return accepting.ask(text, callback_accept_url(rt, attempt_id, 1))
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback

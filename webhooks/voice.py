@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import agent_legs, call_ends, customer_first, detection, placing
+from callbacks import accepting, agent_legs, call_ends, customer_first, detection, placing
 from holdless import paths, tasks
 from holdless.twilio_gateway import NotARecording
 from ivr import (
@@ -326,6 +326,25 @@ def transfer_hold() -> Response:
 def agent_whisper() -> Response:
     """The agent answered: whisper, then bridge."""
     return _twiml(agent_legs.agent_answered(_rt(), forms.int_arg("leg")))
+
+
+@bp.post(paths.AGENT_ACCEPT)
+@twilio_signed
+@retry_on_conflict
+def agent_accept() -> Response:
+    """The agent's key (or none) after an offer's whisper: 1 accepts and bridges."""
+    tries = forms.int_arg("tries", default=1, low=1, high=accepting.ACCEPT_TRIES)
+    return _twiml(agent_legs.agent_accept(_rt(), forms.int_arg("leg"), forms.digits(), tries))
+
+
+@bp.post(paths.CALLBACK_AGENT_ACCEPT)
+@twilio_signed
+def callback_agent_accept() -> Response:
+    """The agent's key (or none) after a callback's whisper: 1 accepts, the customer is
+    dialled."""
+    tries = forms.int_arg("tries", default=1, low=1, high=accepting.ACCEPT_TRIES)
+    return _twiml(placing.callback_agent_accept(_rt(), forms.int_arg("attempt"),
+                                                forms.digits(), tries))
 
 
 @bp.post(paths.AGENT_STATUS)
