@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How a call turned away from a full line (its queue's max_waiting) ends.
+LINE_FULL_OUTCOME = "line full"
+
 
 MENU_ATTEMPTS = 3
 
@@ -146,6 +149,9 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         if view.directory_version != listing.version:  # an admin changed the queues
             directory.listing_at(rt.live, rt.db, view.directory_version)
             return None
+        if queue.max_waiting is not None and lines.length(rt.live, queue.slug) >= \
+                queue.max_waiting:
+            return None  # the line is full: the full path offers a callback instead
         estimate = estimate_wait(view.place, stats.stats_at(
             rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
         interaction_id = _insert_call(s, rt, facts, caller_id, {
@@ -250,7 +256,33 @@ def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queu
 
 def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
                 greeting: str) -> VoiceResponse:
-    """Join the line, first asking for an account number where the queue wants one."""
+    """Join the line, first asking for an account number where the queue wants one; a new
+    caller finding the line full (its `max_waiting`) is told so and offered a callback."""
+    if interaction.joined_at is None and line_full(rt, queue):
+        return _line_full(s, rt, interaction, queue, greeting)
     if account.wanted(interaction, queue):
         return account.ask(rt, queue, greeting)
     return in_line.join(s, rt, interaction, queue, greeting)
+
+
+def line_full(rt: Runtime, queue: Queue) -> bool:
+    """Whether `queue` already holds as many waiting as its `max_waiting` allows."""
+    return queue.max_waiting is not None and lines.length(rt.live, queue.slug) >= \
+        queue.max_waiting
+
+
+def _line_full(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
+               greeting: str) -> VoiceResponse:
+    """Tell a caller the line is full, and why, then offer the next callback slots (or, with
+    none free, ask them to call again)."""
+    interaction.outcome = LINE_FULL_OUTCOME  # told so: not an abandon when they hang up
+    waiting = queue.max_waiting or 0
+    message = (f"Our line is full right now: {waiting} caller{'s' if waiting != 1 else ''} "
+               "already waiting, the most we hold at once, so we cannot keep you on hold.")
+    offer = callback_capture.offer_after_hours(
+        rt, s, interaction, queue, f"{greeting} {message}".strip(),
+        "Instead of waiting, we can call you back.")
+    if offer is not None:
+        return offer
+    s.commit()
+    return twiml.closed(greeting, f"{message} Please call again a little later.")

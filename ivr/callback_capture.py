@@ -110,9 +110,11 @@ def slot_question(rt: Runtime, call_sid: str, found: list[slots.Slot], intro: st
 
 
 def offer_after_hours(rt: Runtime, s: Session, interaction: Interaction, queue: Queue,
-                      closed_message: str) -> VoiceResponse | None:
-    """After hours: the closed message, then the next open slots of `queue` to book a
-    callback in (None when none has room). Commits the queue chosen for the call."""
+                      closed_message: str,
+                      invite: str = "We can call you back when we are open.",
+                      ) -> VoiceResponse | None:
+    """After hours (or with the line full): the message, then the next open slots of
+    `queue` to book a callback in (None when none has room). Commits the queue chosen."""
     found = promise.open_slots(rt, s, queue)
     if not found:
         return None
@@ -121,7 +123,7 @@ def offer_after_hours(rt: Runtime, s: Session, interaction: Interaction, queue: 
     key = keys.capture(interaction.call_sid)
     rt.live.hset(key, mapping={"wanted": "1", "refusals": "0", "closed": "1"})
     return slot_question(rt, interaction.call_sid, found,
-                         f"{closed_message} We can call you back when we are open.")
+                         f"{closed_message} {invite}")
 
 
 def choose_slot(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:

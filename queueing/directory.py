@@ -80,6 +80,7 @@ class QueueCard:
     busy_threshold_seconds: int
     ask_account: bool
     schedule: Schedule | None  # None: no hours set, always open
+    max_waiting: int | None = None  # None: no limit to the line
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the queue takes calls at `moment`."""
@@ -148,4 +149,5 @@ def listing_at(r: redis.Redis, db: Database, version: str | None) -> Listing:
 def _card(queue: Queue, s: Session) -> QueueCard:
     return QueueCard(queue.id, queue.slug, queue.name, queue.digit, queue.greeting,
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
-                     bool(queue.ask_account), schedule(s, queue) if queue.hours else None)
+                     bool(queue.ask_account), schedule(s, queue) if queue.hours else None,
+                     queue.max_waiting)

@@ -1,0 +1,46 @@
+"""A line cannot overflow: above its queue's max_waiting a new caller is told the line is
+full, and why, and offered a callback instead of the hold."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+
+from models.entities import Interaction, OpeningHours, Queue
+from queueing import lines
+from tests.helpers import call_form, seed_queues, spoken, twiml, verbs
+
+
+def _limit(rt, max_waiting):
+    """The queue open 9-17 on weekdays (New York), holding at most `max_waiting`."""
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue))
+        queue.max_waiting = max_waiting
+        queue.hours = [OpeningHours(weekday=d, opens=time(9), closes=time(17)) for d in range(5)]
+
+
+def test_caller_above_max_waiting_is_told_the_line_is_full_and_offered_a_callback(rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    _limit(rt, 1)
+    first = twiml(twilio.post("/voice/incoming", call_form(from_="+12125550101")))
+    assert "Enqueue" in verbs(first)
+    turned = twiml(twilio.post("/voice/incoming", call_form(from_="+12125550102")))
+    assert "Enqueue" not in verbs(turned)
+    said = spoken(turned)
+    assert "Our line is full right now: 1 caller already waiting" in said
+    assert "Instead of waiting, we can call you back." in said and "press 1" in said
+    assert turned.find("Gather") is not None
+    assert lines.length(rt.live, "support") == 1
+    with rt.db.session() as s:
+        outcomes = [i.outcome for i in s.scalars(select(Interaction).order_by(Interaction.id))]
+    assert outcomes[-1] == "line full"
+
+
+def test_raising_max_waiting_lets_the_next_caller_join_the_line(rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    _limit(rt, 2)
+    for n in range(2):
+        assert "Enqueue" in verbs(twiml(twilio.post(
+            "/voice/incoming", call_form(from_=f"+1212555010{n}"))))
+    assert lines.length(rt.live, "support") == 2
