@@ -5,7 +5,9 @@ reads from Twilio's answers are all documented."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
+from pathlib import Path
 
 from holdless import twilio_gateway
 from holdless.twilio_gateway import RESPONSE_FIELDS_READ
@@ -113,3 +115,13 @@ def test_every_twilio_field_the_gateway_reads_is_listed_in_response_fields_read(
             and not (isinstance(node.value, ast.Name) and node.value.id == "exc")}
     unlisted = (read & answer_fields) - listed
     assert not unlisted, f"read but not in RESPONSE_FIELDS_READ: {sorted(unlisted)}"
+
+
+def test_the_extract_holds_every_operation_the_extract_script_selects() -> None:
+    script = Path(__file__).resolve().parents[2] / ".ci" / "twilio_oai_extract.py"
+    spec = importlib.util.spec_from_file_location("twilio_oai_extract", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = {*module.OPERATIONS, module.RECORDING_MEDIA["operation_id"]}
+    assert set(contract.extract()["operations"]) == expected
