@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import SimpleWorker
@@ -18,19 +21,24 @@ from holdless.tasks import (
     WORKER_REDIS_RETRY_MAX_SECONDS,
     WORKER_TTL_SECONDS,
 )
-from holdless.timeouts import redis_options
+from holdless.timeouts import REDIS_CONNECT_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
 
 
-def _bound_waits(connection: Any) -> None:
-    """Give the connection RQ handed the worker (the rq command line builds it from --url) the
-    app's connect timeout, health checks and reconnects; RQ's own socket timeout stays, which
-    it sets just above its blocking wait for jobs."""
-    options = {k: v for k, v in redis_options().items() if k != "socket_timeout"}
-    connection.connection_pool.connection_kwargs.update(options)
-    connection.connection_pool.disconnect()  # connections opened before (by the command line)
-    connection.connection_pool.reset()  # are replaced by ones with these options
+def _own_connection(connection: redis.Redis) -> redis.Redis:
+    """A client of the worker's own on the server `connection` reaches, its connect bounded
+    (holdless.timeouts) and otherwise as redis-py makes it: RQ sets its socket timeout just
+    above its blocking wait for jobs, and its command channel (pub/sub) expects redis-py's
+    own retries. On a pool of its own, no connection opened earlier (by the rq command line,
+    or by an app sharing the client in tests) keeps a shorter timeout that breaks the wait."""
+    pool = connection.connection_pool
+    kwargs = {k: v for k, v in pool.connection_kwargs.items()
+              if k not in ("socket_timeout", "health_check_interval", "retry")}
+    kwargs["socket_connect_timeout"] = REDIS_CONNECT_TIMEOUT_SECONDS
+    kwargs["retry"] = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10)  # redis-py's
+    own = type(pool)(connection_class=pool.connection_class, **kwargs)
+    return redis.Redis(connection_pool=own)
 
 
 class RuntimeJob(Job):
@@ -58,8 +66,9 @@ class HoldlessWorker(SimpleWorker):
         # waits: a short TTL makes the 15 s maintenance (abandoned-job recovery) real.
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         kwargs["job_class"] = RuntimeJob  # the rq command line passes its default otherwise
+        if kwargs.get("connection") is not None:
+            kwargs["connection"] = _own_connection(kwargs["connection"])
         super().__init__(*args, **kwargs)
-        _bound_waits(self.connection)
         rt = runtime.get()
         if rt.settings.clock:
             clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same

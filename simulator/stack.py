@@ -79,6 +79,13 @@ class ThreadWorker(HoldlessWorker):
     def _install_signal_handlers(self) -> None:
         """Signals can only be handled on the main thread; the pump stops this worker."""
 
+    def subscribe(self) -> None:
+        """No RQ command channel: the pump stops this worker. (Stopping the channel's
+        listener when RQ's loop returns, every idle second here, can wait out its 60 s poll.)"""
+
+    def unsubscribe(self) -> None:
+        """Nothing to unsubscribe from."""
+
 
 class JobPump:
     """Runs the runtime's RQ jobs as they come: `threads` production workers block on the
