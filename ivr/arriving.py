@@ -20,6 +20,8 @@ from ivr.in_line import (
     again,
     call_over,
     card_offer,
+    tell_busy,
+    unusually_busy,
     wait_words,
 )
 from ivr.interactions import CLOSED_OUTCOME, interaction_of
@@ -194,8 +196,10 @@ def _enter_line(rt: Runtime, facts: CallFacts, queue: directory.QueueCard, entry
     log.info("caller %s joined %s", mask(facts.number), queue.slug)
     dispatch.offer_all(rt, joined.pairs)
     offer = card_offer(rt, queue, estimate) if joined.position is not None else ""
-    return wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
-                       estimate, joined.position, offer)
+    busy = joined.position is not None and tell_busy(rt, entry.id, unusually_busy(
+        rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
+    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate,
+                      joined.position, offer)
 
 
 

@@ -23,7 +23,7 @@ from models.entities import (
     Queue,
 )
 from models.states import advance, is_final
-from queueing import directory, dispatch, lines, stats
+from queueing import directory, dispatch, keys, lines, stats, usual
 from queueing.estimate import WaitEstimate, estimate_wait
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 INTERACTIONS = cast(Table, Interaction.__table__)
 KEY_DOES_NOTHING = ("Sorry, that key does nothing here. Please keep holding; "
                     "you keep your place in line.")
+BUSY_NOTICE = "We are much busier than usual right now, and we are sorry for the wait."
+# How long (seconds) Redis remembers that a caller was told the line is unusually busy.
+BUSY_TOLD_SECONDS = 24 * 3600
 
 
 
@@ -87,6 +90,8 @@ def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
     estimate = estimate_wait(view.position, figures)
     text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
+    if _busy_while_holding(rt, view, estimate):
+        text = f"{BUSY_NOTICE} {text}"
     offer = _offer_while_holding(rt, view, estimate)
     text += f" {offer}" if offer else ""
     return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
@@ -131,17 +136,51 @@ def wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: s
     estimate = estimate or estimate_for(rt, queue.slug, entry_id)
     position = lines.position(rt.live, queue.slug, entry_id)
     offer = callback_offer(rt, queue.slug, estimate) if position is not None else ""
-    return wait_words(rt, queue.slug, queue.greeting, queue.busy_threshold_seconds, greeting,
-                       estimate, position, offer)
+    busy = position is not None and tell_busy(rt, entry_id, unusually_busy(
+        rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
+    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate, position, offer)
 
 
-def wait_words(rt: Runtime, slug: str, queue_greeting: str, busy_threshold: int,
+def unusually_busy(rt: Runtime, queue_id: int, zone: str, threshold: int,
+                   estimate: WaitEstimate) -> bool:
+    """Whether this wait is unusually long for the queue at this weekday and half-hour
+    (its fixed threshold when its history is too thin); False when the database cannot
+    say (the caller still hears their place and wait)."""
+    if estimate.seconds <= min(usual.BUSY_MIN_EXCESS_SECONDS, threshold):
+        return False  # short whatever is usual: no need to ask
+    try:
+        typical = usual.usual_wait(rt.db.engine, queue_id, zone, rt.clock.now())
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("busy notice left out: database unreachable (%s)", type(exc).__name__)
+        return False
+    return usual.unusually_busy(estimate.seconds, typical, threshold)
+
+
+def tell_busy(rt: Runtime, entry_id: str, busy: bool) -> bool:
+    """Whether the caller of `entry_id` is to hear the busy notice now: it is busy and they
+    have not been told yet (marks them told)."""
+    return busy and bool(rt.live.set(keys.busy_told(entry_id), "1", nx=True,
+                                     ex=BUSY_TOLD_SECONDS))
+
+
+def _busy_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> bool:
+    """Whether a hold update opens with the busy notice (the wait became unusually long)."""
+    try:
+        card = directory.listing_at(rt.live, rt.db, view.directory_version).card(view.queue)
+    except (OperationalError, InterfaceError):
+        return False
+    return card is not None and tell_busy(rt, view.entry_id, unusually_busy(
+        rt, card.id, card.time_zone, card.busy_threshold_seconds, estimate))
+
+
+def wait_words(rt: Runtime, slug: str, queue_greeting: str, busy: bool,
                 greeting: str, estimate: WaitEstimate, position: int | None,
                 offer: str) -> VoiceResponse:
-    """What a caller in line hears (place, wait, callback offer), then the hold line."""
+    """What a caller in line hears (busy notice, place, wait, callback offer), then the
+    hold line."""
     parts = [greeting, queue_greeting]
-    if estimate.seconds > busy_threshold:
-        parts.append("We are much busier than usual right now, and we are sorry for the wait.")
+    if busy:
+        parts.append(BUSY_NOTICE)
     if position is not None:
         parts += [wording.place_in_line(position), wording.wait_sentence(estimate), offer]
     else:

@@ -81,6 +81,7 @@ class QueueCard:
     ask_account: bool
     schedule: Schedule | None  # None: no hours set, always open
     max_waiting: int | None = None  # None: no limit to the line
+    time_zone: str = "America/New_York"  # the zone its usual waits are learned in
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the queue takes calls at `moment`."""
@@ -150,4 +151,4 @@ def _card(queue: Queue, s: Session) -> QueueCard:
     return QueueCard(queue.id, queue.slug, queue.name, queue.digit, queue.greeting,
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
                      bool(queue.ask_account), schedule(s, queue) if queue.hours else None,
-                     queue.max_waiting)
+                     queue.max_waiting, queue.time_zone)

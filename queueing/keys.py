@@ -44,6 +44,11 @@ def outcomes(queue: str) -> str:
     return f"{KEY_PREFIX}outcomes:{queue}"
 
 
+def busy_told(entry_id: str) -> str:
+    """String: set once an entry's caller has been told the line is unusually busy."""
+    return f"{KEY_PREFIX}busytold:{entry_id}"
+
+
 def call_entry(call_sid: str) -> str:
     """String: the entry id of a live call (so the hold loop finds its caller)."""
     return f"{KEY_PREFIX}call:{call_sid}"
