@@ -146,6 +146,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
                 return None
             options = [q for q in open_queues if q.digit]
             return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+        in_line.prime_handle(rt, queue.id, queue.slug)
         joined = rt.clock.time()
         view = lines.join_view(rt.live, queue.slug, joined)
         if view.directory_version != listing.version:  # an admin changed the queues

@@ -5,7 +5,9 @@ queue, and the bridge to their agent."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, cast
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -36,6 +38,11 @@ INTERACTIONS = cast(Table, Interaction.__table__)
 KEY_DOES_NOTHING = ("Sorry, that key does nothing here. Please keep holding; "
                     "you keep your place in line.")
 BUSY_NOTICE = "We are much busier than usual right now, and we are sorry for the wait."
+# How long (real seconds) a process trusts that a queue's handle figures are in Redis
+# before it checks again (they vanish only with Redis itself).
+PRIMED_TRUST_SECONDS = 300.0
+# Per Redis connection: queue slug → monotonic time its handle figures were found.
+_primed: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
 # How long (seconds) Redis remembers that a caller was told the line is unusually busy.
 BUSY_TOLD_SECONDS = 24 * 3600
 
@@ -60,6 +67,7 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)
+    prime_handle(rt, queue.id, queue.slug)
     estimate = estimate_at(rt, queue.slug, lines.place_on_joining(rt.live, entry))
     interaction.announced_wait = estimate.seconds
     s.commit()
@@ -67,6 +75,24 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     log.info("caller %s joined %s", mask(interaction.caller_number), queue.slug)
     dispatch.route_and_offer(rt, [queue.slug])
     return wait_answer(rt, interaction, queue, greeting, estimate)
+
+
+def prime_handle(rt: Runtime, queue_id: int, slug: str) -> None:
+    """Before the first estimate of a queue with no handle figure in Redis (no call handled
+    since Redis started, e.g. a new day on a fresh store), start its handle-time average
+    from its recent days' calls, so the first callers hear a range from history."""
+    seen = _primed.setdefault(rt.live, {})
+    if time.monotonic() - seen.get(slug, -PRIMED_TRUST_SECONDS) < PRIMED_TRUST_SECONDS:
+        return
+    if not stats.has_handle_figures(rt.live, slug):
+        try:
+            prior = usual.recent_handle(rt.db.engine, queue_id, rt.clock.now(),
+                                        rt.settings.wrap_up_seconds)
+        except (OperationalError, InterfaceError):
+            return  # no history to read now: try again with the next caller
+        if prior is not None:  # else nothing to start from: callers hear NO_ESTIMATE
+            stats.prime_handle_average(rt.live, slug, *prior)
+    seen[slug] = time.monotonic()
 
 
 def estimate_for(rt: Runtime, queue: str, entry_id: str) -> WaitEstimate:
@@ -144,10 +170,10 @@ def wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: s
 def unusually_busy(rt: Runtime, queue_id: int, zone: str, threshold: int,
                    estimate: WaitEstimate) -> bool:
     """Whether this wait is unusually long for the queue at this weekday and half-hour
-    (its fixed threshold when its history is too thin); False when the database cannot
-    say (the caller still hears their place and wait)."""
-    if estimate.seconds <= min(usual.BUSY_MIN_EXCESS_SECONDS, threshold):
-        return False  # short whatever is usual: no need to ask
+    (its fixed threshold when its history is too thin); False when there is no estimate
+    or the database cannot say (the caller still hears their place and wait)."""
+    if not estimate.known or estimate.seconds <= min(usual.BUSY_MIN_EXCESS_SECONDS, threshold):
+        return False  # no estimate to go on, or short whatever is usual: no need to ask
     try:
         typical = usual.usual_wait(rt.db.engine, queue_id, zone, rt.clock.now())
     except (OperationalError, InterfaceError) as exc:

@@ -75,8 +75,17 @@ def said_bounds(phrase: str) -> tuple[float, float]:
     return (45.0, 75.0) if n == 1 else (60.0 * n - 45.0, 60.0 * n + 15.0)
 
 
+# Said instead of a wait when the queue has nothing to estimate from yet (no handle time
+# today nor in its recent days): a range from a guess would say nothing.
+NO_ESTIMATE = ("We cannot estimate your wait yet, as we have no recent calls to go on; "
+               "we will tell you as soon as we can.")
+
+
 def wait_sentence(estimate: WaitEstimate) -> str:
-    """The spoken wait: "Your expected wait is about 5 to 8 minutes." """
+    """The spoken wait: "Your expected wait is about 5 to 8 minutes." (`NO_ESTIMATE`
+    when the estimate has nothing to go on)."""
+    if not estimate.known:
+        return NO_ESTIMATE
     phrase = wait_phrase(estimate)
     if phrase == "less than a minute":
         return "An agent will be with you in less than a minute."

@@ -75,6 +75,9 @@ class WaitEstimate:
     seconds: float
     low: float
     high: float
+    known: bool = True
+    """False when the queue has no handle time to go on yet (the fallback guess only):
+    the figures are then no estimate worth telling a caller."""
 
 
 def fold_handle_time(
@@ -125,6 +128,13 @@ def learned_handle(stats: QueueStats) -> tuple[float, float]:
     if abs(mean - long_run) > SHIFT_Z * recent_error * mean:
         return mean, recent_error
     return long_run, max(cv, 0.1) / math.sqrt(long_calls)
+
+
+def has_handle_figures(stats: QueueStats) -> bool:
+    """Whether anything was learned of the queue's handle times (recent or long-run)."""
+    return bool(stats.handle_times) or (
+        stats.handle_time_average is not None and stats.handle_time_average > 0
+        and stats.handle_time_calls > 0)
 
 
 def mean_handle_seconds(stats: QueueStats) -> float:
@@ -239,4 +249,5 @@ def estimate_wait(position: int, stats: QueueStats) -> WaitEstimate:
         mean,
         min(gamma_quantile(mean, variance, LOW_QUANTILE), mean),
         max(gamma_quantile(mean, variance, HIGH_QUANTILE), mean),
+        has_handle_figures(stats),
     )

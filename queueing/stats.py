@@ -43,6 +43,29 @@ def _fold(pipe: redis.client.Pipeline, queue: str, seconds: float) -> None:
     pipe.set(keys.stats_version(queue), _new_version())
 
 
+def prime_handle_average(r: redis.Redis, queue: str, average: float, calls: int) -> bool:
+    """Start the queue's long-run handle-time average from history (`average` over
+    `calls` past calls) when it has no handle figure at all; False when it had one."""
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(keys.handle_average(queue), keys.handle_times(queue))
+            if pipe.exists(keys.handle_average(queue), keys.handle_times(queue)):
+                return False
+            pipe.multi()
+            pipe.hset(keys.handle_average(queue),
+                      mapping={"average": repr(average), "calls": calls})
+            pipe.set(keys.stats_version(queue), _new_version())
+            pipe.execute()
+        except redis.WatchError:  # a call was handled meanwhile: its figure wins
+            return False
+    return True
+
+
+def has_handle_figures(r: redis.Redis, queue: str) -> bool:
+    """Whether Redis holds any handle figure of `queue` (recent times or an average)."""
+    return bool(r.exists(keys.handle_average(queue), keys.handle_times(queue)))
+
+
 def record_outcome(r: redis.Redis, queue: str, waited: float, abandoned: bool = False) -> None:
     """Remember how a waiting caller left: answered after `waited` seconds, or gave up then."""
     pipe = r.pipeline()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, or_, select
 
-from models.entities import Interaction
+from models.entities import Interaction, Leg
 
 # Weeks of history the usual wait of a weekday and half-hour is learned from.
 HISTORY_WEEKS = 4
@@ -32,6 +32,14 @@ BUSY_FACTOR = 1.5
 BUSY_MIN_EXCESS_SECONDS = 120.0
 # How long (real seconds) a process trusts a usual wait it computed.
 USUAL_CACHE_SECONDS = 300.0
+
+# Days of a queue's answered calls its first estimate of a day starts from.
+PRIOR_HANDLE_DAYS = 14
+# Fewer answered calls than this in those days: no history to start from.
+MIN_PRIOR_HANDLE_CALLS = 10
+# The history counts as at most this many calls: yesterday's handle times are a good
+# start, not certainty (its relative error stays near 1/sqrt of this).
+PRIOR_HANDLE_WEIGHT = 25
 
 # Per engine: (queue id, slot start) → (monotonic time read, usual wait or None).
 _cache: weakref.WeakKeyDictionary[Engine, dict[tuple[int, float], tuple[float, float | None]]] = (
@@ -78,3 +86,20 @@ def unusually_busy(wait_seconds: float, usual: float | None, fallback_threshold:
     if usual is None:
         return wait_seconds > fallback_threshold
     return wait_seconds > max(usual * BUSY_FACTOR, usual + BUSY_MIN_EXCESS_SECONDS)
+
+
+def recent_handle(engine: Engine, queue_id: int, now: datetime,
+                  wrap_up_seconds: float) -> tuple[float, int] | None:
+    """The queue's average handle time (talk plus wrap-up) over its answered calls of the
+    last `PRIOR_HANDLE_DAYS` days, and how many calls it counts as (at most
+    `PRIOR_HANDLE_WEIGHT`); None with fewer than `MIN_PRIOR_HANDLE_CALLS` calls."""
+    since = now - timedelta(days=PRIOR_HANDLE_DAYS)
+    query = select(Leg.answered_at, Leg.ended_at).join(Interaction).where(
+        Interaction.queue_id == queue_id, Leg.answered_at.is_not(None),
+        Leg.ended_at.is_not(None), Leg.answered_at >= since, Leg.answered_at < now)
+    with engine.connect() as conn:
+        talks = [(ended - answered).total_seconds() for answered, ended in conn.execute(query)
+                 if answered is not None and ended is not None]
+    if len(talks) < MIN_PRIOR_HANDLE_CALLS:
+        return None
+    return statistics.fmean(talks) + wrap_up_seconds, min(len(talks), PRIOR_HANDLE_WEIGHT)
