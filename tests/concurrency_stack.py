@@ -26,6 +26,7 @@ from bench.stack import Stack
 from simulator.call import VirtualCall
 from simulator.endpoints import Answer
 from simulator.webhooks import AppClient, WebhookError, WebhookResponse
+from tests.daytime import daytime_clock_spec
 
 PUBLIC_BASE = "http://holdless-lb.test"
 # Real seconds a request to a web process may take before the balancer gives up on it.
@@ -43,7 +44,9 @@ class BalancedStack(Stack):
         env = super().env()
         env.update(extra)
         env.update(HOLDLESS_ENV="development", SESSION_COOKIE_SECURE="0",
-                   PUBLIC_BASE_URL=PUBLIC_BASE, HOLDLESS_WRAP_UP_SECONDS=str(WRAP_UP_SECONDS))
+                   PUBLIC_BASE_URL=PUBLIC_BASE, HOLDLESS_WRAP_UP_SECONDS=str(WRAP_UP_SECONDS),
+                   # a working afternoon, whatever the hour the suite runs at
+                   HOLDLESS_CLOCK=daytime_clock_spec())
         return env
 
     @property

@@ -6,8 +6,6 @@ the retry places the callback."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from callbacks import reconcile
@@ -23,6 +21,7 @@ from tests.callback_steps import (
     only_callback,
     run_scheduled,
 )
+from tests.daytime import daytime_now
 from tests.faults import WorkerProcess, wait_until
 from tests.helpers import make_available, seed_agent, seed_queues, twiml
 from tests.system.test_faults import _abandoned_jobs_found_later, _restart_worker, _worker_env
@@ -32,9 +31,9 @@ CUSTOMER = "+12125550123"  # book_callback's caller ID
 
 @pytest.fixture
 def alice(rt, twilio, worker, frozen_clock):
-    """A booked callback and alice, who serves its queue (the worker processes run on the
-    real clock, so the test's clock starts at the real time)."""
-    frozen_clock.set(datetime.now(UTC))
+    """A booked callback and alice, who serves its queue (the worker processes run on
+    tests/daytime.py's clock, so the test's clock starts at what it reads)."""
+    frozen_clock.set(daytime_now())
     seed_queues(rt, ("support", "Support", None))
     agent = seed_agent(rt, "alice", ["support"])
     book_callback(twilio)

@@ -6,7 +6,6 @@ so the agent (or the callback's customer) is rung exactly once."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from models.entities import Agent, Leg
 from queueing import keys
 from queueing.limits import CALLBACK_STUCK_ATTEMPT_SECONDS, SWEEP_MIN_AGE_SECONDS
 from tests.callback_steps import agent_answers, attempt_row, book_callback
+from tests.daytime import daytime_now
 from tests.faults import WorkerProcess, drain, wait_until
 from tests.helpers import make_available, seed_agent, seed_queues
 from tests.system.test_faults import (
@@ -80,7 +80,7 @@ def test_callback_customer_dialled_by_a_killed_worker_is_adopted_not_settled_as_
     but the call's sid was lost with the worker and its `no-answer` report too. The sweeper
     adopts the call and applies the no-answer; the watchdog would otherwise have closed the
     attempt as "no call placed"."""
-    frozen_clock.set(datetime.now(UTC))  # the worker process runs on the real clock
+    frozen_clock.set(daytime_now())  # the worker process runs on tests/daytime.py
     seed_queues(rt, ("support", "Support", None))
     alice = seed_agent(rt, "alice", ["support"])
     book_callback(twilio)
@@ -99,7 +99,7 @@ def test_callback_customer_dialled_by_a_killed_worker_is_adopted_not_settled_as_
     attempt = attempt_row(rt)
     assert (attempt.call_sid, attempt.outcome) == (None, "")
     twilio_api.store.update_call(customer_sid, status="no-answer")  # report lost
-    frozen_clock.set(datetime.now(UTC).timestamp() + SWEEP_MIN_AGE_SECONDS + 1)
+    frozen_clock.set(daytime_now() + SWEEP_MIN_AGE_SECONDS + 1)
     swept = sweeper.sweep(rt)
     assert (swept.adopted, f"cb-customer:{attempt.id}" in swept.applied) == (1, True)
     settled = attempt_row(rt, attempt.id)

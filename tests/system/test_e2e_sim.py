@@ -44,6 +44,7 @@ from queueing.transfers import TransferRequest, transfer
 from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall, answer_when
 from simulator.stack import JobPump, LiveServer
 from tests.conftest import AUTH_TOKEN
+from tests.daytime import daytime_clock, daytime_clock_spec
 from tests.helpers import make_available, seed_agent, seed_queues
 
 SPEED = 20.0
@@ -83,11 +84,12 @@ def live(settings: Settings, twilio_api: TwilioRestStandIn) -> Iterator[Live]:
     """The app served over HTTP at its own public URL, a job pump, and the phone network."""
     from entrypoints.web import create_app
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    previous_clock, previous_rt = clock.use(clock.Clock()), runtime.use(None)
+    previous_clock, previous_rt = clock.use(daytime_clock()), runtime.use(None)
     server = LiveServer()
     config = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
               if f.name != "extra"}
-    config.update(public_base_url=server.base_url, wrap_up_seconds=WRAP_UP_SECONDS, clock="")
+    config.update(public_base_url=server.base_url, wrap_up_seconds=WRAP_UP_SECONDS,
+                  clock=daytime_clock_spec())
     app = create_app(config)
     rt: Runtime = app.extensions["holdless"]
     _empty(rt)

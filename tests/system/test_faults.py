@@ -23,6 +23,7 @@ from holdless.migrate import upgrade
 from models.entities import WAITING, Agent, Assignment, Interaction, Leg
 from queueing import lines
 from tests.conftest import SignedTwilioClient, app_on
+from tests.daytime import daytime_clock_spec
 from tests.faults import (
     PausableProxy,
     RedisServer,
@@ -286,7 +287,9 @@ def _worker_env(rt, tmp_path: Path) -> dict[str, str]:
     return {"DATABASE_URL": s.database_url, "REDIS_URL": rt.redis_url,
             "TWILIO_AUTH_TOKEN": s.twilio_auth_token, "PUBLIC_BASE_URL": s.public_base_url,
             "TWILIO_API_BASE_URL": s.twilio_api_base_url, "HOLDLESS_ENV": "testing",
-            "HOLDLESS_INSTANCE_PATH": str(tmp_path), "PYTHONPATH": os.getcwd()}
+            "HOLDLESS_INSTANCE_PATH": str(tmp_path), "PYTHONPATH": os.getcwd(),
+            # the worker's clock: real time moved to a working afternoon (tests/daytime.py)
+            "HOLDLESS_CLOCK": daytime_clock_spec()}
 
 
 def _offered_call(rt, twilio) -> tuple[int, dict[str, str]]:

@@ -37,6 +37,7 @@ from simulator.call import VirtualCall
 from simulator.stack import JobPump, LiveServer
 from tests.concurrency_stack import ConsoleAgent
 from tests.conftest import AUTH_TOKEN
+from tests.daytime import daytime_clock, daytime_clock_spec
 from tests.system.test_logs_hold_no_numbers import LOGGERS, forbidden
 
 PASSWORD = "correct horse battery"
@@ -90,11 +91,12 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 def journey(settings: Settings, twilio_api: TwilioRestStandIn) -> Iterator[Journey]:
     """The app served over HTTP at its own public URL, a DEBUG job pump, the network."""
     from entrypoints.web import create_app
-    previous_clock, previous_rt = clock.use(clock.Clock()), runtime.use(None)
+    previous_clock, previous_rt = clock.use(daytime_clock()), runtime.use(None)
     server = LiveServer()
     config = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
               if f.name != "extra"}
-    config.update(public_base_url=server.base_url, wrap_up_seconds=3600, clock="",
+    config.update(public_base_url=server.base_url, wrap_up_seconds=3600,
+                  clock=daytime_clock_spec(),
                   secure_cookies=False)
     app = create_app(config)
     rt: Runtime = app.extensions["holdless"]
