@@ -1,6 +1,6 @@
-"""Who answers a phone, through the real stack and the stand-in: a callback's customer
-phone answered by a person, a detection that cannot tell, a voicemail or a fax (Twilio's
-asynchronous answering-machine detection), and an agent's phone answered by voicemail."""
+"""Who answers a callback's customer phone, through the real stack and the stand-in: a
+person, a detection that cannot tell, a voicemail or a fax (Twilio's asynchronous
+answering-machine detection). An agent's phone answered by voicemail: test_sim_answers.py."""
 
 from __future__ import annotations
 
