@@ -20,7 +20,7 @@ from admin import directory
 from admin import validate as v
 from admin.audit import Actor, record, snapshot
 from admin.validate import ConfigError
-from holdless.settings import Settings
+from holdless.settings import TWILIO_MAX_QUEUE_SIZE, TWILIO_QUEUE_MARGIN, Settings
 from ivr.policy import default
 from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
 from models.entities import (
@@ -92,7 +92,18 @@ def _digit(s: Session, row: Queue | None, value: Any) -> str | None:
 
 
 def _max_waiting(value: Any) -> int | None:
-    return None if value in (None, "") else v.whole_number("max_waiting", value, 0)
+    """A line's limit, refused above what a Twilio queue can hold: Holdless gives each of its
+    Twilio queues the configured size (Twilio's maximum, 5000, by default), so there is no
+    larger queue to resize to; the admin is told at once rather than callers being refused."""
+    if value in (None, ""):
+        return None
+    most = TWILIO_MAX_QUEUE_SIZE - TWILIO_QUEUE_MARGIN
+    number = v.whole_number("max_waiting", value, 0)
+    if number > most:
+        raise ConfigError("max_waiting", f"can be at most {most}: a Twilio queue holds at most "
+                          f"{TWILIO_MAX_QUEUE_SIZE} calls, and {TWILIO_QUEUE_MARGIN} places are "
+                          "kept free for callers being told their place")
+    return number
 
 
 def _dial_mode(value: Any) -> str:

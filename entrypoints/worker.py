@@ -15,7 +15,7 @@ from rq.worker import SimpleWorker
 
 from callbacks import reconcile, sweeper
 from entrypoints import runtime
-from holdless import clock
+from holdless import clock, tasks
 from holdless.tasks import (
     WORKER_MAINTENANCE_SECONDS,
     WORKER_REDIS_RETRY_MAX_SECONDS,
@@ -74,6 +74,8 @@ class HoldlessWorker(SimpleWorker):
             clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same
         reconcile.at_worker_start(rt)
         sweeper.schedule_next(rt)
+        # Every line's Twilio queue sized as the app needs (a job: retried if Twilio fails).
+        rt.enqueue(tasks.SIZE_TWILIO_QUEUES, job_id=tasks.SIZE_TWILIO_QUEUES_JOB_ID)
         self.holdless = rt
 
     def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:

@@ -33,6 +33,15 @@ TWILIO_TEST_NUMBER_PREFIX = "+1500555"
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
+# Twilio's call queues: at most 5000 calls each (twilio.com/docs/api/errors/14207; twilio-oai
+# CreateQueue/UpdateQueue MaxSize: "The maximum is 5000"); past its MaxSize an <Enqueue> is
+# refused with QueueResult=queue-full (twilio.com/docs/voice/twiml/enqueue).
+TWILIO_MAX_QUEUE_SIZE = 5000
+# Places kept free below a Twilio queue's MaxSize: callers already told their place whose
+# <Enqueue> has not run yet, and joins racing in other web processes.
+TWILIO_QUEUE_MARGIN = 20
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
@@ -55,6 +64,9 @@ class Settings:
     # The account's calls per second (Twilio's default is 1; raised in the Console's voice
     # settings): outbound calls are paced to it (holdless.pacer).
     twilio_calls_per_second: float = 1.0
+    # The MaxSize Holdless gives each of its Twilio queues through REST (Twilio's maximum by
+    # default); a line holds at most this minus TWILIO_QUEUE_MARGIN waiting callers.
+    twilio_queue_size: int = TWILIO_MAX_QUEUE_SIZE
     default_region: str = "US"
     time_zone: str = "America/New_York"
     wrap_up_seconds: int = 30
@@ -86,6 +98,7 @@ class Settings:
             twilio_api_base_url=_env("TWILIO_API_BASE_URL").rstrip("/"),
             twilio_caller_id=_env("TWILIO_CALLER_ID", cls.twilio_caller_id),
             twilio_calls_per_second=float(_env("TWILIO_CALLS_PER_SECOND", "1")),
+            twilio_queue_size=_env_int("TWILIO_QUEUE_SIZE", TWILIO_MAX_QUEUE_SIZE),
             default_region=_env("HOLDLESS_DEFAULT_REGION", "US").upper(),
             time_zone=_env("HOLDLESS_TIME_ZONE", cls.time_zone),
             wrap_up_seconds=_env_int("HOLDLESS_WRAP_UP_SECONDS", 30),
@@ -112,6 +125,10 @@ class Settings:
         """Refuse settings that would run the line unsafely outside development."""
         if not self.twilio_calls_per_second > 0:
             raise SettingsError("TWILIO_CALLS_PER_SECOND must be a positive number of calls")
+        if not TWILIO_QUEUE_MARGIN < self.twilio_queue_size <= TWILIO_MAX_QUEUE_SIZE:
+            raise SettingsError(
+                f"TWILIO_QUEUE_SIZE must be more than {TWILIO_QUEUE_MARGIN} (the places kept "
+                f"free) and at most {TWILIO_MAX_QUEUE_SIZE} (Twilio's largest queue)")
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")
@@ -127,6 +144,12 @@ class Settings:
                 raise SettingsError("set PUBLIC_BASE_URL (or PROXY_COUNT) in production so that "
                                     "webhook signatures are checked against the URL Twilio called")
             self.check_caller_id()
+
+    def line_limit(self, max_waiting: int | None) -> int:
+        """The most callers a line may hold: its `max_waiting` (None: no limit of its own),
+        never past what its Twilio queue takes with TWILIO_QUEUE_MARGIN places to spare."""
+        twilio_limit = self.twilio_queue_size - TWILIO_QUEUE_MARGIN
+        return twilio_limit if max_waiting is None else min(max_waiting, twilio_limit)
 
     def check_caller_id(self) -> None:
         """Refuse a caller ID a live Twilio account cannot call or text from."""

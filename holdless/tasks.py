@@ -74,9 +74,12 @@ DIAL_TRANSFER = Task("queueing.transfers.dial_transfer", urgent=True)
 DROP_AGENT = Task("queueing.transfers.drop_agent")
 TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
 HOLD_CALLER = Task("queueing.transfers.hold_caller")
+# Create or resize every line's Twilio queue to the MaxSize Holdless needs.
+SIZE_TWILIO_QUEUES = Task("callbacks.twilio_queues.size_queues_job")
+SIZE_TWILIO_QUEUES_JOB_ID = "size-twilio-queues"  # one such job waiting at a time
 
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
-    RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER,
+    RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, SIZE_TWILIO_QUEUES,
 )

@@ -85,6 +85,7 @@ RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "ListCall": ("sid", "status", "date_created", "direction"),
     "ListConference": ("sid",),
     "CreateMessage": ("sid",),
+    "ListQueue": ("sid", "friendly_name", "max_size"),
 }
 
 
@@ -237,6 +238,20 @@ class TwilioGateway:
         extra = {"hold_url": hold_url, "hold_method": "POST"} if hold and hold_url else {}
         self.client.conferences(str(found[0].sid)).participants(call_sid).update(
             hold=hold, **extra)
+        return True
+
+    def size_queue(self, name: str, max_size: int) -> bool:
+        """Give the Twilio queue `name` (what <Enqueue> names) room for `max_size` calls:
+        created with that MaxSize when missing, updated when its size differs (Queue
+        resource, twilio.com/docs/voice/api/queue-resource: CreateQueue/UpdateQueue MaxSize,
+        at most 5000). Returns whether anything was created or changed."""
+        for queue in self.client.queues.stream():
+            if queue.friendly_name == name:
+                if queue.max_size == max_size:
+                    return False
+                self.client.queues(str(queue.sid)).update(max_size=max_size)
+                return True
+        self.client.queues.create(friendly_name=name, max_size=max_size)
         return True
 
     def send_sms(self, to: str, body: str, status_callback: str) -> str:

@@ -152,8 +152,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         if view.directory_version != listing.version:  # an admin changed the queues
             directory.listing_at(rt.live, rt.db, view.directory_version)
             return None
-        if queue.max_waiting is not None and lines.length(rt.live, queue.slug) >= \
-                queue.max_waiting:
+        if lines.length(rt.live, queue.slug) >= rt.settings.line_limit(queue.max_waiting):
             return None  # the line is full: the full path offers a callback instead
         estimate = estimate_wait(view.place, stats.stats_at(
             rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
@@ -271,9 +270,9 @@ def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
 
 
 def line_full(rt: Runtime, queue: Queue) -> bool:
-    """Whether `queue` already holds as many waiting as its `max_waiting` allows."""
-    return queue.max_waiting is not None and lines.length(rt.live, queue.slug) >= \
-        queue.max_waiting
+    """Whether `queue` already holds as many waiting as it may: its `max_waiting`, and never
+    more than its Twilio queue takes (a caller told a place there would be refused)."""
+    return lines.length(rt.live, queue.slug) >= rt.settings.line_limit(queue.max_waiting)
 
 
 def _line_full(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
@@ -281,7 +280,7 @@ def _line_full(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     """Tell a caller the line is full, and why, then offer the next callback slots (or, with
     none free, ask them to call again)."""
     interaction.outcome = LINE_FULL_OUTCOME  # told so: not an abandon when they hang up
-    waiting = queue.max_waiting or 0
+    waiting = rt.settings.line_limit(queue.max_waiting)
     message = (f"Our line is full right now: {waiting} caller{'s' if waiting != 1 else ''} "
                "already waiting, the most we hold at once, so we cannot keep you on hold.")
     offer = callback_capture.offer_after_hours(

@@ -133,8 +133,20 @@ def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     return response
 
 
+# Said to a caller whose <Enqueue> Twilio refused with queue-full, before the callback.
+TWILIO_QUEUE_FULL = "Sorry, our line has just filled up, so we cannot keep you on hold."
+
+
 def queue_exit(rt: Runtime, call_sid: str, result: str) -> VoiceResponse:
-    """Twilio's report that a caller left its queue: apologise when it was our fault."""
+    """Twilio's report that a caller left its queue: a caller Twilio's full queue refused is
+    offered the callback (never dropped); apologise when it was our fault."""
+    if result == "queue-full" and callback_capture.want(rt, call_sid):
+        log.warning("Twilio refused a caller with queue-full: its queue is smaller than the line")
+        response = VoiceResponse()
+        twiml.say(response, TWILIO_QUEUE_FULL)
+        for verb in callback_capture.start(rt, call_sid).verbs:
+            response.append(verb)
+        return response
     if result in ("queue-full", "system-error", "error"):
         return twiml.goodbye("We are sorry, we cannot hold your call right now. "
                              "Please call again in a few minutes. Goodbye.")

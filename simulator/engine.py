@@ -201,7 +201,10 @@ class PhoneNetwork:
         """The named call queue, created on first use (call under the lock)."""
         with self.cond:
             if name not in self.queues:
-                self.queues[name] = CallQueue(name, self.clock)
+                # <Enqueue> creates a queue on demand (or uses the one created through REST):
+                # twilio.com/docs/voice/twiml/enqueue.
+                resource = self.store.ensure_queue(self.account_sid, name)
+                self.queues[name] = CallQueue(resource, self.clock)
             return self.queues[name]
 
     def queue_size(self, name: str) -> int:

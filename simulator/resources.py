@@ -6,6 +6,7 @@ conference state into it as calls progress.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -184,6 +185,47 @@ class MessageResource:
         }
 
 
+# A queue's maximum size. Twilio's pages disagree on the default: the <Enqueue> page
+# (twilio.com/docs/voice/twiml/enqueue: "The <Enqueue> verb will create a queue on demand
+# ... The default maximum length of the queue is 100", as served; its newer text says 1000)
+# and the Queue resource (twilio-oai CreateQueue/UpdateQueue MaxSize, and max_size: "The
+# default is 1000. The maximum is 5000."). The stand-in gives a queue <Enqueue> creates on
+# demand the stricter 100, one created through REST without MaxSize 1000; MaxSize above
+# 5000 is refused (error 14207's page: "A queue's maxSize can be adjusted to a maximum of
+# 5000", twilio.com/docs/api/errors/14207).
+ON_DEMAND_QUEUE_SIZE = 100
+REST_QUEUE_SIZE = 1000
+MAX_QUEUE_SIZE = 5000
+
+
+def queue_sid(friendly_name: str) -> str:
+    """The stand-in's sid for the queue with this name (stable, so REST and calls agree)."""
+    return "QU" + hashlib.md5(friendly_name.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class QueueResource:
+    """A call queue as the REST API shows it (Queue resource, docs/voice/api/queue-resource)."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str
+    max_size: int
+    current_size: int = 0
+    created: datetime = field(default_factory=_now)
+    updated: datetime = field(default_factory=_now)
+
+    def to_json(self) -> dict[str, Any]:
+        """Render the resource as Twilio's JSON body."""
+        return {
+            "sid": self.sid, "account_sid": self.account_sid,
+            "friendly_name": self.friendly_name, "max_size": self.max_size,
+            "current_size": self.current_size, "average_wait_time": 0,
+            "date_created": rfc2822(self.created), "date_updated": rfc2822(self.updated),
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Queues/{self.sid}.json",
+        }
+
+
 class ResourceStore:
     """Thread-safe in-memory REST state: what Twilio would answer about calls and the rest."""
 
@@ -195,6 +237,28 @@ class ResourceStore:
         self.messages: dict[str, MessageResource] = {}
         self.messaging = Messaging()
         self.recordings: dict[str, bytes] = {}  # recording sid -> its media
+        self.queues: dict[str, QueueResource] = {}  # by friendly name
+
+    def ensure_queue(self, account_sid: str, friendly_name: str,
+                     max_size: int = ON_DEMAND_QUEUE_SIZE) -> QueueResource:
+        """The queue with this name, created with `max_size` when it does not exist yet."""
+        with self._lock:
+            found = self.queues.get(friendly_name)
+            if found is None:
+                found = QueueResource(queue_sid(friendly_name), account_sid, friendly_name,
+                                      max_size)
+                self.queues[friendly_name] = found
+            return found
+
+    def queue_by_sid(self, sid: str) -> QueueResource | None:
+        """The queue with this sid, if known."""
+        with self._lock:
+            return next((q for q in self.queues.values() if q.sid == sid), None)
+
+    def list_queues(self) -> list[QueueResource]:
+        """Every queue, oldest first."""
+        with self._lock:
+            return sorted(self.queues.values(), key=lambda q: q.created)
 
     def add_call(self, call: CallResource) -> CallResource:
         """Register a call so the REST API can fetch and update it."""

@@ -28,6 +28,8 @@ from simulator.messaging import (
 )
 from simulator.resources import (
     API_VERSION,
+    MAX_QUEUE_SIZE,
+    REST_QUEUE_SIZE,
     TERMINAL_CALL_STATUSES,
     CallResource,
     ConferenceResource,
@@ -68,6 +70,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         "participant-delete",
     ),
     ("POST", re.compile(_ACCOUNT + r"/Messages\.json$"), "message-create"),
+    ("POST", re.compile(_ACCOUNT + r"/Queues\.json$"), "queue-create"),
+    ("GET", re.compile(_ACCOUNT + r"/Queues\.json$"), "queue-list"),
+    ("POST", re.compile(_ACCOUNT + r"/Queues/(?P<queue>QU[0-9a-f]{32})\.json$"), "queue-update"),
+    ("GET", re.compile(_ACCOUNT + r"/Queues/(?P<queue>QU[0-9a-f]{32})\.json$"), "queue-fetch"),
 ]
 # Recording media: GET .../Recordings/RE....mp3 (or .wav, or no extension: WAV), served
 # only with the account's HTTP basic auth, as for accounts that enforce it
@@ -432,6 +438,10 @@ class TwilioRestStandIn:
             "participant-update": self._update_participant,
             "participant-delete": self._delete_participant,
             "message-create": self._create_message,
+            "queue-create": self._create_queue,
+            "queue-list": self._list_queues,
+            "queue-update": self._update_queue,
+            "queue-fetch": self._fetch_queue,
         }
         return handlers[kind](groups, form, query)
 
@@ -568,6 +578,61 @@ class TwilioRestStandIn:
         if self.on_participant_delete is not None:
             self.on_participant_delete(conference, participant, form)
         return 204, {}
+
+    # Queues (twilio.com/docs/voice/api/queue-resource; twilio-oai CreateQueue, ListQueue,
+    # FetchQueue, UpdateQueue): FriendlyName up to 64 characters, MaxSize at most 5000.
+
+    @staticmethod
+    def _max_size(form: Form, default: int | None) -> int | None:
+        """A queue's MaxSize from the form (`default` when absent); Twilio refuses one over
+        its maximum, 5000 (twilio.com/docs/api/errors/14207), or not a positive integer."""
+        raw = _one(form, "MaxSize")
+        if raw is None:
+            return default
+        try:
+            size = int(raw)
+        except ValueError:
+            raise RestError(400, 20001, f"Invalid MaxSize '{raw}'.") from None
+        if not 1 <= size <= MAX_QUEUE_SIZE:
+            raise RestError(400, 20001,
+                            f"MaxSize must be between 1 and {MAX_QUEUE_SIZE}, not {size}.")
+        return size
+
+    def _create_queue(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
+        name = _required(form, "FriendlyName", 20001)
+        if len(name) > 64:
+            raise RestError(400, 20001, "FriendlyName must be 64 characters or less.")
+        size = self._max_size(form, REST_QUEUE_SIZE)
+        assert size is not None
+        # A second create with a name in use is not documented; the app lists first.
+        queue = self.store.ensure_queue(groups["account"], name, size)
+        queue.max_size = size
+        return 201, queue.to_json()
+
+    def _list_queues(self, groups: dict[str, str], _f: Form, query: Form) -> tuple[int, dict]:
+        size = max(1, min(1000, int(_one(query, "PageSize") or 50)))
+        page = max(0, int(_one(query, "Page") or 0))
+        return 200, _page(groups["account"], "queues", query, self.store.list_queues(), page,
+                          size)
+
+    def _known_queue(self, sid: str) -> Any:
+        queue = self.store.queue_by_sid(sid)
+        if queue is None:
+            raise RestError(404, 20404, f"The requested resource Queue {sid} was not found")
+        return queue
+
+    def _fetch_queue(self, groups: dict[str, str], _f: Form, _q: Form) -> tuple[int, dict]:
+        return 200, self._known_queue(groups["queue"]).to_json()
+
+    def _update_queue(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
+        queue = self._known_queue(groups["queue"])
+        size = self._max_size(form, None)
+        if size is not None:
+            queue.max_size = size
+        name = _one(form, "FriendlyName")
+        if name:
+            queue.friendly_name = name
+        return 200, queue.to_json()
 
     def _create_message(self, groups: dict[str, str], form: Form, _q: Form) -> tuple[int, dict]:
         to = _required(form, "To", 21604)

@@ -5,11 +5,11 @@ All state here is read and changed under the network's lock.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from simulator.call import VirtualCall
 from simulator.clock import VirtualClock
+from simulator.resources import QueueResource, queue_sid
 
 
 @dataclass
@@ -23,23 +23,36 @@ class QueueEntry:
 class CallQueue:
     """A named FIFO of waiting calls with Twilio's position and wait statistics."""
 
-    def __init__(self, name: str, clock: VirtualClock) -> None:
-        """An empty queue; its sid is stable for the name."""
-        self.name = name
-        self.sid = "QU" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    def __init__(self, resource: QueueResource, clock: VirtualClock) -> None:
+        """An empty queue, the calls of the REST `resource` (its name, sid and MaxSize)."""
+        self.name = resource.friendly_name
+        self.sid = queue_sid(self.name)
+        self.resource = resource
         self.entries: list[QueueEntry] = []
         self._clock = clock
+
+    @property
+    def max_size(self) -> int:
+        """The queue's maximum size, as last set through REST (or its default)."""
+        return self.resource.max_size
+
+    def full(self) -> bool:
+        """Whether the queue already holds its maximum size (an <Enqueue> is then refused:
+        QueueResult queue-full, twilio.com/docs/voice/twiml/enqueue, and warning 14207)."""
+        return len(self.entries) >= self.max_size
 
     def join(self, call: VirtualCall) -> QueueEntry:
         """Put a call at the back of the line."""
         entry = QueueEntry(call, self._clock.now())
         self.entries.append(entry)
+        self.resource.current_size = len(self.entries)
         return entry
 
     def remove(self, entry: QueueEntry) -> None:
         """Take a call out of the line (no-op if already gone)."""
         if entry in self.entries:
             self.entries.remove(entry)
+        self.resource.current_size = len(self.entries)
 
     def position(self, entry: QueueEntry) -> int:
         """1-based place in line, as Twilio's QueuePosition."""
@@ -55,6 +68,9 @@ class CallQueue:
             "QueueTime": str(int(now - entry.since)),
             "AvgQueueTime": str(int(sum(waits) / len(waits))) if waits else "0",
             "CurrentQueueSize": str(len(self.entries)),
+            # With a waitUrl, Twilio also sends the queue's maximum size
+            # (twilio.com/docs/api/errors/14207: "MaxQueueSize and CurrentQueueSize").
+            "MaxQueueSize": str(self.max_size),
         }
 
 

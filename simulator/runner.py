@@ -431,7 +431,9 @@ class CallRunner:
         name = verb.text or verb.attr("name") or ""
         with self.net.cond:
             queue = self.net.queue(name)
-            entry = queue.join(self.call)
+            entry = None if queue.full() else queue.join(self.call)
+        if entry is None:
+            return self._queue_full(verb, document, queue)
         self.call.log("enqueue", name)
         started = self.net.clock.now()
         self.in_queue = True
@@ -453,6 +455,18 @@ class CallRunner:
         finally:
             self._dequeue(queue, entry, "error")
         return self._enqueue_action(verb, document, queue.sid, started, result)
+
+    def _queue_full(self, verb: Verb, document: Document, queue: CallQueue) -> Document | None:
+        """A queue at its maximum size refuses the call: the Enqueue ends with QueueResult
+        queue-full to its action URL (without QueueSid and QueueTime, sent only "if the call
+        was actually enqueued"), or falls through to the next verb without one
+        (twilio.com/docs/voice/twiml/enqueue, "QueueResult values"; warning 14207)."""
+        self.call.log("queue-full", queue.name)
+        action = verb.attr("action")
+        if not action:
+            return None
+        return self.fetch(action, verb.attr("method"), {"QueueResult": "queue-full"},
+                          relative_to=document.url)
 
     def _dequeue(self, queue: CallQueue, entry: QueueEntry, result: str) -> None:
         with self.net.cond:

@@ -23,6 +23,7 @@ from admin import audit, board, booked, config, public_holidays, reports, staffi
 from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
+from holdless import tasks
 from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
 from webhooks.auth import current_agent, login_manager
@@ -115,7 +116,11 @@ def create_queue() -> Any:
                                   first["time_zone"] or "America/New_York")
         if data:
             config.update_queue(s, _actor(), row, data)
-        return jsonify(_queue_view(row)), 201
+        view = _queue_view(row)
+        s.commit()
+    # Its Twilio queue is made with the size the line needs (callbacks.twilio_queues).
+    _rt().enqueue(tasks.SIZE_TWILIO_QUEUES, job_id=tasks.SIZE_TWILIO_QUEUES_JOB_ID)
+    return jsonify(view), 201
 
 
 @bp.patch("/queues/<slug>")

@@ -528,3 +528,30 @@ def test_a_number_the_account_may_not_call_is_refused_with_twilios_400_error_bod
     assert (refused.value.status, refused.value.code) == (400, 21215)
     body = stack.standin.requests("call-create")[-1]
     assert body.status == 400 and stack.network.calls_to("+33612345678") == []
+
+
+def test_a_queue_at_its_max_size_refuses_the_next_enqueue_with_queue_full(stack: Stack) -> None:
+    stack.client.queues.create(friendly_name="billing", max_size=1)
+    first = caller_waiting_in_billing(stack)
+    second = stack.network.place_call(CUSTOMER, OUR_NUMBER,
+                                      keypresses=answer_when({"press 1": "1"}))
+    second.wait_until(lambda c: ("queue-full", "billing") in c.events())
+    done = stack.hits.wait("/voice/queue-done", lambda f: f["CallSid"] == second.sid)
+    assert done["QueueResult"] == "queue-full"
+    assert "QueueSid" not in done and "QueueTime" not in done  # never enqueued
+    assert stack.network.queue_size("billing") == 1
+    wait = stack.hits.wait("/voice/wait", lambda f: f["CallSid"] == first.sid)
+    assert wait["MaxQueueSize"] == "1" and wait["CurrentQueueSize"] == "1"
+
+
+def test_queues_take_twilios_default_sizes_and_max_size_is_at_most_5000(stack: Stack) -> None:
+    caller_waiting_in_billing(stack)  # <Enqueue> creates billing on demand
+    made = stack.client.queues.create(friendly_name="support")
+    assert made.max_size == 1000 and made.current_size == 0
+    listed = {q.friendly_name: q for q in stack.client.queues.list()}
+    assert listed["billing"].max_size == 100 and listed["billing"].current_size == 1
+    with pytest.raises(TwilioRestException) as refused:
+        stack.client.queues(made.sid).update(max_size=5001)
+    assert refused.value.status == 400
+    assert stack.client.queues(made.sid).update(max_size=5000).max_size == 5000
+    assert stack.client.queues(made.sid).fetch().max_size == 5000

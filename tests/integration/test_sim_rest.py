@@ -108,8 +108,8 @@ def test_participants_can_be_created_updated_and_conferences_listed_by_name(
 def test_unknown_paths_get_twilio_shaped_404_and_are_recorded(
     standin: TwilioRestStandIn,
 ) -> None:
-    reply = requests.get(f"{standin.base_url}/2010-04-01/Accounts/{ACCOUNT}/Queues.json",
-                         auth=(ACCOUNT, TOKEN), timeout=5)
+    members = f"/2010-04-01/Accounts/{ACCOUNT}/Queues/QU{'0' * 32}/Members.json"  # not served
+    reply = requests.get(f"{standin.base_url}{members}", auth=(ACCOUNT, TOKEN), timeout=5)
     with reply:
         assert reply.status_code == 404
         assert reply.json()["code"] == 20404 and reply.json()["status"] == 404
