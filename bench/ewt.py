@@ -499,7 +499,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = run_scenarios(args.callers, args.seed)
-    figures = report(results, args.callers, args.seed)
+    from bench import promises  # it builds on this module's simulation
+
+    figures = report(results, args.callers, args.seed) + promises.report(args.callers, args.seed)
     print(figures)
     print(f"({sum(r.callers for r in results)} callers in {time.perf_counter() - started:.1f} s)")
     if args.out is not None:
