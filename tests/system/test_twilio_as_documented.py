@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import event, select
 
-from holdless import paths
+from holdless import paths, tasks
+from ivr.in_line import TWILIO_QUEUE_FULL
 from models.callbacks import Callback
 from models.entities import ABANDONED, COMPLETED, Leg
 from queueing import lines
@@ -224,3 +225,36 @@ def test_status_callbacks_shuffled_and_repeated_leave_agent_and_caller_settled(s
     assert [status for status, _ in sent] == ["queued", "ringing", "in-progress", "completed"]
     assert _out_of_order(agent)  # the seed did exercise disorder or repeats
     print(f"seed {seed}: agent leg reports arrived as {agent.status_reports}")
+
+
+# -- 6: a Twilio queue's maximum size --------------------------------------------------------
+
+def _jobs_left(live_: Live) -> int:
+    """Jobs waiting or running (the worker's own sizing job included)."""
+    from rq.registry import StartedJobRegistry
+    return len(live_.rt.jobs) + StartedJobRegistry(queue=live_.rt.jobs).count
+
+
+def _confirm_only(prompt: GatherPrompt) -> str | None:
+    """Press nothing but 1 to confirm the callback number."""
+    return "1" if "press 1 to confirm" in prompt.prompt.lower() else None
+
+
+def test_enqueue_into_a_full_twilio_queue_ends_queue_full_and_the_caller_is_offered_a_callback(
+        stack):
+    seed_queues(stack.rt, ("support", "Support", None))
+    stack.rt.enqueue(tasks.SIZE_TWILIO_QUEUES)  # the worker sizes the line's Twilio queue
+    store = stack.network.store
+    eventually(lambda: "support" in store.queues and not _jobs_left(stack), timeout=5)
+    assert store.queues["support"].max_size == stack.rt.settings.twilio_queue_size == 5000
+    # Then someone shrinks it at Twilio: the next <Enqueue> past its size is refused with
+    # QueueResult=queue-full (www.twilio.com/docs/voice/twiml/enqueue).
+    store.queues["support"].max_size = 1
+    first = stack.network.place_call(CALLER, OUR_NUMBER)
+    first.wait_until(lambda c: ("enqueue", "support") in c.events())
+    refused = stack.network.place_call("+12125550177", OUR_NUMBER, keypresses=_confirm_only)
+    refused.wait_until(lambda c: ("queue-full", "support") in c.events(), timeout=6)
+    refused.wait_ended(timeout=8)
+    assert TWILIO_QUEUE_FULL in refused.said() and "You're booked" in refused.said()
+    assert [c.number for c in _callbacks(stack)] == ["+12125550177"]
+    first.hangup()
