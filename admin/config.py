@@ -32,6 +32,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
 
 DIAL_MODES = ("agent-first", "customer-first")
 MAX_HOLIDAY_DAYS = 366
@@ -122,6 +123,8 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
         "callback_threshold_seconds", x, 0),
     "busy_threshold_seconds": lambda s, q, x: v.whole_number("busy_threshold_seconds", x, 0),
     "max_waiting": lambda s, q, x: _max_waiting(x),
+    "priority_bonus_seconds": lambda s, q, x: v.whole_number(
+        "priority_bonus_seconds", x, 0, MAX_PRIORITY_BONUS_SECONDS),
     "sl_target_seconds": lambda s, q, x: v.whole_number("sl_target_seconds", x, 1),
     "sl_target_percent": lambda s, q, x: v.whole_number("sl_target_percent", x, 1, 100),
     "dial_mode": lambda s, q, x: _dial_mode(x),

@@ -38,10 +38,11 @@ def e164(raw: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def put(rt: Runtime, admin_id: int, number: str, name: str,
-        account_ref: str) -> tuple[dict[str, Any], bool]:
-    """Create or update the caller with this (E.164) number; returns the caller and whether
-    it was created. Audited in the change's own transaction."""
+def put(rt: Runtime, admin_id: int, number: str, name: str, account_ref: str,
+        vip: bool | None = None) -> tuple[dict[str, Any], bool]:
+    """Create or update the caller with this (E.164) number (`vip`: flag or unflag them as a
+    VIP; None leaves the flag); returns the caller and whether it was created. Audited in
+    the change's own transaction."""
     with rt.db.session() as s:
         agent = s.get(Agent, admin_id)
         if agent is None:
@@ -51,9 +52,11 @@ def put(rt: Runtime, admin_id: int, number: str, name: str,
         created = caller is None
         before = None if caller is None else audit.snapshot(caller)
         if caller is None:
-            caller = Caller(number=number, difficult=False)
+            caller = Caller(number=number, difficult=False, vip=False)
             s.add(caller)
         caller.name, caller.account_ref = name, account_ref
+        if vip is not None:
+            caller.vip = vip
         s.flush()
         audit.record(s, actor, "create" if created else "update", "caller", caller.id,
                      before, audit.snapshot(caller))
@@ -66,4 +69,5 @@ def put(rt: Runtime, admin_id: int, number: str, name: str,
 def as_json(caller: Caller) -> dict[str, Any]:
     """A caller record as the API shows it."""
     return {"id": caller.id, "number": caller.number, "name": caller.name,
-            "account_ref": caller.account_ref, "difficult": caller.difficult}
+            "account_ref": caller.account_ref, "difficult": caller.difficult,
+            "vip": bool(caller.vip)}

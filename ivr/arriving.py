@@ -35,7 +35,7 @@ from models.entities import (
     Queue,
 )
 from models.states import is_final
-from queueing import directory, dispatch, lines, stats
+from queueing import directory, dispatch, lines, priority, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 from queueing.hours import closure_on, next_opening
 
@@ -108,10 +108,12 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
         return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
 
 
-# The caller's name, and whether their number has a callback still open: one statement.
+# The caller's name, whether they are a VIP, and whether their number has a callback still
+# open: one statement.
 _CALLER_FACTS = select(
     select(Caller.id).where(Caller.number == bindparam("number")).scalar_subquery(),
     select(Caller.name).where(Caller.number == bindparam("number")).scalar_subquery(),
+    select(Caller.vip).where(Caller.number == bindparam("number")).scalar_subquery(),
     exists().where(Callback.number == bindparam("number"),
                    Callback.status.in_(OPEN_STATUSES)))
 
@@ -137,7 +139,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
     with rt.db.session() as s:  # Core statements; the session only rolls back on error
         known = s.connection().execute(_CALLER_FACTS, {"number": facts.number}).one() if (
             facts.number) else None
-        caller_id, name, callback_open = known or (None, "", False)
+        caller_id, name, vip, callback_open = known or (None, "", False, False)
         if callback_open:
             return None
         greeting = _greeting_to(rt, name)
@@ -148,7 +150,8 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
             return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
         in_line.prime_handle(rt, queue.id, queue.slug)
         joined = rt.clock.time()
-        view = lines.join_view(rt.live, queue.slug, joined)
+        head_start = priority.bonus(queue.priority_bonus_seconds, bool(vip))
+        view = lines.join_view(rt.live, queue.slug, joined - head_start)
         if view.directory_version != listing.version:  # an admin changed the queues
             directory.listing_at(rt.live, rt.db, view.directory_version)
             return None
@@ -163,7 +166,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         return None
     return _enter_line(rt, facts, queue, lines.Entry(
         lines.caller_entry_id(interaction_id), queue.slug, lines.CALLER, joined, facts.call_sid,
-        interaction_id), greeting, estimate)
+        interaction_id, bonus=head_start), greeting, estimate)
 
 
 def _single_queue(listing: directory.Listing, now: datetime) -> directory.QueueCard | None:

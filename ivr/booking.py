@@ -22,7 +22,7 @@ from ivr import policy, promise, slots, texting
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
 from models.entities import Interaction
-from queueing import dispatch, keys, lines, stats
+from queueing import dispatch, keys, lines, priority, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
 if TYPE_CHECKING:
@@ -71,9 +71,12 @@ def callback_id_of(entry: str) -> int | None:
 
 
 def entry_for(callback: Callback) -> lines.Entry:
-    """The line entry of a callback, at the caller's original place."""
+    """The line entry of a callback, at the caller's original place; once the time it was
+    promised has passed, routing moves it ahead by its queue's priority bonus."""
+    promised = callback.expected_at.timestamp() if callback.expected_at is not None else 0.0
     return lines.Entry(entry_id(callback.id), callback.queue.slug, lines.CALLBACK,
-                       callback.place, callback_id=callback.id)
+                       callback.place, callback_id=callback.id, promised=promised,
+                       late_bonus=priority.bonus(callback.queue.priority_bonus_seconds, True))
 
 
 def new_reference() -> str:

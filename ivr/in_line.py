@@ -25,7 +25,7 @@ from models.entities import (
     Queue,
 )
 from models.states import advance, is_final
-from queueing import directory, dispatch, keys, lines, stats, usual
+from queueing import directory, dispatch, keys, lines, priority, stats, usual
 from queueing.estimate import WaitEstimate, estimate_wait
 
 if TYPE_CHECKING:
@@ -62,8 +62,10 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     if interaction.status == OFFERED and interaction.queue is not None:
         return wait_answer(rt, interaction, interaction.queue, greeting)  # an agent has them
     joined = interaction.joined_at or rt.clock.time()
+    vip = interaction.caller is not None and interaction.caller.vip
     entry = lines.Entry(lines.caller_entry_id(interaction.id), queue.slug, lines.CALLER, joined,
-                        interaction.call_sid, interaction.id)
+                        interaction.call_sid, interaction.id,
+                        bonus=priority.bonus(queue.priority_bonus_seconds, vip))
     interaction.queue_id, interaction.joined_at = queue.id, joined
     interaction.queue = queue
     advance(interaction, WAITING)

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, Time
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
@@ -36,6 +37,9 @@ class Queue(Base):
     callback_threshold_seconds: Mapped[int] = mapped_column(Integer, default=120)
     busy_threshold_seconds: Mapped[int] = mapped_column(Integer, default=600)
     max_waiting: Mapped[int | None] = mapped_column(Integer)
+    # VIP callers and overdue callbacks are served as if they had arrived this much earlier
+    # (0: first come, first served); see queueing.priority.
+    priority_bonus_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sl_target_seconds: Mapped[int] = mapped_column(Integer, default=20)
     sl_target_percent: Mapped[int] = mapped_column(Integer, default=80)
     dial_mode: Mapped[str] = mapped_column(String(20), default="agent-first")
@@ -126,6 +130,8 @@ class Caller(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     account_ref: Mapped[str] = mapped_column(String(60), default="")
     difficult: Mapped[bool] = mapped_column(Boolean, default=False)
+    # served ahead in queues that give a priority bonus (queueing.priority)
+    vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Interaction(Base):

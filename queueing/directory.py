@@ -82,6 +82,7 @@ class QueueCard:
     schedule: Schedule | None  # None: no hours set, always open
     max_waiting: int | None = None  # None: no limit to the line
     time_zone: str = "America/New_York"  # the zone its usual waits are learned in
+    priority_bonus_seconds: int = 0  # VIPs' head start (queueing.priority); 0: FIFO
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the queue takes calls at `moment`."""
@@ -151,4 +152,4 @@ def _card(queue: Queue, s: Session) -> QueueCard:
     return QueueCard(queue.id, queue.slug, queue.name, queue.digit, queue.greeting,
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
                      bool(queue.ask_account), schedule(s, queue) if queue.hours else None,
-                     queue.max_waiting, queue.time_zone)
+                     queue.max_waiting, queue.time_zone, queue.priority_bonus_seconds or 0)

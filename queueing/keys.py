@@ -9,6 +9,12 @@ def line(queue: str) -> str:
     return f"{KEY_PREFIX}line:{queue}"
 
 
+def overdue(queue: str) -> str:
+    """Sorted set: callbacks waiting in `queue` that earn a priority bonus once the time they
+    were promised (the score) has passed (queueing.priority)."""
+    return f"{KEY_PREFIX}overdue:{queue}"
+
+
 def idle(queue: str) -> str:
     """Sorted set: agents free for `queue`, scored by the time they became free."""
     return f"{KEY_PREFIX}idle:{queue}"

@@ -60,3 +60,8 @@ CALLBACK_STUCK_ATTEMPT_SECONDS = 10 * 60
 # caller hears an apology and is brought back to try again, and the pause between tries.
 STORE_OUTAGE_RETRIES = 2
 STORE_OUTAGE_PAUSE_SECONDS = 3
+
+# Priority (queueing.priority): the most a queue's age bonus may be, in seconds. A VIP caller
+# or an overdue callback is served ahead of later arrivals by at most the queue's bonus, so
+# nobody waits longer than this behind someone who came after them.
+MAX_PRIORITY_BONUS_SECONDS = 1800

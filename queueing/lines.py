@@ -1,8 +1,9 @@
 """One line per queue in Redis: callers and callbacks together, first come first served.
 
-A line is a sorted set scored by the moment the entry first joined, so a caller who
-steps out (to book a callback, or is transferred back) keeps their place by rejoining
-with the same score. Every operation is O(log n). Connections use decode_responses=True.
+A line is a sorted set scored by the moment the entry first joined, less its priority
+bonus (queueing.priority; 0 unless the queue gives one), so a caller who steps out (to book
+a callback, or is transferred back) keeps their place by rejoining with the same score.
+Every operation is O(log n). Connections use decode_responses=True.
 """
 
 from __future__ import annotations
@@ -30,13 +31,22 @@ class Entry:
     call_sid: str = ""
     interaction_id: int = 0
     callback_id: int = 0
+    bonus: float = 0.0  # seconds it is served as if it had arrived earlier (priority)
+    promised: float = 0.0  # a callback: when it was promised (0: no promise)
+    late_bonus: float = 0.0  # the bonus it earns once `promised` has passed (routing applies it)
+
+    @property
+    def score(self) -> float:
+        """Its place in line: the moment it joined, less its priority bonus."""
+        return self.joined - self.bonus
 
     def fields(self) -> dict[str, str]:
         """The entry as a Redis hash."""
         return {
             "queue": self.queue, "kind": self.kind, "joined": repr(self.joined),
             "call_sid": self.call_sid, "interaction_id": str(self.interaction_id),
-            "callback_id": str(self.callback_id),
+            "callback_id": str(self.callback_id), "bonus": repr(self.bonus),
+            "promised": repr(self.promised), "late_bonus": repr(self.late_bonus),
         }
 
 
@@ -58,8 +68,12 @@ def join(r: redis.Redis, entry: Entry) -> bool:
     if entry.call_sid:
         pipe.set(keys.call_entry(entry.call_sid), entry.id)
     pipe.sadd(keys.queues(), entry.queue)
-    pipe.zadd(keys.line(entry.queue), {entry.id: entry.joined}, nx=True)
-    return bool(pipe.execute()[-1])
+    pipe.zadd(keys.line(entry.queue), {entry.id: entry.score}, nx=True)
+    overdue_later = bool(entry.promised and entry.late_bonus and not entry.bonus)
+    if overdue_later:  # routing gives it its bonus once its promised time has passed
+        pipe.zadd(keys.overdue(entry.queue), {entry.id: entry.promised})
+    results = pipe.execute()
+    return bool(results[-2] if overdue_later else results[-1])
 
 
 def remember(r: redis.Redis, entry: Entry) -> None:
@@ -82,6 +96,7 @@ def forget(r: redis.Redis, entry: Entry) -> None:
     """Remove every trace of an entry that is finished."""
     pipe = r.pipeline(transaction=True)
     pipe.zrem(keys.line(entry.queue), entry.id)
+    pipe.zrem(keys.overdue(entry.queue), entry.id)
     pipe.delete(keys.entry(entry.id))
     if entry.call_sid:
         pipe.delete(keys.call_entry(entry.call_sid))
@@ -99,7 +114,7 @@ def place_on_joining(r: redis.Redis, entry: Entry) -> int:
     joined before it (one round trip, O(log n))."""
     pipe = r.pipeline(transaction=False)
     pipe.zrank(keys.line(entry.queue), entry.id)
-    pipe.zcount(keys.line(entry.queue), "-inf", f"({entry.joined!r}")
+    pipe.zcount(keys.line(entry.queue), "-inf", f"({entry.score!r}")
     rank, ahead = pipe.execute()
     return int(rank if rank is not None else ahead) + 1
 
@@ -117,9 +132,9 @@ class JoinView:
 
 
 def join_view(r: redis.Redis, queue: str, joined: float) -> JoinView:
-    """The 1-based place a new entry joining `queue` at `joined` takes (behind everyone who
-    joined before), with the figures version, agent counts and the directory version (see
-    queueing.directory), in one round trip."""
+    """The 1-based place a new entry joining `queue` with score `joined` (its arrival less
+    any priority bonus) takes (behind everyone placed before), with the figures version,
+    agent counts and the directory version (see queueing.directory), in one round trip."""
     pipe = r.pipeline(transaction=False)
     pipe.zcount(keys.line(queue), "-inf", f"({joined!r}")
     pipe.get(keys.stats_version(queue))
@@ -156,7 +171,8 @@ def load(r: redis.Redis, entry_id: str) -> Entry | None:
     return Entry(
         id=entry_id, queue=f["queue"], kind=f["kind"], joined=float(f["joined"]),
         call_sid=f.get("call_sid", ""), interaction_id=int(f.get("interaction_id") or 0),
-        callback_id=int(f.get("callback_id") or 0),
+        callback_id=int(f.get("callback_id") or 0), bonus=float(f.get("bonus") or 0.0),
+        promised=float(f.get("promised") or 0.0), late_bonus=float(f.get("late_bonus") or 0.0),
     )
 
 

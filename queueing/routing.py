@@ -1,4 +1,5 @@
-"""Routing: atomically pair the longest-idle eligible agent with the oldest entry.
+"""Routing: atomically pair the longest-idle eligible agent with the first entry in line
+(the oldest, unless the queue gives VIPs and overdue callbacks a bounded priority bonus).
 
 One Lua script does the whole match inside Redis, so two web processes or workers
 routing at the same moment can never hand out one entry or one agent twice.
@@ -27,8 +28,22 @@ local function head(key)
   if h[1] then return h[1], tonumber(h[2]), h[2] end
   return nil
 end
+-- callbacks of line q whose promised time has passed take their priority bonus (once)
+local function promote(prefix, q, now)
+  local key = prefix .. 'overdue:' .. q
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', now)) do
+    local f = redis.call('HMGET', prefix .. 'entry:' .. id, 'joined', 'late_bonus')
+    if f[1] and f[2] and redis.call('ZSCORE', prefix .. 'line:' .. q, id) then
+      local score = string.format('%.17g', tonumber(f[1]) - tonumber(f[2]))
+      redis.call('ZADD', prefix .. 'line:' .. q, 'XX', score, id)
+      redis.call('HSET', prefix .. 'entry:' .. id, 'bonus', f[2])
+    end
+    redis.call('ZREM', key, id)
+  end
+end
 local function route(prefix, max_pairs, now, lines)
 local out = {}
+for _, q in ipairs(lines) do promote(prefix, q, now) end
 for _ = 1, max_pairs do
   local agent, agent_idle, agent_queue = nil, nil, nil
   for _, q in ipairs(lines) do
@@ -43,6 +58,7 @@ for _ = 1, max_pairs do
   local queues = split(redis.call('HGET', prefix .. 'agent:' .. agent, 'queues'))
   local entry, entry_score, entry_raw, entry_queue = nil, nil, nil, nil
   for _, q in ipairs(queues) do
+    promote(prefix, q, now)
     local e, score, raw = head(prefix .. 'line:' .. q)
     if e and (entry_score == nil or score < entry_score) then
       entry, entry_score, entry_raw, entry_queue = e, score, raw, q
@@ -59,7 +75,8 @@ for _ = 1, max_pairs do
     out[#out + 1] = agent
     out[#out + 1] = entry
     out[#out + 1] = entry_queue
-    out[#out + 1] = entry_raw
+    -- when it arrived (its score is earlier by any priority bonus)
+    out[#out + 1] = redis.call('HGET', prefix .. 'entry:' .. entry, 'joined') or entry_raw
   end
 end
 return out
@@ -74,8 +91,9 @@ return route(ARGV[1], tonumber(ARGV[2]), ARGV[3], lines)
 
 # Join a line and route it in one atomic step (what `lines.join` then `Router.route` for
 # that queue do, with nothing in between): ARGV = prefix, max pairs, now, entry id, queue,
-# joined score, call sid, then the entry's hash fields and values. Returns whether the
-# entry was added, its 0-based rank after routing (-1: paired at once) and the pairs.
+# score (arrival less priority bonus), call sid, then the entry's hash fields and values.
+# Returns whether the entry was added, its 0-based rank after routing (-1: paired at once)
+# and the pairs.
 JOIN_AND_ROUTE_SCRIPT = ROUTE_FUNCTION + """
 local prefix, id, queue, joined, sid = ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 redis.call('HSET', prefix .. 'entry:' .. id, unpack(ARGV, 8))
@@ -120,7 +138,7 @@ class Router:
         possible in that line, atomically and in one round trip."""
         fields = [v for pair in entry.fields().items() for v in pair]
         added, rank, flat = self._join_script(args=[
-            KEY_PREFIX, max_pairs, repr(now), entry.id, entry.queue, repr(entry.joined),
+            KEY_PREFIX, max_pairs, repr(now), entry.id, entry.queue, repr(entry.score),
             entry.call_sid, *fields])
         return Joined(bool(added), None if int(rank) < 0 else int(rank) + 1, _pairs(flat))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
+
 JSON = "application/json"
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -61,6 +63,11 @@ QUEUE_BODY = _obj(
     [], name=STR, digit={"type": ["string", "null"]}, greeting=STR, time_zone=STR,
     callback_threshold_seconds=INT, busy_threshold_seconds=INT,
     max_waiting={"type": ["integer", "null"]}, sl_target_seconds=INT, sl_target_percent=INT,
+    priority_bonus_seconds={"type": "integer", "minimum": 0,
+                            "maximum": MAX_PRIORITY_BONUS_SECONDS,
+                            "description": "VIP callers and callbacks past their promised "
+                                           "time are served as if they had arrived this many "
+                                           "seconds earlier; 0 = first come, first served"},
     dial_mode={"type": "string", "enum": ["agent-first", "customer-first"]},
     survey_enabled={"type": "boolean"}, active={"type": "boolean"})
 QUEUE = _obj(["slug", "name", "hours"], slug=STR, name=STR, hours=OBJ)

@@ -1,5 +1,6 @@
-"""PUT /api/callers/{number}: an administrator attaches a name and an account reference to
-a phone number (validated with phonenumbers; audited). Agents of other roles get 403."""
+"""PUT /api/callers/{number}: an administrator attaches a name, an account reference and a
+VIP flag (served ahead where the queue gives a priority bonus) to a phone number (validated
+with phonenumbers; audited). Agents of other roles get 403."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _field(data: dict[str, Any], name: str, limit: int) -> str:
 @bp.put("/callers/<number>")
 @role_required(ROLE_ADMIN)
 def put_caller(number: str) -> Any:
-    """Create or update the caller with this number: name and account reference."""
+    """Create or update the caller with this number: name, account reference, VIP flag."""
     try:
         e164 = callers.e164(number, _rt().settings.default_region)
     except callers.BadNumber:
@@ -43,7 +44,10 @@ def put_caller(number: str) -> Any:
         abort(400, description="body: a JSON object is required")
     name = _field(data, "name", callers.MAX_NAME_CHARS)
     account_ref = _field(data, "account_ref", callers.MAX_ACCOUNT_CHARS)
-    body, created = callers.put(_rt(), current_agent().id, e164, name, account_ref)
+    vip = data.get("vip")
+    if vip is not None and not isinstance(vip, bool):
+        abort(400, description="vip: must be true or false")
+    body, created = callers.put(_rt(), current_agent().id, e164, name, account_ref, vip)
     return jsonify(body), 201 if created else 200
 
 

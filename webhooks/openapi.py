@@ -76,10 +76,13 @@ def _caller_paths() -> dict[str, Any]:
               "description": "the phone number, E.164 preferred (+12125550123)",
               "schema": {"type": "string", "maxLength": 32}}
     body = _obj([], name={"type": "string", "maxLength": 120},
-                account_ref={"type": "string", "maxLength": 60})
+                account_ref={"type": "string", "maxLength": 60},
+                vip={"type": "boolean", "description": "served ahead where the queue gives "
+                     "a priority bonus; left as it is when absent"})
     errors = {**_errors(400, 401), "403": _reply("not an administrator", _ref("Error")),
               "404": _reply("not a number path", _ref("Error"))}
-    op = _op("Attach a name and account reference to a number (administrators; audited)",
+    op = _op("Attach a name, account reference and VIP flag to a number (administrators; "
+             "audited)",
              {"200": _reply("updated", caller), "201": _reply("created", caller), **errors},
              body=body, params=[number], changes=True)
     return {"/api/callers/{number}": {"put": op}}
@@ -204,7 +207,8 @@ def _callback_schemas(nullable_str: dict[str, Any]) -> dict[str, Any]:
             max_attempts=integer, on_attempt_now={"type": "boolean"},
             recording_url=nullable_str),
         "Caller": _obj(["number", "name", "account_ref"], id=integer, number=STR, name=STR,
-                       account_ref=STR, difficult={"type": "boolean"}),
+                       account_ref=STR, difficult={"type": "boolean"},
+                       vip={"type": "boolean"}),
         "SurveyAnswer": _obj(
             ["question", "answer"], question={"type": "string", "enum": ["solved", "rating"]},
             answer={"type": "integer", "minimum": 1, "maximum": 5}, agent=nullable_str,
