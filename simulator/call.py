@@ -100,6 +100,9 @@ class VirtualCall:
         self.transcript: list[TranscriptEntry] = []
         self.errors: list[CallError] = []
         self.status_reports: list[tuple[str, int]] = []  # (CallStatus, SequenceNumber) as sent
+        # Who picked up when it was answered (human, machine or fax): the network's truth,
+        # whatever detection reported.
+        self.answered_as: str | None = None
         self.state = CallState()
         self.thread: threading.Thread | None = None
         self._cond = cond

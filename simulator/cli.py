@@ -20,13 +20,24 @@ from simulator.scenario import ScenarioError, load
               help="How many times faster than real time the day runs.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Job worker processes.")
-def simulate(scenario: Path, out: Path | None, speed: float, workers: int) -> None:
+@click.option("--grace", default=day.STARTUP_GRACE, show_default=True,
+              type=click.FloatRange(min=1),
+              help="Real seconds between starting the stack and the first second of the day "
+                   "(more on a loaded machine, so that the first calls do not ring late).")
+@click.option("--faults-off", is_flag=True,
+              help="Run the same callers with none of Twilio's faults of the scenario "
+                   "(refusals, machines, voicemails, opt-outs; calls per second unlimited).")
+def simulate(scenario: Path, out: Path | None, speed: float, workers: int, grace: float,
+             faults_off: bool) -> None:
     """Run SCENARIO (a TOML file) and report calls, service level, ASA, utilisation and
     announced vs actual waits."""
     try:
         plan = load(scenario)
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from exc
+    if faults_off:
+        plan = plan.without_faults()
     folder = out or Path("sim-out") / scenario.stem
-    result = day.simulate(plan, folder, speed=speed, echo=click.echo, job_workers=workers)
+    result = day.simulate(plan, folder, speed=speed, echo=click.echo, job_workers=workers,
+                          grace=grace)
     click.echo(render_text(result))

@@ -42,7 +42,7 @@ from holdless.settings import DEVELOPMENT, Settings
 from models.callbacks import OPEN_STATUSES, Callback
 from queueing import agents, dispatch
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
-from simulator import report
+from simulator import report, strict
 from simulator.call import VirtualCall
 from simulator.endpoints import Answer, GatherPrompt
 from simulator.engine import PhoneNetwork
@@ -122,6 +122,8 @@ class DayStack:
     standin: TwilioRestStandIn | None = None
     rt: Runtime | None = None
     clock: clock.ScaledClock | None = None
+    calls_per_second: float = 1.0
+    """The rate Holdless dials at (its TWILIO_CALLS_PER_SECOND)."""
 
     @property
     def base_url(self) -> str:
@@ -170,7 +172,8 @@ class DayStack:
                         redis_url=self.redis.url, instance_path=str(instance),
                         public_base_url=self.base_url, twilio_account_sid=ACCOUNT_SID,
                         twilio_auth_token=self.token, twilio_api_base_url=self.standin.base_url,
-                        wrap_up_seconds=self.wrap_up_seconds, clock=self.clock.spec())
+                        wrap_up_seconds=self.wrap_up_seconds, clock=self.clock.spec(),
+                        twilio_calls_per_second=self.calls_per_second)
 
     def _environment(self, settings: Settings) -> dict[str, str]:
         bin_dir = str(Path(sys.executable).parent)
@@ -183,6 +186,7 @@ class DayStack:
             "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
             "HOLDLESS_CLOCK": settings.clock,
             "HOLDLESS_WRAP_UP_SECONDS": str(self.wrap_up_seconds),
+            "TWILIO_CALLS_PER_SECOND": repr(self.calls_per_second),
             "HOST": "127.0.0.1", "PORT": str(self.port),
             "WEB_CONCURRENCY": str(self.web_workers), "WEB_THREADS": str(self.web_threads),
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
@@ -356,6 +360,8 @@ class DayRun:
         handle = agent.handle_time or self.scenario.handle_time
 
         def answer(call: VirtualCall) -> Answer:
+            if agent.voicemail:  # their voicemail picks up, and never accepts a caller
+                return Answer.machine(after=AGENT_ANSWER_AFTER)
             call.talk_time = handle.sample(self.rng)
             return Answer.human(after=AGENT_ANSWER_AFTER)
 
@@ -408,7 +414,7 @@ class DayRun:
         keys = [planned.digit] if planned.digit else None
         if planned.takes_callback:  # and answers when called back
             keys = _callback_taker(planned.digit)
-            network.register_endpoint(planned.number, Answer.human(after=AGENT_ANSWER_AFTER))
+            network.register_endpoint(planned.number, _called_back(planned.machine))
         self.calls.append(network.place_call(planned.number, OUR_NUMBER, keypresses=keys,
                                              patience=planned.patience))
 
@@ -442,6 +448,15 @@ class DayRun:
             if self.rt.jobs.count == 0 and started.count == 0:
                 return
             time.sleep(0.05)
+
+
+def _called_back(machine: str) -> Answer:
+    """Who answers a callback taker's phone: the customer, or the scenario's machine."""
+    if machine == "fax":
+        return Answer.fax(after=AGENT_ANSWER_AFTER)
+    if machine:
+        return Answer.machine(after=AGENT_ANSWER_AFTER, ending=machine)
+    return Answer.human(after=AGENT_ANSWER_AFTER)
 
 
 def _callback_taker(digit: str | None) -> Callable[[GatherPrompt], str | None]:
@@ -479,7 +494,7 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
     began = time.monotonic()
     stack = DayStack(out, speed, scenario.wrap_up_seconds, scenario.start.timestamp(),
                      web_workers=web_workers, job_workers=job_workers, grace=grace,
-                     redis_factory=redis_factory)
+                     redis_factory=redis_factory, calls_per_second=scenario.dial_rate)
     previous = clock.current()
     try:
         with stack:
@@ -496,6 +511,9 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             result.refused_reports = sum(1 for c in day.network_calls for e in c.errors
                                          if not e.fatal)
             result.texts = _texts(stack, day.opted_out)
+            assert stack.standin is not None
+            result.strict = strict.count(stack.rt, stack.standin, day.network_calls,
+                                         {a.contact for a in scenario.agents})
             for call in [c for c in day.network_calls if c.errors][:5]:
                 echo(f"app error on {call.direction} call {call.sid[:12]}: "
                      f"{call.errors[0].kind} {call.errors[0].detail}")

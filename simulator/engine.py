@@ -353,6 +353,7 @@ class PhoneNetwork:
             return False
         if answer.outcome in MACHINE_OUTCOMES:
             call.keypad = Keypad()  # a voicemail or fax never presses keys
+        call.answered_as = answer.outcome
         runner.answer()
         runner.status_event("answered")
         if detection is not None:

@@ -27,6 +27,7 @@ from models.callbacks import (
 from models.entities import ABANDONED, Agent, Assignment, Interaction, Leg
 from queueing import keys
 from simulator.scenario import Scenario
+from simulator.strict import StrictFigures
 
 # Service level: share of callers answered within this many seconds.
 SL_TARGET_SECONDS = 20.0
@@ -108,6 +109,7 @@ class DayReport:
     Twilio how the call ended): expected only while a store was down."""
     callbacks: CallbackFigures = field(default_factory=CallbackFigures)
     texts: TextFigures = field(default_factory=lambda: TextFigures())
+    strict: StrictFigures = field(default_factory=StrictFigures)
 
     @property
     def stack_latency(self) -> float | None:
@@ -247,13 +249,17 @@ def callback_figures(rt: Runtime) -> CallbackFigures:
         under_way = set(s.scalars(select(CallbackAttempt.callback_id).where(
             CallbackAttempt.outcome == "")))
         offered = set(s.scalars(select(Assignment.entry).where(Assignment.ended_at.is_(None))))
+        explained = set(s.scalars(select(CallbackAttempt.callback_id).where(
+            CallbackAttempt.outcome != "")))
         still_open = [(c.id, c.queue.slug, c.next_attempt_at) for c in found
                       if c.status in OPEN_STATUSES]
         statuses = [c.status for c in found]
     tracked = sum(1 for c in still_open if c[0] in under_way or f"cb:{c[0]}" in offered
                   or _waiting_or_scheduled(rt, *c))
+    unexplained = sum(1 for c in found if c.status == UNREACHABLE and c.id not in explained)
     return CallbackFigures(len(statuses), statuses.count(COMPLETED), statuses.count(UNREACHABLE),
-                           statuses.count(CANCELLED), tracked, len(still_open) - tracked)
+                           statuses.count(CANCELLED), tracked,
+                           len(still_open) - tracked + unexplained)
 
 
 def _waiting_or_scheduled(rt: Runtime, callback_id: int, queue: str,
@@ -333,6 +339,7 @@ def render_text(report: DayReport) -> str:
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
     lines += _callback_lines(report.callbacks)
+    lines += _strict_lines(report.strict)
     lines += [f"texts                  {report.texts.sent} sent; "
               f"{report.texts.to_opted_out} tried to the {report.texts.opted_out} "
               "customer(s) who had opted out (STOP)"]
@@ -356,6 +363,21 @@ def _callback_lines(figures: CallbackFigures) -> list[str]:
         f"unreachable {figures.unreachable}, cancelled {figures.cancelled}, "
         f"still open and tracked {figures.open_tracked})",
         f"lost callbacks         {figures.lost} (open, but in no line, placing or schedule)",
+    ]
+
+
+def _strict_lines(figures: StrictFigures) -> list[str]:
+    return [
+        f"callers stranded       {figures.stranded} (ended unanswered with no reason, or left "
+        "in a line)",
+        f"answered twice         {figures.answered_twice} (entries answered by two agents; "
+        f"{figures.open_offers} offer(s) left open)",
+        f"bridged to a machine   {figures.customers_bridged_to_machine} customer(s) of the "
+        f"{figures.customers_machines} callback(s) a voicemail or fax answered; "
+        f"{figures.voicemails_bridged} caller(s) of the {figures.agent_voicemails} agent "
+        "call(s) their voicemail answered",
+        f"Twilio's faults        {figures.refused_dials} dial(s) refused; {figures.cps_queued} "
+        "call(s) queued by the calls-per-second limit",
     ]
 
 

@@ -16,6 +16,11 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
                                        # day (opted out of texts; default 0)
     refused_number_share = 0.1         # of callers whose number Twilio will not call (21217)
     calls_per_second = 1               # the account's CPS at the stand-in (Twilio's default 1)
+    app_calls_per_second = 2           # the rate Holdless dials at (TWILIO_CALLS_PER_SECOND;
+                                       # default calls_per_second): above the account's, the
+                                       # excess waits in Twilio's queue
+    machine_share = 0.2                # of callback takers whose phone a voicemail or fax
+                                       # answers when called back (default 0)
     patience = { kind = "exponential", mean = 300 }
     handle_time = { kind = "lognormal", mean = 240, sigma = 0.5 }
     [[queues]]
@@ -29,6 +34,7 @@ serve their queues during their shifts for a sampled handle time, then wrap up.
     queues = ["support"]
     shifts = [["08:00", "12:00"]]      # optional: local times signed in (default all day)
     refused = 21215                    # optional: Twilio refuses to ring this agent's phone
+    voicemail = true                   # optional: this agent's phone is answered by voicemail
 """
 
 from __future__ import annotations
@@ -38,13 +44,23 @@ import random
 import tomllib
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from simulator.rest import CALLER_ID_REFUSALS, DIAL_REFUSALS
+
 DISTRIBUTIONS = ("fixed", "exponential", "lognormal", "uniform")
+# What answers a callback taker's phone when it is not the customer: voicemail greetings
+# ending each way Twilio's detection reports (machine_end_beep, _silence, _other) and a fax.
+MACHINE_ANSWERS = ("machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
+# Twilio accounts may be raised above the default 1 call per second, never to unlimited:
+# a scenario's calls_per_second lies in (0, MAX_CALLS_PER_SECOND].
+MAX_CALLS_PER_SECOND = 100.0
+# Twilio's refusals of a call for its `To` number (an agent's phone it will not ring).
+NUMBER_REFUSALS = frozenset(DIAL_REFUSALS) - CALLER_ID_REFUSALS
 
 
 class ScenarioError(ValueError):
@@ -93,12 +109,15 @@ class AgentSpec:
     # Twilio's error code when asked to ring this agent (their phone is one the account
     # may not call, e.g. 21215 geo permissions); None: rung in the browser as usual.
     refused: int | None = None
+    # Their phone is answered by voicemail whenever it rings (it never presses the key
+    # that accepts a caller).
+    voicemail: bool = False
 
     @property
     def contact(self) -> str:
-        """How Holdless rings the agent: a phone number when Twilio refuses it, else the
-        browser client."""
-        if self.refused is None:
+        """How Holdless rings the agent: a phone number when Twilio refuses it or a
+        voicemail answers it, else the browser client."""
+        if self.refused is None and not self.voicemail:
             return f"client:{self.username}"
         return f"+336{zlib.crc32(self.username.encode()) % 10 ** 8:08d}"
 
@@ -107,8 +126,8 @@ class AgentSpec:
 class PlannedCall:
     """A caller of the day: when they ring (seconds from the start), from which number,
     the menu key they press (None: no menu choice), their patience, and whether they take a
-    callback when offered one (then they answer when called back), and whether they opted
-    out of texts before the day."""
+    callback when offered one (then they answer when called back, unless a machine does),
+    and whether they opted out of texts before the day."""
 
     at: float
     number: str
@@ -116,6 +135,9 @@ class PlannedCall:
     patience: float
     takes_callback: bool = False
     opted_out: bool = False
+    # When called back, what answers instead of the customer (one of MACHINE_ANSWERS), or
+    # "" when the customer does.
+    machine: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +162,15 @@ class Scenario:
     # stand-in queues calls created faster.
     refused_number_share: float = 0.0
     calls_per_second: float = 1.0
+    machine_share: float = 0.0
+    # The rate Holdless itself paces dials at (its TWILIO_CALLS_PER_SECOND); None: the
+    # account's calls_per_second.
+    app_calls_per_second: float | None = None
+
+    @property
+    def dial_rate(self) -> float:
+        """The calls per second Holdless is configured to dial at."""
+        return self.app_calls_per_second or self.calls_per_second
 
     @property
     def zone(self) -> ZoneInfo:
@@ -156,6 +187,7 @@ class Scenario:
         rng = random.Random(self.seed)
         choosy = random.Random(self.seed + 2)  # its own draws: the arrivals stay as they were
         texting = random.Random(self.seed + 3)  # likewise for opting out of texts
+        machines = random.Random(self.seed + 4)  # and for machines answering callbacks
         calls: list[PlannedCall] = []
         for index, rate in enumerate(self.arrivals):
             begin = index * self.interval_seconds
@@ -167,8 +199,24 @@ class Scenario:
                 calls.append(PlannedCall(at, _number(rng), self._choice(rng),
                                          self.patience.sample(rng),
                                          choosy.random() < self.callback_share,
-                                         texting.random() < self.opt_out_share))
+                                         texting.random() < self.opt_out_share,
+                                         self._machine(machines)))
         return calls
+
+    def _machine(self, rng: random.Random) -> str:
+        """What answers this caller's phone when called back ("": the customer)."""
+        draw, kind = rng.random(), rng.choice(MACHINE_ANSWERS)
+        return kind if draw < self.machine_share else ""
+
+    def without_faults(self) -> Scenario:
+        """The same day (the same callers, agents and shifts) with none of Twilio's faults:
+        no refused numbers or phones, no machines or voicemails answering, nobody opted out
+        of texts, and no calls-per-second queue to speak of."""
+        agents = tuple(replace(a, refused=None, voicemail=False) for a in self.agents)
+        return replace(self, name=f"{self.name} (faults off)", agents=agents,
+                       refused_number_share=0.0, machine_share=0.0, opt_out_share=0.0,
+                       calls_per_second=MAX_CALLS_PER_SECOND,
+                       app_calls_per_second=MAX_CALLS_PER_SECOND)
 
     def _choice(self, rng: random.Random) -> str | None:
         menu = [q for q in self.queues if q.digit]
@@ -213,8 +261,19 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         time_zone=zone.key, callback_share=_share(raw, "callback_share", where),
         opt_out_share=_share(raw, "opt_out_share", where),
         refused_number_share=_share(raw, "refused_number_share", where),
-        calls_per_second=float(raw.get("calls_per_second", 1.0)),
+        calls_per_second=_calls_per_second(raw, "calls_per_second", where),
+        app_calls_per_second=(_calls_per_second(raw, "app_calls_per_second", where)
+                              if "app_calls_per_second" in raw else None),
+        machine_share=_share(raw, "machine_share", where),
     )
+
+
+def _calls_per_second(raw: dict[str, Any], key: str, where: str) -> float:
+    cps = float(raw.get(key, 1.0))
+    if not 0.0 < cps <= MAX_CALLS_PER_SECOND:
+        raise ScenarioError(f"{where}: {key} is a rate above 0 and at most "
+                            f"{MAX_CALLS_PER_SECOND:g} calls per second")
+    return cps
 
 
 def _share(raw: dict[str, Any], key: str, where: str) -> float:
@@ -276,8 +335,14 @@ def _agents(raw: dict[str, Any], start: datetime, known: set[str],
     count = int(raw.get("count", 1))
     names = [username] if count == 1 else [f"{username}{n}" for n in range(1, count + 1)]
     refused = int(raw["refused"]) if "refused" in raw else None
-    return [AgentSpec(name, queues, shifts or ((0.0, math.inf),), handle_time, refused)
-            for name in names]
+    if refused is not None and refused not in NUMBER_REFUSALS:
+        raise ScenarioError(f"{where}: agent {username}'s refused is one of Twilio's codes "
+                            f"for a number it will not call: {sorted(NUMBER_REFUSALS)}")
+    voicemail = raw.get("voicemail", False)
+    if not isinstance(voicemail, bool):
+        raise ScenarioError(f"{where}: agent {username}'s voicemail is true or false")
+    return [AgentSpec(name, queues, shifts or ((0.0, math.inf),), handle_time, refused,
+                      voicemail) for name in names]
 
 
 def _shift(pair: Sequence[str], start: datetime, where: str) -> tuple[float, float]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.scenario import Distribution, ScenarioError, load, parse
+from simulator.scenario import MACHINE_ANSWERS, Distribution, ScenarioError, load, parse
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -38,6 +38,41 @@ def test_opt_out_share_marks_that_share_of_callers_and_leaves_the_arrivals_as_th
     assert [(c.at, c.number) for c in without] == [(c.at, c.number) for c in opted]
     assert not any(c.opted_out for c in without)
     assert 0.15 < sum(c.opted_out for c in opted) / len(opted) < 0.35
+
+
+def test_machine_share_has_that_share_of_callers_answered_by_voicemail_or_fax_when_called_back():
+    raw = {"arrivals": [400], "seed": 3, "queues": [{"slug": "support"}],
+           "agents": [{"username": "ann", "queues": ["support"]}]}
+    without, machines = parse(raw).plan(), parse({**raw, "machine_share": 0.3}).plan()
+    assert [(c.at, c.number, c.opted_out) for c in without] == \
+        [(c.at, c.number, c.opted_out) for c in machines]
+    assert not any(c.machine for c in without)
+    assert 0.2 < sum(bool(c.machine) for c in machines) / len(machines) < 0.4
+    assert {c.machine for c in machines} == {"", *MACHINE_ANSWERS}
+
+
+def test_without_faults_keeps_the_callers_and_agents_and_switches_every_fault_off():
+    busy = load(SCENARIOS / "twilio_strict_busy.toml")
+    calm = busy.without_faults()
+    assert [(c.at, c.number, c.digit, c.takes_callback) for c in busy.plan()] == \
+        [(c.at, c.number, c.digit, c.takes_callback) for c in calm.plan()]
+    assert any(a.refused for a in busy.agents) and any(a.voicemail for a in busy.agents)
+    assert not any(a.refused or a.voicemail for a in calm.agents)
+    assert [a.username for a in busy.agents] == [a.username for a in calm.agents]
+    assert (calm.refused_number_share, calm.machine_share, calm.opt_out_share) == (0, 0, 0)
+    assert calm.calls_per_second > busy.calls_per_second == 1
+    assert busy.dial_rate > busy.calls_per_second  # Holdless dials faster than the account
+    assert calm.dial_rate == calm.calls_per_second
+    assert not any(c.opted_out or c.machine for c in calm.plan())
+
+
+def test_an_agent_whose_voicemail_answers_is_rung_on_a_phone_number():
+    scenario = parse({"arrivals": [1], "queues": [{"slug": "support"}],
+                      "agents": [{"username": "vm", "queues": ["support"], "voicemail": True},
+                                 {"username": "ann", "queues": ["support"]}]})
+    voicemail, browser = scenario.agents
+    assert voicemail.voicemail and voicemail.contact.startswith("+")
+    assert browser.contact == "client:ann"
 
 
 def test_menu_choice_follows_the_queues_shares():
@@ -76,6 +111,18 @@ def test_lognormal_and_exponential_draws_have_the_asked_mean():
       "agents": [{"username": "x", "queues": ["a"], "shifts": [["12:00", "09:00"]]}]}, "end"),
     ({"arrivals": [1], "queues": [{"slug": "a"}], "opt_out_share": 1.5,
       "agents": [{"username": "x", "queues": ["a"]}]}, "opt_out_share"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "machine_share": -0.1,
+      "agents": [{"username": "x", "queues": ["a"]}]}, "machine_share"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "calls_per_second": 0,
+      "agents": [{"username": "x", "queues": ["a"]}]}, "calls_per_second"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "calls_per_second": 1000,
+      "agents": [{"username": "x", "queues": ["a"]}]}, "calls_per_second"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}], "app_calls_per_second": -1,
+      "agents": [{"username": "x", "queues": ["a"]}]}, "app_calls_per_second"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}],
+      "agents": [{"username": "x", "queues": ["a"], "voicemail": "yes"}]}, "voicemail"),
+    ({"arrivals": [1], "queues": [{"slug": "a"}],
+      "agents": [{"username": "x", "queues": ["a"], "refused": 21210}]}, "refused"),
 ])
 def test_malformed_scenarios_are_refused_with_a_message_naming_the_problem(raw, message):
     with pytest.raises(ScenarioError, match=message):
