@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from admin.audit import Actor
 from admin.config import ConfigError, update_queue
+from holdless import tasks
 from holdless.settings import TWILIO_MAX_QUEUE_SIZE, TWILIO_QUEUE_MARGIN
 from ivr import wording
 from ivr.in_line import TWILIO_QUEUE_FULL
@@ -87,3 +88,19 @@ def test_a_max_waiting_past_what_a_twilio_queue_holds_is_refused_in_plain_words(
         update_queue(s, Actor(None, "test"), "support", {"max_waiting": most + 1})
     assert f"can be at most {most}: a Twilio queue holds at most 5000 calls" in str(
         refused.value)
+
+
+def test_a_queue_an_admin_adds_gets_its_twilio_queue_created_with_the_size_the_app_needs(
+        rt, app, worker, twilio_api, settings):
+    from tests.console_helpers import Desk, seed_people_and_admin
+    seed_people_and_admin(rt)
+    worker()  # the worker's own start sizes the seeded queues
+    before = len(twilio_api.requests("queue-create"))
+    made = Desk(app, "ada").send("POST", "/api/admin/queues", {
+        "slug": "billing", "name": "Billing", "digit": "3", "time_zone": "UTC"})
+    assert made.status_code == 201
+    assert rt.jobs.job_ids == [tasks.SIZE_TWILIO_QUEUES_JOB_ID]  # handed to the worker now
+    worker()
+    created = twilio_api.requests("queue-create")[before:]
+    assert [(r.field("FriendlyName"), r.field("MaxSize")) for r in created] == [
+        ("billing", str(settings.twilio_queue_size))]
