@@ -32,7 +32,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
-from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
+from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 
 DIAL_MODES = ("agent-first", "customer-first")
 MAX_HOLIDAY_DAYS = 366
@@ -107,6 +107,17 @@ def _max_waiting(value: Any) -> int | None:
     return number
 
 
+def _overflow_queue(s: Session, row: Queue, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    slug = str(value).strip()
+    if slug == row.slug:
+        raise ConfigError("overflow_queue", "must be another queue (or empty for no overflow)")
+    if s.scalar(select(Queue.id).where(Queue.slug == slug)) is None:
+        raise ConfigError("overflow_queue", f"no queue {slug!r}")
+    return slug
+
+
 def _dial_mode(value: Any) -> str:
     if value not in DIAL_MODES:
         raise ConfigError("dial_mode", f"must be one of {', '.join(DIAL_MODES)}")
@@ -125,6 +136,9 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
     "max_waiting": lambda s, q, x: _max_waiting(x),
     "priority_bonus_seconds": lambda s, q, x: v.whole_number(
         "priority_bonus_seconds", x, 0, MAX_PRIORITY_BONUS_SECONDS),
+    "overflow_queue": _overflow_queue,
+    "overflow_after_seconds": lambda s, q, x: v.whole_number(
+        "overflow_after_seconds", x, 0, MAX_OVERFLOW_AFTER_SECONDS),
     "sl_target_seconds": lambda s, q, x: v.whole_number("sl_target_seconds", x, 1),
     "sl_target_percent": lambda s, q, x: v.whole_number("sl_target_percent", x, 1, 100),
     "dial_mode": lambda s, q, x: _dial_mode(x),

@@ -27,7 +27,7 @@ from holdless import tasks
 from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
-from queueing import dispatch, keys, lines
+from queueing import dispatch, keys, lines, overflow
 from queueing.limits import (
     CALLBACK_STUCK_ATTEMPT_SECONDS,
     RECONCILE_INTERVAL_SECONDS,
@@ -81,6 +81,7 @@ def reconcile(rt: Runtime, lost: bool = False) -> Rebuilt:
     under way and their jobs), then put every open callback and every waiting caller back
     at their place; route."""
     settle_stuck_attempts(rt)
+    overflow.publish(rt.live, rt.db)  # the overflow routes, lost with Redis
     restored = restore.restore(rt, lost)
     _hold_for_hours(rt)
     with rt.db.session() as s:

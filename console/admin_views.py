@@ -16,7 +16,7 @@ from admin.validate import ConfigError
 from console.views import harden
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
-from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
+from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 from webhooks.admin_api import patience_seconds
 from webhooks.auth import current_agent, role_required
 
@@ -72,7 +72,8 @@ def queues() -> Any:
         rows = _queues(s)
         hours = {q.slug: {d: ", ".join(config.hours_text(q, d)) for d in range(7)} for q in rows}
         return _page("admin_queues.html", queues=rows, hours=hours, dial_modes=config.DIAL_MODES,
-                     max_priority_bonus=MAX_PRIORITY_BONUS_SECONDS)
+                     max_priority_bonus=MAX_PRIORITY_BONUS_SECONDS,
+                     max_overflow_after=MAX_OVERFLOW_AFTER_SECONDS)
 
 
 @bp.get("/admin/holidays")

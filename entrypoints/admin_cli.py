@@ -23,7 +23,7 @@ from holdless import clock
 from holdless.settings import Settings, default_database_url
 from holdless.timeouts import redis_options
 from models.base import Database
-from queueing import directory
+from queueing import directory, overflow
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -39,7 +39,7 @@ def _changes() -> Iterator[Session]:
     db = Database(settings.database_url or default_database_url(settings.instance_path))
     live_url = running_redis_url(settings)
     if live_url is not None:  # web processes keep the queues cached until told of a change
-        db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live_url))
+        db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live_url, db))
     try:
         with db.session() as s:
             yield s
@@ -49,11 +49,13 @@ def _changes() -> Iterator[Session]:
         db.dispose()
 
 
-def _tell_directory_changed(redis_url: str) -> None:
-    """Bump the directory version in the stack's Redis (see queueing.directory)."""
+def _tell_directory_changed(redis_url: str, db: Database) -> None:
+    """Bump the directory version in the stack's Redis (see queueing.directory) and rewrite
+    the overflow routes routing follows (queueing.overflow)."""
     live = redis.Redis.from_url(redis_url, decode_responses=True, **redis_options())
     try:
         directory.changed(live)
+        overflow.publish(live, db)
     finally:
         live.close()
 

@@ -29,7 +29,7 @@ from holdless.tasks import (
 from holdless.timeouts import redis_options
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
-from queueing import directory, keys
+from queueing import directory, keys, overflow
 from queueing.presence import Presence
 from queueing.routing import Router
 
@@ -53,7 +53,13 @@ class Runtime:
             self.clock.real_seconds))
         self.presence = Presence(self.live)
         self.router = Router(self.live)
-        self.db.watch(directory.DIRECTORY_TABLES, lambda: directory.changed(self.live))
+        self.db.watch(directory.DIRECTORY_TABLES, self._directory_changed)
+
+    def _directory_changed(self) -> None:
+        """After a commit that changed the queues: tell every process, and rewrite the
+        overflow routes routing follows."""
+        directory.changed(self.live)
+        overflow.publish(self.live, self.db)
 
     def url(self, path: str, **params: Any) -> str:
         """An absolute URL of one of our webhooks, as Twilio must be given it."""

@@ -25,7 +25,7 @@ from models.entities import (
     Queue,
 )
 from models.states import advance, is_final
-from queueing import directory, dispatch, keys, lines, priority, stats, usual
+from queueing import directory, dispatch, keys, lines, overflow, priority, stats, usual
 from queueing.estimate import WaitEstimate, estimate_wait
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
 def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     """One turn of the hold loop: place and wait, interruptible, then music."""
     view = lines.hold_view(rt.live, call_sid)
+    if view is not None and view.position is not None and overflow.overflows(rt.live, view.queue):
+        dispatch.route_and_offer(rt, [view.queue])  # waited long enough to overflow, maybe
+        view = lines.hold_view(rt.live, call_sid)
     if view is None or view.position is None:
         return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY),
                                rt.settings.hold_music_url)

@@ -40,6 +40,10 @@ class Queue(Base):
     # VIP callers and overdue callbacks are served as if they had arrived this much earlier
     # (0: first come, first served); see queueing.priority.
     priority_bonus_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Overflow (queueing.overflow): after overflow_after_seconds waiting, an entry may also be
+    # taken by the agents of the queue called overflow_queue (None: no overflow).
+    overflow_queue: Mapped[str | None] = mapped_column(String(40))
+    overflow_after_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sl_target_seconds: Mapped[int] = mapped_column(Integer, default=20)
     sl_target_percent: Mapped[int] = mapped_column(Integer, default=80)
     dial_mode: Mapped[str] = mapped_column(String(20), default="agent-first")

@@ -15,6 +15,12 @@ def overdue(queue: str) -> str:
     return f"{KEY_PREFIX}overdue:{queue}"
 
 
+def overflow() -> str:
+    """Hash: source queue slug → "target slug|seconds": after that many seconds waiting, an
+    entry of the source line may also be taken by the target queue's agents."""
+    return f"{KEY_PREFIX}overflow"
+
+
 def idle(queue: str) -> str:
     """Sorted set: agents free for `queue`, scored by the time they became free."""
     return f"{KEY_PREFIX}idle:{queue}"

@@ -65,3 +65,6 @@ STORE_OUTAGE_PAUSE_SECONDS = 3
 # or an overdue callback is served ahead of later arrivals by at most the queue's bonus, so
 # nobody waits longer than this behind someone who came after them.
 MAX_PRIORITY_BONUS_SECONDS = 1800
+# Overflow (queueing.overflow): the longest an entry may be made to wait before the agents of
+# its queue's overflow queue may also take it, in seconds.
+MAX_OVERFLOW_AFTER_SECONDS = 3600

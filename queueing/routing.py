@@ -41,27 +41,69 @@ local function promote(prefix, q, now)
     redis.call('ZREM', key, id)
   end
 end
+-- overflow routes (queueing.overflow): to[source] = {target, after};
+-- from[target] = list of {source, after}
+local function overflow_routes(prefix)
+  local to, from = {}, {}
+  local flat = redis.call('HGETALL', prefix .. 'overflow')
+  for i = 1, #flat, 2 do
+    local target, after = string.match(flat[i + 1], '^(.-)|(.*)$')
+    if target and target ~= '' then
+      to[flat[i]] = {target, tonumber(after) or 0}
+      from[target] = from[target] or {}
+      table.insert(from[target], {flat[i], tonumber(after) or 0})
+    end
+  end
+  return to, from
+end
+-- the first entry of line q whose place is at least `after` seconds old, if any
+local function waited(prefix, q, after, now)
+  promote(prefix, q, now)
+  local h = redis.call('ZRANGEBYSCORE', prefix .. 'line:' .. q, '-inf',
+    string.format('%.17g', tonumber(now) - after), 'WITHSCORES', 'LIMIT', 0, 1)
+  if h[1] then return h[1], tonumber(h[2]), h[2] end
+  return nil
+end
+-- whether agents idle in queue q have work: their own line, or an overflowing one
+local function has_work(prefix, q, from, now)
+  if redis.call('ZCARD', prefix .. 'line:' .. q) > 0 then return true end
+  for _, src in ipairs(from[q] or {}) do
+    if waited(prefix, src[1], src[2], now) then return true end
+  end
+  return false
+end
 local function route(prefix, max_pairs, now, lines)
 local out = {}
+local to, from = overflow_routes(prefix)
 for _, q in ipairs(lines) do promote(prefix, q, now) end
 for _ = 1, max_pairs do
   local agent, agent_idle, agent_queue = nil, nil, nil
-  for _, q in ipairs(lines) do
-    if redis.call('ZCARD', prefix .. 'line:' .. q) > 0 then
-      local a, idle = head(prefix .. 'idle:' .. q)
-      if a and (agent_idle == nil or idle < agent_idle) then
-        agent, agent_idle, agent_queue = a, idle, q
-      end
+  local function consider(q)
+    local a, idle = head(prefix .. 'idle:' .. q)
+    if a and (agent_idle == nil or idle < agent_idle) then
+      agent, agent_idle, agent_queue = a, idle, q
     end
+  end
+  for _, q in ipairs(lines) do
+    if has_work(prefix, q, from, now) then consider(q) end
+    local o = to[q]
+    if o and waited(prefix, q, o[2], now) then consider(o[1]) end
   end
   if not agent then break end
   local queues = split(redis.call('HGET', prefix .. 'agent:' .. agent, 'queues'))
   local entry, entry_score, entry_raw, entry_queue = nil, nil, nil, nil
+  local function take(e, score, raw, q)
+    if e and (entry_score == nil or score < entry_score) then
+      entry, entry_score, entry_raw, entry_queue = e, score, raw, q
+    end
+  end
   for _, q in ipairs(queues) do
     promote(prefix, q, now)
     local e, score, raw = head(prefix .. 'line:' .. q)
-    if e and (entry_score == nil or score < entry_score) then
-      entry, entry_score, entry_raw, entry_queue = e, score, raw, q
+    take(e, score, raw, q)
+    for _, src in ipairs(from[q] or {}) do
+      local oe, oscore, oraw = waited(prefix, src[1], src[2], now)
+      take(oe, oscore, oraw, src[1])
     end
   end
   if not entry then

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
+from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 
 JSON = "application/json"
 STR = {"type": "string"}
@@ -68,6 +68,11 @@ QUEUE_BODY = _obj(
                             "description": "VIP callers and callbacks past their promised "
                                            "time are served as if they had arrived this many "
                                            "seconds earlier; 0 = first come, first served"},
+    overflow_queue={"type": ["string", "null"], "description": "another queue whose agents "
+                    "may also take an entry once it has waited overflow_after_seconds; "
+                    "null or empty: no overflow"},
+    overflow_after_seconds={"type": "integer", "minimum": 0,
+                            "maximum": MAX_OVERFLOW_AFTER_SECONDS},
     dial_mode={"type": "string", "enum": ["agent-first", "customer-first"]},
     survey_enabled={"type": "boolean"}, active={"type": "boolean"})
 QUEUE = _obj(["slug", "name", "hours"], slug=STR, name=STR, hours=OBJ)
