@@ -30,6 +30,9 @@ BARE_APP = '"bench.bare_app:create_app()"'
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 STARTUP_SECONDS = 30.0
 QUEUE = "support"
+# The contact center's own number on the stand-in's account, calls' and texts' caller ID:
+# production refuses to start with Twilio's test number +15005550006 (holdless.settings).
+CALLER_ID = "+12125550100"
 
 
 def free_port() -> int:
@@ -123,7 +126,7 @@ class Stack:
         env.update(HOLDLESS_ENV="production", SECRET_KEY="bench", TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                    DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
                    HOLDLESS_INSTANCE_PATH=str(self.workdir),
-                   TWILIO_API_BASE_URL=self.standin.base_url,
+                   TWILIO_API_BASE_URL=self.standin.base_url, TWILIO_CALLER_ID=CALLER_ID,
                    PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), **extra)
         return env
 
@@ -145,11 +148,13 @@ class Stack:
         return web
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        """Start the Procfile's worker command."""
+        """Start the Procfile's worker command. The webhook URLs it gives Twilio point at the
+        web process started last (production refuses to start without PUBLIC_BASE_URL)."""
         n = len(self.workers)
+        public = {"PUBLIC_BASE_URL": self.webs[-1].base_url} if self.webs else {}
         log = (self.workdir / f"worker-{n}.log").open("wb")
         proc = subprocess.Popen(["/bin/sh", "-c", f"exec {procfile()['worker']}"], cwd=ROOT,
-                                env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                env=self.env(**public), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         log.close()
         self.workers.append(proc)
