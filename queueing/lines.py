@@ -16,6 +16,10 @@ import redis
 
 from queueing import keys
 from queueing.keys import KEY_PREFIX
+from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
+
+# How many entries near the front `oldest_joined` reads for the longest-waiting one.
+OLDEST_SCAN_ENTRIES = 200
 
 CALLER, CALLBACK = "caller", "callback"
 
@@ -152,9 +156,21 @@ def length(r: redis.Redis, queue: str) -> int:
 
 
 def oldest_joined(r: redis.Redis, queue: str) -> float | None:
-    """When the entry at the front of the line joined, or None for an empty line."""
+    """When the longest-waiting entry of the line joined, or None for an empty line. With
+    priority bonuses the front of the line may have arrived later: the longest-waiting entry
+    is then among those placed at most MAX_PRIORITY_BONUS_SECONDS behind the front (read up
+    to OLDEST_SCAN_ENTRIES of them)."""
     head = r.zrange(keys.line(queue), 0, 0, withscores=True)
-    return float(head[0][1]) if head else None
+    if not head:
+        return None
+    near = cast("list[str]", r.zrangebyscore(
+        keys.line(queue), "-inf", float(head[0][1]) + MAX_PRIORITY_BONUS_SECONDS,
+        start=0, num=OLDEST_SCAN_ENTRIES))
+    pipe = r.pipeline(transaction=False)
+    for entry_id in near:
+        pipe.hget(keys.entry(entry_id), "joined")
+    found = [float(j) for j in pipe.execute() if j is not None]
+    return min(found) if found else float(head[0][1])
 
 
 def waiting(r: redis.Redis, queue: str, limit: int = 100) -> list[Entry]:

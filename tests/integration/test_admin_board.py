@@ -39,3 +39,15 @@ def test_board_shows_waiting_callers_oldest_wait_estimate_and_agents_by_state(rt
     assert (sales.waiting, sales.oldest_wait_seconds) == (0, None)
     assert sales.new_caller_estimate.seconds == 240.0  # nobody free: one fallback handle time
     assert sales.agents_by_state["busy"] == 1
+
+
+def test_board_oldest_wait_is_the_longest_waiting_caller_even_behind_a_vip(rt, frozen_clock):
+    """A VIP placed at the front by a priority bonus is not the caller waiting longest."""
+    seed_queues(rt, ("support", "Support", "1"))
+    now = frozen_clock.time()
+    lines.join(rt.live, lines.Entry("i:1", "support", lines.CALLER, now - 60, interaction_id=1))
+    lines.join(rt.live, lines.Entry("i:2", "support", lines.CALLER, now - 10, interaction_id=2,
+                                    bonus=300.0))
+    [support] = board(rt)
+    assert lines.position(rt.live, "support", "i:2") == 1
+    assert support.oldest_wait_seconds == 60.0
