@@ -27,7 +27,7 @@ from holdless import tasks
 from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
-from queueing import dispatch, keys, lines, overflow
+from queueing import dispatch, keys, lines, overflow, priority
 from queueing.limits import (
     CALLBACK_STUCK_ATTEMPT_SECONDS,
     RECONCILE_INTERVAL_SECONDS,
@@ -145,7 +145,8 @@ def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entr
             continue  # with an agent, or stepping out to book a callback
         assert interaction.queue is not None and interaction.joined_at is not None
         entries.append(lines.Entry(entry_id, interaction.queue.slug, lines.CALLER,
-                                   interaction.joined_at, interaction.call_sid, interaction.id))
+                                   interaction.joined_at, interaction.call_sid, interaction.id,
+                                   bonus=priority.caller_bonus(interaction)))
     return entries
 
 

@@ -37,7 +37,7 @@ from models.entities import (
     Leg,
 )
 from models.states import advance
-from queueing import keys, lines
+from queueing import keys, lines, priority
 from queueing.limits import RECONCILE_OFFER_GRACE_SECONDS
 from queueing.presence import StateRefused
 
@@ -99,7 +99,8 @@ def _entry_of(s: Session, assignment: Assignment) -> lines.Entry | None:
     if interaction is None or interaction.status != OFFERED:
         return None
     return lines.Entry(assignment.entry, assignment.queue_slug, lines.CALLER,
-                       assignment.joined_at, interaction.call_sid, interaction.id)
+                       assignment.joined_at, interaction.call_sid, interaction.id,
+                       bonus=priority.caller_bonus(interaction))
 
 
 def _restore_presence(rt: Runtime, offers: dict[int, Assignment]) -> int:

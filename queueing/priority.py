@@ -9,6 +9,7 @@ starves). 0, the default, keeps the line first come, first served.
 
 from __future__ import annotations
 
+from models.entities import Interaction
 from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
 
 NO_BONUS = 0.0
@@ -22,3 +23,10 @@ def bonus(queue_bonus: int | None, vip: bool) -> float:
     return float(min(max(queue_bonus, 0), MAX_PRIORITY_BONUS_SECONDS))
 
 
+
+
+def caller_bonus(interaction: Interaction) -> float:
+    """The head start of a live caller in the queue of their interaction (as `bonus`)."""
+    queue, caller = interaction.queue, interaction.caller
+    return bonus(queue.priority_bonus_seconds if queue is not None else 0,
+                 caller is not None and caller.vip)

@@ -36,7 +36,7 @@ from models.entities import (
     Queue,
 )
 from models.states import advance, is_final
-from queueing import agents, dispatch, lines
+from queueing import agents, dispatch, lines, priority
 from queueing.presence import AVAILABLE, StateRefused
 
 if TYPE_CHECKING:
@@ -173,8 +173,10 @@ def _back_in_line(interaction: Interaction, queue: Queue) -> None:
 
 def _entry(interaction: Interaction, queue: str) -> lines.Entry:
     joined = interaction.joined_at if interaction.joined_at is not None else 0.0
+    same = interaction.queue is not None and interaction.queue.slug == queue
     return lines.Entry(lines.caller_entry_id(interaction.id), queue, lines.CALLER, joined,
-                       interaction.call_sid, interaction.id)
+                       interaction.call_sid, interaction.id,
+                       bonus=priority.caller_bonus(interaction) if same else 0.0)
 
 
 def finalize_draft(s: Session, interaction_id: int, agent_id: int, now: object) -> None:

@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from callbacks import reconcile
 from ivr import booking
 from models.admin import ConfigAuditEntry
 from models.callbacks import Callback
 from models.entities import Assignment, Interaction, Queue
-from queueing import lines
+from queueing import lines, overflow
 from queueing.limits import MAX_PRIORITY_BONUS_SECONDS
 from queueing.presence import Presence
 from queueing.routing import Router
@@ -68,6 +69,22 @@ def test_vip_caller_waits_their_turn_when_the_bonus_is_off(rt, twilio, ada):
 def test_vip_never_goes_ahead_of_someone_who_arrived_more_than_the_bonus_earlier(
         rt, twilio, ada):
     assert _vip_calls_after_other(rt, twilio, ada, bonus=30, later_by=60) == OTHER
+
+
+def test_after_redis_loss_the_rebuilt_line_keeps_the_vip_ahead_and_the_overflow_routes(
+        rt, twilio, ada):
+    assert ada.send("PUT", f"/api/callers/{VIP}", {"vip": True}).status_code == 201
+    assert ada.send("PATCH", "/api/admin/queues/support", {
+        "priority_bonus_seconds": 300, "overflow_queue": "sales",
+        "overflow_after_seconds": 60}).status_code == 200
+    _call(twilio, OTHER)
+    rt.clock.advance(60)
+    _call(twilio, VIP)
+    before = rt.live.zrange("hl:line:support", 0, -1, withscores=True)
+    rt.live.flushdb()
+    reconcile.reconcile(rt, lost=True)
+    assert rt.live.zrange("hl:line:support", 0, -1, withscores=True) == before
+    assert overflow.sources(rt.live) == ["support"]
 
 
 def test_priority_bonus_is_validated_bounded_and_audited(rt, ada):
