@@ -296,13 +296,15 @@ def staffing_plan(s: Session, queue: Queue | str) -> dict[tuple[int, time], int]
 
 
 def create_queue(s: Session, actor: Actor, slug: str, name: str, digit: str | None = None,
-                 time_zone: str = "America/New_York") -> Queue:
-    """A new queue (slug, name, menu digit, zone), refused with the field that is wrong."""
-    zone = v.time_zone(time_zone)
+                 time_zone: str | None = None,
+                 defaults: directory.QueueDefaults = directory.BUILT_IN_DEFAULTS) -> Queue:
+    """A new queue (slug, name, menu digit, zone; the rest from `defaults`), refused with the
+    field that is wrong."""
+    zone = v.time_zone(time_zone or defaults.time_zone)
     label = v.text("name", name, 80)
     key = _digit(s, None, digit)
     try:
-        row = directory.create_queue(s, slug, label, key, zone)
+        row = directory.create_queue(s, slug, label, key, zone, defaults)
     except directory.DirectoryError as exc:
         raise ConfigError("slug", str(exc)) from None
     record(s, actor, "create", "queue", row.id, None, snapshot(row))

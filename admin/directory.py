@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -11,12 +13,26 @@ from models.entities import ROLE_ADMIN, ROLE_AGENT, ROLE_SUPERVISOR, Agent, Agen
 ROLES = (ROLE_AGENT, ROLE_SUPERVISOR, ROLE_ADMIN)
 
 
+@dataclass(frozen=True)
+class QueueDefaults:
+    """What a new queue starts with, unless told otherwise (the settings HOLDLESS_TIME_ZONE,
+    HOLDLESS_BUSY_THRESHOLD_SECONDS and HOLDLESS_CALLBACK_THRESHOLD_SECONDS)."""
+
+    time_zone: str = "America/New_York"
+    busy_threshold_seconds: int = 600
+    callback_threshold_seconds: int = 120
+
+
+BUILT_IN_DEFAULTS = QueueDefaults()
+
+
 class DirectoryError(ValueError):
     """A queue or agent could not be created as asked; the message says why."""
 
 
 def create_queue(s: Session, slug: str, name: str, digit: str | None = None,
-                 time_zone: str = "America/New_York") -> Queue:
+                 time_zone: str | None = None,
+                 defaults: QueueDefaults = BUILT_IN_DEFAULTS) -> Queue:
     """A new queue; refuses a taken slug or digit."""
     if not slug.isidentifier() or not slug.islower():
         raise DirectoryError("queue slug must be lower-case letters, digits and underscores")
@@ -25,7 +41,9 @@ def create_queue(s: Session, slug: str, name: str, digit: str | None = None,
     taken = (Queue.slug == slug) | ((Queue.digit == digit) & Queue.digit.is_not(None))
     if s.scalar(select(Queue).where(taken)):
         raise DirectoryError(f"queue {slug!r} or digit {digit!r} already exists")
-    queue = Queue(slug=slug, name=name, digit=digit, time_zone=time_zone, greeting="")
+    queue = Queue(slug=slug, name=name, digit=digit, time_zone=time_zone or defaults.time_zone,
+                  greeting="", busy_threshold_seconds=defaults.busy_threshold_seconds,
+                  callback_threshold_seconds=defaults.callback_threshold_seconds)
     s.add(queue)
     s.flush()
     return queue

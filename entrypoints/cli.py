@@ -53,18 +53,19 @@ def queue() -> None:
 @click.argument("slug")
 @click.option("--name", required=True)
 @click.option("--digit", default=None, help="Menu key for this queue.")
-@click.option("--time-zone", default="America/New_York", show_default=True)
-def queue_create(slug: str, name: str, digit: str | None, time_zone: str) -> None:
-    """Create a queue."""
+@click.option("--time-zone", default=None, help="Default: HOLDLESS_TIME_ZONE.")
+def queue_create(slug: str, name: str, digit: str | None, time_zone: str | None) -> None:
+    """Create a queue (zone and thresholds from the settings unless given)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    rt = _runtime()
     try:
-        ZoneInfo(time_zone)
+        ZoneInfo(time_zone or rt.queue_defaults.time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise click.BadParameter(f"unknown time zone {time_zone!r}",
                                  param_hint="--time-zone") from exc
-    with _runtime().db.session() as s:
+    with rt.db.session() as s:
         try:
-            directory.create_queue(s, slug, name, digit, time_zone)
+            directory.create_queue(s, slug, name, digit, time_zone, rt.queue_defaults)
         except directory.DirectoryError as exc:
             raise click.UsageError(str(exc)) from exc
     click.echo(f"queue {slug} created")

@@ -18,12 +18,14 @@ DEMO_AGENTS: tuple[tuple[str, str, str, list[str], str], ...] = (
 )
 
 
-def seed(s: Session) -> dict[str, str]:
-    """Create the demo queues and people once; returns usernames and their new passwords."""
+def seed(s: Session, defaults: directory.QueueDefaults = directory.BUILT_IN_DEFAULTS
+         ) -> dict[str, str]:
+    """Create the demo queues (starting from `defaults`) and people once; returns usernames
+    and their new passwords."""
     if s.scalar(select(Agent).limit(1)) is not None:
         return {}
-    directory.create_queue(s, "sales", "Sales", "1")
-    directory.create_queue(s, "support", "Support", "2")
+    directory.create_queue(s, "sales", "Sales", "1", defaults=defaults)
+    directory.create_queue(s, "support", "Support", "2", defaults=defaults)
     passwords = {}
     for name, username, contact, queues, role in DEMO_AGENTS:
         passwords[username] = secrets.token_urlsafe(9)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import redis
 from rq import Queue, Retry
 
+from admin.directory import QueueDefaults
 from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.logs import install_redaction
@@ -60,6 +61,12 @@ class Runtime:
         overflow routes routing follows."""
         directory.changed(self.live)
         overflow.publish(self.live, self.db)
+
+    @property
+    def queue_defaults(self) -> QueueDefaults:
+        """What a new queue starts with: the zone and thresholds the settings name."""
+        s = self.settings
+        return QueueDefaults(s.time_zone, s.busy_threshold_seconds, s.callback_threshold_seconds)
 
     def url(self, path: str, **params: Any) -> str:
         """An absolute URL of one of our webhooks, as Twilio must be given it."""

@@ -72,7 +72,7 @@ def migrate_and_seed() -> dict[str, str]:
     passwords: dict[str, str] = {}
     if rt.settings.env == DEVELOPMENT:
         with rt.db.session() as s:
-            passwords = demo.seed(s)
+            passwords = demo.seed(s, rt.queue_defaults)
     rt.close()
     return passwords
 

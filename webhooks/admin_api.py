@@ -113,7 +113,7 @@ def create_queue() -> Any:
     slug = v.text("slug", first["slug"], 40)
     with _rt().db.session() as s:
         row = config.create_queue(s, _actor(), slug, first["name"], first["digit"],
-                                  first["time_zone"] or "America/New_York")
+                                  first["time_zone"], _rt().queue_defaults)
         if data:
             config.update_queue(s, _actor(), row, data)
         view = _queue_view(row)

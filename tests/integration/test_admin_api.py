@@ -4,6 +4,7 @@ holidays with the import, staffing gaps, booked callbacks cancelled and moved, r
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -408,3 +409,17 @@ def test_report_counts_the_days_callbacks_by_outcome_apart_from_abandoned_calls(
                                    "cancelled": 1, "open": 1}
     assert report["total"]["abandoned"] == 0
     assert ada.get("/api/admin/reports/2026-11-15").json["callbacks"]["requested"] == 0
+
+
+def test_a_new_queue_takes_its_zone_and_thresholds_from_the_settings(rt, ada):
+    """HOLDLESS_TIME_ZONE, HOLDLESS_CALLBACK_THRESHOLD_SECONDS and
+    HOLDLESS_BUSY_THRESHOLD_SECONDS are what a queue created without them starts with (each
+    threshold's effect on a call: test_callback_booking, test_busy_notice)."""
+    rt.settings = dataclasses.replace(rt.settings, time_zone="Europe/Berlin",
+                                      callback_threshold_seconds=45,
+                                      busy_threshold_seconds=900)
+    made = ada.send("POST", "/api/admin/queues", {"slug": "billing", "name": "Billing",
+                                                  "digit": "3"})
+    assert made.status_code == 201, made.json
+    assert (made.json["time_zone"], made.json["callback_threshold_seconds"],
+            made.json["busy_threshold_seconds"]) == ("Europe/Berlin", 45, 900)
