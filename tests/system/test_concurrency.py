@@ -44,6 +44,7 @@ from tests.concurrency_stack import (
     ConsoleAgent,
     web_log_lines,
 )
+from tests.daytime import daytime_now
 
 OUR_NUMBER = "+12125550000"
 PASSWORD = "correct horse battery"
@@ -292,9 +293,17 @@ def handed_out(r: Rush) -> list[Handed]:
             in_line_by = last.get(booked[a.entry] or "")
         else:
             in_line_by = enqueued.get(sids.get(a.interaction_id or 0, ""))
-        found.append(Handed(a.entry, a.queue_slug, a.agent_id, a.joined_at, free_from,
-                            a.created_at.timestamp(), in_line_by))
+        found.append(Handed(a.entry, a.queue_slug, a.agent_id, a.joined_at,
+                            _on_the_stacks_clock(free_from), a.created_at.timestamp(),
+                            _on_the_stacks_clock(in_line_by)))
     return found
+
+
+def _on_the_stacks_clock(seen: float | None) -> float | None:
+    """A moment this process read with time.time() (an agent freed, a webhook answered) as
+    the stack's processes record it: they run on tests/daytime.py's clock (real speed, moved
+    to a working afternoon), so joined and paired moments are on that clock."""
+    return None if seen is None else seen + (daytime_now() - time.time())
 
 
 def check_rush(r: Rush, callers_n: int) -> dict[str, float]:
