@@ -15,21 +15,27 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers import timezone as number_zones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from holdless import tasks
-from ivr import booking, policy, wording
+from ivr import booking, wording
+from ivr.ring_window import (  # the rule itself, also read by the booking's promise
+    MAX_WINDOW_STEPS,
+    QueueRules,
+    Window,
+    allowed,
+    customer_zones,
+    for_number,
+    in_quiet_hours,
+    next_allowed,
+)
 from models.callbacks import BOOKED, OPEN_STATUSES, TEXT_MOVED, Callback, CallbackAttempt
 from models.entities import Assignment, Queue
-from queueing import directory, lines
-from queueing.hours import Schedule, is_open, next_opening
+from queueing import lines
 
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
@@ -38,103 +44,16 @@ log = logging.getLogger(__name__)
 
 # Held callbacks due at the same moment enter their line this far apart, in original order.
 CALLBACK_OPENING_SPACING_SECONDS = 30
-# How many hops (to the next opening, or past quiet hours) are tried to find an allowed moment.
-MAX_WINDOW_STEPS = 16
 # How the assignment of a callback paired outside its hours ends.
 HELD_OUTSIDE_HOURS = "held: outside its hours"
-_UNKNOWN_ZONE = "Etc/Unknown"
 
-
-@dataclass(frozen=True)
-class Window:
-    """When one callback may ring: its queue's schedule (None: always open) and the
-    customer's time zones with the queue's quiet hours (equal times: no quiet hours)."""
-
-    schedule: Schedule | None
-    zones: tuple[ZoneInfo, ...]
-    quiet_starts: time
-    quiet_ends: time
-
-
-def customer_zones(number: str, fallback: str) -> tuple[str, ...]:
-    """The time zones of a number's country or region (`fallback` when unknown)."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return (fallback,)
-    zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
-    return zones or (fallback,)
-
-
-def _quiet_in(window: Window, zone: ZoneInfo, moment: datetime) -> bool:
-    starts, ends, local = window.quiet_starts, window.quiet_ends, moment.astimezone(zone).time()
-    if starts == ends:
-        return False
-    return starts <= local < ends if starts < ends else (local >= starts or local < ends)
-
-
-def in_quiet_hours(window: Window, moment: datetime) -> bool:
-    """Whether `moment` falls in the customer's quiet hours in any of their zones."""
-    return any(_quiet_in(window, zone, moment) for zone in window.zones)
-
-
-def _quiet_over(window: Window, moment: datetime) -> datetime:
-    """When the quiet hours under way at `moment` are over in every zone."""
-    ends = []
-    for zone in window.zones:
-        if _quiet_in(window, zone, moment):
-            local = moment.astimezone(zone)
-            end = datetime.combine(local.date(), window.quiet_ends, zone)
-            if end <= local:
-                end = datetime.combine(local.date() + timedelta(days=1), window.quiet_ends, zone)
-            ends.append(end)
-    return max(ends, default=moment)
-
-
-def allowed(window: Window, moment: datetime) -> bool:
-    """Whether the callback may ring at `moment`: queue open, customer not in quiet hours."""
-    if window.schedule is not None and not is_open(window.schedule, moment):
-        return False
-    return not in_quiet_hours(window, moment)
-
-
-def next_allowed(window: Window, moment: datetime) -> datetime | None:
-    """The first moment from `moment` on when the callback may ring (None: none known)."""
-    for _ in range(MAX_WINDOW_STEPS):
-        if window.schedule is not None and not is_open(window.schedule, moment):
-            opening = next_opening(window.schedule, moment)
-            if opening is None:
-                return None
-            moment = opening
-        elif in_quiet_hours(window, moment):
-            moment = _quiet_over(window, moment)
-        else:
-            return moment
-    return None
+__all__ = ["MAX_WINDOW_STEPS", "Window", "allowed", "customer_zones", "in_quiet_hours",
+           "next_allowed"]
 
 
 def window_for(s: Session, rt: Runtime, callback: Callback) -> Window:
     """The window of one callback, from its queue's hours and callback policy."""
-    return _window(_QueueRules.read(s, rt, callback.queue), callback.number)
-
-
-@dataclass(frozen=True)
-class _QueueRules:
-    schedule: Schedule | None
-    zone: str
-    quiet_starts: time
-    quiet_ends: time
-
-    @classmethod
-    def read(cls, s: Session, rt: Runtime, queue: Queue) -> _QueueRules:
-        rules = policy.for_queue(s, rt.settings, queue.id)
-        schedule = directory.schedule(s, queue) if queue.hours else None
-        return cls(schedule, queue.time_zone, rules.quiet_starts, rules.quiet_ends)
-
-
-def _window(rules: _QueueRules, number: str) -> Window:
-    zones = tuple(ZoneInfo(z) for z in customer_zones(number, rules.zone))
-    return Window(rules.schedule, zones, rules.quiet_starts, rules.quiet_ends)
+    return for_number(QueueRules.read(s, rt, callback.queue), callback.number)
 
 
 def may_ring_now(s: Session, rt: Runtime, callback: Callback) -> bool:
@@ -172,10 +91,10 @@ def _hold_in(s: Session, rt: Runtime, queue_id: int) -> list[_Held]:
     queue = s.get(Queue, queue_id)
     if queue is None:
         return []
-    rules, now = _QueueRules.read(s, rt, queue), rt.clock.now()
+    rules, now = QueueRules.read(s, rt, queue), rt.clock.now()
     batches: dict[datetime, list[tuple[Callback, Window]]] = defaultdict(list)
     for callback in _placeable(s, queue_id):
-        window = _window(rules, callback.number)
+        window = for_number(rules, callback.number)
         waiting_held = (callback.held_for is not None and callback.next_attempt_at is not None
                         and callback.next_attempt_at > now)
         if waiting_held and callback.held_for is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdless import tasks
-from ivr import policy, promise, slots, texting
+from ivr import policy, promise, ring_window, slots, texting
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
 from models.entities import Interaction
@@ -153,7 +153,8 @@ def _keep_place(rt: Runtime, s: Session, callback: Callback, joined: float) -> s
     callback.place = min(callback.place, joined)
     callback.slot_start = callback.slot_end = callback.next_attempt_at = None
     wait = wait_from_place(rt, callback.queue.slug, callback.place)
-    kept = promise.promise(s, callback.queue, wait, rt.clock.now())
+    window = ring_window.window_for(s, rt, callback.queue, callback.number)
+    kept = promise.promise(s, callback.queue, wait, rt.clock.now(), window)
     callback.expected_at = kept.expected_at
     return kept.phrase
 

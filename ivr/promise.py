@@ -10,12 +10,13 @@ queue opens again (`promise` says so).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ivr import slots, wording
+from ivr import ring_window, slots, wording
 from models.entities import Queue
 from queueing import directory, hours, stats
 from queueing.estimate import WaitEstimate, mean_handle_seconds
@@ -37,8 +38,31 @@ class Promise:
     after_opening: bool = False
 
 
-def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Promise:
-    """The callback's expected time: within today's hours, or carried over to the opening."""
+def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime,
+            window: ring_window.Window | None = None) -> Promise:
+    """The callback's expected time: within today's hours, or carried over to the opening;
+    and, given the callback's `window`, moved to the next moment it may ring when it falls
+    outside (the customer's quiet hours, the queue closed), said as that moment."""
+    kept = _in_hours(s, queue, wait, now)
+    if window is None or ring_window.allowed(window, kept.expected_at):
+        return kept
+    moved = ring_window.next_allowed(window, kept.expected_at)
+    if moved is None:
+        return kept
+    return Promise(moved, held_phrase(window, moved, now, ZoneInfo(queue.time_zone)),
+                   after_opening=True)
+
+
+def held_phrase(window: ring_window.Window, moment: datetime, now: datetime,
+                queue_zone: tzinfo) -> str:
+    """When a callback held until `moment` will come, in the customer's local time when
+    their number has one zone (else the queue's): "tomorrow after 8 AM"."""
+    zone = window.zones[0] if len(window.zones) == 1 else queue_zone
+    local, today = moment.astimezone(zone), now.astimezone(zone)
+    return f"{wording.day_phrase(local, today)} after {wording.clock_time(local)}"
+
+
+def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Promise:
     due = now + timedelta(seconds=wait.seconds)
     in_hours = Promise(due, wording.callback_wait_phrase(wait))
     if not queue.hours:

@@ -1,0 +1,69 @@
+"""A callback's spoken promise is one the product can keep: when the estimated callback time
+falls in the customer's quiet hours or after the queue closes, the caller hears when the call
+will actually come (and the row keeps that time), not minutes; by day they still hear minutes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from models.admin import CallbackPolicy
+from models.entities import OpeningHours, Queue
+from queueing import stats
+from tests.callback_steps import ask_for_callback, book_callback, call_in, only_callback
+from tests.helpers import seed_queues, spoken
+
+NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
+GERMAN = "+493012345678"
+# Each call takes this long (seconds): the first in line waits about 20 minutes.
+LONG_HANDLE_SECONDS = 20 * 60
+
+
+def _queue(rt, hours: bool) -> None:
+    """The New York queue "support" (open 9-17 on weekdays, or always), calling back the US
+    and Germany, with calls of about 20 minutes."""
+    seed_queues(rt, ("support", "Support", None))
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue))
+        if hours:
+            queue.hours = [OpeningHours(weekday=d, opens=time(9), closes=time(17))
+                           for d in range(5)]
+        s.add(CallbackPolicy(queue_id=queue.id, attempts=3, spacing_minutes=5,
+                             allowed_countries=["DE", "US"],
+                             allowed_number_types=["MOBILE", "FIXED_LINE",
+                                                   "FIXED_LINE_OR_MOBILE"],
+                             sms_booked="", sms_unreachable=""))
+    for _ in range(20):
+        stats.record_handle_time(rt.live, "support", LONG_HANDLE_SECONDS)
+
+
+def _booked_words(twilio, number: str) -> str:
+    return spoken(book_callback(twilio, number)[1])
+
+
+def test_german_caller_at_2050_berlin_hears_tomorrow_after_8_not_minutes(
+        rt, twilio, frozen_clock):
+    _queue(rt, hours=False)
+    frozen_clock.set(datetime(2026, 11, 16, 20, 50, tzinfo=BERLIN))
+    words = _booked_words(twilio, GERMAN)
+    assert "We will call you back tomorrow after 8 AM" in words
+    assert "minute" not in words
+    assert only_callback(rt).expected_at == datetime(2026, 11, 17, 8, 0, tzinfo=BERLIN)
+
+
+def test_caller_at_1650_on_a_queue_closing_at_1700_hears_the_next_opening(rt, twilio, frozen_clock):
+    _queue(rt, hours=True)
+    frozen_clock.set(datetime(2026, 11, 16, 16, 50, tzinfo=NEW_YORK))
+    words = spoken(ask_for_callback(twilio, call_in(twilio)))
+    assert words.startswith("We cannot call you back before we close today. For a callback "
+                            "tomorrow between 9 AM and 10 AM, press 1.")
+    assert "minute" not in words
+
+
+def test_daytime_caller_still_hears_minutes(rt, twilio, frozen_clock):
+    _queue(rt, hours=True)
+    frozen_clock.set(datetime(2026, 11, 16, 11, 0, tzinfo=NEW_YORK))
+    words = _booked_words(twilio, GERMAN)  # 17:00 in Berlin: before its quiet hours
+    assert "We will call you back in about" in words and "minutes" in words
