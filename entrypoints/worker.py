@@ -17,6 +17,7 @@ from callbacks import reconcile, sweeper
 from entrypoints import runtime
 from holdless import clock, tasks
 from holdless.tasks import (
+    WORKER_COMMAND_POLL_SECONDS,
     WORKER_MAINTENANCE_SECONDS,
     WORKER_REDIS_RETRY_MAX_SECONDS,
     WORKER_TTL_SECONDS,
@@ -77,6 +78,17 @@ class HoldlessWorker(SimpleWorker):
         # Every line's Twilio queue sized as the app needs (a job: retried if Twilio fails).
         rt.enqueue(tasks.SIZE_TWILIO_QUEUES, job_id=tasks.SIZE_TWILIO_QUEUES_JOB_ID)
         self.holdless = rt
+
+    def subscribe(self) -> None:
+        """Listen on the worker's command channel as RQ does, the listener looking up from
+        its wait every WORKER_COMMAND_POLL_SECONDS, so stopping the worker never waits out
+        RQ's 60 s wait for a command."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment] # RQ types
+            sleep_time=WORKER_COMMAND_POLL_SECONDS, daemon=True,  # it None until subscribed
+            exception_handler=self._pubsub_exception_handler)
 
     def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
         """Run `job` with this worker's runtime handed to its function."""

@@ -28,6 +28,10 @@ WORKER_TTL_SECONDS = 30
 # A worker that lost its Redis connection tries again after 1, 2, 4 … seconds, at most this
 # long (RQ's default: 60 s), so a Redis that is back is used (and a loss noticed) soon.
 WORKER_REDIS_RETRY_MAX_SECONDS = 5.0
+# How often the listener of a worker's command channel (RQ's pub/sub) looks up from its wait
+# (RQ's: 60 s). RQ unsubscribes before it stops that listener and redis-py waits for it to
+# exit, so a stopping worker (a burst finished, a SIGTERM) waited for up to one such wait.
+WORKER_COMMAND_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
