@@ -156,6 +156,8 @@ def _keep_place(rt: Runtime, s: Session, callback: Callback, joined: float) -> s
     window = ring_window.window_for(s, rt, callback.queue, callback.number)
     kept = promise.promise(s, callback.queue, wait, rt.clock.now(), window)
     callback.expected_at = kept.expected_at
+    callback.promised_from, callback.promised_by = kept.said_bounds
+    callback.promised_words = kept.phrase
     return kept.phrase
 
 
@@ -169,7 +171,9 @@ def _book_slot(rt: Runtime, s: Session, callback: Callback, slot: SlotTimes) -> 
         callback.place = slots.place(s, callback.queue.id, starts)
     callback.slot_start, callback.slot_end = starts, ends
     callback.next_attempt_at = callback.expected_at = starts
-    return slots.Slot(starts, ends, 0).phrase(rt.clock.now())
+    callback.promised_from, callback.promised_by = starts, ends
+    callback.promised_words = slots.Slot(starts, ends, 0).phrase(rt.clock.now())
+    return callback.promised_words
 
 
 def _await_slot(rt: Runtime, callback_id: int, interaction_id: int, starts: datetime) -> None:

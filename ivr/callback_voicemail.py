@@ -86,6 +86,8 @@ def _callback_of(s: Session, call_sid: str) -> Callback | None:
 
 
 def _when(rt: Runtime, callback: Callback) -> str:
+    if callback.promised_words:  # said again as it was said (and committed) at booking
+        return callback.promised_words
     if callback.expected_at is None:
         return "when it is your turn"
     left = max(0.0, (callback.expected_at - rt.clock.now()).total_seconds())

@@ -36,6 +36,19 @@ class Promise:
     expected_at: datetime
     phrase: str
     after_opening: bool = False
+    said: tuple[datetime, datetime] | None = None
+    """The moments the phrase stands for, earliest and latest (None: as `expected_at`)."""
+
+    @property
+    def said_bounds(self) -> tuple[datetime, datetime]:
+        """The moments the caller was told the call would come between."""
+        return self.said or (self.expected_at, self.expected_at)
+
+
+def _slack(wait: WaitEstimate) -> timedelta:
+    """How much later than the estimate the words said for it still cover."""
+    said_high = wording.said_bounds(wording.wait_phrase(wait))[1]
+    return timedelta(seconds=max(0.0, said_high - wait.seconds))
 
 
 def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime,
@@ -50,7 +63,7 @@ def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime,
     if moved is None:
         return kept
     return Promise(moved, held_phrase(window, moved, now, ZoneInfo(queue.time_zone)),
-                   after_opening=True)
+                   after_opening=True, said=(moved, moved + _slack(wait)))
 
 
 def held_phrase(window: ring_window.Window, moment: datetime, now: datetime,
@@ -64,7 +77,9 @@ def held_phrase(window: ring_window.Window, moment: datetime, now: datetime,
 
 def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Promise:
     due = now + timedelta(seconds=wait.seconds)
-    in_hours = Promise(due, wording.callback_wait_phrase(wait))
+    low, high = wording.said_bounds(wording.wait_phrase(wait))
+    in_hours = Promise(due, wording.callback_wait_phrase(wait),
+                       said=(now + timedelta(seconds=low), now + timedelta(seconds=high)))
     if not queue.hours:
         return in_hours
     schedule = directory.schedule(s, queue)
@@ -75,7 +90,9 @@ def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Pr
     if opening is None:
         return in_hours
     when = wording.opening_phrase(opening, now.astimezone(opening.tzinfo))
-    return Promise(opening + (due - closes), f"after we open again {when}", after_opening=True)
+    carried = opening + (due - closes)
+    return Promise(carried, f"after we open again {when}", after_opening=True,
+                   said=(opening, carried + _slack(wait)))
 
 
 def fits_today(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> bool:

@@ -63,6 +63,13 @@ class Callback(Base):
     slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """The first allowed moment a callback held outside its hours waits for (its batch)."""
+    promised_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promised_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promised_words: Mapped[str | None] = mapped_column(String(80))
+    """What the customer was told when booking ("in about 12 minutes", "tomorrow after 8
+    AM"), and the moments those words stand for (`promised_from`–`promised_by`: booking +
+    [11.25, 12.25] min; a slot, its start and end). Set once per booking and never moved,
+    so the promise can be said again as it was, and measured against the ring."""
     open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -71,6 +71,7 @@ class CallState:
     status: str = "queued"
     answered_at: float | None = None
     ended_at: float | None = None
+    rang_at: float | None = None
     hangup_at: float | None = None
     hangup_reason: str = "patience"
     finished: bool = False
@@ -204,8 +205,12 @@ class VirtualCall:
             self._cond.notify_all()
 
     def set_status(self, status: str) -> None:
-        """Change the call's status and wake anyone waiting on it."""
+        """Change the call's status and wake anyone waiting on it; the first "ringing" is
+        kept as the moment the called phone rang (the call-progress status "ringing",
+        /docs/voice/api/call-resource#call-progress-events)."""
         with self._cond:
+            if status == "ringing" and self.state.rang_at is None:
+                self.state.rang_at = self._clock.now()
             self.state.status = status
             self._cond.notify_all()
 

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -298,6 +299,8 @@ class DayRun:
         self.ended_at = scenario.duration
         self.opted_out: set[str] = set()
         """The numbers that texted STOP before the day."""
+        self.network_offset = 0.0
+        """The day's virtual seconds when the phone network's clock read 0."""
 
     @property
     def rt(self) -> Runtime:
@@ -324,6 +327,7 @@ class DayRun:
         network = PhoneNetwork(self.stack.base_url, self.stack.token, self.stack.standin,
                                speed=self.stack.speed, play_seconds=HOLD_MUSIC_SECONDS,
                                hold_music_seconds=HOLD_MUSIC_SECONDS)
+        self.network_offset = self.now() - network.clock.now()
         for agent in self.scenario.agents:
             network.register_endpoint(agent.contact, self._answer_rule(agent))
         self._refusals(network, plan)
@@ -334,6 +338,12 @@ class DayRun:
             network.close(timeout=10)
             self.network_calls = list(network.calls.values())
         self._settle()
+
+    def rang(self) -> dict[str, datetime]:
+        """Each leg the network rang: its sid and the moment (on the day's clock) it rang."""
+        start = self.scenario.start
+        return {c.sid: start + timedelta(seconds=self.network_offset + c.state.rang_at)
+                for c in self.network_calls if c.state.rang_at is not None}
 
     def _refusals(self, network: PhoneNetwork, plan: list[PlannedCall]) -> None:
         """The account as the scenario sets it at Twilio: its calls per second, the agents'
@@ -511,6 +521,7 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             result.refused_reports = sum(1 for c in day.network_calls for e in c.errors
                                          if not e.fatal)
             result.texts = _texts(stack, day.opted_out)
+            result.promises = report.promise_figures(stack.rt, day.rang())
             assert stack.standin is not None
             result.strict = strict.count(stack.rt, stack.standin, day.network_calls,
                                          {a.contact for a in scenario.agents})

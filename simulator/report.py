@@ -5,6 +5,7 @@ announced to each caller was from the wait they actually had. As text and as a c
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,6 +75,73 @@ class CallbackFigures:
 
 
 @dataclass(frozen=True)
+class PromiseFigures:
+    """How completed callbacks' first rings compared with what their customers were told at
+    booking (the callback row's `promised_from`–`promised_by`): rung inside it, earlier, or
+    later, and by how much the late ones were late (seconds past `promised_by`)."""
+
+    rung: int = 0
+    inside: int = 0
+    early: int = 0
+    late: tuple[float, ...] = ()
+
+    @property
+    def inside_share(self) -> float | None:
+        """Share of the rung callbacks that rang inside what was said."""
+        return self.inside / self.rung if self.rung else None
+
+    @property
+    def late_median(self) -> float | None:
+        """How late the median late callback rang (seconds)."""
+        return statistics.median(self.late) if self.late else None
+
+    @property
+    def late_p90(self) -> float | None:
+        """How late the late callbacks rang, 90th percentile (nearest rank, seconds)."""
+        if not self.late:
+            return None
+        ordered = sorted(self.late)
+        return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+    @property
+    def late_most(self) -> float | None:
+        """The latest of the late callbacks (seconds past what was said)."""
+        return max(self.late) if self.late else None
+
+
+Promised = tuple[datetime, datetime, datetime]
+"""A callback's promise (earliest, latest) and the moment its customer's phone first rang."""
+
+
+def promise_figures_of(promised: list[Promised]) -> PromiseFigures:
+    """Count the rings inside, before and after what was said."""
+    inside = early = 0
+    late: list[float] = []
+    for said_from, said_by, rang in promised:
+        if rang < said_from:
+            early += 1
+        elif rang > said_by:
+            late.append((rang - said_by).total_seconds())
+        else:
+            inside += 1
+    return PromiseFigures(len(promised), inside, early, tuple(late))
+
+
+def promise_figures(rt: Runtime, rang: dict[str, datetime]) -> PromiseFigures:
+    """Completed callbacks: what their row says was promised against when the customer's phone
+    first rang (`rang`: call sid to the moment the stand-in rang that phone)."""
+    promised = []
+    with rt.db.session() as s:
+        found = s.scalars(select(Callback).where(Callback.status == COMPLETED,
+                                                 Callback.promised_from.is_not(None)))
+        for callback in found:
+            rings = [rang[t.call_sid] for t in callback.tries if t.call_sid in rang]
+            if rings and callback.promised_from is not None and callback.promised_by is not None:
+                promised.append((callback.promised_from, callback.promised_by, min(rings)))
+    return promise_figures_of(promised)
+
+
+@dataclass(frozen=True)
 class TextFigures:
     """The day's texts as Twilio saw them: customers who had opted out (STOP) before the
     day, texts created, and texts the app tried to send to an opted-out customer (created,
@@ -108,6 +176,7 @@ class DayReport:
     """Status callbacks the app refused (Twilio does not retry them; the sweeper then asks
     Twilio how the call ended): expected only while a store was down."""
     callbacks: CallbackFigures = field(default_factory=CallbackFigures)
+    promises: PromiseFigures = field(default_factory=PromiseFigures)
     texts: TextFigures = field(default_factory=lambda: TextFigures())
     strict: StrictFigures = field(default_factory=StrictFigures)
 
@@ -339,6 +408,7 @@ def render_text(report: DayReport) -> str:
     ]
     lines += _error_lines(summarise_errors(report.wait_errors))
     lines += _callback_lines(report.callbacks)
+    lines += _promise_lines(report.promises)
     lines += _strict_lines(report.strict)
     lines += [f"texts                  {report.texts.sent} sent; "
               f"{report.texts.to_opted_out} tried to the {report.texts.opted_out} "
@@ -363,6 +433,15 @@ def _callback_lines(figures: CallbackFigures) -> list[str]:
         f"unreachable {figures.unreachable}, cancelled {figures.cancelled}, "
         f"still open and tracked {figures.open_tracked})",
         f"lost callbacks         {figures.lost} (open, but in no line, placing or schedule)",
+    ]
+
+
+def _promise_lines(figures: PromiseFigures) -> list[str]:
+    return [
+        f"callback promises      {figures.rung} completed callback(s) rung: "
+        f"{_pct(figures.inside_share)} inside what the customer was told, {figures.early} "
+        f"earlier, {len(figures.late)} later (late by median {_secs(figures.late_median)}, "
+        f"90th percentile {_secs(figures.late_p90)}, most {_secs(figures.late_most)})",
     ]
 
 

@@ -50,7 +50,10 @@ def test_german_caller_at_2050_berlin_hears_tomorrow_after_8_not_minutes(
     words = _booked_words(twilio, GERMAN)
     assert "We will call you back tomorrow after 8 AM" in words
     assert "minute" not in words
-    assert only_callback(rt).expected_at == datetime(2026, 11, 17, 8, 0, tzinfo=BERLIN)
+    callback = only_callback(rt)
+    assert callback.expected_at == datetime(2026, 11, 17, 8, 0, tzinfo=BERLIN)
+    assert callback.promised_words == "tomorrow after 8 AM"
+    assert callback.promised_from == datetime(2026, 11, 17, 8, 0, tzinfo=BERLIN)
 
 
 def test_caller_at_1650_on_a_queue_closing_at_1700_hears_the_next_opening(rt, twilio, frozen_clock):
@@ -67,3 +70,7 @@ def test_daytime_caller_still_hears_minutes(rt, twilio, frozen_clock):
     frozen_clock.set(datetime(2026, 11, 16, 11, 0, tzinfo=NEW_YORK))
     words = _booked_words(twilio, GERMAN)  # 17:00 in Berlin: before its quiet hours
     assert "We will call you back in about" in words and "minutes" in words
+    callback = only_callback(rt)
+    assert callback.promised_words is not None and callback.promised_words in words
+    assert callback.promised_from is not None and callback.promised_by is not None
+    assert callback.promised_from <= callback.expected_at <= callback.promised_by
