@@ -12,8 +12,8 @@ from sqlalchemy import select
 from models.admin import CallbackPolicy
 from models.entities import OpeningHours, Queue
 from queueing import stats
-from tests.callback_steps import ask_for_callback, book_callback, call_in, only_callback
-from tests.helpers import seed_queues, spoken
+from tests.callback_steps import ask_for_callback, book_callback, call_in, local, only_callback
+from tests.helpers import seed_queues, spoken, twiml
 
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 GERMAN = "+493012345678"
@@ -74,3 +74,21 @@ def test_daytime_caller_still_hears_minutes(rt, twilio, frozen_clock):
     assert callback.promised_words is not None and callback.promised_words in words
     assert callback.promised_from is not None and callback.promised_by is not None
     assert callback.promised_from <= callback.expected_at <= callback.promised_by
+
+
+def test_message_booked_before_its_recording_action_says_the_promise_as_committed(
+        rt, twilio, frozen_clock):
+    _queue(rt, hours=False)
+    frozen_clock.set(datetime(2026, 11, 16, 20, 50, tzinfo=BERLIN))
+    form = call_in(twilio, GERMAN)
+    twiml(twilio.post("/voice/hold/key", {**form, "Digits": "2"}))
+    prompt = twiml(twilio.post("/voice/queue-exit", {**form, "QueueResult": "leave"}))
+    twilio.post(local(prompt.find("Gather").get("action")), {**form, "Digits": "1"})
+    recording = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0123"
+    twilio.post("/voice/callback/recording-status",  # booked from the status, first
+                {**form, "RecordingUrl": recording, "RecordingStatus": "completed"})
+    done = spoken(twiml(twilio.post("/voice/callback/recorded",
+                                    {**form, "RecordingUrl": recording,
+                                     "RecordingDuration": "31"})))
+    assert "We will call you back tomorrow after 8 AM" in done
+    assert "minute" not in done
