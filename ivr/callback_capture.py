@@ -89,7 +89,7 @@ def _slots_if_late(rt: Runtime, s: Session, interaction: Interaction) -> VoiceRe
     wait = booking.wait_from_place(rt, queue.slug, interaction.joined_at)
     if promise.fits_today(s, queue, wait, rt.clock.now()):
         return None
-    found = promise.open_slots(rt, s, queue, wait=wait)
+    found = promise.open_slots(rt, s, queue, wait=wait, number=interaction.caller_number)
     if not found:
         return return_to_line(rt, interaction.call_sid, "Sorry, we have no callback times left.")
     return slot_question(rt, interaction.call_sid, found,
@@ -115,7 +115,7 @@ def offer_after_hours(rt: Runtime, s: Session, interaction: Interaction, queue: 
                       ) -> VoiceResponse | None:
     """After hours (or with the line full): the message, then the next open slots of
     `queue` to book a callback in (None when none has room). Commits the queue chosen."""
-    found = promise.open_slots(rt, s, queue)
+    found = promise.open_slots(rt, s, queue, number=interaction.caller_number)
     if not found:
         return None
     interaction.queue_id = queue.id

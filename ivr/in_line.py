@@ -283,7 +283,8 @@ def callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
         interaction = s.get(Interaction, interaction_id) if interaction_id else None
         if queue is None or (interaction is not None and interaction.kind == CALLED_BACK):
             return ""  # a customer we called back, now waiting for an agent
-        return promise.offer_sentence(rt, s, queue, estimate)
+        number = interaction.caller_number if interaction is not None else None
+        return promise.offer_sentence(rt, s, queue, estimate, number)
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -114,15 +115,21 @@ def handle_seconds(rt: Runtime, queue: str) -> float:
 
 
 def open_slots(rt: Runtime, s: Session, queue: Queue, count: int | None = None,
-               wait: WaitEstimate | None = None) -> list[slots.Slot]:
+               wait: WaitEstimate | None = None, number: str | None = None
+               ) -> list[slots.Slot]:
     """The next slots with room for a callback, from now (or, for a caller in line, from
-    their estimated turn, so no slot is offered that their turn would come after)."""
-    more = {} if count is None else {"count": count}
+    their estimated turn, so no slot is offered that their turn would come after); with
+    the caller's `number`, only slots that start outside its quiet hours."""
     after = rt.clock.now() + timedelta(seconds=wait.seconds if wait is not None else 0.0)
-    return slots.next_slots(s, queue, after, handle_seconds(rt, queue.slug), **more)
+    window = ring_window.window_for(s, rt, queue, number) if number else None
+    return slots.next_slots(
+        s, queue, after, handle_seconds(rt, queue.slug),
+        count=slots.CALLBACK_SLOTS_OFFERED if count is None else count,
+        may_ring=None if window is None else partial(ring_window.allowed, window))
 
 
-def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) -> str:
+def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate,
+                   number: str | None = None) -> str:
     """The callback offer a holding caller hears, or "" when the wait is short enough (or
     no slot has room): "when it is your turn" with the voicemail option, or the first slot."""
     if wait.seconds <= queue.callback_threshold_seconds:
@@ -130,7 +137,7 @@ def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate) ->
     now = rt.clock.now()
     if fits_today(s, queue, wait, now):
         return TURN_OFFER
-    first = open_slots(rt, s, queue, count=1, wait=wait)
+    first = open_slots(rt, s, queue, count=1, wait=wait, number=number)
     if not first:
         return ""
     return ("We cannot call you back before we close today. Press 1 to book a callback "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -75,8 +76,10 @@ def planned_capacity(plan: dict[tuple[int, time], int] | None, starts: datetime,
 
 
 def next_slots(s: Session, queue: Queue, after: datetime, handle_seconds: float,
-               count: int = CALLBACK_SLOTS_OFFERED) -> list[Slot]:
-    """The first `count` slots with room starting at or after `after`, soonest first."""
+               count: int = CALLBACK_SLOTS_OFFERED,
+               may_ring: Callable[[datetime], bool] | None = None) -> list[Slot]:
+    """The first `count` slots with room starting at or after `after`, soonest first (only
+    those whose start `may_ring` allows, when given: the customer's quiet hours)."""
     schedule = directory.schedule(s, queue)
     plan = _plan(s, queue.id)
     taken = booked(s, queue.id, after)
@@ -84,7 +87,7 @@ def next_slots(s: Session, queue: Queue, after: datetime, handle_seconds: float,
     for offset in range(CALLBACK_SLOT_LOOKAHEAD_DAYS):
         for opens, closes in hours.ranges_on(schedule, local.date() + timedelta(days=offset)):
             for starts, ends in _chunks(opens, closes):
-                if starts < local:
+                if starts < local or (may_ring is not None and not may_ring(starts)):
                     continue
                 room = planned_capacity(plan, starts, ends, handle_seconds) - taken[starts]
                 if room > 0:

@@ -13,7 +13,7 @@ from models.admin import CallbackPolicy
 from models.entities import OpeningHours, Queue
 from queueing import stats
 from tests.callback_steps import ask_for_callback, book_callback, call_in, local, only_callback
-from tests.helpers import seed_queues, spoken, twiml
+from tests.helpers import call_form, seed_queues, spoken, twiml
 
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 GERMAN = "+493012345678"
@@ -92,3 +92,20 @@ def test_message_booked_before_its_recording_action_says_the_promise_as_committe
                                      "RecordingDuration": "31"})))
     assert "We will call you back tomorrow after 8 AM" in done
     assert "minute" not in done
+
+
+def test_slots_offered_to_a_german_caller_start_outside_their_quiet_hours(
+        rt, twilio, frozen_clock):
+    # The line is full at 14:40 in New York (20:40 in Berlin): the New York slots of this
+    # afternoon from 15:00 start in Berlin's quiet hours (21:00-08:00), so a German caller
+    # is offered tomorrow's first slots, while a New York caller is offered this afternoon's.
+    _queue(rt, hours=True)
+    with rt.db.session() as s:
+        s.scalar(select(Queue)).max_waiting = 1
+    frozen_clock.set(datetime(2026, 11, 16, 14, 40, tzinfo=NEW_YORK))
+    twiml(twilio.post("/voice/incoming", call_form(from_="+12125550101")))  # fills the line
+    german = spoken(twiml(twilio.post("/voice/incoming", call_form(from_=GERMAN))))
+    assert "For a callback tomorrow between 9 AM and 10 AM, press 1." in german, german
+    assert "today" not in german
+    local = spoken(twiml(twilio.post("/voice/incoming", call_form(from_="+12125550102"))))
+    assert "today" in local, local
