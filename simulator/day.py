@@ -52,6 +52,10 @@ from simulator.rest import TwilioRestStandIn
 from simulator.scenario import AgentSpec, PlannedCall, Scenario
 from simulator.webhooks import AppClient, WebhookError
 
+# How long the stack's web process may take to answer its first request (migrations and
+# gunicorn's boot; a loaded 2-core machine took over 20 s).
+WEB_START_TIMEOUT_SECONDS = 60.0
+
 log = logging.getLogger(__name__)
 
 ACCOUNT_SID = "AC" + "5" * 32
@@ -201,7 +205,7 @@ class DayStack:
                                                stdout=logfile, stderr=subprocess.STDOUT,
                                                start_new_session=True))
 
-    def _wait_for_web(self, timeout: float = 20.0) -> None:
+    def _wait_for_web(self, timeout: float = WEB_START_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.processes):
