@@ -22,7 +22,7 @@ def test_caller_after_hours_hears_the_next_opening_in_local_time_and_is_let_go(
         rt, twilio, frozen_clock):
     _berlin_queue(rt)
     frozen_clock.set(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))  # Friday 19:00 in Berlin
-    form = call_form()
+    form = call_form(from_="+493012345678")  # a Berlin caller: 9 AM is outside their quiet hours
     root = twiml(twilio.post("/voice/incoming", form))
     assert "We are closed right now. We open again on Monday at 9 AM." in spoken(root)
     assert "For a callback on Monday between 9 AM and 10 AM, press 1." in spoken(root)
@@ -47,3 +47,12 @@ def test_caller_during_hours_joins_the_line(rt, twilio, frozen_clock):
     _berlin_queue(rt)
     frozen_clock.set(datetime(2026, 11, 16, 10, 0, tzinfo=UTC))
     assert "Enqueue" in verbs(twiml(twilio.post("/voice/incoming", call_form())))
+
+
+def test_a_new_york_caller_of_a_berlin_queue_is_offered_slots_after_their_quiet_hours(
+        rt, twilio, frozen_clock):
+    # Monday 9 AM in Berlin is 3 AM in New York; 2 PM in Berlin is 8 AM there.
+    _berlin_queue(rt)
+    frozen_clock.set(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))  # Friday 19:00 in Berlin
+    said = spoken(twiml(twilio.post("/voice/incoming", call_form(from_="+12125550123"))))
+    assert "For a callback on Monday between 2 PM and 3 PM, press 1." in said, said
