@@ -20,11 +20,14 @@ from simulator import day, scenario
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "twilio_strict_busy.toml"
 # A short spell of the day: 12 virtual minutes of callers, at 60 times real time, the late
-# shift signing in at 09:05 while callers wait (two agents rung at once: faster than the
-# account's 1 call per second), and more of the callback customers' phones answered by a
-# machine and more callers taking a callback (so that some surely are).
+# shift signing in at 09:05 while callers wait, more of the callback customers' phones
+# answered by a machine and more callers taking a callback (so that some surely are), and an
+# account placing one call every 5 s while Holdless is set to dial at 20 a second: any two
+# dials within 5 s (an agent, then the customer of a callback) wait in Twilio's queue. At
+# 1 and 2 a second the queue filled only when two dials fell in the same second, which some
+# runs never saw.
 SHORT_SPELL = {"interval_minutes": 6, "arrivals": [24, 20], "machine_share": 0.6,
-               "callback_share": 0.8}
+               "callback_share": 0.8, "calls_per_second": 0.2, "app_calls_per_second": 20}
 LATE_SHIFT = [["09:05", "11:00"]]
 MACHINES = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other",
             "fax")
