@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from admin import directory
 from bench.stack import AUTH_TOKEN
+from callbacks import twilio_queues
 from ivr import booking
 from models.callbacks import COMPLETED as CALLBACK_COMPLETED
 from models.callbacks import Callback
@@ -184,7 +185,11 @@ def _seed(stack: BalancedStack, agents: int) -> dict[int, str]:
             made[directory.create_agent(s, f"Agent {n:02d}", username, f"client:{username}",
                                         AGENT_QUEUES[n % len(AGENT_QUEUES)], "agent",
                                         PASSWORD).id] = username
-        return made
+    # The lines' Twilio queues made with the size they need, as the admin API does for a new
+    # queue (workers size them at start, before these queues existed): left to <Enqueue>,
+    # each holds Twilio's default 100 and the 101st caller gets queue-full.
+    twilio_queues.size_queues(stack.rt)
+    return made
 
 
 @pytest.fixture
