@@ -6,6 +6,7 @@ import click
 
 from admin import directory
 from entrypoints.runtime import Runtime
+from holdless import tasks
 from holdless.settings import Settings
 
 
@@ -68,6 +69,8 @@ def queue_create(slug: str, name: str, digit: str | None, time_zone: str | None)
             directory.create_queue(s, slug, name, digit, time_zone, rt.queue_defaults)
         except directory.DirectoryError as exc:
             raise click.UsageError(str(exc)) from exc
+    # its Twilio queue made with the size the line needs, as for a queue the admin API adds
+    rt.enqueue(tasks.SIZE_TWILIO_QUEUES, job_id=tasks.SIZE_TWILIO_QUEUES_JOB_ID)
     click.echo(f"queue {slug} created")
 
 

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from entrypoints.cli import cli
+from holdless import tasks
 from tests.helpers import call_form, seed_queues
 
 
@@ -62,3 +63,9 @@ def test_queues_lists_waiting_callers_with_masked_numbers(run_cli, rt, twilio):
     result = run_cli("queues")
     assert "support (Support, key -): 1 waiting" in result.output
     assert "…0123" in result.output and "2125550123" not in result.output
+
+
+def test_a_queue_created_from_the_cli_hands_the_worker_its_twilio_queue_sizing(run_cli, rt):
+    # as the admin API does: workers size every line's Twilio queue only when they start
+    assert run_cli("queue", "create", "billing", "--name", "Billing").exit_code == 0
+    assert tasks.SIZE_TWILIO_QUEUES_JOB_ID in rt.jobs.job_ids
