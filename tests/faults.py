@@ -1,11 +1,10 @@
 """Reusable fault-injection helpers for the reliability tests.
 
 - `drain`: run queued jobs now with the real worker class (no pub/sub thread, so it is quick);
-- `PausableProxy`: a TCP proxy on loopback that can be paused (open connections cut, new ones
-  closed at once) and resumed, to make a networked database unreachable for a while;
-- `StallingProxy`: a TCP proxy on loopback (to a TCP or unix-socket server) that can stall:
-  connections stay open and new ones are accepted, but nothing is passed on either way, as
-  a hung server or a black-holed network does (the store neither answers nor refuses);
+- `PausableProxy`: a proxy on loopback (to a TCP or unix-socket server) that can be paused
+  (open connections cut, new ones closed at once: a store unreachable for a while) or
+  stalled (connections stay open and new ones are accepted, but nothing is passed on either
+  way, as a hung server or a black-holed network does), and resumed;
 - `StatementOutage`: the database failing from the n-th statement or commit on (in-process,
   any backend), to prove nothing is left half-written wherever a failure lands;
 - `RedisServer`: a redis-server subprocess the test owns, stopped and started on one socket;
@@ -51,17 +50,25 @@ def drain(rt: Runtime) -> None:
 
 
 class PausableProxy:
-    """Forwards 127.0.0.1:<port> to a target; `pause()` makes the target unreachable."""
+    """Forwards 127.0.0.1:<port> to a TCP (host, port) or unix-socket target. `pause()`
+    makes the target unreachable (open connections cut, new ones refused); `stall()` makes it
+    hang (connections accepted and kept open, bytes held); `resume()` ends either."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, target: tuple[str, int] | str) -> None:
+        self.target = target
         self.paused = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False
         threading.Thread(target=self._accept, name="pausable-proxy", daemon=True).start()
+
+    def url(self, scheme: str = "redis", path: str = "") -> str:
+        """The proxy's address as a store URL, e.g. redis://127.0.0.1:PORT."""
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def pause(self) -> None:
         """Cut every open connection and refuse new ones until `resume()`."""
@@ -71,16 +78,29 @@ class PausableProxy:
                 _close(sock)
             self._open.clear()
 
+    def stall(self) -> None:
+        """From now on pass nothing on, either way, on old or new connections."""
+        self._flowing.clear()
+
     def resume(self) -> None:
-        """Forward again."""
+        """Forward again (what a stall held first)."""
         with self._lock:
             self.paused = False
+        self._flowing.set()
 
     def close(self) -> None:
         """Stop listening and cut everything."""
         self._closed = True
+        self._flowing.set()
         self.pause()
         _close(self._listener)
+
+    def _connect(self) -> socket.socket:
+        if isinstance(self.target, str):
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.target)
+            return upstream
+        return socket.create_connection(self.target, timeout=5)
 
     def _accept(self) -> None:
         while not self._closed:
@@ -94,7 +114,7 @@ class PausableProxy:
                 _close(client)
                 continue
             try:
-                upstream = socket.create_connection(self.target, timeout=5)
+                upstream = self._connect()
             except OSError:
                 _close(client)
                 continue
@@ -111,6 +131,7 @@ class PausableProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
+                self._flowing.wait()  # a stalled store: read, kept, never answered
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -119,76 +140,6 @@ class PausableProxy:
                 _close(sock)
                 with self._lock:
                     self._open.discard(sock)
-
-
-class StallingProxy:
-    """Forwards 127.0.0.1:<port> to a TCP (host, port) or unix-socket target; `stall()` makes
-    the target hang: connections are accepted and kept open, bytes go nowhere, until
-    `resume()` delivers what was held."""
-
-    def __init__(self, target: tuple[str, int] | str) -> None:
-        self.target = target
-        self._flowing = threading.Event()
-        self._flowing.set()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._open: list[socket.socket] = []
-        self._closed = False
-        threading.Thread(target=self._accept, name="stalling-proxy", daemon=True).start()
-
-    def url(self, scheme: str = "redis", path: str = "") -> str:
-        """The proxy's address as a store URL, e.g. redis://127.0.0.1:PORT."""
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
-
-    def stall(self) -> None:
-        """From now on pass nothing on, either way, on old or new connections."""
-        self._flowing.clear()
-
-    def resume(self) -> None:
-        """Pass everything on again (what was held first)."""
-        self._flowing.set()
-
-    def close(self) -> None:
-        """Stop listening and cut every connection."""
-        self._closed = True
-        self._flowing.set()
-        _close(self._listener)
-        for sock in list(self._open):
-            _close(sock)
-
-    def _connect(self) -> socket.socket:
-        if isinstance(self.target, str):
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(self.target)
-            return upstream
-        return socket.create_connection(self.target, timeout=5)
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return  # closed
-            try:
-                upstream = self._connect()
-            except OSError:
-                _close(client)
-                continue
-            upstream.settimeout(None)
-            self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                self._flowing.wait()  # a stalled store: read, kept, never answered
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            _close(source)
-            _close(sink)
 
 
 def _close(sock: socket.socket) -> None:

@@ -196,7 +196,7 @@ def pg_behind_proxy(redis_url, twilio_api, frozen_clock):
     except psycopg.Error:
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
     upgrade(_postgres_url(5432))
-    proxy = PausableProxy("127.0.0.1", 5432)
+    proxy = PausableProxy(("127.0.0.1", 5432))
     with app_on(_postgres_url(proxy.port), redis_url, twilio_api.base_url) as (app, rt):
         yield app, rt, proxy
     proxy.close()

@@ -39,7 +39,7 @@ from queueing import lines
 from simulator import PhoneNetwork, TwilioRestStandIn
 from simulator.stack import LiveServer
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SignedTwilioClient, app_for, app_on
-from tests.faults import StallingProxy, StatementOutage
+from tests.faults import PausableProxy, StatementOutage
 from tests.helpers import call_form, seed_queues, twiml
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -97,10 +97,10 @@ def is_apology(root: ET.Element | None) -> bool:
 
 
 @pytest.fixture
-def redis_stalls(settings, redis_url, frozen_clock) -> Iterator[tuple[Any, Any, StallingProxy]]:
+def redis_stalls(settings, redis_url, frozen_clock) -> Iterator[tuple[Any, Any, PausableProxy]]:
     """An app whose Redis (the suite's: embedded Valkey by default) sits behind a stalling
     proxy."""
-    proxy = StallingProxy(redis_proxy_target(redis_url))
+    proxy = PausableProxy(redis_proxy_target(redis_url))
     with app_on(settings.database_url, proxy.url(), settings.twilio_api_base_url) as (app, rt):
         yield app, rt, proxy
     proxy.close()
@@ -148,7 +148,7 @@ def test_a_stalled_redis_command_of_the_runtime_fails_within_its_socket_timeout(
 
 @pytest.fixture
 def postgres_stalls(redis_url, twilio_api, frozen_clock
-                    ) -> Iterator[tuple[Any, Any, StallingProxy]]:
+                    ) -> Iterator[tuple[Any, Any, PausableProxy]]:
     """An app on PostgreSQL reached through a stalling proxy (skipped without PostgreSQL)."""
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
@@ -158,7 +158,7 @@ def postgres_stalls(redis_url, twilio_api, frozen_clock
     except psycopg.Error:
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
     upgrade(f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}")
-    proxy = StallingProxy(("127.0.0.1", 5432))
+    proxy = PausableProxy(("127.0.0.1", 5432))
     url = proxy.url("postgresql+psycopg", f"/{PG_DB}").replace("://", "://postgres@")
     with app_on(url, redis_url, twilio_api.base_url) as (app, rt):
         yield app, rt, proxy
