@@ -7,7 +7,9 @@ nothing. Agents' presence, the records of offers under way and their lost jobs c
 too (callbacks.restore). A callback that may not ring now (its queue closed, its customer's
 quiet hours) is held until its next allowed moment instead (callbacks.window). Runs when
 the worker starts, then on a schedule, and at once when
-a worker's maintenance pass finds the reconciler's marker gone (Redis lost its data).
+a worker's maintenance pass finds the reconciler's marker gone (Redis lost its data) or
+written on another server than the primary now (a failover: the replica promoted may lack
+the last writes before it).
 """
 
 from __future__ import annotations
@@ -191,8 +193,19 @@ def at_worker_start(rt: Runtime) -> Rebuilt:
 
 
 def redis_lost(rt: Runtime) -> bool:
-    """Whether Redis lost its data since the last reconcile (the marker is gone)."""
-    return not rt.live.exists(keys.reconciled())
+    """Whether Redis lost its data since the last reconcile (the marker is gone), or another
+    server answers as primary than the one that reconciled (a Sentinel failover, or a
+    restart): writes of the last moments before it, not yet copied, may be gone."""
+    seen = rt.live.hget(keys.reconciled(), "primary")
+    if seen is None:
+        return not rt.live.exists(keys.reconciled())
+    return seen != primary_id(rt)
+
+
+def primary_id(rt: Runtime) -> str:
+    """The id of the Redis server answering now (INFO's run_id: new at every start, and
+    each server of a replicated set has its own)."""
+    return str(rt.live.info("server")["run_id"])
 
 
 def reconcile_if_lost(rt: Runtime) -> Rebuilt | None:
@@ -213,7 +226,8 @@ def reconcile_if_lost(rt: Runtime) -> Rebuilt | None:
     finally:
         if rt.live.get(keys.reconcile_lock()) == token:
             rt.live.delete(keys.reconcile_lock())
-    log.warning("Redis had lost its data; reconciled from the database: %s", result)
+    log.warning("Redis had lost its data (or another server became primary); reconciled "
+                "from the database: %s", result)
     return result
 
 
@@ -224,5 +238,7 @@ def _figures(result: Rebuilt) -> dict[str, str]:
 
 
 def _mark(rt: Runtime, fields: dict[str, str]) -> None:
-    """Write the reconciler's marker (wall-clock times, so operators can read them)."""
+    """Write the reconciler's marker (wall-clock times, so operators can read them) and the
+    server it was written on."""
+    fields = {**fields, "primary": primary_id(rt)}
     rt.live.hset(keys.reconciled(), mapping=fields)  # type: ignore[arg-type]

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from admin.audit import Actor
 from admin.validate import ConfigError
-from entrypoints.runtime import Runtime, running_redis_url
+from entrypoints.runtime import Runtime, running_redis
 from holdless import clock
 from holdless.settings import Settings, default_database_url
-from holdless.timeouts import redis_options
 from models.base import Database
 from queueing import directory, overflow
 
@@ -37,9 +36,9 @@ def _changes() -> Iterator[Session]:
     """A committed session on the configured database; ConfigError becomes a usage error."""
     settings = Settings.from_env()
     db = Database(settings.database_url or default_database_url(settings.instance_path))
-    live_url = running_redis_url(settings)
-    if live_url is not None:  # web processes keep the queues cached until told of a change
-        db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live_url, db))
+    live = running_redis(settings)
+    if live is not None:  # web processes keep the queues cached until told of a change
+        db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live, db))
     try:
         with db.session() as s:
             yield s
@@ -47,17 +46,15 @@ def _changes() -> Iterator[Session]:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     finally:
         db.dispose()
+        if live is not None:
+            live.close()
 
 
-def _tell_directory_changed(redis_url: str, db: Database) -> None:
+def _tell_directory_changed(live: redis.Redis, db: Database) -> None:
     """Bump the directory version in the stack's Redis (see queueing.directory) and rewrite
     the overflow routes routing follows (queueing.overflow)."""
-    live = redis.Redis.from_url(redis_url, decode_responses=True, **redis_options())
-    try:
-        directory.changed(live)
-        overflow.publish(live, db)
-    finally:
-        live.close()
+    directory.changed(live)
+    overflow.publish(live, db)
 
 
 def _weekday(value: str) -> int:

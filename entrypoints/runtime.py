@@ -16,7 +16,7 @@ import redis
 from rq import Queue, Retry
 
 from admin.directory import QueueDefaults
-from holdless import clock
+from holdless import clock, redis_clients
 from holdless.embedded import EmbeddedRedis
 from holdless.logs import install_redaction
 from holdless.pacer import DialPacer
@@ -27,7 +27,6 @@ from holdless.tasks import (
     RQ_QUEUE_NAME,
     Task,
 )
-from holdless.timeouts import redis_options
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
 from queueing import directory, keys, overflow
@@ -44,10 +43,12 @@ class Runtime:
         # The runtime's clock: the compressed one its settings name, else the process's.
         self.clock = clock.from_spec(settings.clock) if settings.clock else clock.current()
         self.db = Database(settings.database_url or default_database_url(settings.instance_path))
-        self.redis_url = settings.redis_url or _embedded_redis_url(settings)
+        # One server (REDIS_URL, else the embedded one), or the primary the Sentinels name.
+        self.redis_url = ("" if settings.redis_sentinels
+                          else settings.redis_url or _embedded_redis_url(settings))
         # every wait on Redis bounded (holdless.timeouts): a stalled server cannot hold a webhook
-        self.live = redis.Redis.from_url(self.redis_url, decode_responses=True, **redis_options())
-        self.jobs_redis = redis.Redis.from_url(self.redis_url, **redis_options())
+        self.live = redis_clients.app_client(settings, self.redis_url, decode=True)
+        self.jobs_redis = redis_clients.app_client(settings, self.redis_url)
         self.jobs = Queue(RQ_QUEUE_NAME, connection=self.jobs_redis)
         self.gateway = TwilioGateway(settings, DialPacer(
             self.live, keys.dial_pacer(), settings.twilio_calls_per_second,
@@ -84,18 +85,32 @@ class Runtime:
             "result_ttl": JOB_RESULT_TTL_SECONDS, "failure_ttl": JOB_FAILURE_TTL_SECONDS,
             "retry": Retry(max=len(task.retry_intervals), interval=list(task.retry_intervals)),
         }
+        replicas = self.settings.redis_wait_replicas
+        pipe = self.jobs_redis.pipeline(transaction=False) if replicas else None
         if delay and delay > 0:
             self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), task.path,
-                                 *args, **options)
+                                 *args, pipeline=pipe, **options)
         else:
             self.jobs.enqueue(task.path, *args, at_front=task.urgent if urgent is None
-                              else urgent, **options)
+                              else urgent, pipeline=pipe, **options)
+        if pipe is not None:  # REDIS_WAIT_REPLICAS: replicas hold the job before we go on
+            redis_clients.acknowledged(pipe, replicas)
 
     def close(self) -> None:
         """Release connections."""
         self.db.dispose()
         self.live.close()
         self.jobs_redis.close()
+
+
+def running_redis(settings: Settings) -> redis.Redis | None:
+    """A client (decoded strings) on the stack's Redis: the Sentinels' primary, REDIS_URL or
+    the embedded server `holdless run` started; None when none (a command that only changes
+    the database then has no live state to tell)."""
+    url = running_redis_url(settings)
+    if not settings.redis_sentinels and url is None:
+        return None
+    return redis_clients.app_client(settings, url or "", decode=True)
 
 
 def running_redis_url(settings: Settings) -> str | None:

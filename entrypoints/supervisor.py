@@ -37,7 +37,7 @@ def prepare_environment(port: int) -> list[object]:
     started: list[object] = []
     instance = Path(settings.instance_path).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    if not env.get("REDIS_URL"):
+    if not env.get("REDIS_URL") and not env.get("REDIS_SENTINELS"):
         server = EmbeddedRedis(instance / "redis")
         env["REDIS_URL"] = server.url
         (instance / "redis.url").write_text(server.url)
@@ -85,7 +85,7 @@ def banner(port: int, passwords: dict[str, str]) -> str:
         f"Give Twilio this voice webhook: {env['PUBLIC_BASE_URL']}/voice/incoming "
         f"(status callback: {env['PUBLIC_BASE_URL']}/voice/status)",
         f"Twilio auth token in use: {env['TWILIO_AUTH_TOKEN']}",
-        f"Redis: {env['REDIS_URL']}",
+        f"Redis: {env.get('REDIS_URL') or 'through Sentinel at ' + env['REDIS_SENTINELS']}",
     ]
     if env.get("TWILIO_API_BASE_URL"):
         lines.append(f"Twilio REST calls go to the local stand-in at {env['TWILIO_API_BASE_URL']}")

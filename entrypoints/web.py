@@ -22,7 +22,7 @@ from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
-from webhooks import admin_api, api, auth, fallback, forms, sms, voice
+from webhooks import admin_api, api, auth, fallback, forms, health, sms, voice
 from webhooks.budget import OverBudget, bound_voice_webhooks
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     bound_voice_webhooks(app)  # each answers within its budget, whatever the stores do
     app.register_blueprint(sms.bp)
     app.register_blueprint(fallback.bp)  # no deadline: it reads no store
+    app.register_blueprint(health.bp)  # unauthenticated: says only which stores answer
     auth.init_app(app)
     auth.csrf.exempt(voice.bp)  # Twilio webhooks are signed instead
     auth.csrf.exempt(sms.bp)

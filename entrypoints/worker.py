@@ -6,40 +6,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.retry import Retry
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import SimpleWorker
 
 from callbacks import reconcile, sweeper
 from entrypoints import runtime
-from holdless import clock, tasks
+from holdless import clock, redis_clients, tasks
 from holdless.tasks import (
     WORKER_COMMAND_POLL_SECONDS,
     WORKER_MAINTENANCE_SECONDS,
     WORKER_REDIS_RETRY_MAX_SECONDS,
     WORKER_TTL_SECONDS,
 )
-from holdless.timeouts import REDIS_CONNECT_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
-
-
-def _own_connection(connection: redis.Redis) -> redis.Redis:
-    """A client of the worker's own on the server `connection` reaches, its connect bounded
-    (holdless.timeouts) and otherwise as redis-py makes it: RQ sets its socket timeout just
-    above its blocking wait for jobs, and its command channel (pub/sub) expects redis-py's
-    own retries. On a pool of its own, no connection opened earlier (by the rq command line,
-    or by an app sharing the client in tests) keeps a shorter timeout that breaks the wait."""
-    pool = connection.connection_pool
-    kwargs = {k: v for k, v in pool.connection_kwargs.items()
-              if k not in ("socket_timeout", "health_check_interval", "retry")}
-    kwargs["socket_connect_timeout"] = REDIS_CONNECT_TIMEOUT_SECONDS
-    kwargs["retry"] = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10)  # redis-py's
-    own = type(pool)(connection_class=pool.connection_class, **kwargs)
-    return redis.Redis(connection_pool=own)
 
 
 class RuntimeJob(Job):
@@ -68,7 +49,7 @@ class HoldlessWorker(SimpleWorker):
         kwargs.setdefault("worker_ttl", WORKER_TTL_SECONDS)
         kwargs["job_class"] = RuntimeJob  # the rq command line passes its default otherwise
         if kwargs.get("connection") is not None:
-            kwargs["connection"] = _own_connection(kwargs["connection"])
+            kwargs["connection"] = redis_clients.worker_client(kwargs["connection"])
         super().__init__(*args, **kwargs)
         rt = runtime.get()
         if rt.settings.clock:

@@ -46,6 +46,30 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
+# The name Sentinel monitors Holdless's Redis primary under when REDIS_MASTER_NAME is unset.
+DEFAULT_REDIS_MASTER_NAME = "holdless"
+# Sentinel's own port (redis.io/docs/latest/operate/oss_and_stack/management/sentinel).
+SENTINEL_DEFAULT_PORT = 26379
+
+
+def parse_sentinels(raw: str) -> tuple[tuple[str, int], ...]:
+    """REDIS_SENTINELS ("host:port,host:port", the port 26379 when left out) as
+    (host, port) pairs; a malformed address is refused naming it."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        if not sep or host.endswith(":"):  # no port given (or a bare IPv6 address)
+            host, port = item, str(SENTINEL_DEFAULT_PORT)
+        host = host.strip("[]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"REDIS_SENTINELS must list host:port addresses separated by "
+                                f"commas; {item!r} is not one")
+        found.append((host, int(port)))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about Holdless, with its default."""
@@ -54,6 +78,12 @@ class Settings:
     secret_key: str = ""
     database_url: str = ""
     redis_url: str = ""
+    # Redis through Sentinel: the Sentinels' addresses and the name they monitor the primary
+    # under; every process then asks them where the primary is, also after a failover.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_master_name: str = DEFAULT_REDIS_MASTER_NAME
+    # Replicas that must hold a job before enqueueing it returns (Redis WAIT): 0 never waits.
+    redis_wait_replicas: int = 0
     instance_path: str = "instance"
     public_base_url: str = ""
     proxy_count: int = 0
@@ -90,6 +120,9 @@ class Settings:
             secret_key=_env("SECRET_KEY"),
             database_url=_env("DATABASE_URL"),
             redis_url=_env("REDIS_URL"),
+            redis_sentinels=parse_sentinels(_env("REDIS_SENTINELS")),
+            redis_master_name=_env("REDIS_MASTER_NAME", DEFAULT_REDIS_MASTER_NAME),
+            redis_wait_replicas=_env_int("REDIS_WAIT_REPLICAS", 0),
             instance_path=_env("HOLDLESS_INSTANCE_PATH", "instance"),
             public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"),
             proxy_count=_env_int("PROXY_COUNT", 0),
@@ -129,6 +162,7 @@ class Settings:
             raise SettingsError(
                 f"TWILIO_QUEUE_SIZE must be more than {TWILIO_QUEUE_MARGIN} (the places kept "
                 f"free) and at most {TWILIO_MAX_QUEUE_SIZE} (Twilio's largest queue)")
+        self.check_redis()
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")
@@ -144,6 +178,17 @@ class Settings:
                 raise SettingsError("set PUBLIC_BASE_URL (or PROXY_COUNT) in production so that "
                                     "webhook signatures are checked against the URL Twilio called")
             self.check_caller_id()
+
+    def check_redis(self) -> None:
+        """Refuse a Redis set up two ways at once, or a WAIT that cannot be met."""
+        if self.redis_sentinels and self.redis_url:
+            raise SettingsError("set REDIS_URL or REDIS_SENTINELS, not both: with Sentinel "
+                                "every process asks the Sentinels where the primary is")
+        if self.redis_sentinels and not self.redis_master_name:
+            raise SettingsError("REDIS_MASTER_NAME must name the primary the Sentinels monitor")
+        if self.redis_wait_replicas < 0:
+            raise SettingsError("REDIS_WAIT_REPLICAS must be 0 (no wait) or a number of "
+                                f"replicas, not {self.redis_wait_replicas}")
 
     def line_limit(self, max_waiting: int | None) -> int:
         """The most callers a line may hold: its `max_waiting` (None: no limit of its own),

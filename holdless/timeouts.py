@@ -38,6 +38,12 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
 REDIS_RECONNECTS = 1
 # A pooled connection idle longer than this is checked with PING before it is used.
 REDIS_HEALTH_CHECK_INTERVAL_SECONDS = 30
+# Redis Sentinel: connecting to one Sentinel and its answer (where the primary is); one that
+# does not answer is passed over for the next.
+SENTINEL_TIMEOUT_SECONDS = 0.5
+# REDIS_WAIT_REPLICAS > 0: how long enqueueing a job waits for replicas to hold it (Redis WAIT)
+# before going on (logged). Replicas on the same network ack in about a millisecond.
+REDIS_WAIT_TIMEOUT_MS = 100
 
 # PostgreSQL: opening a connection (libpq's connect_timeout, whole seconds, at least 2), one
 # statement, and a wait for a row lock; the pool's wait for a free connection.

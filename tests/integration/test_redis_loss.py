@@ -164,6 +164,20 @@ def test_healthy_redis_with_the_marker_is_not_reconciled_on_a_maintenance_pass(
     assert reconcile.reconcile_if_lost(rt) is None
 
 
+def test_a_failover_to_another_primary_is_reconciled_on_the_next_maintenance_pass(
+        rt, busy_center, worker):
+    """The promoted replica holds the marker, written on the old primary; the last join
+    before the failover never reached it."""
+    MaintenanceWorker([rt.jobs], connection=rt.jobs_redis)  # starting writes the marker
+    before = _line(rt)
+    rt.live.hset(keys.reconciled(), "primary", "f" * 40)  # the old primary's run_id
+    rt.live.zrem(keys.line("support"), before[-1][0])
+    assert reconcile.reconcile_if_lost(rt) is not None
+    assert _line(rt) == before
+    assert rt.live.hget(keys.reconciled(), "primary") == reconcile.primary_id(rt)
+    assert reconcile.reconcile_if_lost(rt) is None  # once per failover
+
+
 def test_only_one_worker_reconciles_a_loss_at_a_time(rt, busy_center):
     rt.live.flushdb()
     rt.live.set(keys.reconcile_lock(), "another worker", ex=60)
