@@ -35,7 +35,8 @@ def _operator() -> Actor:
 def _changes() -> Iterator[Session]:
     """A committed session on the configured database; ConfigError becomes a usage error."""
     settings = Settings.from_env()
-    db = Database(settings.database_url or default_database_url(settings.instance_path))
+    db = Database(settings.database_url or default_database_url(settings.instance_path),
+                  settings.database_synchronous_commit)
     live = running_redis(settings)
     if live is not None:  # web processes keep the queues cached until told of a change
         db.watch(directory.DIRECTORY_TABLES, lambda: _tell_directory_changed(live, db))

@@ -42,7 +42,8 @@ class Runtime:
         self.settings = settings
         # The runtime's clock: the compressed one its settings name, else the process's.
         self.clock = clock.from_spec(settings.clock) if settings.clock else clock.current()
-        self.db = Database(settings.database_url or default_database_url(settings.instance_path))
+        self.db = Database(settings.database_url or default_database_url(settings.instance_path),
+                           settings.database_synchronous_commit)
         # One server (REDIS_URL, else the embedded one), or the primary the Sentinels name.
         self.redis_url = ("" if settings.redis_sentinels
                           else settings.redis_url or _embedded_redis_url(settings))

@@ -46,6 +46,11 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
+# PostgreSQL's synchronous_commit levels (postgresql.org/docs/current/runtime-config-wal.html),
+# from the most waiting to the least; never "off", which lets a crash of the primary lose
+# commits that callers were already told of.
+SYNCHRONOUS_COMMIT_LEVELS = ("remote_apply", "on", "remote_write", "local")
+
 # The name Sentinel monitors Holdless's Redis primary under when REDIS_MASTER_NAME is unset.
 DEFAULT_REDIS_MASTER_NAME = "holdless"
 # Sentinel's own port (redis.io/docs/latest/operate/oss_and_stack/management/sentinel).
@@ -77,6 +82,10 @@ class Settings:
     env: str = DEVELOPMENT
     secret_key: str = ""
     database_url: str = ""
+    # PostgreSQL's synchronous_commit for Holdless's sessions ("": the server's setting); with
+    # synchronous standbys named on the primary, "on" or "remote_apply" makes a commit (and so
+    # every promise spoken after it) wait until a standby holds it.
+    database_synchronous_commit: str = ""
     redis_url: str = ""
     # Redis through Sentinel: the Sentinels' addresses and the name they monitor the primary
     # under; every process then asks them where the primary is, also after a failover.
@@ -119,6 +128,7 @@ class Settings:
             env=_env("HOLDLESS_ENV", DEVELOPMENT),
             secret_key=_env("SECRET_KEY"),
             database_url=_env("DATABASE_URL"),
+            database_synchronous_commit=_env("DATABASE_SYNCHRONOUS_COMMIT").lower(),
             redis_url=_env("REDIS_URL"),
             redis_sentinels=parse_sentinels(_env("REDIS_SENTINELS")),
             redis_master_name=_env("REDIS_MASTER_NAME", DEFAULT_REDIS_MASTER_NAME),
@@ -163,6 +173,12 @@ class Settings:
                 f"TWILIO_QUEUE_SIZE must be more than {TWILIO_QUEUE_MARGIN} (the places kept "
                 f"free) and at most {TWILIO_MAX_QUEUE_SIZE} (Twilio's largest queue)")
         self.check_redis()
+        if self.database_synchronous_commit not in ("", *SYNCHRONOUS_COMMIT_LEVELS):
+            raise SettingsError(
+                "DATABASE_SYNCHRONOUS_COMMIT must be one of " + ", ".join(
+                    SYNCHRONOUS_COMMIT_LEVELS) + f" (PostgreSQL's synchronous_commit; never off, "
+                f"which can lose promises already spoken), not "
+                f"{self.database_synchronous_commit!r}")
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")

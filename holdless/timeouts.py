@@ -51,6 +51,18 @@ DB_CONNECT_TIMEOUT_SECONDS = 2
 DB_STATEMENT_TIMEOUT_SECONDS = 3.0
 DB_LOCK_TIMEOUT_SECONDS = 2.0
 DB_POOL_TIMEOUT_SECONDS = 2.0
+# The pool: connections kept open per process, and more opened under load (then closed).
+# Every connection is checked (pre-ping) as it leaves the pool, so one to a server that died
+# or was demoted is dropped and replaced, never handed to a request.
+DB_POOL_SIZE = 5
+DB_POOL_OVERFLOW = 10
+# TCP keepalives (libpq): an idle connection to a machine that vanished without a reset is
+# found dead after idle + interval x count = 10 + 3 x 3 s, and unacknowledged data is given
+# up on after DB_TCP_USER_TIMEOUT_MS, so no connection waits on a lost primary for minutes.
+DB_KEEPALIVES_IDLE_SECONDS = 10
+DB_KEEPALIVES_INTERVAL_SECONDS = 3
+DB_KEEPALIVES_COUNT = 3
+DB_TCP_USER_TIMEOUT_MS = 10_000
 # SQLite: how long a statement waits for another process's write lock.
 SQLITE_BUSY_TIMEOUT_SECONDS = 3.0
 
@@ -67,10 +79,16 @@ def redis_options() -> dict[str, Any]:
 
 
 def postgres_connect_args(statement_timeout: float | None = DB_STATEMENT_TIMEOUT_SECONDS,
-                          ) -> dict[str, Any]:
+                          synchronous_commit: str = "") -> dict[str, Any]:
     """psycopg's connect arguments: connect, statement and lock timeouts (None: no statement
-    limit, for migrations)."""
+    limit, for migrations), TCP keepalives, and the session's synchronous_commit when given
+    (DATABASE_SYNCHRONOUS_COMMIT; else the server's)."""
     options = f"-c lock_timeout={int(DB_LOCK_TIMEOUT_SECONDS * 1000)}"
     if statement_timeout is not None:
         options += f" -c statement_timeout={int(statement_timeout * 1000)}"
-    return {"connect_timeout": DB_CONNECT_TIMEOUT_SECONDS, "options": options}
+    if synchronous_commit:
+        options += f" -c synchronous_commit={synchronous_commit}"
+    return {"connect_timeout": DB_CONNECT_TIMEOUT_SECONDS, "options": options,
+            "keepalives": 1, "keepalives_idle": DB_KEEPALIVES_IDLE_SECONDS,
+            "keepalives_interval": DB_KEEPALIVES_INTERVAL_SECONDS,
+            "keepalives_count": DB_KEEPALIVES_COUNT, "tcp_user_timeout": DB_TCP_USER_TIMEOUT_MS}

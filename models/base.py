@@ -14,6 +14,8 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, UOWTransac
 from sqlalchemy.types import TypeDecorator
 
 from holdless.timeouts import (
+    DB_POOL_OVERFLOW,
+    DB_POOL_SIZE,
     DB_POOL_TIMEOUT_SECONDS,
     DB_STATEMENT_TIMEOUT_SECONDS,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -75,21 +77,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str,
-                statement_timeout: float | None = DB_STATEMENT_TIMEOUT_SECONDS) -> Engine:
+def make_engine(url: str, statement_timeout: float | None = DB_STATEMENT_TIMEOUT_SECONDS,
+                synchronous_commit: str = "") -> Engine:
     """An engine for `url`, with SQLite tuned for several processes and every wait bounded
-    (holdless.timeouts; `statement_timeout` None: statements unbounded, for migrations).
-    Statement parameters (phone numbers among them) never appear in SQL logs or in database
-    error messages."""
+    (holdless.timeouts; `statement_timeout` None: statements unbounded, for migrations);
+    PostgreSQL's commits wait for standbys as `synchronous_commit` says (empty: the server's
+    setting). Statement parameters (phone numbers among them) never appear in SQL logs or in
+    database error messages."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
                                hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    connect_args = postgres_connect_args(statement_timeout) if url.startswith("postgres") else {}
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         pool_timeout=DB_POOL_TIMEOUT_SECONDS, connect_args=connect_args,
-                         hide_parameters=True)
+    connect_args = (postgres_connect_args(statement_timeout, synchronous_commit)
+                    if url.startswith("postgres") else {})
+    return create_engine(url, pool_pre_ping=True, pool_size=DB_POOL_SIZE,
+                         max_overflow=DB_POOL_OVERFLOW, pool_timeout=DB_POOL_TIMEOUT_SECONDS,
+                         connect_args=connect_args, hide_parameters=True)
 
 
 # session.info key: the watched tables a session wrote since its last commit (a rollback
@@ -100,9 +104,9 @@ _WROTE = "holdless.wrote"
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, synchronous_commit: str = "") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous_commit=synchronous_commit)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._watchers: list[tuple[frozenset[str], Callable[[], None]]] = []
 
