@@ -37,9 +37,10 @@ from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECON
 DIAL_MODES = ("agent-first", "customer-first")
 MAX_HOLIDAY_DAYS = 366
 
-__all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue", "find_queue",
-           "remove_holiday", "save_agent", "set_callback_policy", "set_hours",
-           "set_staffing", "set_time_zone", "staffing_plan", "update_queue"]
+__all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue",
+           "find_queue", "open_hours", "remove_holiday", "save_agent", "set_callback_policy",
+           "set_hours", "set_staffing", "set_time_zone", "set_week", "staffing_plan",
+           "update_queue", "week_hours"]
 
 
 def find_queue(s: Session, queue: Queue | str) -> Queue:
@@ -77,6 +78,46 @@ def set_hours(s: Session, actor: Actor, queue: Queue | str, weekday: Any,
            {"queue": row.slug, "weekday": day, "ranges": before},
            {"queue": row.slug, "weekday": day, "ranges": after})
     return after
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def week_hours(queue: Queue) -> dict[int, list[str]]:
+    """A queue's ranges for each weekday (0 = Monday) as "HH:MM-HH:MM" labels."""
+    return {day: hours_text(queue, day) for day in range(7)}
+
+
+def set_week(s: Session, actor: Actor, queue: Queue | str,
+             days: Mapping[Any, str | Iterable[Sequence[Any]]]) -> dict[int, list[str]]:
+    """Replace a queue's open ranges for the whole week at once (every weekday checked
+    before any is saved; a weekday not given is closed); one audit entry for the week.
+    A refused day is named by its field, hours_0 (Monday) to hours_6 (Sunday)."""
+    row = find_queue(s, queue)
+    unknown = [k for k in days if str(k) not in {str(d) for d in range(7)}]
+    if unknown:
+        raise ConfigError("weekday", f"{unknown[0]!r} is not a weekday 0-6")
+    given = {int(k): value for k, value in days.items()}
+    spans = {}
+    for day in range(7):
+        try:
+            spans[day] = v.day_ranges(f"hours_{day}", given.get(day, ""))
+        except ConfigError as exc:
+            raise ConfigError(exc.field, f"{WEEKDAY_NAMES[day]}: {exc.message}") from None
+    before = week_hours(row)
+    row.hours = [OpeningHours(weekday=day, opens=o, closes=c)
+                 for day in range(7) for o, c in spans[day]]
+    s.flush()
+    after = week_hours(row)
+    record(s, actor, "update", "opening_hours", f"{row.id}:week",
+           {"queue": row.slug, "week": before}, {"queue": row.slug, "week": after})
+    return after
+
+
+def open_hours(queue: Queue, weekday: int) -> float:
+    """How many hours a queue is open on a weekday by its weekly ranges."""
+    spans = [(h.opens, h.closes) for h in queue.hours if h.weekday == weekday]
+    return sum(v.minutes(c, end=True) - v.minutes(o) for o, c in spans) / 60
 
 
 def _digit(s: Session, row: Queue | None, value: Any) -> str | None:
@@ -126,7 +167,7 @@ def _dial_mode(value: Any) -> str:
 
 QueueCheck = Callable[[Session, Queue, Any], Any]
 QUEUE_FIELDS: dict[str, QueueCheck] = {
-    "name": lambda s, q, x: v.text("name", x, 80),
+    "name": lambda s, q, x: v.name("name", x, 80),
     "digit": _digit,
     "greeting": lambda s, q, x: v.text("greeting", x, 1000, required=False),
     "time_zone": lambda s, q, x: v.time_zone(x),
@@ -183,7 +224,7 @@ def add_holiday(s: Session, actor: Actor, name: Any, starts: Any, ends: Any = No
                 queue: Queue | str | None = None, opens: Any = None, closes: Any = None,
                 message: Any = "") -> Holiday:
     """A closed day or range (or special hours `opens`–`closes`), for one queue or all."""
-    label = v.text("name", name, 120)
+    label = v.name("name", name, 120)
     first, last = _holiday_dates(starts, ends)
     special_opens, special_closes = v.special_hours(opens, closes)
     words = v.text("message", message or "", 500, required=False)
@@ -301,7 +342,7 @@ def create_queue(s: Session, actor: Actor, slug: str, name: str, digit: str | No
     """A new queue (slug, name, menu digit, zone; the rest from `defaults`), refused with the
     field that is wrong."""
     zone = v.time_zone(time_zone or defaults.time_zone)
-    label = v.text("name", name, 80)
+    label = v.name("name", name, 80)
     key = _digit(s, None, digit)
     try:
         row = directory.create_queue(s, slug, label, key, zone, defaults)
@@ -349,7 +390,7 @@ def _password(value: Any) -> str:
 
 
 AGENT_FIELDS: dict[str, Callable[[Session, Any], Any]] = {
-    "name": lambda s, x: v.text("name", x, 80),
+    "name": lambda s, x: v.name("name", x, 80),
     "contact": lambda s, x: _contact(x),
     "role": lambda s, x: _role(x),
     "queues": _queue_rows,

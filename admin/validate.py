@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from ivr.callback_number import REFUSED_TYPES
 from models.base import MAX_STORED_INT
 
 MIDNIGHT = time(0)
@@ -71,6 +72,18 @@ def text(field: str, value: Any, max_length: int, required: bool = True) -> str:
     if len(value) > max_length:
         raise ConfigError(field, f"must be at most {max_length} characters")
     return value
+
+
+MARKUP = ("<", ">")
+
+
+def name(field: str, value: Any, max_length: int) -> str:
+    """A name a person reads on the pages (a queue's, an agent's, a holiday's): trimmed
+    text, refused when it holds markup (< or >), which no name needs."""
+    clean = text(field, value, max_length)
+    if any(mark in clean for mark in MARKUP):
+        raise ConfigError(field, "may not contain < or > (names are shown as plain text)")
+    return clean
 
 
 def weekday(value: Any) -> int:
@@ -197,13 +210,19 @@ def listed(value: Any) -> list[str]:
 
 
 def number_types(value: Any) -> list[str]:
-    """phonenumbers.PhoneNumberType names ("mobile", "FIXED_LINE", ...), upper case."""
+    """phonenumbers.PhoneNumberType names ("mobile", "FIXED_LINE", ...), upper case; the
+    types the IVR always refuses (premium rate, shared cost, ...) are refused here too."""
     names = [n.upper().replace("-", "_").replace(" ", "_") for n in listed(value)]
     if not names:
         raise ConfigError("allowed_number_types", "name at least one number type")
-    for name in names:
-        if not isinstance(getattr(phonenumbers.PhoneNumberType, name, None), int):
-            raise ConfigError("allowed_number_types", f"{name.lower()!r} is not a number type")
+    for kind in names:
+        code = getattr(phonenumbers.PhoneNumberType, kind, None)
+        if not isinstance(code, int):
+            raise ConfigError("allowed_number_types", f"{kind.lower()!r} is not a number type")
+        if code in REFUSED_TYPES:
+            raise ConfigError("allowed_number_types",
+                              f"{REFUSED_TYPES[code]} cannot be allowed: the phone menu never "
+                              "calls them back (they cost the line money or reach no person)")
     return sorted(set(names))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 from sqlalchemy import select
@@ -16,7 +16,6 @@ from admin.validate import ConfigError
 from console.views import harden
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
-from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 from webhooks.admin_api import patience_seconds
 from webhooks.auth import current_agent, role_required
 
@@ -27,6 +26,7 @@ bp = Blueprint("admin_pages", __name__, template_folder="templates", static_fold
                static_url_path="/admin/static")
 
 DAY_NAMES = staffing.DAY_NAMES
+ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 PAGES = (("admin_pages.home", "Board"), ("admin_pages.queues", "Queues & hours"),
          ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
          ("admin_pages.staffing_page", "Staffing"), ("admin_pages.callbacks", "Callbacks"),
@@ -61,19 +61,48 @@ def _chosen(queues: list[Queue]) -> Queue | None:
 @role_required("admin")
 def home() -> Any:
     """The live board (refreshed every second by admin.js)."""
-    return _page("admin_board.html")
+    return _page("admin_board.html", zone=_rt().settings.time_zone)
+
+
+# The number types a callback may go to, in words (the others the IVR always refuses).
+NUMBER_TYPES = (("MOBILE", "Mobile"), ("FIXED_LINE", "Landline"),
+                ("FIXED_LINE_OR_MOBILE", "Landline or mobile (where the number does not say)"),
+                ("TOLL_FREE", "Toll-free"), ("VOIP", "Internet phone (VoIP)"))
+CALLBACK_STATUS_WORDS = {"booked": "Booked", "dialling": "Dialling"}
+DIAL_MODE_WORDS = {"agent-first": "the agent, then the customer",
+                   "customer-first": "the customer, then the agent"}
+
+
+def week_summary(queue: Queue) -> list[str]:
+    """A queue's open hours per day in words, runs of days with the same hours together,
+    e.g. ["Monday–Friday 09:00-17:00", "Saturday 10:00-14:00", "closed Sunday"]."""
+    runs: list[tuple[int, int, str]] = []
+    for day in range(7):
+        spans = ", ".join(config.hours_text(queue, day))
+        if runs and runs[-1][2] == spans and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day, spans)
+        else:
+            runs.append((day, day, spans))
+    words = []
+    for first, last, spans in runs:
+        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}–{DAY_NAMES[last]}"
+        words.append(f"{days} {spans}" if spans else f"closed {days}")
+    return words
 
 
 @bp.get("/admin/queues")
 @role_required("admin")
 def queues() -> Any:
-    """Every queue's settings and its weekly hours editor."""
+    """Every queue's settings and its week editor (copy to weekdays, a summary of the open
+    hours per day, a warning before a day that had hours is left closed)."""
     with _rt().db.session() as s:
         rows = _queues(s)
         hours = {q.slug: {d: ", ".join(config.hours_text(q, d)) for d in range(7)} for q in rows}
-        return _page("admin_queues.html", queues=rows, hours=hours, dial_modes=config.DIAL_MODES,
-                     max_priority_bonus=MAX_PRIORITY_BONUS_SECONDS,
-                     max_overflow_after=MAX_OVERFLOW_AFTER_SECONDS)
+        return _page("admin_queues.html", queues=rows, hours=hours,
+                     summaries={q.slug: week_summary(q) for q in rows},
+                     open_hours=config.open_hours, zones=ZONES,
+                     default_zone=_rt().settings.time_zone,
+                     dial_modes=[(m, DIAL_MODE_WORDS.get(m, m)) for m in config.DIAL_MODES])
 
 
 @bp.get("/admin/holidays")
@@ -82,9 +111,9 @@ def holidays() -> Any:
     """Holidays, adding one, and the one-click public-holiday import."""
     with _rt().db.session() as s:
         rows = list(s.scalars(select(Holiday).order_by(Holiday.starts, Holiday.id)))
-        slugs = {i: slug for i, slug in s.execute(select(Queue.id, Queue.slug))}
+        names = {i: name for i, name in s.execute(select(Queue.id, Queue.name))}
         year = _rt().clock.now().year
-        return _page("admin_holidays.html", holidays=rows, slugs=slugs, queues=_queues(s),
+        return _page("admin_holidays.html", holidays=rows, names=names, queues=_queues(s),
                      year=year)
 
 
@@ -95,7 +124,7 @@ def callback_policy() -> Any:
     rt = _rt()
     with rt.db.session() as s:
         rows = [(q, config.callback_policy(s, q, rt.settings)) for q in _queues(s)]
-        return _page("admin_policy.html", policies=rows)
+        return _page("admin_policy.html", policies=rows, number_types=NUMBER_TYPES)
 
 
 @bp.get("/admin/staffing")
@@ -125,8 +154,8 @@ def callbacks() -> Any:
         rows = _queues(s)
         queue = _chosen(rows)
         found = booked.booked(_rt(), s, queue.slug) if queue is not None else []
-        tz = ZoneInfo(queue.time_zone if queue is not None else "UTC")
-        return _page("admin_callbacks.html", queues=rows, queue=queue, callbacks=found, tz=tz,
+        return _page("admin_callbacks.html", queues=rows, queue=queue, callbacks=found,
+                     status_words=CALLBACK_STATUS_WORDS, zone=_rt().settings.time_zone,
                      text_failures=texts.failures(s))
 
 

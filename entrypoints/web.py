@@ -8,13 +8,13 @@ from typing import Any
 
 import redis.exceptions
 import sqlalchemy.exc
-from flask import Flask, Response, abort, current_app, jsonify, request
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
-from console import admin_views
+from console import admin_views, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     admin_api.init_app(app)
     console_views.init_app(app)
     admin_views.init_app(app)
+    zoned.init_app(app)  # the `zoned` filter: every time shown on a page carries its zone
 
 
 def refuse_nul_characters(app: Flask) -> None:
@@ -126,7 +127,8 @@ def _utf8_text(value: Any) -> bool:
 
 
 def register_errors(app: Flask) -> None:
-    """Errors as short JSON (or plain text for Twilio), never a stack trace."""
+    """Errors as short JSON for the API (a page for a browser, plain text for Twilio), never
+    a stack trace."""
 
     @app.before_request
     def refuse_oversized() -> None:
@@ -136,6 +138,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if wants_a_page():
+            return error_page(exc), exc.code
         return jsonify(error=exc.name, detail=exc.description), exc.code
 
     @app.errorhandler(UnknownCall)
@@ -152,6 +156,33 @@ def register_errors(app: Flask) -> None:
 
     for exc_class in STORE_UNREACHABLE:
         app.register_error_handler(exc_class, store_unreachable)
+
+
+# Error pages in plain words, for a person in a browser (the API keeps its JSON).
+PAGE_TITLES = {400: "That request could not be read", 403: "You do not have access to this page",
+               404: "Page not found", 405: "That cannot be done here",
+               413: "That was too large to send", 429: "Too many attempts",
+               500: "Something went wrong on our side", 503: "Holdless is busy"}
+ROLE_WORDS = {"needs role: admin": "This page is for administrators. Ask an administrator to "
+                                   "give you the admin role if you need it."}
+
+
+def wants_a_page() -> bool:
+    """Whether the request is a browser's asking for a page: never the API or Twilio's
+    webhooks, and only when HTML is preferred to JSON (curl's */* gets JSON)."""
+    if request.path.startswith(("/api/", "/voice/", "/sms/")):
+        return False
+    accepted = request.accept_mimetypes
+    return accepted["text/html"] > accepted["application/json"]
+
+
+def error_page(exc: HTTPException) -> str:
+    """An error as an HTML page: what went wrong in plain words and a way back."""
+    code = exc.code or 500
+    detail = str(exc.description or "")
+    detail = ROLE_WORDS.get(detail, detail)
+    return render_template("error.html", code=code, detail=detail,
+                           title=PAGE_TITLES.get(code, exc.name))
 
 
 def store_unreachable(exc: Exception) -> Any:

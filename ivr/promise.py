@@ -81,9 +81,9 @@ def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Pr
     low, high = wording.said_bounds(wording.wait_phrase(wait))
     in_hours = Promise(due, wording.callback_wait_phrase(wait),
                        said=(now + timedelta(seconds=low), now + timedelta(seconds=high)))
-    if not queue.hours:
+    schedule = directory.schedule_or_none(s, queue)
+    if schedule is None:
         return in_hours
-    schedule = directory.schedule(s, queue)
     closes = hours.closing_time(schedule, now)
     if closes is None or due <= closes:
         return in_hours
@@ -98,7 +98,7 @@ def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Pr
 
 def fits_today(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> bool:
     """Whether the turn the estimate gives comes while the queue is open, before it closes."""
-    return fits_schedule(directory.schedule(s, queue) if queue.hours else None, wait, now)
+    return fits_schedule(directory.schedule_or_none(s, queue), wait, now)
 
 
 def fits_schedule(schedule: hours.Schedule | None, wait: WaitEstimate, now: datetime) -> bool:

@@ -111,7 +111,7 @@ class QueueRules:
     def read(cls, s: Session, rt: Runtime, queue: Queue) -> QueueRules:
         """The rules of `queue`, from its hours and callback policy."""
         rules = policy.for_queue(s, rt.settings, queue.id)
-        schedule = directory.schedule(s, queue) if queue.hours else None
+        schedule = directory.schedule_or_none(s, queue)
         return cls(schedule, queue.time_zone, rules.quiet_starts, rules.quiet_ends)
 
 

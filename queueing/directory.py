@@ -36,7 +36,8 @@ def queue_by_slug(session: Session, slug: str) -> Queue | None:
 
 
 def schedule(session: Session, queue: Queue) -> Schedule:
-    """The queue's weekly hours and the holidays that apply to it."""
+    """The queue's weekly hours and the holidays that apply to it (no weekly hours at all:
+    open around the clock except on its holidays)."""
     holidays = session.scalars(
         select(Holiday).where((Holiday.queue_id == queue.id) | Holiday.queue_id.is_(None)))
     return Schedule(
@@ -44,13 +45,20 @@ def schedule(session: Session, queue: Queue) -> Schedule:
         ranges=tuple(Range(h.weekday, h.opens, h.closes) for h in queue.hours),
         closures=tuple(Closure(h.starts, h.ends, h.name, h.opens, h.closes, h.message)
                        for h in holidays),
+        always_open=not queue.hours,
     )
 
 
+def schedule_or_none(session: Session, queue: Queue) -> Schedule | None:
+    """The queue's schedule, or None when nothing ever closes it (no weekly hours and no
+    holiday that applies to it)."""
+    found = schedule(session, queue)
+    return None if found.always_open and not found.closures else found
+
+
 def queue_is_open(session: Session, queue: Queue, moment: datetime) -> bool:
-    """Whether `queue` takes calls now; a queue with no hours set is always open."""
-    if not queue.hours:
-        return True
+    """Whether `queue` takes calls now: within its hours and not on a holiday (a queue with
+    no hours set is open except on its holidays)."""
     return is_open(schedule(session, queue), moment)
 
 
@@ -79,7 +87,7 @@ class QueueCard:
     callback_threshold_seconds: int
     busy_threshold_seconds: int
     ask_account: bool
-    schedule: Schedule | None  # None: no hours set, always open
+    schedule: Schedule | None  # None: no hours set and no holiday, always open
     max_waiting: int | None = None  # None: no limit to the line
     time_zone: str = "America/New_York"  # the zone its usual waits are learned in
     priority_bonus_seconds: int = 0  # VIPs' head start (queueing.priority); 0: FIFO
@@ -151,5 +159,5 @@ def listing_at(r: redis.Redis, db: Database, version: str | None) -> Listing:
 def _card(queue: Queue, s: Session) -> QueueCard:
     return QueueCard(queue.id, queue.slug, queue.name, queue.digit, queue.greeting,
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
-                     bool(queue.ask_account), schedule(s, queue) if queue.hours else None,
+                     bool(queue.ask_account), schedule_or_none(s, queue),
                      queue.max_waiting, queue.time_zone, queue.priority_bonus_seconds or 0)

@@ -1,4 +1,7 @@
-"""When a queue is open: weekly ranges in the queue's own time zone, minus holidays."""
+"""When a queue is open: weekly ranges in the queue's own time zone, minus holidays.
+
+Closed means closed: a queue with no weekly hours at all is open around the clock on its
+ordinary days, and a holiday closes it (or gives it special hours) all the same."""
 
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ class Schedule:
     zone: str
     ranges: tuple[Range, ...]
     closures: tuple[Closure, ...] = field(default_factory=tuple)
+    always_open: bool = False  # no weekly hours set: open all day on every ordinary day
 
     @property
     def tz(self) -> ZoneInfo:
@@ -57,6 +61,8 @@ def ranges_on(schedule: Schedule, day: date) -> list[tuple[datetime, datetime]]:
         if closure.opens is None or closure.closes is None:
             return []
         spans = [(closure.opens, closure.closes)]
+    elif schedule.always_open:
+        spans = [(time(0), time(0))]
     else:
         spans = [(r.opens, r.closes) for r in schedule.ranges if r.weekday == day.weekday()]
     tz = schedule.tz
@@ -84,9 +90,16 @@ def next_opening(schedule: Schedule, moment: datetime) -> datetime | None:
 
 
 def closing_time(schedule: Schedule, moment: datetime) -> datetime | None:
-    """When the range open at `moment` ends, or None when closed."""
+    """When the queue, open at `moment`, next closes (a range to midnight that the next
+    day's range continues does not close it), or None when closed."""
     local = moment.astimezone(schedule.tz)
-    for start, end in ranges_on(schedule, local.date()):
-        if start <= local < end:
+    end = next((e for s, e in ranges_on(schedule, local.date()) if s <= local < e), None)
+    for offset in range(1, LOOKAHEAD_DAYS):
+        if end is None:
+            return None
+        following = ranges_on(schedule, local.date() + timedelta(days=offset))
+        further = next((e for s, e in following if s == end), None)
+        if further is None:
             return end
-    return None
+        end = further
+    return end

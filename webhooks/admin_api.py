@@ -58,7 +58,7 @@ def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
 @bp.errorhandler(ConfigError)
 def _refused(exc: ConfigError) -> Any:
     return jsonify(error="Bad Request", detail=f"{exc.field}: {exc.message}",
-                   field=exc.field), 400
+                   field=exc.field, message=exc.message), 400
 
 
 def _rt() -> Runtime:
@@ -142,6 +142,21 @@ def set_hours(slug: str) -> Any:
     with _rt().db.session() as s:
         after = config.set_hours(s, _actor(), _found_queue(s, slug), data.get("weekday"), ranges)
         return jsonify(weekday=v.weekday(data.get("weekday")), ranges=after)
+
+
+@bp.put("/queues/<slug>/week")
+def set_week(slug: str) -> Any:
+    """Replace the whole week's open ranges: {"days": {"0": "09:00-17:00", ..., "6": ""}}
+    (a day left out is closed); every day is checked before any is saved."""
+    days = _body().get("days")
+    if not isinstance(days, dict):
+        raise ConfigError("days", "give each weekday's hours, 0 = Monday to 6 = Sunday")
+    for value in days.values():
+        if not isinstance(value, str | list):
+            raise ConfigError("days", "give text like 09:00-17:00 or a list of pairs")
+    with _rt().db.session() as s:
+        after = config.set_week(s, _actor(), _found_queue(s, slug), days)
+        return jsonify(queue=slug, days={str(d): r for d, r in after.items()})
 
 
 def _holiday_view(h: Holiday, slugs: dict[int, str]) -> dict[str, Any]:

@@ -96,6 +96,13 @@ def _queue_paths() -> dict[str, Any]:
                 ["weekday", "ranges"], weekday={"type": "integer", "minimum": 0, "maximum": 6},
                 ranges={"description": '"09:00-12:00,13:00-17:00", [["09:00","12:00"]], '
                                        'or "" / [] for closed'}))},
+        "/api/admin/queues/{slug}/week": {"put": _op(
+            "Replace the whole week's open ranges at once (a weekday left out is closed)",
+            _reply("the week's ranges", _obj(["queue", "days"], queue=STR, days=OBJ)),
+            400, 404, params=[SLUG], body=_obj(
+                ["days"], days={"type": "object", "description": 'weekday "0" (Monday) to '
+                                '"6" (Sunday): "09:00-12:00,13:00-17:00", pairs, or "" closed',
+                                "additionalProperties": {"type": ["string", "array"]}}))},
         "/api/admin/queues/{slug}/callback-policy": {
             "get": _op("A queue's callback policy", _reply("policy", OBJ), 404, params=[SLUG]),
             "patch": _op("Change the callback policy", _reply("policy", OBJ), 400, 404,

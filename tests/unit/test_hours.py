@@ -44,3 +44,24 @@ def test_holiday_closes_a_normal_weekday_and_special_hours_apply():
     assert hours.is_open(sched, datetime(2026, 12, 24, 9, 0, tzinfo=UTC))
     assert not hours.is_open(sched, datetime(2026, 12, 24, 12, 0, tzinfo=UTC))
     assert not hours.is_open(sched, datetime(2026, 12, 25, 10, 0, tzinfo=UTC))
+
+
+def test_a_queue_without_weekly_hours_is_open_all_day_except_on_its_holiday():
+    storm = hours.Closure(date(2026, 11, 17), date(2026, 11, 17), "Storm closure")
+    sched = hours.Schedule(BERLIN, (), (storm,), always_open=True)
+    assert hours.is_open(sched, datetime(2026, 11, 16, 2, 0, tzinfo=UTC))
+    assert not hours.is_open(sched, datetime(2026, 11, 17, 12, 0, tzinfo=UTC))
+    assert hours.next_opening(sched, datetime(2026, 11, 17, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 18, 0, 0, tzinfo=hours.Schedule(BERLIN, ()).tz)
+
+
+def test_closing_time_runs_through_midnight_when_the_next_day_carries_on():
+    sched = hours.Schedule("UTC", (hours.Range(0, time(18), time(0)),
+                                   hours.Range(1, time(0), time(2))))
+    # Monday 2026-11-16 20:00: open to midnight, and Tuesday continues until 02:00.
+    assert hours.closing_time(sched, datetime(2026, 11, 16, 20, tzinfo=UTC)) == datetime(
+        2026, 11, 17, 2, tzinfo=UTC)
+    always = hours.Schedule("UTC", (), (hours.Closure(date(2026, 11, 18), date(2026, 11, 18)),),
+                            always_open=True)
+    assert hours.closing_time(always, datetime(2026, 11, 16, 20, tzinfo=UTC)) == datetime(
+        2026, 11, 18, 0, tzinfo=UTC)
