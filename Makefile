@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit venv lint simulate bench bench-ewt soak clean
+.PHONY: run test test-unit venv lint simulate bench bench-ewt soak clean catalogs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Translation catalogs (docs/languages.md): merge the code's sentences into every .po.
+catalogs: $(STAMP)
+	$(BIN)/python -m holdless.catalogs update
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -24,7 +24,7 @@ from admin.audit import Actor, record, snapshot
 from admin.config import find_queue
 from admin.validate import ConfigError
 from holdless import tasks
-from ivr import booking, wording
+from ivr import booking, language, wording
 from models.callbacks import (
     BOOKED,
     CANCELLED,
@@ -160,12 +160,13 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
         s.flush()
         record(s, actor, "move", "callback", callback.id, before, _audited(snapshot(callback)))
         slug, attempts, zone = callback.queue.slug, callback.attempts, callback.queue.time_zone
+        sp = language.for_callback(rt, callback)
     lines.leave(rt.live, slug, booking.entry_id(callback_id))
     now, stamp = rt.clock.now(), int(when.timestamp())
     rt.enqueue(tasks.CALLBACK_DUE, callback_id, delay=(when - now).total_seconds(),
                job_id=f"cb-due-{callback_id}-{attempts}-moved-{stamp}")
     phrase = wording.opening_phrase(when.astimezone(ZoneInfo(zone)),
-                                    now.astimezone(ZoneInfo(zone)))
+                                    now.astimezone(ZoneInfo(zone)), sp)
     key = f"cb-sms-moved-{callback_id}-{stamp}"
     rt.enqueue(tasks.SEND_SMS, callback_id, TEXT_BOOKED, phrase, key, job_id=key)
     return when

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from holdless.speech import ENGLISH, N_, Speech
 from ivr import twiml
 
 ACCEPT_DIGIT = "1"
 ACCEPT_TIMEOUT_SECONDS = 5  # after the prompt ends (Gather's timeout starts then)
 ACCEPT_TRIES = 2
-NOT_ACCEPTED = "Not accepted. The caller will be offered to another agent. Goodbye."
-ASK_AGAIN = f"Press {ACCEPT_DIGIT} to accept, or hang up."
+NOT_ACCEPTED = N_("Not accepted. The caller will be offered to another agent. Goodbye.")
+ASK_AGAIN = N_("Press {digit} to accept, or hang up.")
 
 
 def needs_accepting(contact: str) -> bool:
@@ -27,12 +28,12 @@ def needs_accepting(contact: str) -> bool:
     return not contact.startswith("client:")
 
 
-def ask(prompt: str, action: str) -> VoiceResponse:
+def ask(prompt: str, action: str, sp: Speech = ENGLISH) -> VoiceResponse:
     """The whisper inside a Gather taking the accept key; no key comes back to `action`."""
     response = VoiceResponse()
     gather = Gather(num_digits=1, action=action, method="POST",
                     timeout=ACCEPT_TIMEOUT_SECONDS)
-    twiml.say(gather, prompt)
+    twiml.say(gather, prompt, sp)
     response.append(gather)
     response.redirect(action, method="POST")
     return response
@@ -43,8 +44,8 @@ def accepted(digits: str) -> bool:
     return digits == ACCEPT_DIGIT
 
 
-def not_accepted(tries: int, action: str) -> VoiceResponse:
+def not_accepted(tries: int, action: str, sp: Speech = ENGLISH) -> VoiceResponse:
     """No accept key yet: ask once more, then end the agent's call (a missed offer)."""
     if tries < ACCEPT_TRIES:
-        return ask(ASK_AGAIN, action)
-    return twiml.goodbye(NOT_ACCEPTED)
+        return ask(sp.gettext(ASK_AGAIN, digit=ACCEPT_DIGIT), action, sp)
+    return twiml.goodbye(sp.gettext(NOT_ACCEPTED), sp=sp)

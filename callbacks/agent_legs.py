@@ -11,7 +11,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import accepting
 from holdless import paths, tasks
-from ivr import twiml, wording
+from holdless.speech import ENGLISH, Speech
+from ivr import language, twiml, wording
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
 from models.states import ENDED_CALL_STATUSES, advance, is_final
 from queueing import agents, dispatch, keys, lines, stats, transfers
@@ -37,13 +38,16 @@ def conference_name(interaction: Interaction) -> str:
     return f"hl-{interaction.id}"
 
 
-def whisper_text(interaction: Interaction, waited: float) -> str:
+def whisper_text(interaction: Interaction, waited: float, sp: Speech = ENGLISH) -> str:
     """What the agent hears before being bridged: who, which queue, how long they waited."""
-    who = interaction.caller.name if interaction.caller and interaction.caller.name else "A caller"
-    queue = interaction.queue.name if interaction.queue else "the line"
+    who = (interaction.caller.name if interaction.caller and interaction.caller.name
+           else sp.gettext("A caller"))
+    queue = interaction.queue.name if interaction.queue else sp.gettext("the line")
     mins = wording.minutes(waited) if waited >= 45 else 0
-    waited_text = f", waited {mins} minute{'s' if mins != 1 else ''}" if mins else ""
-    return f"{who}, {queue}{waited_text}."
+    if mins:
+        return sp.ngettext("{who}, {queue}, waited {count} minute.",
+                           "{who}, {queue}, waited {count} minutes.", mins, who=who, queue=queue)
+    return sp.gettext("{who}, {queue}.", who=who, queue=queue)
 
 
 def agent_answered(rt: Runtime, leg_id: int, accepted: bool = False) -> VoiceResponse:
@@ -53,15 +57,17 @@ def agent_answered(rt: Runtime, leg_id: int, accepted: bool = False) -> VoiceRes
     with rt.db.session() as s:
         leg = _leg(s, leg_id)
         interaction = leg.interaction
+        sp = language.for_queue(rt, interaction.queue)
         if is_final(interaction) or leg.ended_at is not None:
-            return twiml.goodbye("The caller has already hung up. Goodbye.")
+            return twiml.goodbye(sp.gettext("The caller has already hung up. Goodbye."), sp=sp)
         agent = s.get(Agent, leg.agent_id or 0)
         if not accepted and agent is not None and accepting.needs_accepting(agent.contact):
-            queue = interaction.queue.name if interaction.queue else "the line"
+            queue = interaction.queue.name if interaction.queue else sp.gettext("the line")
             waited = rt.clock.time() - (interaction.joined_at or 0)
-            prompt = (f"Caller waiting in {queue}, press {accepting.ACCEPT_DIGIT} to accept. "
-                      f"{whisper_text(interaction, waited)}")
-            return accepting.ask(prompt, accept_url(rt, leg_id, 1))
+            prompt = sp.gettext("Caller waiting in {queue}, press {digit} to accept.",
+                                queue=queue, digit=accepting.ACCEPT_DIGIT)
+            prompt += f" {whisper_text(interaction, waited, sp)}"
+            return accepting.ask(prompt, accept_url(rt, leg_id, 1), sp)
         now = rt.clock.now()
         first_answer = leg.answered_at is None
         leg.answered_at = leg.answered_at or now
@@ -72,18 +78,18 @@ def agent_answered(rt: Runtime, leg_id: int, accepted: bool = False) -> VoiceRes
             interaction.wait_seconds = max(0.0, rt.clock.time() - (interaction.joined_at or 0))
             if interaction.queue is not None:
                 stats.record_outcome(rt.live, interaction.queue.slug, interaction.wait_seconds)
-        text = whisper_text(interaction, interaction.wait_seconds or 0.0)
+        text = whisper_text(interaction, interaction.wait_seconds or 0.0, sp)
         caller_sid, conference = interaction.call_sid, conference_name(interaction)
         interaction.conference = conference
         handed_over = leg.kind in transfers.TRANSFER_LEG_KINDS
         if handed_over:
-            text = transfers.transfer_whisper(leg, text)
+            text = transfers.transfer_whisper(leg, text, sp)
     if handed_over and first_answer:  # the caller is in the conference, on hold: bring back
         transfers.leg_answered(rt, interaction.id)
     elif first_answer:  # Twilio retrying the whisper fetch must not pull the caller in twice
         rt.enqueue(tasks.REDIRECT_CALLER, caller_sid,
                    rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
-    return twiml.join_conference(text, conference, agent=True)
+    return twiml.join_conference(text, conference, agent=True, sp=sp)
 
 
 def accept_url(rt: Runtime, leg_id: int, tries: int) -> str:
@@ -96,7 +102,9 @@ def agent_accept(rt: Runtime, leg_id: int, digits: str, tries: int) -> VoiceResp
     once, then end their call unanswered (a missed offer, the caller keeps their place)."""
     if accepting.accepted(digits):
         return agent_answered(rt, leg_id, accepted=True)
-    return accepting.not_accepted(tries, accept_url(rt, leg_id, tries + 1))
+    with rt.db.session() as s:
+        sp = language.for_queue(rt, _leg(s, leg_id).interaction.queue)
+    return accepting.not_accepted(tries, accept_url(rt, leg_id, tries + 1), sp)
 
 
 def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") -> None:

@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import placing
 from holdless import paths
-from ivr import booking, leaving, twiml
+from ivr import booking, language, leaving, twiml
 from ivr.interactions import CALLED_BACK
 from models.callbacks import (
     ATTEMPT_CLOSED,
@@ -100,8 +100,10 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str, greeted: bool = False
     with rt.db.session() as s:
         attempt = s.get(CallbackAttempt, attempt_id)
         if attempt is None or attempt.outcome not in ("", ATTEMPT_CONNECTED):
-            return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
+            sp = language.for_callback(rt, attempt.callback) if attempt else language.ENGLISH
+            return twiml.goodbye(sp.gettext(placing.CANNOT_CONNECT), sp=sp)
         callback, now = attempt.callback, rt.clock.now()
+        sp = language.for_callback(rt, callback)
         attempt.customer_answered_at = attempt.customer_answered_at or now
         attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
@@ -109,13 +111,15 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str, greeted: bool = False
         s.flush()
         entry = lines.Entry(lines.caller_entry_id(interaction.id), callback.queue.slug,
                             lines.CALLER, callback.place, call_sid, interaction.id)
-        text = "" if greeted else placing.callback_greeting(rt, callback) + " "
-        text += "Please hold for the next agent."
+        text = "" if greeted else placing.callback_greeting(rt, callback, sp) + " "
+        text += sp.gettext("Please hold for the next agent.")
         callback_entry = booking.entry_for(callback)
     lines.forget(rt.live, callback_entry)
     lines.join(rt.live, entry)
     dispatch.route_and_offer(rt, [entry.queue])
-    return twiml.wait_in_line(text, entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT))
+    language.remember(rt, call_sid, sp.tag)  # the rest of the call speaks it too
+    return twiml.wait_in_line(text, entry.queue, rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT),
+                              sp=sp)
 
 
 def _interaction(s: Session, rt: Runtime, callback: Callback, call_sid: str) -> Interaction:

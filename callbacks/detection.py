@@ -17,7 +17,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import customer_first, placing
 from holdless import paths, tasks
-from ivr import twiml
+from holdless.speech import N_
+from ivr import language, twiml
 from models.callbacks import ATTEMPT_CONNECTED, CallbackAttempt
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ ANSWERED_BY_VALUES = (HUMAN, UNKNOWN, FAX, *MACHINE_VALUES)
 # so a result later than that is not coming and the customer is treated as a person.
 DETECTION_WAIT_STEP_SECONDS = 1
 DETECTION_WAIT_LIMIT_SECONDS = 35
-STILL_THERE = "One moment, please."
+STILL_THERE = N_("One moment, please.")
 
 
 def greet(rt: Runtime, attempt_id: int) -> VoiceResponse:
@@ -46,9 +47,11 @@ def greet(rt: Runtime, attempt_id: int) -> VoiceResponse:
         attempt = s.get(CallbackAttempt, attempt_id)
         if attempt is None or attempt.outcome not in ("", ATTEMPT_CONNECTED) \
                 or not attempt.callback.is_open:
-            return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
-        text = f"{placing.callback_greeting(rt, attempt.callback)} {STILL_THERE}"
-    return twiml.pause_then_redirect(text, 0, _wait_url(rt, attempt_id, 0))
+            sp = language.for_callback(rt, attempt.callback) if attempt else language.ENGLISH
+            return twiml.goodbye(sp.gettext(placing.CANNOT_CONNECT), sp=sp)
+        sp = language.for_callback(rt, attempt.callback)
+        text = f"{placing.callback_greeting(rt, attempt.callback, sp)} {sp.gettext(STILL_THERE)}"
+    return twiml.pause_then_redirect(text, 0, _wait_url(rt, attempt_id, 0), sp=sp)
 
 
 def wait_for_detection(rt: Runtime, attempt_id: int, call_sid: str,

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 
 from holdless import paths
+from holdless.speech import ENGLISH, Speech
 from holdless.twilio_gateway import (
     SMS_NOT_MOBILE_CODES,
     SMS_OPTED_OUT_CODE,
     TwilioRestException,
 )
-from ivr import policy, texting, wording
+from ivr import language, policy, texting, wording
 from ivr.numbers import mask
 from models.callbacks import TEXT_BOOKED, TEXT_MOVED, TEXT_UNREACHABLE, Callback
 from models.texts import QUEUED, REFUSED, SENDING, SKIPPED, TextMessage
@@ -25,27 +26,39 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 def text_for(callback: Callback, kind: str, line: str, when: str,
-             rules: policy.Policy | None = None) -> str:
-    """The SMS body of one kind of callback message (`when`: "in about 12 minutes"); the
-    queue policy's own text, where set, with the reference and how to cancel."""
-    ref = callback.reference
+             rules: policy.Policy | None = None, sp: Speech = ENGLISH) -> str:
+    """The SMS body of one kind of callback message (`when`: "in about 12 minutes"), in
+    the customer's language; the queue policy's own text, where set, with the reference
+    and how to cancel."""
+    ref, word = callback.reference, texting.cancel_word(sp)
     if kind == TEXT_BOOKED and rules is not None and rules.sms_booked:
-        return (f"{line}: {rules.sms_booked} Reference {ref}; we will call you {when}. "
-                f"Reply {texting.CANCEL_WORD} if you no longer need the call.")
+        return f"{line}: {rules.sms_booked} " + sp.gettext(
+            "Reference {reference}; we will call you {when}. Reply {word} if you no longer "
+            "need the call.", reference=ref, when=when, word=word)
     if kind == TEXT_UNREACHABLE and rules is not None and rules.sms_unreachable:
-        return f"{line}: {rules.sms_unreachable} (reference {ref})"
+        return f"{line}: {rules.sms_unreachable} " + sp.gettext("(reference {reference})",
+                                                                 reference=ref)
+    if kind == TEXT_BOOKED and callback.slot_start is not None:
+        return f"{line}: " + sp.gettext(
+            "your callback is booked, reference {reference}. We will call you {when}. "
+            "Reply {word} if you no longer need the call.", reference=ref, when=when, word=word)
     if kind == TEXT_BOOKED:
-        keeping = "" if callback.slot_start is not None else ", keeping your place in line"
-        return (f"{line}: your callback is booked, reference {ref}. We will call you "
-                f"{when}{keeping}. Reply {texting.CANCEL_WORD} if you no longer need the call.")
+        return f"{line}: " + sp.gettext(
+            "your callback is booked, reference {reference}. We will call you {when}, keeping "
+            "your place in line. Reply {word} if you no longer need the call.",
+            reference=ref, when=when, word=word)
     if kind == TEXT_UNREACHABLE:
-        return (f"{line}: we tried {callback.attempts} times to call you back "
-                f"(reference {ref}) but could not reach you. Please call us again when it "
-                "suits you.")
+        return f"{line}: " + sp.ngettext(
+            "we tried {count} time to call you back (reference {reference}) but could not "
+            "reach you. Please call us again when it suits you.",
+            "we tried {count} times to call you back (reference {reference}) but could not "
+            "reach you. Please call us again when it suits you.", callback.attempts,
+            reference=ref)
     if kind == TEXT_MOVED:
-        return (f"{line}: we cannot call you back at the time we said (reference {ref}), as "
-                f"it falls outside our opening hours or late in your day. We will call you "
-                f"{when}. Reply {texting.CANCEL_WORD} if you no longer need the call.")
+        return f"{line}: " + sp.gettext(
+            "we cannot call you back at the time we said (reference {reference}), as it falls "
+            "outside our opening hours or late in your day. We will call you {when}. Reply "
+            "{word} if you no longer need the call.", reference=ref, when=when, word=word)
     raise ValueError(f"unknown callback message {kind!r}")
 
 
@@ -58,12 +71,13 @@ def send_sms(rt: Runtime, callback_id: int, kind: str, when: str = "", key: str 
         callback = s.get(Callback, callback_id)
         if callback is None:
             return "no such callback"
+        sp = language.for_callback(rt, callback)
         if not when and callback.expected_at is not None:
             left = max(0.0, (callback.expected_at - rt.clock.now()).total_seconds())
-            when = wording.callback_wait_phrase(WaitEstimate(left, left, left))
+            when = wording.callback_wait_phrase(WaitEstimate(left, left, left), sp)
         rules = policy.for_queue(s, rt.settings, callback.queue_id)
         body = text_for(callback, kind, str(rt.settings.extra.get("line_name", "Holdless")),
-                        when, rules)
+                        when, rules, sp)
         number = callback.number
     text_id = _take_key(rt, key, callback_id, kind, number)
     if text_id is None:

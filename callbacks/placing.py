@@ -20,12 +20,13 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import accepting, adoption, agent_legs, window
 from holdless import paths, tasks
+from holdless.speech import ENGLISH, N_, Speech
 from holdless.twilio_gateway import (
     AGENT_RING_TIMEOUT_SECONDS,
     DialRefused,
     TwilioRestException,
 )
-from ivr import booking, policy, twiml, wording
+from ivr import booking, language, policy, twiml, wording
 from ivr.numbers import mask
 from models.callbacks import (
     ATTEMPT_AGENT_LEFT,
@@ -52,7 +53,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DIALLING_NOW = "Dialling the customer now."
+DIALLING_NOW = N_("Dialling the customer now.")
+THEIR_MESSAGE = N_("Their message:")
+CANNOT_CONNECT = N_("Sorry, we cannot connect this call now. Goodbye.")
+NO_LONGER_NEEDED = N_("This callback is no longer needed. Goodbye.")
 ATTEMPT_AGENT_REFUSED = "agent refused"  # Twilio would not ring the agent
 
 
@@ -131,14 +135,19 @@ def _record_attempt(rt: Runtime, assignment_id: int
     return ATTEMPT_CLOSED
 
 
-def callback_whisper(s: Session, callback: Callback, attempt: CallbackAttempt, now: float) -> str:
-    """What the agent hears: who, which queue, how long since they joined, which attempt."""
+def callback_whisper(s: Session, callback: Callback, attempt: CallbackAttempt, now: float,
+                     sp: Speech = ENGLISH, then: str = DIALLING_NOW) -> str:
+    """What the agent hears: who, which queue, how long since they joined, which attempt,
+    then what comes next (`then`, a msgid; "" for nothing)."""
     caller = s.scalar(select(Caller).where(Caller.number == callback.number))
-    who = caller.name if caller is not None and caller.name else "a customer"
+    who = caller.name if caller is not None and caller.name else sp.gettext("a customer")
     waited = wording.minutes(max(0.0, now - callback.place))
-    return (f"Callback to {who}, {callback.queue.name}, waiting {waited} minute"
-            f"{'s' if waited != 1 else ''}, attempt {attempt.number} of "
-            f"{callback.max_attempts}. {DIALLING_NOW}")
+    said = sp.ngettext("Callback to {who}, {queue}, waiting {count} minute, attempt {attempt} "
+                       "of {attempts}.", "Callback to {who}, {queue}, waiting {count} minutes, "
+                       "attempt {attempt} of {attempts}.", waited, who=who,
+                       queue=callback.queue.name, attempt=attempt.number,
+                       attempts=callback.max_attempts)
+    return f"{said} {sp.gettext(then)}" if then else said
 
 
 def callback_accept_url(rt: Runtime, attempt_id: int, tries: int) -> str:
@@ -152,7 +161,9 @@ def callback_agent_accept(rt: Runtime, attempt_id: int, digits: str,
     customer, else ask again once, then end their call unanswered (a missed offer)."""
     if accepting.accepted(digits):
         return agent_took_callback(rt, attempt_id, accepted=True)
-    return accepting.not_accepted(tries, callback_accept_url(rt, attempt_id, tries + 1))
+    with rt.db.session() as s:
+        sp = language.for_queue(rt, _attempt(s, attempt_id).callback.queue)
+    return accepting.not_accepted(tries, callback_accept_url(rt, attempt_id, tries + 1), sp)
 
 
 def agent_took_callback(rt: Runtime, attempt_id: int, accepted: bool = False) -> VoiceResponse:
@@ -163,16 +174,16 @@ def agent_took_callback(rt: Runtime, attempt_id: int, accepted: bool = False) ->
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
+        sp = language.for_queue(rt, callback.queue)
         agent = s.get(Agent, attempt.agent_id or 0)
         asking = (not accepted and agent is not None and not attempt.outcome
                   and callback.is_open and accepting.needs_accepting(agent.contact))
         if asking:
-            text = (f"Callback waiting in {callback.queue.name}, press "
-                    f"{accepting.ACCEPT_DIGIT} to accept. "
-                    + callback_whisper(s, callback, attempt, rt.clock.time())
-                    .replace(DIALLING_NOW, ""))
+            text = sp.gettext("Callback waiting in {queue}, press {digit} to accept.",
+                              queue=callback.queue.name, digit=accepting.ACCEPT_DIGIT)
+            text += " " + callback_whisper(s, callback, attempt, rt.clock.time(), sp, "")
     if asking:
-        return accepting.ask(text, callback_accept_url(rt, attempt_id, 1))
+        return accepting.ask(text, callback_accept_url(rt, attempt_id, 1), sp)
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
@@ -183,20 +194,20 @@ def agent_took_callback(rt: Runtime, attempt_id: int, accepted: bool = False) ->
                 end_assignment(assignment, ATTEMPT_CLOSED, rt)
         else:
             attempt.agent_answered_at = attempt.agent_answered_at or rt.clock.now()
-            text, recording = callback_whisper(s, callback, attempt, rt.clock.time()), \
-                callback.recording_url
+            recording = callback.recording_url
+            text = callback_whisper(s, callback, attempt, rt.clock.time(), sp,
+                                    THEIR_MESSAGE if recording else DIALLING_NOW)
     if not text:
-        return twiml.goodbye("This callback is no longer needed. Goodbye.")
+        return twiml.goodbye(sp.gettext(NO_LONGER_NEEDED), sp=sp)
     if recording:  # Twilio fetches <Play> media with a plain GET (twilio.com/docs/voice/
         # twiml/play): an account that requires basic auth on recording media would refuse
         # it Twilio's own link, so the app serves it, under a key for this attempt alone
         return twiml.play_then_redirect(
-            text.replace(DIALLING_NOW, "Their message:"),
-            rt.url(paths.CALLBACK_MESSAGE_MEDIA, attempt=attempt_id,
-                   key=message_key(rt.settings.twilio_auth_token, attempt_id)),
-            rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id))
+            text, rt.url(paths.CALLBACK_MESSAGE_MEDIA, attempt=attempt_id,
+                         key=message_key(rt.settings.twilio_auth_token, attempt_id)),
+            rt.url(paths.CALLBACK_AGENT_HEARD, attempt=attempt_id), sp=sp)
     rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
-    return twiml.join_conference(text, callback_conference(attempt_id), agent=True)
+    return twiml.join_conference(text, callback_conference(attempt_id), agent=True, sp=sp)
 
 
 def message_key(secret: str, attempt_id: int) -> str:
@@ -221,10 +232,12 @@ def agent_heard(rt: Runtime, attempt_id: int) -> VoiceResponse:
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         still_on = attempt.outcome == "" and attempt.callback.is_open
+        sp = language.for_queue(rt, attempt.callback.queue)
     if not still_on:
-        return twiml.goodbye("This callback is no longer needed. Goodbye.")
+        return twiml.goodbye(sp.gettext(NO_LONGER_NEEDED), sp=sp)
     rt.enqueue(tasks.DIAL_CUSTOMER, attempt_id, job_id=f"cb-dial-{attempt_id}")
-    return twiml.join_conference(DIALLING_NOW, callback_conference(attempt_id), agent=True)
+    return twiml.join_conference(sp.gettext(DIALLING_NOW), callback_conference(attempt_id),
+                                 agent=True, sp=sp)
 
 
 def dial_customer(rt: Runtime, attempt_id: int) -> str:
@@ -277,12 +290,12 @@ def is_machine(answered_by: str) -> bool:
     return answered_by.startswith("machine") or answered_by == "fax"
 
 
-def callback_greeting(rt: Runtime, callback: Callback) -> str:
+def callback_greeting(rt: Runtime, callback: Callback, sp: Speech = ENGLISH) -> str:
     """What the customer hears first: who calls, about which call, the reference."""
     line = str(rt.settings.extra.get("line_name", "Holdless"))
-    return (f"Hello, this is {line} calling you back about your call to "
-            f"{callback.queue.name}, as you asked, reference "
-            f"{wording.spell(callback.reference)}.")
+    return sp.gettext("Hello, this is {line} calling you back about your call to {queue}, as "
+                      "you asked, reference {reference}.", line=line, queue=callback.queue.name,
+                      reference=wording.spell(callback.reference))
 
 
 def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
@@ -295,18 +308,20 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
     with rt.db.session() as s:
         attempt = _attempt(s, attempt_id)
         callback = attempt.callback
+        sp = language.for_callback(rt, callback)
         if attempt.outcome not in ("", ATTEMPT_CONNECTED):
-            return twiml.goodbye("Sorry, we cannot connect this call now. Goodbye.")
+            return twiml.goodbye(sp.gettext(CANNOT_CONNECT), sp=sp)
         now = rt.clock.now()
         attempt.customer_answered_at = attempt.customer_answered_at or now
         attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         agent = s.get(Agent, attempt.agent_id or 0)
-        text = "" if greeted else callback_greeting(rt, callback) + " "
-        text += f"Connecting you to {agent.name if agent else 'an agent'} now."
+        text = "" if greeted else callback_greeting(rt, callback, sp) + " "
+        text += (sp.gettext("Connecting you to {agent} now.", agent=agent.name) if agent
+                 else sp.gettext("Connecting you to an agent now."))
         entry = booking.entry_for(callback)
     lines.forget(rt.live, entry)
-    return twiml.join_conference(text, callback_conference(attempt_id), agent=False)
+    return twiml.join_conference(text, callback_conference(attempt_id), agent=False, sp=sp)
 
 
 def customer_status(rt: Runtime, attempt_id: int, status: str) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from holdless import tasks
-from ivr import booking, wording
+from ivr import booking, language, wording
 from ivr.ring_window import (  # the rule itself, also read by the booking's promise
     MAX_WINDOW_STEPS,
     QueueRules,
@@ -134,7 +134,7 @@ def _pace(target: datetime, group: list[tuple[Callback, Window]], now: datetime
         told = (callback.expected_at or now).astimezone(window.zones[0])
         local_due = due.astimezone(window.zones[0])
         moved = "" if local_due.date() == told.date() else wording.opening_phrase(
-            local_due, now.astimezone(window.zones[0]))
+            local_due, now.astimezone(window.zones[0]), language.for_callback(None, callback))
         callback.status, callback.held_for, callback.next_attempt_at = BOOKED, target, due
         callback.expected_at, callback.updated_at = due, now
         held.append(_Held(callback.id, booking.entry_for(callback), due, moved))

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import in_line, twiml
+from holdless.speech import N_
+from ivr import in_line, language, twiml
 from models.entities import IVR, Caller, Interaction, Queue
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROMPT = ("If you have an account number, enter it now followed by pound, "
-          "or press pound to skip.")
+PROMPT = N_("If you have an account number, enter it now followed by pound, "
+            "or press pound to skip.")
 ACCOUNT_NUMBER = re.compile(r"^[0-9]{4,20}$")
 ATTEMPTS = 2
 SKIPPED = "skipped"
@@ -36,11 +37,15 @@ def wanted(interaction: Interaction, queue: Queue) -> bool:
     return bool(queue.ask_account) and "account" not in (interaction.ivr_choices or {})
 
 
-def ask(rt: Runtime, queue: Queue, greeting: str, attempt: int = 1,
+def ask(rt: Runtime, call_sid: str, queue: Queue, greeting: str, attempt: int = 1,
         note: str = "") -> VoiceResponse:
-    """Ask for the account number (pound ends it; pound alone or silence skips)."""
-    text = " ".join(part for part in (greeting, note, PROMPT) if part)
-    return twiml.ask_number(text, rt.url(paths.ACCOUNT, queue=queue.slug, attempt=attempt))
+    """Ask for the account number (pound ends it; pound alone or silence skips); `note` is
+    a msgid, `greeting` already in the caller's words."""
+    sp = language.for_call(rt, call_sid)
+    parts = (greeting, sp.gettext(note) if note else "", sp.gettext(PROMPT))
+    text = " ".join(part for part in parts if part)
+    return twiml.ask_number(text, rt.url(paths.ACCOUNT, queue=queue.slug, attempt=attempt),
+                            sp=sp)
 
 
 def keyed(rt: Runtime, call_sid: str, queue_slug: str, digits: str,
@@ -51,10 +56,12 @@ def keyed(rt: Runtime, call_sid: str, queue_slug: str, digits: str,
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug, Queue.active))
         if interaction is None or queue is None or interaction.status != IVR:
-            return in_line.rejoin(rt, call_sid) if interaction is not None else twiml.goodbye()
+            return in_line.rejoin(rt, call_sid) if interaction is not None else twiml.goodbye(
+                sp=language.for_call(rt, call_sid))
         valid = bool(ACCOUNT_NUMBER.match(digits))
         if digits and not valid and attempt < ATTEMPTS:
-            return ask(rt, queue, "", attempt + 1, "Sorry, that is not a valid account number.")
+            return ask(rt, call_sid, queue, "", attempt + 1,
+                       N_("Sorry, that is not a valid account number."))
         account = digits if valid else SKIPPED
         interaction.ivr_choices = {**(interaction.ivr_choices or {}), "account": account}
         if valid:

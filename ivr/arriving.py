@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import account, callback_capture, callback_kept, in_line, twiml, wording
+from holdless.speech import N_, Speech
+from ivr import account, callback_capture, callback_kept, in_line, language, twiml, wording
 from ivr.in_line import (
     INTERACTIONS,
     again,
@@ -49,6 +50,9 @@ LINE_FULL_OUTCOME = "line full"
 
 
 MENU_ATTEMPTS = 3
+NOT_CAUGHT = N_("Sorry, I didn't catch that.")
+NOT_AN_OPTION = N_("Sorry, that is not an option.")
+CLOSED_NOW = N_("We are closed right now.")
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,12 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         return first
     with rt.db.session() as s:
         interaction = _record(s, rt, facts)
+        sp = language.for_call(rt, facts.call_sid)
         if is_final(interaction):
-            return call_over()
+            return call_over(sp)
         if interaction.status != IVR and interaction.queue is not None:
             return again(rt, interaction, interaction.queue)
-        greeting = _greeting(rt, interaction)
+        greeting = _greeting(rt, interaction, sp)
         kept = callback_kept.offer(rt, interaction, greeting)
         if kept is not None:
             return kept
@@ -83,15 +88,16 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         options = [q for q in open_queues if q.digit]
         if len(options) < 2:
             return join_or_ask(s, rt, interaction, open_queues[0], greeting)
-        return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+        return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1), sp=sp)
 
 
 def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
     """Act on a menu key: join the queue it names, or retry (at the last try: the first queue)."""
+    sp = language.for_call(rt, call_sid)
     with rt.db.session() as s:
         interaction = interaction_of(s, call_sid)
         if is_final(interaction):
-            return call_over()
+            return call_over(sp)
         if interaction.status != IVR and interaction.queue is not None:
             return again(rt, interaction, interaction.queue)
         now = rt.clock.now()
@@ -104,8 +110,9 @@ def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceRespon
             queue = chosen or options[0]
             interaction.ivr_choices = {**interaction.ivr_choices, "menu": queue.slug}
             return join_or_ask(s, rt, interaction, queue, "")
-        note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
-        return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1), note)
+        note = sp.gettext(NOT_CAUGHT if not digits else NOT_AN_OPTION)
+        return twiml.menu("", _menu_options(options), rt.url(paths.MENU, attempt=attempt + 1),
+                          note, sp=sp)
 
 
 # The caller's name, whether they are a VIP, and whether their number has a callback still
@@ -142,12 +149,14 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         caller_id, name, vip, callback_open = known or (None, "", False, False)
         if callback_open:
             return None
-        greeting = _greeting_to(rt, name)
+        sp = language.for_call(rt, facts.call_sid)
+        greeting = _greeting_to(rt, name, sp)
         if queue is None:  # the menu: recorded in the IVR, the choice comes next
             if _insert_call(s, rt, facts, caller_id, {}) is None:
                 return None
             options = [q for q in open_queues if q.digit]
-            return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1))
+            return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1),
+                              sp=sp)
         in_line.prime_handle(rt, queue.id, queue.slug)
         joined = rt.clock.time()
         head_start = priority.bonus(queue.priority_bonus_seconds, bool(vip))
@@ -166,7 +175,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         return None
     return _enter_line(rt, facts, queue, lines.Entry(
         lines.caller_entry_id(interaction_id), queue.slug, lines.CALLER, joined, facts.call_sid,
-        interaction_id, bonus=head_start), greeting, estimate)
+        interaction_id, bonus=head_start), greeting, estimate, sp)
 
 
 def _single_queue(listing: directory.Listing, now: datetime) -> directory.QueueCard | None:
@@ -192,17 +201,17 @@ def _insert_call(s: Session, rt: Runtime, facts: CallFacts, caller_id: int | Non
 
 
 def _enter_line(rt: Runtime, facts: CallFacts, queue: directory.QueueCard, entry: lines.Entry,
-                greeting: str, estimate: WaitEstimate) -> VoiceResponse:
+                greeting: str, estimate: WaitEstimate, sp: Speech) -> VoiceResponse:
     """The caller, recorded as waiting with what they are told, enters the live line (and
     is routed in the same step); then they are told it."""
     joined = rt.router.join_and_route(entry, rt.clock.time())
     log.info("caller %s joined %s", mask(facts.number), queue.slug)
     dispatch.offer_all(rt, joined.pairs)
-    offer = card_offer(rt, queue, estimate) if joined.position is not None else ""
+    offer = card_offer(rt, queue, estimate, sp) if joined.position is not None else ""
     busy = joined.position is not None and tell_busy(rt, entry.id, unusually_busy(
         rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
     return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate,
-                      joined.position, offer)
+                      joined.position, offer, sp)
 
 
 
@@ -224,14 +233,15 @@ def _record(s: Session, rt: Runtime, facts: CallFacts) -> Interaction:
     return interaction
 
 
-def _greeting(rt: Runtime, interaction: Interaction) -> str:
-    return _greeting_to(rt, interaction.caller.name if interaction.caller else "")
+def _greeting(rt: Runtime, interaction: Interaction, sp: Speech) -> str:
+    return _greeting_to(rt, interaction.caller.name if interaction.caller else "", sp)
 
 
-def _greeting_to(rt: Runtime, name: str | None) -> str:
+def _greeting_to(rt: Runtime, name: str | None, sp: Speech) -> str:
     line = rt.settings.extra.get("line_name", "Holdless")
-    hello = f"Hello {name}, thank you" if name else "Thank you"
-    return f"{hello} for calling {line}."
+    if name:
+        return sp.gettext("Hello {name}, thank you for calling {line}.", name=name, line=line)
+    return sp.gettext("Thank you for calling {line}.", line=line)
 
 
 def _menu_options(queues: list[Queue] | list[directory.QueueCard]) -> list[twiml.MenuOption]:
@@ -241,8 +251,8 @@ def _menu_options(queues: list[Queue] | list[directory.QueueCard]) -> list[twiml
 def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queue],
             greeting: str) -> VoiceResponse:
     interaction.outcome = CLOSED_OUTCOME  # told we are closed: not an abandon when they hang up
-    now = rt.clock.now()
-    message = "We are closed right now."
+    now, sp = rt.clock.now(), language.for_call(rt, interaction.call_sid)
+    message = sp.gettext(CLOSED_NOW)
     openings = []
     for queue in queues:
         sched = directory.schedule(s, queue)
@@ -254,12 +264,13 @@ def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queu
             openings.append((opening, queue))
     if openings:
         first, queue = min(openings, key=lambda pair: pair[0])
-        message += f" We open again {wording.opening_phrase(first, now.astimezone(first.tzinfo))}."
+        message += " " + sp.gettext("We open again {when}.", when=wording.opening_phrase(
+            first, now.astimezone(first.tzinfo), sp))
         offer = callback_capture.offer_after_hours(rt, s, interaction, queue,
                                                    f"{greeting} {message}".strip())
         if offer is not None:
             return offer
-    return twiml.closed(greeting, message)
+    return twiml.closed(greeting, message, sp=sp)
 
 def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
                 greeting: str) -> VoiceResponse:
@@ -268,7 +279,7 @@ def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     if interaction.joined_at is None and line_full(rt, queue):
         return _line_full(s, rt, interaction, queue, greeting)
     if account.wanted(interaction, queue):
-        return account.ask(rt, queue, greeting)
+        return account.ask(rt, interaction.call_sid, queue, greeting)
     return in_line.join(s, rt, interaction, queue, greeting)
 
 
@@ -284,12 +295,17 @@ def _line_full(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     none free, ask them to call again)."""
     interaction.outcome = LINE_FULL_OUTCOME  # told so: not an abandon when they hang up
     waiting = rt.settings.line_limit(queue.max_waiting)
-    message = (f"Our line is full right now: {waiting} caller{'s' if waiting != 1 else ''} "
-               "already waiting, the most we hold at once, so we cannot keep you on hold.")
+    sp = language.for_call(rt, interaction.call_sid)
+    message = sp.ngettext(
+        "Our line is full right now: {count} caller already waiting, the most we hold at "
+        "once, so we cannot keep you on hold.",
+        "Our line is full right now: {count} callers already waiting, the most we hold at "
+        "once, so we cannot keep you on hold.", waiting)
     offer = callback_capture.offer_after_hours(
         rt, s, interaction, queue, f"{greeting} {message}".strip(),
-        "Instead of waiting, we can call you back.")
+        N_("Instead of waiting, we can call you back."))
     if offer is not None:
         return offer
     s.commit()
-    return twiml.closed(greeting, f"{message} Please call again a little later.")
+    later = sp.gettext("Please call again a little later.")
+    return twiml.closed(greeting, f"{message} {later}", sp=sp)

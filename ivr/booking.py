@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdless import tasks
-from ivr import policy, promise, ring_window, slots, texting
+from holdless.speech import ENGLISH, N_, Speech
+from ivr import language, policy, promise, ring_window, slots, texting
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
 from models.entities import Interaction
@@ -36,6 +37,7 @@ ENTRY_PREFIX = "cb:"
 REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 REFERENCE_LENGTH = 6
 BOOKING_TRIES = 3
+NO_CALLBACK = N_("You have no callback booked with us.")
 
 
 class NotWaiting(LookupError):
@@ -57,6 +59,8 @@ class Booked:
     reference: str
     when: str
     """When the call will come, as the caller is told: "in about 12 minutes"."""
+    sp: Speech = ENGLISH
+    """The caller's words (the language they were told it in)."""
 
 
 def entry_id(callback_id: int) -> str:
@@ -124,6 +128,7 @@ def book(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None = None,
 
 def _commit_booking(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | None,
                     recording_url: str | None) -> tuple[Booked, int, str]:
+    sp = language.for_call(rt, call_sid)
     with rt.db.session() as s:
         interaction = s.scalar(select(Interaction).where(Interaction.call_sid == call_sid))
         if interaction is None or interaction.queue is None or (
@@ -139,29 +144,31 @@ def _commit_booking(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | N
         callback.interaction_id = interaction.id
         callback.recording_url = recording_url or callback.recording_url
         if slot is None:
-            phrase = _keep_place(rt, s, callback, interaction.joined_at or now.timestamp())
+            phrase = _keep_place(rt, s, callback, interaction.joined_at or now.timestamp(), sp)
         else:
-            phrase = _book_slot(rt, s, callback, slot)
+            phrase = _book_slot(rt, s, callback, slot, sp)
         callback.updated_at = now
         interaction.outcome = CALLBACK_BOOKED
         s.add(callback)
         s.flush()
-        return Booked(callback.id, callback.reference, phrase), interaction.id, queue.slug
+        return Booked(callback.id, callback.reference, phrase, sp), interaction.id, queue.slug
 
 
-def _keep_place(rt: Runtime, s: Session, callback: Callback, joined: float) -> str:
+def _keep_place(rt: Runtime, s: Session, callback: Callback, joined: float,
+                sp: Speech = ENGLISH) -> str:
     callback.place = min(callback.place, joined)
     callback.slot_start = callback.slot_end = callback.next_attempt_at = None
     wait = wait_from_place(rt, callback.queue.slug, callback.place)
     window = ring_window.window_for(s, rt, callback.queue, callback.number)
-    kept = promise.promise(s, callback.queue, wait, rt.clock.now(), window)
+    kept = promise.promise(s, callback.queue, wait, rt.clock.now(), window, sp)
     callback.expected_at = kept.expected_at
     callback.promised_from, callback.promised_by = kept.said_bounds
     callback.promised_words = kept.phrase
     return kept.phrase
 
 
-def _book_slot(rt: Runtime, s: Session, callback: Callback, slot: SlotTimes) -> str:
+def _book_slot(rt: Runtime, s: Session, callback: Callback, slot: SlotTimes,
+               sp: Speech = ENGLISH) -> str:
     starts, ends = (moment.astimezone(ZoneInfo(callback.queue.time_zone)) for moment in slot)
     if callback.slot_start is None or callback.slot_start != starts:
         room = slots.room_left(s, callback.queue, starts, ends,
@@ -172,7 +179,7 @@ def _book_slot(rt: Runtime, s: Session, callback: Callback, slot: SlotTimes) -> 
     callback.slot_start, callback.slot_end = starts, ends
     callback.next_attempt_at = callback.expected_at = starts
     callback.promised_from, callback.promised_by = starts, ends
-    callback.promised_words = slots.Slot(starts, ends, 0).phrase(rt.clock.now())
+    callback.promised_words = slots.Slot(starts, ends, 0).phrase(rt.clock.now(), sp)
     return callback.promised_words
 
 
@@ -211,11 +218,11 @@ def cancel(rt: Runtime, number: str) -> list[str]:
     return [reference for _entry, reference in gone]
 
 
-def text_promise(rt: Runtime, callback_id: int) -> str:
+def text_promise(rt: Runtime, callback_id: int, sp: Speech = ENGLISH) -> str:
     """The sentence about the text confirming a booked callback (see texting)."""
     with rt.db.session() as s:
         callback = s.get_one(Callback, callback_id)
-        return texting.reference_promise(s, callback.number)
+        return sp.gettext(texting.reference_promise(s, callback.number))
 
 
 def sms_reply(rt: Runtime, number: str, body: str) -> str:
@@ -231,16 +238,17 @@ def sms_reply(rt: Runtime, number: str, body: str) -> str:
         return ""
     if word in texting.HELP_KEYWORDS:
         return ""
-    if word == texting.CANCEL_WORD:
+    sp = ENGLISH
+    if word in texting.CANCEL_WORDS:
         cancelled = cancel(rt, number)
         if not cancelled:
-            return "You have no callback booked with us."
-        return (f"Your callback (reference {', '.join(cancelled)}) is cancelled. "
-                "Call us any time.")
+            return sp.gettext(NO_CALLBACK)
+        return sp.gettext("Your callback (reference {references}) is cancelled. "
+                          "Call us any time.", references=", ".join(cancelled))
     with rt.db.session() as s:
         has_open = bool(open_for(s, number))
-    return (f"Reply {texting.CANCEL_WORD} if you no longer need your callback." if has_open
-            else "")
+    return (sp.gettext("Reply {word} if you no longer need your callback.",
+                       word=texting.cancel_word(sp)) if has_open else "")
 
 
 def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import booking, twiml, wording
+from holdless.speech import N_, Speech
+from ivr import booking, language, twiml, wording
 from models.callbacks import Callback
 from models.entities import Interaction
 from queueing import keys
@@ -28,25 +29,31 @@ from queueing.limits import VOICEMAIL_MAX_SECONDS
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
 
-RECORD_PROMPT = ("After the tone, please say your name and what your call is about, then "
-                 "press the pound key or hang up.")
+RECORD_PROMPT = N_("After the tone, please say your name and what your call is about, then "
+                   "press the pound key or hang up.")
 
 
-def record_prompt(rt: Runtime) -> VoiceResponse:
+def record_prompt(rt: Runtime, call_sid: str) -> VoiceResponse:
     """Ask for the message and record it (at most VOICEMAIL_MAX_SECONDS)."""
-    return twiml.record_message(RECORD_PROMPT, rt.url(paths.CALLBACK_RECORDED),
-                                rt.url(paths.CALLBACK_RECORDING_STATUS), VOICEMAIL_MAX_SECONDS)
+    sp = language.for_call(rt, call_sid)
+    return twiml.record_message(sp.gettext(RECORD_PROMPT), rt.url(paths.CALLBACK_RECORDED),
+                                rt.url(paths.CALLBACK_RECORDING_STATUS), VOICEMAIL_MAX_SECONDS,
+                                sp=sp)
 
 
 def recorded(rt: Runtime, call_sid: str, recording_url: str) -> VoiceResponse:
     """The recording ended: book the callback carrying it, then confirm with the reference."""
     booked = _book_once(rt, call_sid, recording_url)
+    sp = language.for_call(rt, call_sid)
     if booked is None:
-        return twiml.goodbye("Sorry, I could not keep your message. Please call again.")
-    return twiml.goodbye(
-        f"Thank you, we have your message. We will call you back {booked.when}, keeping "
-        f"your place in line. Your reference is {wording.spell(booked.reference)}. "
-        f"{booking.text_promise(rt, booked.callback_id)} Goodbye.")
+        return twiml.goodbye(sp.gettext("Sorry, I could not keep your message. "
+                                        "Please call again."), sp=sp)
+    said = sp.gettext("Thank you, we have your message. We will call you back {when}, keeping "
+                      "your place in line. Your reference is {reference}.", when=booked.when,
+                      reference=wording.spell(booked.reference))
+    goodbye = sp.gettext("Goodbye.")
+    return twiml.goodbye(f"{said} {booking.text_promise(rt, booked.callback_id, sp)} {goodbye}",
+                         sp=sp)
 
 
 def recording_ready(rt: Runtime, call_sid: str, recording_url: str) -> None:
@@ -67,7 +74,8 @@ def _book_once(rt: Runtime, call_sid: str, recording_url: str) -> booking.Booked
         callback = _callback_of(s, call_sid)
         if callback is not None:  # booked already (the other webhook came first)
             callback.recording_url = recording_url or callback.recording_url
-            return booking.Booked(callback.id, callback.reference, _when(rt, callback))
+            sp = language.for_call(rt, call_sid)
+            return booking.Booked(callback.id, callback.reference, _when(rt, callback, sp), sp)
     number = rt.live.hget(keys.capture(call_sid), "number")
     if not number:
         return None
@@ -85,10 +93,10 @@ def _callback_of(s: Session, call_sid: str) -> Callback | None:
                            Interaction.outcome == booking.CALLBACK_BOOKED))
 
 
-def _when(rt: Runtime, callback: Callback) -> str:
+def _when(rt: Runtime, callback: Callback, sp: Speech) -> str:
     if callback.promised_words:  # said again as it was said (and committed) at booking
         return callback.promised_words
     if callback.expected_at is None:
-        return "when it is your turn"
+        return sp.gettext("when it is your turn")
     left = max(0.0, (callback.expected_at - rt.clock.now()).total_seconds())
-    return wording.callback_wait_phrase(WaitEstimate(left, left, left))
+    return wording.callback_wait_phrase(WaitEstimate(left, left, left), sp)

@@ -12,26 +12,29 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
+from holdless.speech import ENGLISH, N_, Speech
 from ivr import twiml
 from queueing.limits import STORE_OUTAGE_PAUSE_SECONDS
 
-SORRY_TRY_AGAIN = ("We are sorry, we are having a technical problem. "
-                   "Please stay on the line while we try once more.")
-SORRY_CALL_AGAIN = ("We are sorry, we cannot take your call right now because of a technical "
-                    "problem. Please call again in a few minutes. Goodbye.")
+SORRY_TRY_AGAIN = N_("We are sorry, we are having a technical problem. "
+                     "Please stay on the line while we try once more.")
+SORRY_CALL_AGAIN = N_("We are sorry, we cannot take your call right now because of a "
+                      "technical problem. Please call again in a few minutes. Goodbye.")
 # The mark on the one retry's URL: its failure brings the caller here again, to say goodbye.
 TRIED_MARK = "fallback"
 # Twilio's status callbacks get no TwiML; a fallback is only ever asked for TwiML.
 NO_RETRY = frozenset({paths.CALL_STATUS, paths.AGENT_STATUS, paths.VOICE_FALLBACK})
 
 
-def fallback_answer(public_base_url: str, error_url: str) -> VoiceResponse:
+def fallback_answer(public_base_url: str, error_url: str,
+                    sp: Speech = ENGLISH) -> VoiceResponse:
     """A calm apology, then one more try of the webhook that failed (`error_url`, when it is
     one of ours and not itself the retry), else a goodbye asking the caller to call again."""
     retry = retry_url(public_base_url, error_url)
     if retry is None:
-        return twiml.goodbye(SORRY_CALL_AGAIN)
-    return twiml.apology_retry(SORRY_TRY_AGAIN, STORE_OUTAGE_PAUSE_SECONDS, retry)
+        return twiml.goodbye(sp.gettext(SORRY_CALL_AGAIN), sp=sp)
+    return twiml.apology_retry(sp.gettext(SORRY_TRY_AGAIN), STORE_OUTAGE_PAUSE_SECONDS, retry,
+                               sp=sp)
 
 
 def retry_url(public_base_url: str, error_url: str) -> str | None:

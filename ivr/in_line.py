@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import callback_capture, promise, twiml, wording
+from holdless.speech import ENGLISH, N_, Speech
+from ivr import callback_capture, language, promise, twiml, wording
 from ivr.interactions import CALLED_BACK, interaction_of
 from ivr.numbers import mask
 from models.entities import (
@@ -35,9 +36,10 @@ log = logging.getLogger(__name__)
 
 
 INTERACTIONS = cast(Table, Interaction.__table__)
-KEY_DOES_NOTHING = ("Sorry, that key does nothing here. Please keep holding; "
-                    "you keep your place in line.")
-BUSY_NOTICE = "We are much busier than usual right now, and we are sorry for the wait."
+KEY_DOES_NOTHING = N_("Sorry, that key does nothing here. Please keep holding; "
+                      "you keep your place in line.")
+BUSY_NOTICE = N_("We are much busier than usual right now, and we are sorry for the wait.")
+CONNECTING = N_("Please hold, connecting you now.")
 # How long (real seconds) a process trusts that a queue's handle figures are in Redis
 # before it checks again (they vanish only with Redis itself).
 PRIMED_TRUST_SECONDS = 300.0
@@ -58,7 +60,7 @@ def join(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     another process may pair them with an agent, and nothing here writes the status again.
     """
     if is_final(interaction):  # a late or repeated webhook of a call that is over
-        return call_over()
+        return call_over(language.for_call(rt, interaction.call_sid))
     if interaction.status == OFFERED and interaction.queue is not None:
         return wait_answer(rt, interaction, interaction.queue, greeting)  # an agent has them
     joined = interaction.joined_at or rt.clock.time()
@@ -112,20 +114,21 @@ def estimate_at(rt: Runtime, queue: str, position: int | None) -> WaitEstimate:
 def hold(rt: Runtime, call_sid: str) -> VoiceResponse:
     """One turn of the hold loop: place and wait, interruptible, then music."""
     view = lines.hold_view(rt.live, call_sid)
+    sp = language.for_call(rt, call_sid)
     if view is not None and view.position is not None and overflow.overflows(rt.live, view.queue):
         dispatch.route_and_offer(rt, [view.queue])  # waited long enough to overflow, maybe
         view = lines.hold_view(rt.live, call_sid)
     if view is None or view.position is None:
-        return twiml.hold_loop("Please hold, connecting you now.", rt.url(paths.HOLD_KEY),
-                               rt.settings.hold_music_url)
+        return twiml.hold_loop(sp.gettext(CONNECTING), rt.url(paths.HOLD_KEY),
+                               rt.settings.hold_music_url, sp=sp)
     figures = stats.stats_at(rt.live, view.queue, view.stats_version, view.staffed, view.idle)
     estimate = estimate_wait(view.position, figures)
-    text = f"{wording.place_in_line(view.position)} {wording.wait_sentence(estimate)}"
+    text = f"{wording.place_in_line(view.position, sp)} {wording.wait_sentence(estimate, sp)}"
     if _busy_while_holding(rt, view, estimate):
-        text = f"{BUSY_NOTICE} {text}"
-    offer = _offer_while_holding(rt, view, estimate)
+        text = f"{sp.gettext(BUSY_NOTICE)} {text}"
+    offer = _offer_while_holding(rt, view, estimate, sp)
     text += f" {offer}" if offer else ""
-    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url)
+    return twiml.hold_loop(text, rt.url(paths.HOLD_KEY), rt.settings.hold_music_url, sp=sp)
 
 
 def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
@@ -134,27 +137,30 @@ def hold_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     if digits in ("1", "2") and callback_capture.want(rt, call_sid, voicemail=digits == "2"):
         return twiml.leave()
     response = VoiceResponse()
-    twiml.say(response, KEY_DOES_NOTHING)
+    sp = language.for_call(rt, call_sid)
+    twiml.say(response, sp.gettext(KEY_DOES_NOTHING), sp)
     return response
 
 
 # Said to a caller whose <Enqueue> Twilio refused with queue-full, before the callback.
-TWILIO_QUEUE_FULL = "Sorry, our line has just filled up, so we cannot keep you on hold."
+TWILIO_QUEUE_FULL = N_("Sorry, our line has just filled up, so we cannot keep you on hold.")
+CANNOT_HOLD = N_("We are sorry, we cannot hold your call right now. "
+                 "Please call again in a few minutes. Goodbye.")
 
 
 def queue_exit(rt: Runtime, call_sid: str, result: str) -> VoiceResponse:
     """Twilio's report that a caller left its queue: a caller Twilio's full queue refused is
     offered the callback (never dropped); apologise when it was our fault."""
+    sp = language.for_call(rt, call_sid)
     if result == "queue-full" and callback_capture.want(rt, call_sid):
         log.warning("Twilio refused a caller with queue-full: its queue is smaller than the line")
         response = VoiceResponse()
-        twiml.say(response, TWILIO_QUEUE_FULL)
+        twiml.say(response, sp.gettext(TWILIO_QUEUE_FULL), sp)
         for verb in callback_capture.start(rt, call_sid).verbs:
             response.append(verb)
         return response
     if result in ("queue-full", "system-error", "error"):
-        return twiml.goodbye("We are sorry, we cannot hold your call right now. "
-                             "Please call again in a few minutes. Goodbye.")
+        return twiml.goodbye(sp.gettext(CANNOT_HOLD), sp=sp)
     if result == "leave" and callback_capture.wanted(rt, call_sid):
         return callback_capture.start(rt, call_sid)
     return twiml.empty()
@@ -168,20 +174,22 @@ def again(rt: Runtime, interaction: Interaction, queue: Queue) -> VoiceResponse:
     return wait_answer(rt, interaction, queue, "")
 
 
-def call_over() -> VoiceResponse:
+def call_over(sp: Speech = ENGLISH) -> VoiceResponse:
     """The answer to a late webhook of a call already over: no line, just goodbye."""
-    return twiml.goodbye()
+    return twiml.goodbye(sp=sp)
 
 
 def wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: str,
                  estimate: WaitEstimate | None = None) -> VoiceResponse:
+    sp = language.for_call(rt, interaction.call_sid)
     entry_id = lines.caller_entry_id(interaction.id)
     estimate = estimate or estimate_for(rt, queue.slug, entry_id)
     position = lines.position(rt.live, queue.slug, entry_id)
-    offer = callback_offer(rt, queue.slug, estimate) if position is not None else ""
+    offer = callback_offer(rt, queue.slug, estimate, sp=sp) if position is not None else ""
     busy = position is not None and tell_busy(rt, entry_id, unusually_busy(
         rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
-    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate, position, offer)
+    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate, position, offer,
+                      sp)
 
 
 def unusually_busy(rt: Runtime, queue_id: int, zone: str, threshold: int,
@@ -218,19 +226,20 @@ def _busy_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimat
 
 def wait_words(rt: Runtime, slug: str, queue_greeting: str, busy: bool,
                 greeting: str, estimate: WaitEstimate, position: int | None,
-                offer: str) -> VoiceResponse:
+                offer: str, sp: Speech = ENGLISH) -> VoiceResponse:
     """What a caller in line hears (busy notice, place, wait, callback offer), then the
     hold line."""
     parts = [greeting, queue_greeting]
     if busy:
-        parts.append(BUSY_NOTICE)
+        parts.append(sp.gettext(BUSY_NOTICE))
     if position is not None:
-        parts += [wording.place_in_line(position), wording.wait_sentence(estimate), offer]
+        parts += [wording.place_in_line(position, sp), wording.wait_sentence(estimate, sp),
+                  offer]
     else:
-        parts.append("Connecting you now.")
+        parts.append(sp.gettext("Connecting you now."))
     key_action = rt.url(paths.OFFER_KEY) if position is not None and offer else None
     return twiml.wait_in_line(" ".join(p for p in parts if p), slug,
-                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT), key_action)
+                              rt.url(paths.HOLD), rt.url(paths.QUEUE_EXIT), key_action, sp=sp)
 
 
 def offer_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
@@ -242,11 +251,13 @@ def offer_key(rt: Runtime, call_sid: str, digits: str) -> VoiceResponse:
     entry = lines.entry_for_call(rt.live, call_sid)
     if entry is None:
         return rejoin(rt, call_sid)
-    return twiml.wait_in_line(KEY_DOES_NOTHING, entry.queue, rt.url(paths.HOLD),
-                              rt.url(paths.QUEUE_EXIT))
+    sp = language.for_call(rt, call_sid)
+    return twiml.wait_in_line(sp.gettext(KEY_DOES_NOTHING), entry.queue, rt.url(paths.HOLD),
+                              rt.url(paths.QUEUE_EXIT), sp=sp)
 
 
-def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate) -> str:
+def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstimate,
+                         sp: Speech = ENGLISH) -> str:
     """The callback offer of a hold update; without the database the update still plays
     (place and estimate come from Redis) and only the offer is left out."""
     try:
@@ -256,8 +267,8 @@ def _offer_while_holding(rt: Runtime, view: lines.HoldView, estimate: WaitEstima
             return ""  # short enough: no offer, and nothing to read
         interaction_id = lines.interaction_of(view.entry_id)
         if queue is None:  # a queue no longer active: read as it is
-            return callback_offer(rt, view.queue, estimate, interaction_id)
-        return "" if called_back(rt, interaction_id) else card_offer(rt, queue, estimate)
+            return callback_offer(rt, view.queue, estimate, interaction_id, sp)
+        return "" if called_back(rt, interaction_id) else card_offer(rt, queue, estimate, sp)
     except (OperationalError, InterfaceError) as exc:
         log.warning("hold update without callback offer: database unreachable (%s)",
                     type(exc).__name__)
@@ -277,14 +288,15 @@ def called_back(rt: Runtime, interaction_id: int) -> bool:
 
 
 def callback_offer(rt: Runtime, queue_slug: str, estimate: WaitEstimate,
-                    interaction_id: int = 0) -> str:
+                    interaction_id: int = 0, sp: Speech = ENGLISH) -> str:
+    """The callback offer of a queue for this wait ("" for none), in the caller's words."""
     with rt.db.session() as s:
         queue = s.scalar(select(Queue).where(Queue.slug == queue_slug))
         interaction = s.get(Interaction, interaction_id) if interaction_id else None
         if queue is None or (interaction is not None and interaction.kind == CALLED_BACK):
             return ""  # a customer we called back, now waiting for an agent
         number = interaction.caller_number if interaction is not None else None
-        return promise.offer_sentence(rt, s, queue, estimate, number)
+        return promise.offer_sentence(rt, s, queue, estimate, number, sp)
 
 
 def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:
@@ -292,7 +304,7 @@ def rejoin(rt: Runtime, call_sid: str) -> VoiceResponse:
     with rt.db.session() as s:
         interaction = interaction_of(s, call_sid)
         if interaction.queue is None:
-            return twiml.goodbye()
+            return twiml.goodbye(sp=language.for_call(rt, call_sid))
         return join(s, rt, interaction, interaction.queue, "")
 
 
@@ -302,13 +314,15 @@ def to_conference(rt: Runtime, call_sid: str) -> VoiceResponse:
         interaction = interaction_of(s, call_sid)
         if not interaction.conference:
             return rejoin(rt, call_sid)
-        return twiml.join_conference("Thank you for waiting. Connecting you now.",
-                                     interaction.conference, agent=False)
+        sp = language.for_call(rt, call_sid)
+        return twiml.join_conference(sp.gettext("Thank you for waiting. Connecting you now."),
+                                     interaction.conference, agent=False, sp=sp)
 
-def card_offer(rt: Runtime, queue: directory.QueueCard, estimate: WaitEstimate) -> str:
+def card_offer(rt: Runtime, queue: directory.QueueCard, estimate: WaitEstimate,
+               sp: Speech = ENGLISH) -> str:
     """The callback offer for a new inbound caller, from the cached queue where it can."""
     if estimate.seconds <= queue.callback_threshold_seconds:
         return ""
     if promise.fits_schedule(queue.schedule, estimate, rt.clock.now()):
-        return promise.TURN_OFFER
-    return callback_offer(rt, queue.slug, estimate)  # slots are counted in the database
+        return promise.turn_offer(sp)
+    return callback_offer(rt, queue.slug, estimate, sp=sp)  # slots are counted in the database

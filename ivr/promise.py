@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from holdless.speech import ENGLISH, N_, Speech
 from ivr import ring_window, slots, wording
 from models.entities import Queue
 from queueing import directory, hours, stats
@@ -25,9 +26,15 @@ from queueing.estimate import WaitEstimate, mean_handle_seconds
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
 
-VOICEMAIL_OFFER = "Or press 2 to leave a message and we will call you back."
-# The offer of a callback "when it is your turn", with the voicemail option.
-TURN_OFFER = f"{wording.CALLBACK_OFFER} {VOICEMAIL_OFFER}"
+VOICEMAIL_OFFER = N_("Or press 2 to leave a message and we will call you back.")
+
+
+def turn_offer(sp: Speech = ENGLISH) -> str:
+    """The offer of a callback "when it is your turn", with the voicemail option."""
+    return f"{sp.gettext(wording.CALLBACK_OFFER)} {sp.gettext(VOICEMAIL_OFFER)}"
+
+
+TURN_OFFER = turn_offer()
 
 
 @dataclass(frozen=True)
@@ -48,38 +55,40 @@ class Promise:
 
 def _slack(wait: WaitEstimate) -> timedelta:
     """How much later than the estimate the words said for it still cover."""
-    said_high = wording.said_bounds(wording.wait_phrase(wait))[1]
+    said_high = wording.said_wait(wait).bounds()[1]
     return timedelta(seconds=max(0.0, said_high - wait.seconds))
 
 
 def promise(s: Session, queue: Queue, wait: WaitEstimate, now: datetime,
-            window: ring_window.Window | None = None) -> Promise:
+            window: ring_window.Window | None = None, sp: Speech = ENGLISH) -> Promise:
     """The callback's expected time: within today's hours, or carried over to the opening;
     and, given the callback's `window`, moved to the next moment it may ring when it falls
     outside (the customer's quiet hours, the queue closed), said as that moment."""
-    kept = _in_hours(s, queue, wait, now)
+    kept = _in_hours(s, queue, wait, now, sp)
     if window is None or ring_window.allowed(window, kept.expected_at):
         return kept
     moved = ring_window.next_allowed(window, kept.expected_at)
     if moved is None:
         return kept
-    return Promise(moved, held_phrase(window, moved, now, ZoneInfo(queue.time_zone)),
+    return Promise(moved, held_phrase(window, moved, now, ZoneInfo(queue.time_zone), sp),
                    after_opening=True, said=(moved, moved + _slack(wait)))
 
 
 def held_phrase(window: ring_window.Window, moment: datetime, now: datetime,
-                queue_zone: tzinfo) -> str:
+                queue_zone: tzinfo, sp: Speech = ENGLISH) -> str:
     """When a callback held until `moment` will come, in the customer's local time when
     their number has one zone (else the queue's): "tomorrow after 8 AM"."""
     zone = window.zones[0] if len(window.zones) == 1 else queue_zone
     local, today = moment.astimezone(zone), now.astimezone(zone)
-    return f"{wording.day_phrase(local, today)} after {wording.clock_time(local)}"
+    return sp.gettext("{day} after {time}", day=wording.day_phrase(local, today, sp),
+                      time=sp.clock(local))
 
 
-def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Promise:
+def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime,
+              sp: Speech = ENGLISH) -> Promise:
     due = now + timedelta(seconds=wait.seconds)
-    low, high = wording.said_bounds(wording.wait_phrase(wait))
-    in_hours = Promise(due, wording.callback_wait_phrase(wait),
+    low, high = wording.said_wait(wait).bounds()
+    in_hours = Promise(due, wording.callback_wait_phrase(wait, sp),
                        said=(now + timedelta(seconds=low), now + timedelta(seconds=high)))
     schedule = directory.schedule_or_none(s, queue)
     if schedule is None:
@@ -90,9 +99,10 @@ def _in_hours(s: Session, queue: Queue, wait: WaitEstimate, now: datetime) -> Pr
     opening = hours.next_opening(schedule, closes)
     if opening is None:
         return in_hours
-    when = wording.opening_phrase(opening, now.astimezone(opening.tzinfo))
+    when = wording.opening_phrase(opening, now.astimezone(opening.tzinfo), sp)
     carried = opening + (due - closes)
-    return Promise(carried, f"after we open again {when}", after_opening=True,
+    return Promise(carried, sp.gettext("after we open again {when}", when=when),
+                   after_opening=True,
                    said=(opening, carried + _slack(wait)))
 
 
@@ -129,16 +139,16 @@ def open_slots(rt: Runtime, s: Session, queue: Queue, count: int | None = None,
 
 
 def offer_sentence(rt: Runtime, s: Session, queue: Queue, wait: WaitEstimate,
-                   number: str | None = None) -> str:
+                   number: str | None = None, sp: Speech = ENGLISH) -> str:
     """The callback offer a holding caller hears, or "" when the wait is short enough (or
     no slot has room): "when it is your turn" with the voicemail option, or the first slot."""
     if wait.seconds <= queue.callback_threshold_seconds:
         return ""
     now = rt.clock.now()
     if fits_today(s, queue, wait, now):
-        return TURN_OFFER
+        return turn_offer(sp)
     first = open_slots(rt, s, queue, count=1, wait=wait, number=number)
     if not first:
         return ""
-    return ("We cannot call you back before we close today. Press 1 to book a callback "
-            f"{first[0].phrase(now)}, or at a later time.")
+    return sp.gettext("We cannot call you back before we close today. Press 1 to book a "
+                      "callback {slot}, or at a later time.", slot=first[0].phrase(now, sp))

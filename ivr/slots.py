@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from holdless.speech import ENGLISH, Speech
 from ivr import wording
 from models.admin import StaffingPlan
 from models.callbacks import OPEN_STATUSES, Callback
@@ -49,9 +50,10 @@ class Slot:
     room: int
     """Callbacks it can still take."""
 
-    def phrase(self, now: datetime) -> str:
+    def phrase(self, now: datetime, sp: Speech = ENGLISH) -> str:
         """How the caller hears it: "tomorrow between 9 AM and 10 AM"."""
-        return wording.slot_phrase(self.starts, self.ends, now.astimezone(self.starts.tzinfo))
+        return wording.slot_phrase(self.starts, self.ends, now.astimezone(self.starts.tzinfo),
+                                   sp)
 
 
 def booked(s: Session, queue_id: int, after: datetime) -> Counter[datetime]:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from ivr import twiml
+from holdless.speech import ENGLISH, N_, Speech
+from ivr import language, twiml
 from models.entities import Interaction
 from models.survey import QUESTIONS, RATING, SOLVED, SurveyAnswer
 
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 2
-INTRO = "Before you go, please answer a short survey about this call."
-THANKS = "Thank you for your answers, and thank you for calling. Goodbye."
+INTRO = N_("Before you go, please answer a short survey about this call.")
+THANKS = N_("Thank you for your answers, and thank you for calling. Goodbye.")
+NOT_CAUGHT = N_("Sorry, I didn't catch that.")
+NOT_AN_OPTION = N_("Sorry, that is not an option.")
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,14 @@ class Question:
     """One keypad question and the keys that answer it."""
 
     text: str
+    """The question as a catalog sentence (English msgid)."""
     keys: str
 
 
 ASKED = {
-    SOLVED: Question("Was your issue solved? Press 1 for yes, 2 for no.", "12"),
-    RATING: Question("How would you rate the agent, 1 to 5? Press a key from 1 to 5.", "12345"),
+    SOLVED: Question(N_("Was your issue solved? Press 1 for yes, 2 for no."), "12"),
+    RATING: Question(N_("How would you rate the agent, 1 to 5? Press a key from 1 to 5."),
+                     "12345"),
 }
 
 
@@ -47,28 +52,28 @@ def wanted(interaction: Interaction) -> bool:
     return interaction.queue is not None and bool(interaction.queue.survey_enabled)
 
 
-def start(rt: Runtime) -> VoiceResponse:
+def start(rt: Runtime, sp: Speech = ENGLISH) -> VoiceResponse:
     """The first TwiML of the survey: a short introduction, then the first question."""
-    return _ask(rt, QUESTIONS[0], 1, INTRO)
+    return _ask(rt, QUESTIONS[0], 1, INTRO, sp)
 
 
 def answer(rt: Runtime, call_sid: str, question: str, digits: str,
            attempt: int) -> VoiceResponse:
     """Record a valid key and ask the next question (or thank and hang up); a bad or missing
     key is met with a spoken retry, and after the last try the question is skipped."""
-    asked = ASKED.get(question)
+    asked, sp = ASKED.get(question), language.for_call(rt, call_sid)
     if asked is None:
-        return twiml.goodbye()
+        return twiml.goodbye(sp=sp)
     valid = len(digits) == 1 and digits in asked.keys
     if valid:
         _record(rt, call_sid, question, int(digits))
     elif attempt < ATTEMPTS:
-        note = "Sorry, I didn't catch that." if not digits else "Sorry, that is not an option."
-        return _ask(rt, question, attempt + 1, note)
+        note = NOT_CAUGHT if not digits else NOT_AN_OPTION
+        return _ask(rt, question, attempt + 1, note, sp)
     following = _next(question)
     if following is None:
-        return twiml.goodbye(THANKS)
-    return _ask(rt, following, 1, "")
+        return twiml.goodbye(sp.gettext(THANKS), sp=sp)
+    return _ask(rt, following, 1, "", sp)
 
 
 def _next(question: str) -> str | None:
@@ -76,9 +81,12 @@ def _next(question: str) -> str | None:
     return QUESTIONS[index] if index < len(QUESTIONS) else None
 
 
-def _ask(rt: Runtime, question: str, attempt: int, preface: str) -> VoiceResponse:
-    text = f"{preface} {ASKED[question].text}".strip()
-    return twiml.ask_digit(text, rt.url(paths.SURVEY_ANSWER, q=question, attempt=attempt))
+def _ask(rt: Runtime, question: str, attempt: int, preface: str,
+         sp: Speech = ENGLISH) -> VoiceResponse:
+    said = sp.gettext(preface) if preface else ""
+    text = f"{said} {sp.gettext(ASKED[question].text)}".strip()
+    return twiml.ask_digit(text, rt.url(paths.SURVEY_ANSWER, q=question, attempt=attempt),
+                           sp=sp)
 
 
 def _record(rt: Runtime, call_sid: str, question: str, value: int) -> None:

@@ -16,6 +16,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from holdless.speech import ENGLISH, LANGUAGES, N_, Speech
 from models.texts import FINAL_STATUSES, SENDING, TextMessage, TextOptOut
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE",
@@ -27,9 +28,17 @@ HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 # opt-out keyword, so a customer replying CANCEL would be unsubscribed from every text
 # instead. NOCALL is in none of Twilio's keyword lists (pages above).
 CANCEL_WORD = "NOCALL"
+# Every language's cancel word (holdless/speech.py LANGUAGES): each is recognised whatever
+# the language of the texts the number got; none is one of Twilio's keywords above.
+CANCEL_WORDS = frozenset(lang.cancel_word for lang in LANGUAGES.values())
 
 # Where an opt-out or opt-in came from: the customer's keyword, or Twilio's 21610.
 SOURCE_KEYWORD, SOURCE_TWILIO_REFUSAL = "keyword", "21610"
+
+
+def cancel_word(sp: Speech = ENGLISH) -> str:
+    """The word a customer texts in `sp`'s language to cancel their callback."""
+    return sp.language.cancel_word
 
 
 def keyword(body: str) -> str:
@@ -68,14 +77,15 @@ def can_text(s: Session, number: str) -> bool:
     return not is_fixed_line(number) and not is_opted_out(s, number)
 
 
-TEXT_PROMISE = "We will also send it to you by text message."
-NO_TEXT_PROMISE = ("We cannot send text messages to this number, so please write your "
-                   "reference down now.")
+TEXT_PROMISE = N_("We will also send it to you by text message.")
+NO_TEXT_PROMISE = N_("We cannot send text messages to this number, so please write your "
+                     "reference down now.")
 
 
 def reference_promise(s: Session, number: str) -> str:
-    """What the caller is told about the text with their reference: that it comes, or, for
-    a number that opted out or is a fixed line, that it cannot (never a promise we break)."""
+    """What the caller is told about the text with their reference (a msgid): that it
+    comes, or, for a number that opted out or is a fixed line, that it cannot (never a
+    promise we break)."""
     return TEXT_PROMISE if can_text(s, number) else NO_TEXT_PROMISE
 
 

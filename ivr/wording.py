@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
+from holdless.speech import ENGLISH, N_, Speech
 from queueing.estimate import WaitEstimate
 
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth"]
+# Places 2 to 10 said as words; past them the figure with CLDR's ordinal category.
+_PLACES = {
+    2: N_("You are second in line."), 3: N_("You are third in line."),
+    4: N_("You are fourth in line."), 5: N_("You are fifth in line."),
+    6: N_("You are sixth in line."), 7: N_("You are seventh in line."),
+    8: N_("You are eighth in line."), 9: N_("You are ninth in line."),
+    10: N_("You are tenth in line."),
+}
 
 
-def ordinal(n: int) -> str:
-    """1 → "first", 12 → "12th"."""
-    if 1 <= n <= len(_ORDINALS):
-        return _ORDINALS[n - 1]
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def place_in_line(position: int) -> str:
-    """"You are third in line." """
+def place_in_line(position: int, sp: Speech = ENGLISH) -> str:
+    """"You are third in line." (past tenth: "You are 22nd in line.", the suffix chosen by
+    the language's CLDR ordinal category, its words from the catalog)."""
     if position <= 1:
-        return "You are next in line."
-    return f"You are {ordinal(position)} in line."
+        return sp.gettext("You are next in line.")
+    if position in _PLACES:
+        return sp.gettext(_PLACES[position])
+    category = sp.ordinal_category(position)
+    if category == "one":
+        return sp.pgettext("ordinal one", "You are {n}th in line.", n=position)
+    if category == "two":
+        return sp.pgettext("ordinal two", "You are {n}th in line.", n=position)
+    if category == "few":
+        return sp.pgettext("ordinal few", "You are {n}th in line.", n=position)
+    return sp.pgettext("ordinal other", "You are {n}th in line.", n=position)
 
 
 def minutes(seconds: float) -> int:
@@ -31,29 +41,60 @@ def minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60 - 0.25))
 
 
-def _minutes_phrase(n: int) -> str:
-    return "1 minute" if n == 1 else f"{n} minutes"
+@dataclass(frozen=True)
+class SaidWait:
+    """What a wait is said as, before words: "about" `last` minutes, "range" `first` to
+    `last`, "under" `last` minutes, or "minute" (less than a minute)."""
+
+    kind: str
+    first: int = 0
+    last: int = 0
+
+    def bounds(self) -> tuple[float, float]:
+        """The waits (seconds, [low, high]) these words stand for (see `said_bounds`)."""
+        if self.kind == "minute":
+            return 0.0, 60.0
+        if self.kind == "under":
+            return 0.0, 60.0 * self.last
+        if self.kind == "range":
+            return 60.0 * self.first, 60.0 * self.last
+        n = self.last
+        return (45.0, 75.0) if n == 1 else (60.0 * n - 45.0, 60.0 * n + 15.0)
 
 
-def wait_phrase(estimate: WaitEstimate) -> str:
-    """What a caller is told about a wait (see docs/wait-estimates.md): "about 4 minutes"
-    when the whole range fits the minute `minutes()` rounds to, else "less than a minute",
-    "less than 3 minutes" or "about 5 to 8 minutes" (range ends rounded to the nearest
-    minute, widened to keep the estimate inside), so the words cover what the range covers."""
+def said_wait(estimate: WaitEstimate) -> SaidWait:
+    """How a wait is said (see docs/wait-estimates.md): "about 4 minutes" when the whole
+    range fits the minute `minutes()` rounds to, else "less than a minute", "less than 3
+    minutes" or "about 5 to 8 minutes" (range ends rounded to the nearest minute, widened
+    to keep the estimate inside), so the words cover what the range covers."""
     low = min(estimate.low, estimate.seconds)
     high = max(estimate.high, estimate.seconds)
     if estimate.seconds >= 45:
-        single = f"about {_minutes_phrase(minutes(estimate.seconds))}"
-        said_low, said_high = said_bounds(single)
+        single = SaidWait("about", last=minutes(estimate.seconds))
+        said_low, said_high = single.bounds()
         if said_low <= low and high <= said_high:
             return single
     if high <= 60:
-        return "less than a minute"
+        return SaidWait("minute")
     first = min(math.floor(low / 60 + 0.5), math.floor(estimate.seconds / 60))
     last = max(first + 1, math.floor(high / 60 + 0.5), math.ceil(estimate.seconds / 60))
     if first == 0:
-        return f"less than {max(last, 2)} minutes"
-    return f"about {first} to {_minutes_phrase(last)}"
+        return SaidWait("under", last=max(last, 2))
+    return SaidWait("range", first, last)
+
+
+def wait_phrase(estimate: WaitEstimate, sp: Speech = ENGLISH) -> str:
+    """What a caller is told about a wait: "about 4 minutes", "less than a minute", "less
+    than 3 minutes" or "about 5 to 8 minutes" (see `said_wait`)."""
+    said = said_wait(estimate)
+    if said.kind == "minute":
+        return sp.gettext("less than a minute")
+    if said.kind == "under":
+        return sp.ngettext("less than {count} minute", "less than {count} minutes", said.last)
+    if said.kind == "range":
+        return sp.ngettext("about {first} to {count} minute", "about {first} to {count} minutes",
+                           said.last, first=said.first)
+    return sp.ngettext("about {count} minute", "about {count} minutes", said.last)
 
 
 def said_bounds(phrase: str) -> tuple[float, float]:
@@ -77,61 +118,58 @@ def said_bounds(phrase: str) -> tuple[float, float]:
 
 # Said instead of a wait when the queue has nothing to estimate from yet (no handle time
 # today nor in its recent days): a range from a guess would say nothing.
-NO_ESTIMATE = ("We cannot estimate your wait yet, as we have no recent calls to go on; "
-               "we will tell you as soon as we can.")
+NO_ESTIMATE = N_("We cannot estimate your wait yet, as we have no recent calls to go on; "
+                 "we will tell you as soon as we can.")
 
 
-def wait_sentence(estimate: WaitEstimate) -> str:
+def wait_sentence(estimate: WaitEstimate, sp: Speech = ENGLISH) -> str:
     """The spoken wait: "Your expected wait is about 5 to 8 minutes." (`NO_ESTIMATE`
     when the estimate has nothing to go on)."""
     if not estimate.known:
-        return NO_ESTIMATE
-    phrase = wait_phrase(estimate)
-    if phrase == "less than a minute":
-        return "An agent will be with you in less than a minute."
-    return f"Your expected wait is {phrase}."
+        return sp.gettext(NO_ESTIMATE)
+    if said_wait(estimate).kind == "minute":
+        return sp.gettext("An agent will be with you in less than a minute.")
+    return sp.gettext("Your expected wait is {wait}.", wait=wait_phrase(estimate, sp))
 
 
-def clock_time(moment: datetime) -> str:
-    """"9 AM", "1:30 PM"."""
-    hour = moment.hour % 12 or 12
-    suffix = "AM" if moment.hour < 12 else "PM"
-    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+def clock_time(moment: datetime, sp: Speech = ENGLISH) -> str:
+    """"9 AM", "1:30 PM" (in German "9:00", in Danish "9.00": the locale's clock)."""
+    return sp.clock(moment)
 
 
-def opening_phrase(opening: datetime, now: datetime) -> str:
+def opening_phrase(opening: datetime, now: datetime, sp: Speech = ENGLISH) -> str:
     """"today at 1 PM", "tomorrow at 9 AM", "on Monday at 9 AM" or "on March 3 at 9 AM"."""
-    days = (opening.date() - now.date()).days
-    when = clock_time(opening)
-    if days == 0:
-        return f"today at {when}"
-    if days == 1:
-        return f"tomorrow at {when}"
-    if days < 7:
-        return f"on {opening.strftime('%A')} at {when}"
-    return f"on {opening.strftime('%B')} {opening.day} at {when}"
+    return sp.gettext("{day} at {time}", day=day_phrase(opening, now, sp),
+                      time=sp.clock(opening))
 
 
-def day_phrase(moment: datetime, now: datetime) -> str:
-    """"today", "tomorrow", "on Monday" or "on March 3" (both in the same zone)."""
+# "On Monday" is a whole catalog entry per day: languages inflect it (Estonian
+# "esmaspäeval"), and CLDR gives day names only as they stand alone.
+_ON_WEEKDAY = (N_("on Monday"), N_("on Tuesday"), N_("on Wednesday"), N_("on Thursday"),
+               N_("on Friday"), N_("on Saturday"), N_("on Sunday"))
+
+
+def day_phrase(moment: datetime, now: datetime, sp: Speech = ENGLISH) -> str:
+    """"today", "tomorrow", "on Monday" or "on March 3" (both in the same zone; the month
+    from CLDR)."""
     days = (moment.date() - now.date()).days
     if days == 0:
-        return "today"
+        return sp.gettext("today")
     if days == 1:
-        return "tomorrow"
+        return sp.gettext("tomorrow")
     if days < 7:
-        return f"on {moment.strftime('%A')}"
-    return f"on {moment.strftime('%B')} {moment.day}"
+        return sp.gettext(_ON_WEEKDAY[moment.weekday()])
+    return sp.gettext("on {date}", date=sp.day_and_month(moment))
 
 
-def slot_phrase(starts: datetime, ends: datetime, now: datetime) -> str:
+def slot_phrase(starts: datetime, ends: datetime, now: datetime, sp: Speech = ENGLISH) -> str:
     """"tomorrow between 9 AM and 10 AM" (local times of the slot; `now` in the same zone)."""
-    return (f"{day_phrase(starts, now)} between {clock_time(starts)} "
-            f"and {clock_time(ends)}")
+    return sp.gettext("{day} between {start} and {end}", day=day_phrase(starts, now, sp),
+                      start=sp.clock(starts), end=sp.clock(ends))
 
 
-CALLBACK_OFFER = ("Press 1 to be called back when it is your turn, "
-                  "keeping your place in line.")
+CALLBACK_OFFER = N_("Press 1 to be called back when it is your turn, "
+                    "keeping your place in line.")
 
 
 def spell(code: str) -> str:
@@ -139,6 +177,15 @@ def spell(code: str) -> str:
     return ", ".join(code)
 
 
-def callback_wait_phrase(estimate: WaitEstimate) -> str:
+def callback_wait_phrase(estimate: WaitEstimate, sp: Speech = ENGLISH) -> str:
     """When a callback should come: "in about 12 minutes" or "in less than a minute"."""
-    return f"in {wait_phrase(estimate)}"
+    said = said_wait(estimate)
+    if said.kind == "minute":
+        return sp.gettext("in less than a minute")
+    if said.kind == "under":
+        return sp.ngettext("in less than {count} minute", "in less than {count} minutes",
+                           said.last)
+    if said.kind == "range":
+        return sp.ngettext("in about {first} to {count} minute",
+                           "in about {first} to {count} minutes", said.last, first=said.first)
+    return sp.ngettext("in about {count} minute", "in about {count} minutes", said.last)

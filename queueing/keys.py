@@ -106,3 +106,8 @@ def directory_version() -> str:
 def dial_pacer() -> str:
     """String: when the next outbound call may be created (holdless.pacer's schedule)."""
     return f"{KEY_PREFIX}dial-pacer"
+
+
+def call_language(call_sid: str) -> str:
+    """String: the language (BCP-47 tag) a live call is spoken to in."""
+    return f"{KEY_PREFIX}lang:{call_sid}"

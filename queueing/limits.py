@@ -68,3 +68,6 @@ MAX_PRIORITY_BONUS_SECONDS = 1800
 # Overflow (queueing.overflow): the longest an entry may be made to wait before the agents of
 # its queue's overflow queue may also take it, in seconds.
 MAX_OVERFLOW_AFTER_SECONDS = 3600
+
+# How long Redis remembers the language of a live call (longer than any call lasts).
+CALL_LANGUAGE_TTL_SECONDS = 12 * 3600

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from holdless import paths, tasks
+from holdless.speech import ENGLISH, Speech
 from holdless.twilio_gateway import (
     AGENT_RING_TIMEOUT_SECONDS,
     DialRefused,
@@ -190,20 +191,21 @@ def finalize_draft(s: Session, interaction_id: int, agent_id: int, now: object) 
         s.delete(draft)
 
 
-def transfer_whisper(leg: Leg, context: str) -> str:
+def transfer_whisper(leg: Leg, context: str, sp: Speech = ENGLISH) -> str:
     """What a receiving agent hears before joining: who hands over, why, and the context."""
-    frm = _from_agent_name(leg)
-    reason = f" Reason: {leg.reason}." if leg.reason else ""
-    return f"Transfer from {frm}.{reason} {context}"
+    said = sp.gettext("Transfer from {agent}.", agent=_from_agent_name(leg, sp))
+    if leg.reason:
+        said += " " + sp.gettext("Reason: {reason}.", reason=leg.reason)
+    return f"{said} {context}"
 
 
-def _from_agent_name(leg: Leg) -> str:
+def _from_agent_name(leg: Leg, sp: Speech = ENGLISH) -> str:
     s = Session.object_session(leg)
     if s is None:
-        return "a colleague"
+        return sp.gettext("a colleague")
     record = s.scalar(select(Transfer).where(Transfer.leg_id == leg.id))
     agent = s.get(Agent, record.from_agent_id) if record is not None else None
-    return agent.name if agent is not None else "a colleague"
+    return agent.name if agent is not None else sp.gettext("a colleague")
 
 
 def leg_answered(rt: Runtime, interaction_id: int) -> None:

@@ -23,6 +23,7 @@ from ivr import (
     callback_kept,
     callback_voicemail,
     in_line,
+    language,
     survey,
     twiml,
 )
@@ -157,8 +158,8 @@ def account_number() -> Response:
 @twilio_signed
 def survey_start() -> Response:
     """The last agent left: the caller was redirected here for the post-call survey."""
-    forms.call_sid()
-    return _twiml(survey.start(_rt()))
+    rt = _rt()
+    return _twiml(survey.start(rt, language.for_call(rt, forms.call_sid())))
 
 
 @bp.post(paths.SURVEY_ANSWER)
@@ -317,7 +318,10 @@ def transfer_hold() -> Response:
     """The hold URL of a caller being transferred (or escalated to a supervisor)."""
     escalation = request.args.get("escalation") == "1"
     notice = twiml.ESCALATION_NOTICE if escalation else twiml.TRANSFER_NOTICE
-    return _twiml(twiml.transfer_hold(notice=notice))
+    rt = _rt()
+    sid = forms.field("CallSid")  # the held caller's call (when Twilio says which)
+    sp = language.for_call(rt, sid if forms.CALL_SID.match(sid) else "")
+    return _twiml(twiml.transfer_hold(notice=notice, sp=sp))
 
 
 @bp.post(paths.AGENT_WHISPER)
