@@ -29,7 +29,7 @@ from holdless.tasks import (
 )
 from holdless.twilio_gateway import TwilioGateway
 from models.base import Database
-from queueing import directory, keys, overflow
+from queueing import directory, keys, overflow, push
 from queueing.presence import Presence
 from queueing.routing import Router
 
@@ -57,6 +57,7 @@ class Runtime:
         self.presence = Presence(self.live)
         self.router = Router(self.live)
         self.db.watch(directory.DIRECTORY_TABLES, self._directory_changed)
+        push.watch_rows(self)  # pages showing what a commit changed are told at once
 
     def _directory_changed(self) -> None:
         """After a commit that changed the queues: tell every process, and rewrite the

@@ -119,6 +119,9 @@ class Settings:
     twilio_api_key_sid: str = ""
     twilio_api_key_secret: str = ""
     twilio_twiml_app_sid: str = ""
+    # Live pages (server-sent event streams) one web process serves at once; each holds one
+    # of its threads (webhooks/push.py), so the Procfile gives WEB_THREADS this many + 8.
+    push_streams: int = 120
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -154,6 +157,7 @@ class Settings:
             twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
             twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
             twilio_twiml_app_sid=_env("TWILIO_TWIML_APP_SID"),
+            push_streams=_env_int("HOLDLESS_PUSH_STREAMS", 120),
             secure_cookies=_env("SESSION_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         )
 
@@ -179,6 +183,8 @@ class Settings:
                     SYNCHRONOUS_COMMIT_LEVELS) + f" (PostgreSQL's synchronous_commit; never off, "
                 f"which can lose promises already spoken), not "
                 f"{self.database_synchronous_commit!r}")
+        if self.push_streams < 0:
+            raise SettingsError("HOLDLESS_PUSH_STREAMS must be 0 (no live pages) or more")
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")

@@ -111,3 +111,12 @@ def dial_pacer() -> str:
 def call_language(call_sid: str) -> str:
     """String: the language (BCP-47 tag) a live call is spoken to in."""
     return f"{KEY_PREFIX}lang:{call_sid}"
+
+
+def push_channel(audience: str) -> str:
+    """Pub/sub channel: live updates for one audience ("agent:7", "interaction:12",
+    "presence", "board"), each a JSON message {"topic", "data"} (queueing.push)."""
+    return f"{KEY_PREFIX}push:{audience}"
+
+
+PUSH_PATTERN = f"{KEY_PREFIX}push:*"

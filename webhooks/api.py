@@ -21,11 +21,12 @@ from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
-from queueing import agents, dispatch, transfers
+from queueing import agents, dispatch, push, transfers
 from queueing.presence import StateRefused
 from webhooks import callers_api
 from webhooks.auth import current_agent, login_required
 from webhooks.openapi import document
+from webhooks.push import stream_response
 
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
@@ -140,6 +141,23 @@ def my_current() -> Any:
     with _rt().db.session() as s:
         reason = agents.load_agent(s, me.id).offline_reason
     return jsonify(state=_rt().presence.state(me.id), interaction=body, offline_reason=reason)
+
+
+@bp.get("/me/events")
+@login_required
+def my_events() -> Any:
+    """Live updates for my console (server-sent events): my own changes, colleagues'
+    states, and those of the interaction I am looking at (?interaction=ID, if I may see it)."""
+    me = current_agent()
+    audiences = [push.agent_audience(me.id), push.PRESENCE]
+    raw = request.args.get("interaction", "")
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+            abort(400, description="interaction: the id of the interaction on screen")
+        with _rt().db.session() as s:
+            desk.check_access(_rt(), s, int(raw), me.id)
+        audiences.append(push.interaction_audience(int(raw)))
+    return stream_response(_rt(), audiences)
 
 
 @bp.get("/directory")

@@ -102,6 +102,16 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
                 ["state", "interaction"], state=STR, offline_reason=STR,
                 interaction={"oneOf": [ctx, {"type": "null"}]})), **_errors(400, 401)},
             params=[REVEAL_PARAM])},
+        "/api/me/events": {"get": _op(
+            "Live updates for my console (text/event-stream): each `data:` line is JSON "
+            "{topic, data}; topics: changed (fetch /api/me/current again), presence "
+            "({id, state} of a colleague), resync (fetch everything again)",
+            {"200": {"description": "the stream", "content": {"text/event-stream": {
+                "schema": STR}}}, **_errors(400, 401, 403, 404),
+             "503": _reply("this server serves its most live pages; retry", _ref("Error"))},
+            params=[{"name": "interaction", "in": "query", "required": False,
+                     "description": "the interaction on screen (its changes come too)",
+                     "schema": {"type": "integer", "minimum": 1}}])},
         "/api/directory": {"get": _op(
             "Colleagues (with live state) and queues to transfer to",
             {"200": _reply("directory", _obj(["agents", "queues"], agents={"type": "array"},

@@ -1,14 +1,18 @@
-// Holdless agent console: polls /api/me/current every second and drives the /api endpoints.
+// Holdless agent console: fetches /api/me/current when the server pushes a change
+// (live.js, /api/me/events) and drives the /api endpoints.
 "use strict";
 (function () {
-  const POLL_MS = 1000;
+  const REFRESH_MS = 150;   // updates arriving together are fetched once
   const AUTOSAVE_MS = 400;
+  const Live = window.HoldlessLive;
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   let shownId = null;      // the interaction on screen
   let revealed = null;     // the full number, fetched once on request (audited server-side)
   let draftTimer = null;
   let draftDirty = false;
+  let live = null;
+  let refreshTimer = null;
 
   async function api(method, path, body) {
     const options = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
@@ -24,19 +28,16 @@
     return data;
   }
 
-  function say(text, isError) {
-    $("message").textContent = text;
+  function say(words, isError) {
+    $("message").textContent = words;
     $("message").className = isError ? "error" : "";
   }
 
-  function item(text, className) {
-    const li = document.createElement("li");
-    li.textContent = text;
-    if (className) li.className = className;
-    return li;
-  }
+  function item(key, text, className) { return { key, text, className }; }
 
-  function fill(list, items) { list.replaceChildren(...items); }
+  function fill(list, items) { Live.patchList(list, items); }
+
+  const text = Live.patchText;
 
   function when(iso) { return iso ? new Date(iso).toLocaleTimeString() : "—"; }
 
@@ -46,22 +47,22 @@
   }
 
   function renderCaller(i) {
-    $("caller-name").textContent = i.caller.name || "Unknown caller";
-    $("phase").textContent = i.phase ? "(" + i.phase + ")" : "";
+    text($("caller-name"), i.caller.name || "Unknown caller");
+    text($("phase"), i.phase ? "(" + i.phase + ")" : "");
     $("difficult-badge").hidden = !i.caller.difficult;
-    $("caller-number").textContent = i.caller.number_hidden ? "hidden" : (revealed || i.caller.number);
+    text($("caller-number"), i.caller.number_hidden ? "hidden" : (revealed || i.caller.number));
     $("reveal").hidden = i.caller.number_hidden || !!revealed;
-    $("account-ref").textContent = i.caller.account_ref || "—";
-    $("queue").textContent = i.queue ? i.queue.name : "—";
+    text($("account-ref"), i.caller.account_ref || "—");
+    text($("queue"), i.queue ? i.queue.name : "—");
     const choices = Object.entries(i.ivr_choices || {}).map(([k, v]) => k + ": " + v);
-    $("ivr-choices").textContent = choices.length ? choices.join(", ") : "—";
-    $("waited").textContent = minutes(i.waited_seconds);
+    text($("ivr-choices"), choices.length ? choices.join(", ") : "—");
+    text($("waited"), minutes(i.waited_seconds));
     renderCallback(i.callback);
   }
 
   function renderCallback(cb) {
-    $("callback").textContent = cb ? "callback, attempt " + cb.attempt + " of " + cb.max_attempts +
-      " · reference " + cb.reference + " · " + cb.status : "—";
+    text($("callback"), cb ? "callback, attempt " + cb.attempt + " of " + cb.max_attempts +
+      " · reference " + cb.reference + " · " + cb.status : "—");
     const link = $("callback-recording");
     link.hidden = !(cb && cb.recording_url);
     if (cb && cb.recording_url) link.href = cb.recording_url;
@@ -77,19 +78,19 @@
   function renderLists(i) {
     const me = Number($("me").dataset.agentId);
     fill($("notes"), i.notes.filter((n) => !(n.draft && n.author_id === me)).map((n) =>
-      item(n.author + " · " + when(n.updated_at) + (n.draft ? " (typing)" : "") + ": " + n.text,
+      item("n" + n.id, n.author + " · " + when(n.updated_at) + (n.draft ? " (typing)" : "") + ": " + n.text,
            n.draft ? "draft" : "")));
     fill($("legs"), i.legs.map((l) =>
-      item((l.agent || "queue") + " · " + l.kind + (l.reason ? " · " + l.reason : "") +
+      item("l" + l.id, (l.agent || "queue") + " · " + l.kind + (l.reason ? " · " + l.reason : "") +
            " · " + when(l.started_at) + "–" + (l.ended_at ? when(l.ended_at) : "now"))));
     fill($("history"), i.history.length ? i.history.map((h) =>
-      item(when(h.created_at) + " " + (h.queue || "") + " · " + (h.outcome || h.status) +
-           (h.dispositions.length ? " · " + h.dispositions.join(", ") : ""))) : [item("none")]);
+      item("h" + h.id, when(h.created_at) + " " + (h.queue || "") + " · " + (h.outcome || h.status) +
+           (h.dispositions.length ? " · " + h.dispositions.join(", ") : ""))) : [item("none", "none")]);
     const survey = i.survey || [];
-    fill($("survey"), survey.length ? survey.map((a) =>
-      item(a.question + ": " + a.answer + (a.agent ? " (about " + a.agent + ")" : ""))) : [item("none")]);
+    fill($("survey"), survey.length ? survey.map((a, n) =>
+      item("s" + n, a.question + ": " + a.answer + (a.agent ? " (about " + a.agent + ")" : ""))) : [item("none", "none")]);
     const callbacks = i.callback_history || [];
-    fill($("callback-history"), callbacks.length ? callbacks.map((c) => item(callbackLine(c))) : [item("none")]);
+    fill($("callback-history"), callbacks.length ? callbacks.map((c) => item("c" + c.reference, callbackLine(c))) : [item("none", "none")]);
   }
 
   function renderForms(i) {
@@ -102,42 +103,72 @@
   }
 
   function render(data) {
-    $("state").textContent = data.state;
-    $("offline-reason").textContent = data.offline_reason ? "Taken offline: " + data.offline_reason : "";
+    text($("state"), data.state);
+    text($("offline-reason"), data.offline_reason ? "Taken offline: " + data.offline_reason : "");
     $("end-wrap-up").hidden = data.state !== "wrap-up";
     const i = data.interaction;
     $("idle").hidden = !!i;
     $("interaction").hidden = !i;
-    if (!i) { shownId = null; return; }
+    if (!i) { shownId = null; follow(); return; }
     if (i.id !== shownId) {
       shownId = i.id; revealed = null; draftDirty = false;
       $("note-draft").value = i.my_draft || "";
-      $("draft-status").textContent = "";
+      text($("draft-status"), "");
+      follow();
     }
     renderCaller(i);
     renderLists(i);
     renderForms(i);
   }
 
-  async function poll() {
+  function eventsUrl() {
+    return "/api/me/events" + (shownId === null ? "" : "?interaction=" + shownId);
+  }
+
+  function follow() { if (live) live.follow(eventsUrl()); }
+
+  async function refresh() {
     try {
       render(await api("GET", "/api/me/current"));
     } catch (e) {
       say(e.message, true);
-    } finally {
-      setTimeout(poll, POLL_MS);
     }
+  }
+
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  function onUpdate(topic, data) {
+    if (topic === "presence") { showColleague(data); return; }
+    refreshSoon();
+  }
+
+  let colleagues = [];
+  let queues = [];
+
+  function renderTargets() {
+    const target = $("transfer-target");
+    const keep = target.value;
+    Live.patchList(target, [
+      ...colleagues.map((a) => ({ tag: "option", key: "agent:" + a.id, text: a.name + " (" + a.state + ")" })),
+      ...queues.map((q) => ({ tag: "option", key: "queue:" + q.slug, text: "Queue: " + q.name }))]);
+    for (const option of target.options) option.value = option.dataset.key;
+    if (keep) target.value = keep;
+  }
+
+  function showColleague(data) {
+    const found = colleagues.find((a) => a.id === data.id);
+    if (found) { found.state = data.state; renderTargets(); }
   }
 
   async function refreshDirectory() {
     try {
       const d = await api("GET", "/api/directory");
-      const target = $("transfer-target");
-      const keep = target.value;
-      target.replaceChildren(
-        ...d.agents.map((a) => new Option(a.name + " (" + a.state + ")", "agent:" + a.id)),
-        ...d.queues.map((q) => new Option("Queue: " + q.name, "queue:" + q.slug)));
-      if (keep) target.value = keep;
+      colleagues = d.agents;
+      queues = d.queues;
+      renderTargets();
     } catch (e) { say(e.message, true); }
   }
 
@@ -146,7 +177,7 @@
     draftDirty = false;
     try {
       await api("PUT", "/api/interactions/" + shownId + "/notes/draft", { text: $("note-draft").value });
-      $("draft-status").textContent = "Saved " + new Date().toLocaleTimeString();
+      text($("draft-status"), "Saved " + new Date().toLocaleTimeString());
     } catch (e) { draftDirty = true; say(e.message, true); }
   }
 
@@ -168,7 +199,7 @@
     ["go-available", "go-offline", "end-wrap-up"].forEach((id) => $(id).addEventListener("click", setState));
     $("note-draft").addEventListener("input", () => {
       draftDirty = true;
-      $("draft-status").textContent = "Saving…";
+      text($("draft-status"), "Saving…");
       clearTimeout(draftTimer);
       draftTimer = setTimeout(saveDraft, AUTOSAVE_MS);
     });
@@ -177,7 +208,7 @@
     $("reveal").addEventListener("click", act(async () => {
       const i = await api("GET", "/api/interactions/" + shownId + "?reveal=1");
       revealed = i.caller.number;
-      $("caller-number").textContent = revealed;
+      text($("caller-number"), revealed);
       $("reveal").hidden = true;
     }));
     $("flag-difficult").addEventListener("click", act(async () => {
@@ -208,8 +239,9 @@
       $("note-draft").value = "";
       say("Wrapped up. You are " + r.state + ".");
     }));
-    refreshDirectory();
-    setInterval(refreshDirectory, 2000);
-    poll();
+    live = Live.connect(eventsUrl(), {
+      onSync: () => { refresh(); refreshDirectory(); },
+      onUpdate,
+    });
   });
 })();

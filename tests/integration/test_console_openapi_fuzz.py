@@ -30,6 +30,8 @@ def test_generated_requests_never_500_and_answers_match_the_document(rt, app, tw
     SCHEMA.app = app
     seen: set[tuple[str, int]] = set()
     for result in SCHEMA.get_all_operations():
+        if result.ok().label == "GET /api/me/events":
+            continue  # a stream that never ends: tests/integration/test_push.py covers it
         _fuzz(result.ok(), session, alice.token, seen, interaction.id)
     assert ("GET /api/me/current", 200) in seen
     # Generated note text is often refused (NUL characters, length): the fuzz proves no 500
