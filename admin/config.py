@@ -186,6 +186,11 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
     "survey_enabled": lambda s, q, x: v.flag("survey_enabled", x),
     "ask_account": lambda s, q, x: v.flag("ask_account", x),
     "active": lambda s, q, x: v.flag("active", x),
+    # The live board's alarms: null turns one off.
+    "alert_oldest_wait_seconds": lambda s, q, x: None if x is None else v.whole_number(
+        "alert_oldest_wait_seconds", x, 1, 24 * 3600),
+    "alert_service_level_percent": lambda s, q, x: None if x is None else v.whole_number(
+        "alert_service_level_percent", x, 1, 100),
 }
 
 

@@ -7,7 +7,16 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from admin import audit, booked, config, reports, staffing, texts
@@ -27,11 +36,21 @@ bp = Blueprint("admin_pages", __name__, template_folder="templates", static_fold
 
 DAY_NAMES = staffing.DAY_NAMES
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-PAGES = (("admin_pages.home", "Board"), ("admin_pages.queues", "Queues & hours"),
+PAGES = (("board_pages.board", "Board"), ("admin_pages.queues", "Queues & hours"),
          ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
          ("admin_pages.staffing_page", "Staffing"), ("admin_pages.callbacks", "Callbacks"),
          ("admin_pages.agents", "Agents"), ("admin_pages.audit_log", "Audit log"),
          ("admin_pages.report", "Reports"))
+
+
+# The pages a supervisor may open (the board and the reports; no settings).
+SUPERVISOR_PAGES = ("board_pages.board", "admin_pages.report")
+
+
+def pages_for(agent: Any) -> list[tuple[str, str]]:
+    """The navigation an agent is shown: every page for admins, the board and the reports
+    for supervisors."""
+    return [p for p in PAGES if agent.role == "admin" or p[0] in SUPERVISOR_PAGES]
 
 
 def _rt() -> Runtime:
@@ -39,8 +58,8 @@ def _rt() -> Runtime:
 
 
 def _page(template: str, **values: Any) -> str:
-    return render_template(template, agent=current_agent(), pages=PAGES, days=DAY_NAMES,
-                           **values)
+    return render_template(template, agent=current_agent(), pages=pages_for(current_agent()),
+                           days=DAY_NAMES, **values)
 
 
 def _queues(s: Any) -> list[Queue]:
@@ -60,8 +79,8 @@ def _chosen(queues: list[Queue]) -> Queue | None:
 @bp.get("/admin")
 @role_required("admin")
 def home() -> Any:
-    """The live board (refreshed every second by admin.js)."""
-    return _page("admin_board.html", zone=_rt().settings.time_zone)
+    """The live board is where administration starts."""
+    return redirect(url_for("board_pages.board"))
 
 
 # The number types a callback may go to, in words (the others the IVR always refuses).
@@ -179,7 +198,7 @@ def audit_log() -> Any:
 
 
 @bp.get("/admin/reports")
-@role_required("admin")
+@role_required("admin", "supervisor")
 def report() -> Any:
     """A day's figures as a table, the interval chart and a CSV link."""
     today = _rt().clock.now().astimezone(ZoneInfo(_rt().settings.time_zone)).date()

@@ -182,8 +182,8 @@ def board_command() -> None:
         for q in board(rt):
             states = ", ".join(f"{n} {state}" for state, n in q.agents_by_state.items() if n)
             oldest = _cell(q.oldest_wait_seconds, " s")
-            click.echo(f"{q.slug}: {q.waiting} waiting, oldest {oldest}, "
-                       f"new caller ~{q.new_caller_estimate.seconds:.0f} s; "
+            click.echo(f"{q.slug}: {q.status}, {q.waiting} waiting, oldest {oldest}, "
+                       f"{q.callbacks_waiting} callbacks due, new caller: {q.estimate_text}; "
                        f"agents: {states or 'none'}")
     finally:
         rt.close()

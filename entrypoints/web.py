@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
-from console import admin_views, zoned
+from console import admin_views, board_views, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
@@ -22,7 +22,7 @@ from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
-from webhooks import admin_api, api, auth, fallback, forms, health, sms, voice
+from webhooks import admin_api, api, auth, board_api, fallback, forms, health, sms, voice
 from webhooks.budget import OverBudget, bound_voice_webhooks
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,11 @@ def register_blueprints(app: Flask) -> None:
     auth.csrf.exempt(fallback.bp)
     api.init_app(app)
     admin_api.init_app(app)
+    board_api.init_app(app)
     console_views.init_app(app)
     admin_views.init_app(app)
     zoned.init_app(app)  # the `zoned` filter: every time shown on a page carries its zone
+    board_views.init_app(app)
 
 
 def refuse_nul_characters(app: Flask) -> None:
@@ -164,7 +166,10 @@ PAGE_TITLES = {400: "That request could not be read", 403: "You do not have acce
                413: "That was too large to send", 429: "Too many attempts",
                500: "Something went wrong on our side", 503: "Holdless is busy"}
 ROLE_WORDS = {"needs role: admin": "This page is for administrators. Ask an administrator to "
-                                   "give you the admin role if you need it."}
+                                   "give you the admin role if you need it.",
+              "needs role: supervisor, admin": "The live board is for supervisors and "
+                                               "administrators. Ask an administrator for the "
+                                               "supervisor role if you need it."}
 
 
 def wants_a_page() -> bool:

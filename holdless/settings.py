@@ -114,6 +114,9 @@ class Settings:
     busy_threshold_seconds: int = 600
     callback_threshold_seconds: int = 120
     callback_regions: str = ""
+    # Which supervisors an agent sees on their call: all (listening too), heard (coaching or
+    # barging only) or none.
+    agent_sees_monitoring: str = "all"
     clock: str = ""
     secure_cookies: bool = True
     twilio_api_key_sid: str = ""
@@ -153,6 +156,7 @@ class Settings:
             busy_threshold_seconds=_env_int("HOLDLESS_BUSY_THRESHOLD_SECONDS", 600),
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
             callback_regions=_env("HOLDLESS_CALLBACK_REGIONS").upper(),
+            agent_sees_monitoring=_env("HOLDLESS_AGENT_SEES_MONITORING", "all").lower(),
             clock=_env("HOLDLESS_CLOCK"),
             twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
             twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
@@ -185,6 +189,9 @@ class Settings:
                 f"{self.database_synchronous_commit!r}")
         if self.push_streams < 0:
             raise SettingsError("HOLDLESS_PUSH_STREAMS must be 0 (no live pages) or more")
+        if self.agent_sees_monitoring not in ("all", "heard", "none"):
+            raise SettingsError("HOLDLESS_AGENT_SEES_MONITORING must be all, heard or none, "
+                                f"not {self.agent_sees_monitoring!r}")
         if self.env not in (DEVELOPMENT, PRODUCTION, TESTING):
             raise SettingsError("HOLDLESS_ENV must be development, production or testing, "
                                 f"not {self.env!r}")

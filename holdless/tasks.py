@@ -78,6 +78,10 @@ DIAL_TRANSFER = Task("queueing.transfers.dial_transfer", urgent=True)
 DROP_AGENT = Task("queueing.transfers.drop_agent")
 TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
 HOLD_CALLER = Task("queueing.transfers.hold_caller")
+# Supervisors on live calls: ring their phone in as a participant, change its mode, remove it.
+MONITOR_JOIN = Task("queueing.monitoring.join_job", urgent=True)
+MONITOR_MODE = Task("queueing.monitoring.mode_job", urgent=True)
+MONITOR_LEAVE = Task("queueing.monitoring.leave_job", urgent=True)
 # Create or resize every line's Twilio queue to the MaxSize Holdless needs.
 SIZE_TWILIO_QUEUES = Task("callbacks.twilio_queues.size_queues_job")
 SIZE_TWILIO_QUEUES_JOB_ID = "size-twilio-queues"  # one such job waiting at a time
@@ -86,4 +90,5 @@ ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, SIZE_TWILIO_QUEUES,
+    MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE,
 )

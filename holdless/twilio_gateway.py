@@ -14,7 +14,7 @@ from twilio.rest import Client
 from holdless.pacer import DialPacer
 from holdless.settings import Settings
 
-__all__ = ["RESPONSE_FIELDS_READ", "DialRefused", "PlacedCall", "TwilioGateway",
+__all__ = ["RESPONSE_FIELDS_READ", "DialRefused", "MonitorMode", "PlacedCall", "TwilioGateway",
            "TwilioRestException", "is_call_gone"]
 
 # Limits of our REST calls to Twilio.
@@ -84,6 +84,7 @@ RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "FetchCall": ("status",),
     "ListCall": ("sid", "status", "date_created", "direction"),
     "ListConference": ("sid",),
+    "CreateParticipant": ("call_sid",),
     "CreateMessage": ("sid",),
     "ListQueue": ("sid", "friendly_name", "max_size"),
 }
@@ -92,6 +93,21 @@ RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
 def is_call_gone(exc: TwilioRestException) -> bool:
     """Whether Twilio refused because the call is no longer there (already over)."""
     return exc.status in CALL_GONE_STATUSES or exc.code in CALL_GONE_CODES
+
+
+@dataclass(frozen=True)
+class MonitorMode:
+    """How a supervisor is in a conference: `listen_only` (muted: heard by nobody), coaching
+    `coach_call_sid` (heard by that agent only), or neither (barge: heard by all)."""
+
+    listen_only: bool
+    coach_call_sid: str | None = None
+
+    def parameters(self) -> dict[str, object]:
+        """The Participant resource's parameters for this mode (twilio-python names)."""
+        coaching = self.coach_call_sid is not None
+        extra = {"call_sid_to_coach": self.coach_call_sid} if coaching else {}
+        return {"muted": self.listen_only, "coaching": coaching, **extra}
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,53 @@ class TwilioGateway:
         extra = {"hold_url": hold_url, "hold_method": "POST"} if hold and hold_url else {}
         self.client.conferences(str(found[0].sid)).participants(call_sid).update(
             hold=hold, **extra)
+        return True
+
+    def _live_conference(self, conference: str) -> str | None:
+        """The sid of the in-progress conference with this friendly name, if any."""
+        found = self.client.conferences.list(friendly_name=conference, status="in-progress",
+                                             limit=1)
+        return str(found[0].sid) if found else None
+
+    def join_supervisor(self, conference: str, phone: str, mode: MonitorMode,
+                        status_callback: str) -> str | None:
+        """Ring a supervisor's phone (`client:NAME` or a number) into the named live
+        conference in `mode`; returns the new participant's call sid, or None when that
+        conference is not in progress. No beep, and their leaving never ends the call
+        (Participant resource, CreateParticipant: Muted, Coaching, CallSidToCoach, Beep,
+        EndConferenceOnExit; twilio.com/docs/voice/api/conference-participant-resource)."""
+        sid = self._live_conference(conference)
+        if sid is None:
+            return None
+        participant = self.client.conferences(sid).participants.create(
+            from_=self.caller_id, to=phone, beep="false",
+            start_conference_on_enter=False, end_conference_on_exit=False,
+            timeout=AGENT_RING_TIMEOUT_SECONDS, status_callback=status_callback,
+            status_callback_method="POST", status_callback_event=["answered", "completed"],
+            **mode.parameters())
+        return str(participant.call_sid)
+
+    def set_supervisor_mode(self, conference: str, call_sid: str, mode: MonitorMode) -> bool:
+        """Move a supervisor already in the named live conference to `mode` (UpdateParticipant:
+        Muted, Coaching, CallSidToCoach); False when the conference is over."""
+        sid = self._live_conference(conference)
+        if sid is None:
+            return False
+        self.client.conferences(sid).participants(call_sid).update(**mode.parameters())
+        return True
+
+    def remove_participant(self, conference: str, call_sid: str) -> bool:
+        """Take a participant out of the named live conference (DeleteParticipant: their call
+        ends); False when the conference or the participant is gone."""
+        sid = self._live_conference(conference)
+        if sid is None:
+            return False
+        try:
+            self.client.conferences(sid).participants(call_sid).delete()
+        except TwilioRestException as exc:
+            if is_call_gone(exc):
+                return False
+            raise
         return True
 
     def size_queue(self, name: str, max_size: int) -> bool:

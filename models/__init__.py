@@ -15,6 +15,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from models.supervision import EscalationWait, MonitoringSession
 from models.survey import SurveyAnswer
 from models.texts import TextMessage, TextOptOut
 
@@ -30,9 +31,11 @@ __all__ = [
     "Caller",
     "ConfigAuditEntry",
     "Database",
+    "EscalationWait",
     "Holiday",
     "Interaction",
     "Leg",
+    "MonitoringSession",
     "Note",
     "OpeningHours",
     "Queue",

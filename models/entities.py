@@ -46,6 +46,10 @@ class Queue(Base):
     overflow_after_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sl_target_seconds: Mapped[int] = mapped_column(Integer, default=20)
     sl_target_percent: Mapped[int] = mapped_column(Integer, default=80)
+    # The live board's alarms (None: off): a caller waiting longer, or today's service
+    # level below this percent, turns the queue's row red.
+    alert_oldest_wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    alert_service_level_percent: Mapped[int | None] = mapped_column(Integer)
     dial_mode: Mapped[str] = mapped_column(String(20), default="agent-first")
     survey_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     ask_account: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -79,6 +79,7 @@ class DialingRunner(CallRunner):
             start_on_enter=noun.flag("startConferenceOnEnter", True),
             end_on_exit=noun.flag("endConferenceOnExit", False),
             muted=noun.flag("muted", False),
+            coaching=noun.attr("coach") or None,
         )
         started = self.net.clock.now()
         conference = self._join(noun.text, participant)

@@ -487,6 +487,8 @@ class PhoneNetwork:
         runner = DialingRunner(self, call, callback)
         attrs = {name[0].lower() + name[1:]: value for name in _PARTICIPANT_FLAGS
                  if (value := _one(form, name)) is not None}
+        if _one(form, "CallSidToCoach") and (_one(form, "Coaching") or "true") == "true":
+            attrs["coach"] = _one(form, "CallSidToCoach") or ""  # <Conference coach="CA...">
         noun = Verb("Conference", attrs, conference.friendly_name)
         timeout = float(_one(form, "Timeout") or 60)
 
@@ -518,6 +520,9 @@ class PhoneNetwork:
                 if value is not None:
                     setattr(live, attr, value.lower() == "true")
                     live.call.log("participant-update", name, value.lower())
+            if _one(form, "Coaching") is not None or _one(form, "CallSidToCoach") is not None:
+                live.coaching = participant.coached_call()
+                live.call.log("participant-update", "Coaching", str(live.coaching))
             self.cond.notify_all()
 
     def _on_participant_delete(self, conference: ConferenceResource,

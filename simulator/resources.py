@@ -124,6 +124,16 @@ class ParticipantResource:
     flags: dict[str, str] = field(default_factory=dict)
     status: str = "queued"
 
+    def coached_call(self) -> str | None:
+        """The call this participant coaches: `call_sid_to_coach` while coaching. Coaching
+        "defaults to false unless call_sid_to_coach is defined"
+        (twilio.com/docs/voice/api/conference-participant-resource)."""
+        coach = self.flags.get("CallSidToCoach") or None
+        coaching = self.flags.get("Coaching")
+        if coach is None or (coaching is not None and coaching.lower() != "true"):
+            return None
+        return coach
+
     def to_json(self) -> dict[str, Any]:
         """Render the resource as Twilio's JSON body."""
 
@@ -141,7 +151,8 @@ class ParticipantResource:
             "muted": flag("Muted", False),
             "end_conference_on_exit": flag("EndConferenceOnExit", False),
             "start_conference_on_enter": flag("StartConferenceOnEnter", True),
-            "coaching": False,
+            "coaching": self.coached_call() is not None,
+            "call_sid_to_coach": self.coached_call(),
             "status": self.status,
             "date_created": rfc2822(_now()),
             "date_updated": rfc2822(_now()),

@@ -544,14 +544,30 @@ class TwilioRestStandIn:
         conference = self.store.find_conference(key)
         if conference is None or conference.status == "completed":
             conference = self.store.ensure_conference(account, key)
-        call = self.store.add_call(CallResource(new_sid("CA"), account, to, from_, "outbound-api"))
         flags = {k: v[0] for k, v in form.items() if v}
+        self._check_coaching(conference, flags)
+        call = self.store.add_call(CallResource(new_sid("CA"), account, to, from_, "outbound-api"))
         self.store.put_participant(ParticipantResource(call.sid, conference.sid, account, flags))
         if self.on_participant_create is not None:
             self.on_participant_create(conference, call, form)
         participant = self.store.get_participant(conference.sid, call.sid)
         assert participant is not None
         return 201, participant.to_json()
+
+    def _check_coaching(self, conference: ConferenceResource, flags: dict[str, str]) -> None:
+        """Refuse coaching without a call to coach, or of a call not in this conference: "If
+        `true`, `call_sid_to_coach` must be defined", and the coached call is a participant
+        of the conference (twilio.com/docs/voice/api/conference-participant-resource,
+        `coaching`, `call_sid_to_coach`). The page names no error code for it; the stand-in
+        answers 400 with 20001, as for its other refused parameters."""
+        coach = flags.get("CallSidToCoach")
+        coaching = (flags.get("Coaching") or ("true" if coach else "")).lower() == "true"
+        if coaching and not coach:
+            raise RestError(400, 20001, "CallSidToCoach is required when Coaching is true.")
+        coached = self.store.get_participant(conference.sid, coach) if coaching and coach else None
+        if coaching and (coached is None or coached.status == "completed"):
+            raise RestError(400, 20001, f"CallSidToCoach {coach} is not a participant of "
+                                        f"conference {conference.sid}.")
 
     def _known_participant(
         self, groups: dict[str, str]
@@ -566,7 +582,9 @@ class TwilioRestStandIn:
         self, groups: dict[str, str], form: Form, _q: Form
     ) -> tuple[int, dict]:
         conference, participant = self._known_participant(groups)
-        participant.flags.update({k: v[0] for k, v in form.items() if v})
+        flags = {**participant.flags, **{k: v[0] for k, v in form.items() if v}}
+        self._check_coaching(conference, flags)
+        participant.flags.update(flags)
         if self.on_participant_update is not None:
             self.on_participant_update(conference, participant, form)
         return 200, participant.to_json()

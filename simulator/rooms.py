@@ -84,6 +84,10 @@ class Participant:
     muted: bool = False
     hold: bool = False
     removed: bool = False
+    # The call this participant coaches (CallSidToCoach), or None: a coach is heard by that
+    # call only (twilio.com/docs/voice/api/conference-participant-resource, `coaching` and
+    # `call_sid_to_coach`; TwiML's <Conference coach="CA...">).
+    coaching: str | None = None
 
 
 @dataclass
@@ -116,3 +120,15 @@ class Conference:
         if ends:
             self.ended = True
         return ends
+
+    def hears(self, listener: str, speaker: str) -> bool:
+        """Whether the call `listener` hears the call `speaker` in this conference, as the
+        Participant resource page describes the flags (twilio.com/docs/voice/api/
+        conference-participant-resource): a muted participant is heard by nobody, one on
+        hold neither hears nor is heard, and a coach is heard only by the call it coaches."""
+        heard, hearing = self.participants.get(speaker), self.participants.get(listener)
+        if heard is None or hearing is None or listener == speaker or not self.started:
+            return False
+        if heard.muted or heard.hold or hearing.hold:
+            return False
+        return heard.coaching is None or heard.coaching == listener

@@ -3,7 +3,8 @@ public-holiday import), callback policy, staffing plan beside the Erlang recomme
 agents, the audit log, the live board, booked callbacks, texts that failed, and a day's
 report (JSON, CSV, PNG).
 
-Admins only: 401 signed out, 403 for other roles. State changes need the X-CSRFToken header
+Admins only (supervisors may read the board and the reports): 401 signed out, 403 for
+other roles. State changes need the X-CSRFToken header
 (CSRFProtect, 400 otherwise). Every change goes through admin.config (or admin.booked), which
 validates it - a refused change is a 400 naming the field and changes nothing - and writes
 one audit entry in the change's own transaction.
@@ -25,7 +26,7 @@ from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
 from holdless import tasks
 from models.base import MAX_STORED_INT
-from models.entities import ROLE_ADMIN, Agent, Holiday, Queue
+from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent, Holiday, Queue
 from webhooks.auth import current_agent, login_manager
 
 if TYPE_CHECKING:
@@ -37,11 +38,19 @@ MAX_ID = MAX_STORED_INT  # the widest id every database here stores
 MAX_AUDIT = 500
 
 
+# What supervisors may read here besides admins: the board and the reports (no settings).
+SUPERVISOR_ENDPOINTS = frozenset({"admin_api.live_board", "admin_api.day_report",
+                                  "admin_api.day_report_csv", "admin_api.day_report_chart"})
+
+
 @bp.before_request
 def _admins_only() -> Any:
-    """401 signed out, 403 unless the agent's role is admin."""
+    """401 signed out, 403 unless the agent's role is admin (or supervisor, for the board
+    and the reports)."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.role == ROLE_SUPERVISOR and request.endpoint in SUPERVISOR_ENDPOINTS:
+        return None
     if current_user.role != ROLE_ADMIN:
         abort(403, description="needs role: admin")
     return None
@@ -315,14 +324,7 @@ def audit_log() -> Any:
 @bp.get("/board")
 def live_board() -> Any:
     """Per queue, live: waiting, oldest wait, estimate, callbacks open, agents by state."""
-    rt = _rt()
-    with rt.db.session() as s:
-        ids = {slug: i for slug, i in s.execute(select(Queue.slug, Queue.id))}
-        counts = booked.open_counts(s)
-    rows = [{**plain(asdict(q)), "callbacks": counts.get(ids.get(q.slug, 0),
-                                                         {"booked": 0, "dialling": 0})}
-            for q in board.board(rt)]
-    return jsonify(queues=rows, at=rt.clock.now().isoformat())
+    return jsonify(board.live_board(_rt()))
 
 
 @bp.get("/queues/<slug>/callbacks")

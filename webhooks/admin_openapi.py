@@ -26,7 +26,8 @@ def _reply(description: str, schema: dict[str, Any] | None = None,
 
 def _errors(*codes: int) -> dict[str, Any]:
     meaning = {400: "invalid input (detail and field name the field) or missing CSRF token",
-               401: "not signed in", 403: "not an administrator",
+               401: "not signed in", 403: "not an administrator (the board: not a supervisor)",
+               409: "the call is not connected, or you are on another call",
                404: "no such queue, holiday, callback or agent"}
     return {str(c): _reply(meaning[c], ERROR) for c in (401, 403, *codes)}
 
@@ -74,7 +75,14 @@ QUEUE_BODY = _obj(
     overflow_after_seconds={"type": "integer", "minimum": 0,
                             "maximum": MAX_OVERFLOW_AFTER_SECONDS},
     dial_mode={"type": "string", "enum": ["agent-first", "customer-first"]},
-    survey_enabled={"type": "boolean"}, active={"type": "boolean"})
+    survey_enabled={"type": "boolean"}, active={"type": "boolean"},
+    alert_oldest_wait_seconds={"type": ["integer", "null"], "minimum": 1, "maximum": 86400,
+                               "description": "the live board turns the queue red and "
+                                              "announces it when a caller has waited longer; "
+                                              "null: no alarm"},
+    alert_service_level_percent={"type": ["integer", "null"], "minimum": 1, "maximum": 100,
+                                 "description": "the live board turns the queue red when "
+                                                "today's service level is below; null: none"})
 QUEUE = _obj(["slug", "name", "hours"], slug=STR, name=STR, hours=OBJ)
 
 
@@ -208,7 +216,27 @@ def _callback_and_report_paths() -> dict[str, Any]:
     }
 
 
+def _board_paths() -> dict[str, Any]:
+    board = _obj(["queues", "agents", "at"], queues=ARRAY, agents=ARRAY, at=STR,
+                 me={"type": ["object", "null"]})
+    call = _param("interaction_id", ID_SCHEMA)
+    mode = _obj(["mode"], mode={"type": "string", "enum": ["listen", "coach", "barge"]})
+    return {
+        "/api/board": {"get": _op(
+            "The live board (supervisors and admins): queues, agents, the call I am on",
+            _reply("board", board))},
+        "/api/board/calls/{interaction_id}/monitor": {"post": {**_op(
+            "Listen to (muted), coach (heard by the agent only) or barge into a live call, "
+            "or switch to that mode; audited per period", _reply("started", _obj(
+                ["session_id", "mode"], session_id=INT, mode=STR)), 400, 409,
+            body=mode, params=[call], status="202")}},
+        "/api/board/leave": {"post": _op(
+            "Leave the call I am on", _reply("left", _obj([], session_id={
+                "type": ["integer", "null"]})))},
+    }
+
+
 def admin_paths() -> dict[str, Any]:
-    """Every /api/admin path of the OpenAPI document."""
+    """Every /api/admin (and /api/board) path of the OpenAPI document."""
     return {**_queue_paths(), **_holiday_paths(), **_people_paths(),
-            **_callback_and_report_paths()}
+            **_callback_and_report_paths(), **_board_paths()}

@@ -21,7 +21,7 @@ from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import Agent, Queue
-from queueing import agents, dispatch, push, transfers
+from queueing import agents, dispatch, monitoring, push, transfers
 from queueing.presence import StateRefused
 from webhooks import callers_api
 from webhooks.auth import current_agent, login_required
@@ -140,7 +140,9 @@ def my_current() -> Any:
     body = None if found is None else desk.context(_rt(), found[0], me.id, reveal, found[1])
     with _rt().db.session() as s:
         reason = agents.load_agent(s, me.id).offline_reason
-    return jsonify(state=_rt().presence.state(me.id), interaction=body, offline_reason=reason)
+    watching = [] if found is None else monitoring.supervisors_on(_rt(), found[0])
+    return jsonify(state=_rt().presence.state(me.id), interaction=body, offline_reason=reason,
+                   supervisors=watching)
 
 
 @bp.get("/me/events")

@@ -29,6 +29,7 @@ from ivr import (
 )
 from ivr.numbers import caller_number
 from models.states import ENDED_CALL_STATUSES
+from queueing import monitoring
 from webhooks import forms
 from webhooks.security import twilio_signed
 
@@ -358,6 +359,14 @@ def agent_status() -> tuple[str, int]:
     """Status of an agent's leg."""
     return _settle(call_ends.AGENT_LEG, forms.int_arg("leg"), forms.field("CallStatus"),
                    forms.call_sid())
+
+
+@bp.post(paths.SUPERVISOR_STATUS)
+@twilio_signed
+def supervisor_status() -> tuple[str, int]:
+    """Status of a supervisor's phone leg on a live call: once over, their period ends."""
+    monitoring.phone_ended(_rt(), forms.call_sid(), forms.field("CallStatus"))
+    return "", 204
 
 
 @bp.post(paths.CALL_STATUS)

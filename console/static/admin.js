@@ -3,9 +3,9 @@
 // aria-describedby) and summed up in the status line; buttons with data-confirm ask first.
 // The week editor warns before a day that had hours is left closed; the staffing grid saves
 // cells as edited. Words shown come from the templates (data-* attributes) where they can.
+// The live board is board.js.
 "use strict";
 (function () {
-  const BOARD_MS = 1000;
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const status = $("message");
@@ -168,37 +168,6 @@
     if (el.hasAttribute && el.hasAttribute("data-autosubmit")) el.form.submit();
   });
 
-  // -- the live board ----------------------------------------------------------------------
-  function seconds(value) {
-    if (value === null || value === undefined) return "—";
-    const s = Math.round(value);
-    return s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s";
-  }
-
-  function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
-
-  function boardRow(q) {
-    const tr = document.createElement("tr");
-    tr.dataset.queue = q.slug;
-    const states = Object.entries(q.agents_by_state).filter(([, n]) => n).map(([s, n]) => s + " " + n);
-    const estimate = q.new_caller_estimate;
-    tr.append(cell(q.name), cell(String(q.waiting)), cell(seconds(q.oldest_wait_seconds)),
-      cell(seconds(estimate.seconds) + " (" + seconds(estimate.low) + "–" + seconds(estimate.high) + ")"),
-      cell(String(q.callbacks.booked)), cell(String(q.callbacks.dialling)),
-      cell(states.length ? states.join(", ") : "no agents"));
-    return tr;
-  }
-
-  async function refreshBoard() {
-    try {
-      const data = await api("GET", "/api/admin/board");
-      $("board-rows").replaceChildren(...data.queues.map(boardRow));
-      $("board-at").textContent = "at " + window.Holdless.zoned(data.at, $("board-at").dataset.zone, "seconds");
-    } catch (error) {
-      say(error.message, true);
-    }
-  }
-
   // -- the staffing grid -----------------------------------------------------------------
   async function saveCells(table, inputs) {
     const cells = inputs.map((input) => ({ weekday: Number(input.dataset.weekday),
@@ -247,6 +216,5 @@
 
   const flash = sessionStorage.getItem("holdless-flash");
   if (flash) { sessionStorage.removeItem("holdless-flash"); say(flash); }
-  if ($("board-rows")) { refreshBoard(); setInterval(refreshBoard, BOARD_MS); }
   if ($("staffing")) watchStaffing($("staffing"));
 })();

@@ -1,6 +1,8 @@
 """Who may reach what, over every route the app has (its url_map), so a new route cannot slip
 through unguarded: anonymous users reach no agent or admin page or endpoint (Twilio's webhooks
-are signature-checked instead), agents and supervisors reach no admin route, an agent reaches
+are signature-checked instead), agents reach no admin or board route, supervisors reach the
+board, the reports and live calls but no setting (a browser refused gets a page, not JSON), an
+agent reaches
 no interaction that was not routed to them, every state-changing request needs the CSRF token,
 and the cookies are hardened in production.
 
@@ -25,7 +27,12 @@ from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people_and
 PUBLIC = {"auth.sign_in", "console.home", "api.openapi", "static", "console.static",
           "admin_pages.static"}
 SIGNED_BLUEPRINTS = {"voice", "sms", "fallback"}  # Twilio's webhooks: refused (403) unless signed
-ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api"}
+ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api", "board_pages", "board_api"}
+# What a supervisor may reach of those: the board, the reports, listening to live calls.
+SUPERVISOR_SEES = {"board_pages.board", "board_api.live_board", "board_api.monitor",
+                   "board_api.leave", "admin_pages.report", "admin_api.day_report",
+                   "admin_api.day_report_csv", "admin_api.day_report_chart",
+                   "admin_api.live_board"}
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
                            "slug": "support", "username": "alice", "day": "2026-11-16",
@@ -36,6 +43,7 @@ INTERACTION_BODIES: dict[str, dict[str, Any]] = {
     "api.flag_difficult": {"difficult": True}, "api.wrap_up": {"disposition": "resolved"},
     "api.transfer": {"mode": "cold", "to_queue": "sales", "reason": "x"},
     "api.escalate": {"reason": "x"},
+    "board_api.monitor": {"mode": "listen"},
 }
 
 
@@ -115,17 +123,51 @@ def test_every_route_but_sign_in_and_static_refuses_anonymous_users_even_with_a_
     assert row_counts(rt) == before
 
 
-def test_agents_and_supervisors_get_403_on_every_admin_route(rt, app, people):
+def admin_routes(app: Any) -> list[tuple[str, str, str]]:
+    """Every route of the admin and board blueprints (their static files aside)."""
+    found = [r for r in routes(app) if blueprint(r[0]) in ADMIN_BLUEPRINTS
+             and r[0] not in PUBLIC]
+    assert len(found) > 30
+    return found
+
+
+def test_agents_get_403_on_every_admin_and_board_route(rt, app, people):
     before = row_counts(rt)
-    admin_routes = [r for r in routes(app) if blueprint(r[0]) in ADMIN_BLUEPRINTS
-                    and r[0] not in PUBLIC]
-    assert len(admin_routes) > 30
-    for username in ("alice", "sam"):
-        desk = Desk(app, username)
-        for _endpoint, method, path in admin_routes:
-            reply = call(desk.client, method, path, desk.token)
-            assert reply.status_code == 403, (username, method, path, reply.status_code)
+    alice = Desk(app, "alice")
+    for _endpoint, method, path in admin_routes(app):
+        reply = call(alice.client, method, path, alice.token)
+        assert reply.status_code == 403, (method, path, reply.status_code)
     assert row_counts(rt) == before
+
+
+def test_supervisors_reach_the_board_reports_and_live_calls_and_no_setting(rt, app, people):
+    before = row_counts(rt)
+    sam = Desk(app, "sam")
+    seen = set()
+    for endpoint, method, path in admin_routes(app):
+        reply = call(sam.client, method, path, sam.token, INTERACTION_BODIES.get(endpoint))
+        if endpoint in SUPERVISOR_SEES:
+            seen.add(endpoint)
+            assert reply.status_code not in (401, 403), (method, path, reply.status_code)
+        else:
+            assert reply.status_code == 403, (method, path, reply.status_code)
+    assert seen == SUPERVISOR_SEES  # the allowlist names only routes that exist
+    assert row_counts(rt) == before  # monitoring a call that is not live records nothing
+
+
+def test_a_browser_refused_a_page_gets_a_page_saying_why_and_the_api_gets_json(rt, app,
+                                                                               people):
+    alice = Desk(app, "alice")
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path, words in (("/board", "The live board is for supervisors and administrators."),
+                        ("/admin", "This page is for administrators."),
+                        ("/admin/queues", "This page is for administrators.")):
+        page = alice.client.get(path, headers=browser)
+        assert page.status_code == 403 and page.mimetype == "text/html", path
+        text = page.get_data(as_text=True)
+        assert "You do not have access to this page" in text and words in text, path
+    api = alice.client.get("/api/board", headers=browser)
+    assert api.status_code == 403 and api.get_json()["error"] == "Forbidden"
 
 
 def test_every_interaction_route_refuses_an_agent_it_was_not_routed_to(rt, app, twilio, worker,

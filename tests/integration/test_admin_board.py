@@ -51,3 +51,73 @@ def test_board_oldest_wait_is_the_longest_waiting_caller_even_behind_a_vip(rt, f
     [support] = board(rt)
     assert lines.position(rt.live, "support", "i:2") == 1
     assert support.oldest_wait_seconds == 60.0
+
+
+def _answered_and_abandoned_today(rt, frozen_clock) -> None:
+    """Support today: 3 answered within 20 s, 1 answered after 60 s, 1 abandoned."""
+    from datetime import timedelta as td
+
+    from models.entities import Interaction, Leg
+    from queueing.directory import queue_by_slug
+    now = frozen_clock.now()
+    with rt.db.session() as s:
+        queue_id = queue_by_slug(s, "support").id
+        for n, (wait, answered) in enumerate([(5, True), (10, True), (15, True), (60, True),
+                                              (30, False)]):
+            created = now - td(hours=1, minutes=n)
+            call = Interaction(call_sid=f"CA{n:032d}", caller_number="+12015550101",
+                               queue_id=queue_id, created_at=created,
+                               joined_at=created.timestamp(), status="completed",
+                               wait_seconds=float(wait))
+            if answered:
+                call.answered_at = created + td(seconds=wait)
+                call.legs.append(Leg(status="completed", started_at=created,
+                                     answered_at=call.answered_at,
+                                     ended_at=call.answered_at + td(seconds=120)))
+            else:
+                call.status, call.outcome = "abandoned", "abandoned"
+                call.ended_at = created + td(seconds=wait)
+            s.add(call)
+
+
+def test_board_says_no_agent_signed_in_instead_of_an_estimate_and_shows_a_closed_queue_closed(
+        rt, frozen_clock):
+    from admin import directory
+    from admin.audit import Actor
+    from admin.config import set_hours
+    seed_queues(rt, ("support", "Support", "1"), ("sales", "Sales", "2"))
+    seed_agent(rt, "ann", ["support"])  # signed out: nobody serves support
+    with rt.db.session() as s:  # sales closes at 09:00-10:00 on Mondays (it is 10:30 there)
+        set_hours(s, Actor(None, "test"), "sales", 0, "09:00-10:00")
+        set_hours(s, Actor(None, "test"), "sales", 1, "09:00-17:00")
+        assert directory is not None
+    now = frozen_clock.time()
+    lines.join(rt.live, lines.Entry("i:1", "support", lines.CALLER, now - 30, interaction_id=1))
+    lines.join(rt.live, lines.Entry("cb:1", "sales", lines.CALLBACK, now - 800, callback_id=1))
+
+    support, sales = board(rt)
+
+    assert support.estimate_text == "no agent signed in" and support.waiting == 1
+    assert (sales.open, sales.status, sales.estimate_text) == (False, "closed until Tue 09:00",
+                                                               "closed")
+    # The callback kept overnight is a callback due, not a caller waiting 13 minutes.
+    assert (sales.waiting, sales.oldest_wait_seconds, sales.callbacks_waiting) == (0, None, 1)
+
+
+def test_board_service_level_and_abandon_rate_so_far_today_and_its_alarms(rt, frozen_clock):
+    from admin.audit import Actor
+    from admin.config import update_queue
+    seed_queues(rt, ("support", "Support", "1"))
+    make_available(rt, seed_agent(rt, "ann", ["support"]))
+    _answered_and_abandoned_today(rt, frozen_clock)
+    now = frozen_clock.time()
+    lines.join(rt.live, lines.Entry("i:9", "support", lines.CALLER, now - 150, interaction_id=9))
+    [quiet] = board(rt)
+    assert (quiet.service_level_percent, quiet.abandon_percent) == (60.0, 20.0)
+    assert quiet.alerts == () and quiet.offered_today == 5
+    with rt.db.session() as s:
+        update_queue(s, Actor(None, "test"), "support", {
+            "alert_oldest_wait_seconds": 120, "alert_service_level_percent": 80})
+    [loud] = board(rt)
+    assert loud.alerts == ("Support: oldest wait 2 min 30 s, over 2 min 0 s",
+                           "Support: service level 60% today, under 80%")

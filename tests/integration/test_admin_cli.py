@@ -88,5 +88,5 @@ def test_report_command_defaults_to_today_for_every_queue(run_admin, frozen_cloc
 
 def test_staffing_and_board_commands_run_on_an_empty_line(run_admin):
     assert "the plan covers every interval" in run_admin("staffing", "support").output
-    assert "support: 0 waiting, oldest -, new caller ~240 s; agents: none" in \
-        run_admin("board").output
+    assert ("support: open (no hours set), 0 waiting, oldest -, 0 callbacks due, new caller: "
+            "no agent signed in; agents: none") in run_admin("board").output

@@ -206,7 +206,8 @@ def test_wrap_up_records_disposition_and_closing_note_then_agent_is_available(
     reply = alice.send("POST", f"{base}/wrap-up", {"disposition": "resolved", "note": "Done."})
     assert reply.json == {"state": "available"}
     assert alice.get("/api/me/current").json == {"state": "available", "interaction": None,
-                                                 "offline_reason": ""}
+                                                 "offline_reason": "",
+                                                 "supervisors": []}
     with rt.db.session() as s:
         assert [w.disposition for w in s.scalars(select(WrapUp))] == ["resolved"]
         assert [n.text for n in s.scalars(select(Note))] == ["Done."]
