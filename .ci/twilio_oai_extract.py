@@ -28,6 +28,7 @@ OPERATIONS = (
     "CreateCall", "FetchCall", "UpdateCall", "ListCall",
     "CreateMessage", "FetchMessage", "ListMessage",
     "FetchRecording", "ListRecording", "DeleteRecording",
+    "CreateCallRecording", "UpdateCallRecording", "FetchCallRecording",
     "CreateQueue", "FetchQueue", "UpdateQueue", "ListQueue",
     "ListMember", "FetchMember", "UpdateMember",
     "ListConference", "FetchConference", "UpdateConference",

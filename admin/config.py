@@ -32,6 +32,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from models.privacy import RECORDING_MODES, RETENTION_FIELDS
 from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 
 DIAL_MODES = ("agent-first", "customer-first")
@@ -165,6 +166,22 @@ def _dial_mode(value: Any) -> str:
     return str(value)
 
 
+# The longest a queue may keep what it holds about callers (ten years).
+MAX_KEEP_DAYS = 3650
+
+
+def _recording_mode(value: Any) -> str:
+    if value not in RECORDING_MODES:
+        raise ConfigError("recording_mode", f"must be one of {', '.join(RECORDING_MODES)}")
+    return str(value)
+
+
+def _keep_days(field: str) -> Callable[[Session, Queue, Any], int | None]:
+    """Days to keep one kind of data: empty keeps it until erased; at least 1 (a day's
+    first-contact figures need the next 24 hours), at most MAX_KEEP_DAYS."""
+    return lambda s, q, x: None if x in (None, "") else v.whole_number(field, x, 1, MAX_KEEP_DAYS)
+
+
 QueueCheck = Callable[[Session, Queue, Any], Any]
 QUEUE_FIELDS: dict[str, QueueCheck] = {
     "name": lambda s, q, x: v.name("name", x, 80),
@@ -191,6 +208,8 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
         "alert_oldest_wait_seconds", x, 1, 24 * 3600),
     "alert_service_level_percent": lambda s, q, x: None if x is None else v.whole_number(
         "alert_service_level_percent", x, 1, 100),
+    "recording_mode": lambda s, q, x: _recording_mode(x),
+    **{name: _keep_days(name) for name in RETENTION_FIELDS},
 }
 
 

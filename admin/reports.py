@@ -129,8 +129,8 @@ def facts(call: Interaction, queue: Queue, repeats: dict[str, list[datetime]]) -
     answered = call.answered_at is not None
     wait = _wait(call) if answered else None
     handle, transfers = talk(call) if answered else (None, 0)
-    resolved = None
-    if answered and call.caller_number:
+    resolved = call.resolved_first if answered else None
+    if answered and resolved is None and call.caller_number:
         horizon = call.created_at + REPEAT_WINDOW
         resolved = not any(call.created_at < t <= horizon
                            for t in repeats.get(call.caller_number, []))
@@ -173,6 +173,19 @@ def _later_calls(s: Session, calls: list[Interaction]) -> dict[str, list[datetim
         if number:
             later[number].append(created)
     return later
+
+
+def first_contact(s: Session, call: Interaction) -> bool | None:
+    """Whether an answered call was resolved at first contact: no call from its number
+    within 24 hours after it (None: unanswered, or no number known). What admin.retention
+    keeps on the row before the number goes, so the day's figures stay the same."""
+    if call.resolved_first is not None or call.answered_at is None or not call.caller_number:
+        return call.resolved_first
+    horizon = call.created_at + REPEAT_WINDOW
+    repeat = s.scalar(select(Interaction.id).where(
+        Interaction.caller_number == call.caller_number, Interaction.kind == "inbound",
+        Interaction.created_at > call.created_at, Interaction.created_at <= horizon).limit(1))
+    return repeat is None
 
 
 def day_report(s: Session, day: date, queue: str | None = None) -> Report:

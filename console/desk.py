@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from admin import access
 from callbacks import jobs
 from console import callback_context
 from ivr import survey
@@ -22,6 +23,7 @@ from ivr.numbers import mask
 from models.callbacks import Callback
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
 from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
+from models.privacy import DELETED, ConversationRecording
 from queueing import keys, transfers
 from queueing.presence import WRAP_UP
 
@@ -46,6 +48,10 @@ class NotNow(Exception):
 
 class NotFound(LookupError):
     """No such interaction."""
+
+
+class RoleRefused(PermissionError):
+    """The viewer's role may not do this with callers' data (admin.access)."""
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -124,6 +130,7 @@ def recording(rt: Runtime, callback_id: int, via: int, agent_id: int) -> str:
             raise NotFound(str(callback_id))
         if callback.interaction_id != via and callback.number != interaction.caller_number:
             raise NotYours(str(callback_id))
+        _require(s, agent_id, "hear_recordings")
         s.add(AuditEntry(agent_id=agent_id, action="play-recording", interaction_id=via,
                          created_at=rt.clock.now()))
         url = callback.recording_url
@@ -136,7 +143,9 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
     """Everything the agent needs to never ask the caller to repeat themselves."""
     with rt.db.session() as s:
         interaction = check_access(rt, s, interaction_id, viewer_id)
+        may_hear = _allowed(s, viewer_id, "hear_recordings")
         if reveal:
+            _require(s, viewer_id, "see_numbers")
             s.add(AuditEntry(agent_id=viewer_id, action="reveal-number",
                              interaction_id=interaction_id, created_at=rt.clock.now()))
             log.info("agent %s revealed the number of interaction %s", viewer_id, interaction_id)
@@ -162,7 +171,48 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "wrap_up": _wrap_up_json(_wrap_up(s, interaction.id, viewer_id)),
             "survey": survey.answers(s, interaction.id),
             "dispositions": list(DISPOSITIONS),
+            "recording_policy": interaction.recording_policy,
+            "recordings": _recordings(s, interaction.id) if may_hear else [],
+            "may_hear_recordings": may_hear,
         }
+
+
+def _allowed(s: Session, agent_id: int, right: str) -> bool:
+    """Whether the agent's role has `right` (admin.access)."""
+    agent = s.get(Agent, agent_id)
+    return agent is not None and access.may(s, agent.role, right)
+
+
+def _require(s: Session, agent_id: int, right: str) -> None:
+    if not _allowed(s, agent_id, right):
+        words = {"see_numbers": "see full numbers", "hear_recordings": "hear recordings"}
+        raise RoleRefused(f"your role may not {words[right]}")
+
+
+def _recordings(s: Session, interaction_id: int) -> list[dict[str, Any]]:
+    """The interaction's conversation recordings; media only through the app."""
+    rows = s.scalars(select(ConversationRecording).where(
+        ConversationRecording.interaction_id == interaction_id,
+        ConversationRecording.status != DELETED).order_by(ConversationRecording.id))
+    return [{"id": r.id, "status": r.status, "duration_seconds": r.duration_seconds,
+             "started_at": iso(r.started_at),
+             "media": f"/api/recordings/{r.id}/media" if r.media_url else None} for r in rows]
+
+
+def conversation_recording(rt: Runtime, recording_id: int, agent_id: int) -> str:
+    """The media address of a conversation recording, for an agent who may open its
+    interaction and whose role may hear recordings; every listen is audited."""
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is None or not row.media_url or row.status == DELETED:
+            raise NotFound(str(recording_id))
+        check_access(rt, s, row.interaction_id, agent_id)
+        _require(s, agent_id, "hear_recordings")
+        s.add(AuditEntry(agent_id=agent_id, action="listen-recording",
+                         interaction_id=row.interaction_id, created_at=rt.clock.now()))
+        url = row.media_url
+    log.info("agent %s listened to recording %s", agent_id, recording_id)
+    return url
 
 
 def _queue(interaction: Interaction) -> dict[str, str] | None:

@@ -10,6 +10,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import SimpleWorker
 
+from admin import retention
 from callbacks import reconcile, sweeper
 from entrypoints import runtime
 from holdless import clock, redis_clients, tasks
@@ -56,6 +57,7 @@ class HoldlessWorker(SimpleWorker):
             clock.use(rt.clock)  # what reads the process clock (audit, staffing) reads the same
         reconcile.at_worker_start(rt)
         sweeper.schedule_next(rt)
+        retention.schedule_next(rt)  # recordings, voicemails, notes, identity: kept as set
         # Every line's Twilio queue sized as the app needs (a job: retried if Twilio fails).
         rt.enqueue(tasks.SIZE_TWILIO_QUEUES, job_id=tasks.SIZE_TWILIO_QUEUES_JOB_ID)
         self.holdless = rt

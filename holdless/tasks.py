@@ -86,9 +86,16 @@ MONITOR_LEAVE = Task("queueing.monitoring.leave_job", urgent=True)
 SIZE_TWILIO_QUEUES = Task("callbacks.twilio_queues.size_queues_job")
 SIZE_TWILIO_QUEUES_JOB_ID = "size-twilio-queues"  # one such job waiting at a time
 
+# Conversation recordings: start one at Twilio, pause or resume it.
+START_RECORDING = Task("callbacks.recording.start", urgent=True)
+SET_RECORDING = Task("callbacks.recording.set_at_twilio", urgent=True)
+# Apply every queue's retention (recordings, voicemails, notes, caller identity).
+ENFORCE_RETENTION = Task("admin.retention.enforce_job", timeout_seconds=600)
+
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, SIZE_TWILIO_QUEUES,
     MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE,
+    START_RECORDING, SET_RECORDING, ENFORCE_RETENTION,
 )

@@ -14,8 +14,8 @@ from twilio.rest import Client
 from holdless.pacer import DialPacer
 from holdless.settings import Settings
 
-__all__ = ["RESPONSE_FIELDS_READ", "DialRefused", "MonitorMode", "PlacedCall", "TwilioGateway",
-           "TwilioRestException", "is_call_gone"]
+__all__ = ["RECORDING_URL", "RESPONSE_FIELDS_READ", "DialRefused", "MonitorMode", "PlacedCall",
+           "TwilioGateway", "TwilioRestException", "is_call_gone"]
 
 # Limits of our REST calls to Twilio.
 AGENT_RING_TIMEOUT_SECONDS = 20
@@ -87,7 +87,11 @@ RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "CreateParticipant": ("call_sid",),
     "CreateMessage": ("sid",),
     "ListQueue": ("sid", "friendly_name", "max_size"),
+    "CreateCallRecording": ("sid",),
 }
+
+# A recording Twilio does not know (any more): deleting it again is done already.
+RECORDING_NOT_FOUND_STATUS = 404
 
 
 def is_call_gone(exc: TwilioRestException) -> bool:
@@ -315,6 +319,37 @@ class TwilioGateway:
                 self.client.queues(str(queue.sid)).update(max_size=max_size)
                 return True
         self.client.queues.create(friendly_name=name, max_size=max_size)
+        return True
+
+    def start_recording(self, call_sid: str, status_callback: str) -> str:
+        """Start recording a live call, both channels (the caller on one, what they hear on
+        the other), Twilio posting the recording's events to `status_callback`; returns the
+        recording's sid. Recordings resource, "Create a Recording resource" (POST to the
+        Recordings of an in-progress call: CreateCallRecording, RecordingChannels dual),
+        twilio.com/docs/voice/api/recording#create-a-recording-resource."""
+        recording = self.client.calls(call_sid).recordings.create(
+            recording_channels="dual", recording_status_callback=status_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event=["in-progress", "completed", "absent"])
+        return str(recording.sid)
+
+    def set_recording_status(self, call_sid: str, recording_sid: str, status: str) -> None:
+        """Pause, resume or stop a call's recording (`paused`, `in-progress`, `stopped`):
+        UpdateCallRecording, twilio.com/docs/voice/api/recording#update-a-recording-resource.
+        A paused stretch is skipped, not kept as silence (PauseBehavior=skip)."""
+        extra = {"pause_behavior": "skip"} if status == "paused" else {}
+        self.client.calls(call_sid).recordings(recording_sid).update(status=status, **extra)
+
+    def delete_recording(self, recording_sid: str) -> bool:
+        """Delete a recording (its media and metadata) at Twilio; False when Twilio no
+        longer has it (404: already deleted), so deleting twice is harmless. DeleteRecording,
+        twilio.com/docs/voice/api/recording#delete-a-recording-resource."""
+        try:
+            self.client.recordings(recording_sid).delete()
+        except TwilioRestException as exc:
+            if exc.status == RECORDING_NOT_FOUND_STATUS:
+                return False
+            raise
         return True
 
     def send_sms(self, to: str, body: str, status_callback: str) -> str:

@@ -15,7 +15,16 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
 from holdless.speech import N_, Speech
-from ivr import account, callback_capture, callback_kept, in_line, language, twiml, wording
+from ivr import (
+    account,
+    callback_capture,
+    callback_kept,
+    in_line,
+    language,
+    recording_notice,
+    twiml,
+    wording,
+)
 from ivr.in_line import (
     INTERACTIONS,
     again,
@@ -35,6 +44,7 @@ from models.entities import (
     Interaction,
     Queue,
 )
+from models.privacy import RECORDING_CONSENT, RECORDING_OFF
 from models.states import is_final
 from queueing import directory, dispatch, lines, priority, stats
 from queueing.estimate import WaitEstimate, estimate_wait
@@ -141,8 +151,9 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         listing = directory.listing(rt.live, rt.db)
     open_queues = listing.open_at(now)
     queue = _single_queue(listing, now)
-    if not open_queues or (queue is not None and queue.ask_account):
-        return None
+    if not open_queues or (queue is not None and (queue.ask_account
+                                                  or queue.recording_mode != RECORDING_OFF)):
+        return None  # an account number or a recording notice first: the full path
     with rt.db.session() as s:  # Core statements; the session only rolls back on error
         known = s.connection().execute(_CALLER_FACTS, {"number": facts.number}).one() if (
             facts.number) else None
@@ -278,9 +289,31 @@ def join_or_ask(s: Session, rt: Runtime, interaction: Interaction, queue: Queue,
     caller finding the line full (its `max_waiting`) is told so and offered a callback."""
     if interaction.joined_at is None and line_full(rt, queue):
         return _line_full(s, rt, interaction, queue, greeting)
+    if recording_notice.undecided(interaction, queue):
+        if queue.recording_mode == RECORDING_CONSENT:
+            return recording_notice.ask(rt, interaction.call_sid, queue, greeting)
+        greeting = recording_notice.announce(interaction, greeting,
+                                             language.for_call(rt, interaction.call_sid))
     if account.wanted(interaction, queue):
         return account.ask(rt, interaction.call_sid, queue, greeting)
     return in_line.join(s, rt, interaction, queue, greeting)
+
+
+def consent_keyed(rt: Runtime, call_sid: str, queue_slug: str, digits: str,
+                  attempt: int) -> VoiceResponse:
+    """Act on the caller's answer to the recording question: 1 agrees, 2 (or no answer
+    twice) declines and nothing is recorded; anything else is asked once more. Then on
+    to the line (or the account number)."""
+    with rt.db.session() as s:
+        interaction = interaction_of(s, call_sid)
+        queue = s.scalar(select(Queue).where(Queue.slug == queue_slug, Queue.active))
+        if queue is None or interaction.status != IVR or is_final(interaction):
+            return in_line.rejoin(rt, call_sid) if not is_final(interaction) else call_over()
+        if not recording_notice.decide(interaction, digits, attempt):
+            return recording_notice.ask(rt, call_sid, queue, "", attempt + 1,
+                                        recording_notice.RETRY)
+        words = recording_notice.answer_words(interaction, language.for_call(rt, call_sid))
+        return join_or_ask(s, rt, interaction, queue, words)
 
 
 def line_full(rt: Runtime, queue: Queue) -> bool:

@@ -25,6 +25,7 @@ from models.entities import (
     Interaction,
     Queue,
 )
+from models.privacy import POLICY_RECORD
 from models.states import advance, is_final
 from queueing import directory, dispatch, keys, lines, overflow, priority, stats, usual
 from queueing.estimate import WaitEstimate, estimate_wait
@@ -315,8 +316,12 @@ def to_conference(rt: Runtime, call_sid: str) -> VoiceResponse:
         if not interaction.conference:
             return rejoin(rt, call_sid)
         sp = language.for_call(rt, call_sid)
+        recorded = interaction.recording_policy == POLICY_RECORD
+        joined = rt.url(paths.CONFERENCE_EVENTS, interaction=interaction.id) if recorded \
+            else None
         return twiml.join_conference(sp.gettext("Thank you for waiting. Connecting you now."),
-                                     interaction.conference, agent=False, sp=sp)
+                                     interaction.conference, agent=False, sp=sp,
+                                     joined_url=joined)
 
 def card_offer(rt: Runtime, queue: directory.QueueCard, estimate: WaitEstimate,
                sp: Speech = ENGLISH) -> str:

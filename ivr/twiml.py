@@ -102,15 +102,19 @@ def hold_loop(announcement: str, key_action: str, music_url: str = HOLD_MUSIC, *
 
 
 def join_conference(announcement: str, conference: str, *, agent: bool,
-                    music_url: str = HOLD_MUSIC, sp: Speech = ENGLISH) -> VoiceResponse:
-    """Say `announcement`, then join the interaction's conference (caller or agent side)."""
+                    music_url: str = HOLD_MUSIC, sp: Speech = ENGLISH,
+                    joined_url: str | None = None) -> VoiceResponse:
+    """Say `announcement`, then join the interaction's conference (caller or agent side).
+    With `joined_url`, Twilio reports the joining there (statusCallbackEvent `join`)."""
     response = VoiceResponse()
     if announcement:
         say(response, announcement, sp)
     dial = Dial()
+    reported = {"status_callback": joined_url, "status_callback_event": "join",
+                "status_callback_method": "POST"} if joined_url else {}
     dial.conference(
         conference, start_conference_on_enter=agent, end_conference_on_exit=not agent,
-        beep=False, wait_url=music_url if not agent else None, wait_method="GET",
+        beep=False, wait_url=music_url if not agent else None, wait_method="GET", **reported,
     )
     response.append(dial)
     if not agent:

@@ -15,6 +15,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from models.privacy import ConversationRecording, PrivacyRequest, RoleAccess
 from models.supervision import EscalationWait, MonitoringSession
 from models.survey import SurveyAnswer
 from models.texts import TextMessage, TextOptOut
@@ -29,6 +30,7 @@ __all__ = [
     "CallbackAttempt",
     "CallbackPolicy",
     "Caller",
+    "ConversationRecording",
     "ConfigAuditEntry",
     "Database",
     "EscalationWait",
@@ -38,7 +40,9 @@ __all__ = [
     "MonitoringSession",
     "Note",
     "OpeningHours",
+    "PrivacyRequest",
     "Queue",
+    "RoleAccess",
     "StaffingPlan",
     "SurveyAnswer",
     "TextMessage",

@@ -53,6 +53,13 @@ class Queue(Base):
     dial_mode: Mapped[str] = mapped_column(String(20), default="agent-first")
     survey_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     ask_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Conversation recording (models.privacy.RECORDING_MODES) and retention in days of what
+    # is held about callers (None: kept until erased); see admin.retention.
+    recording_mode: Mapped[str] = mapped_column(String(20), default="off", server_default="off")
+    keep_recordings_days: Mapped[int | None] = mapped_column(Integer)
+    keep_voicemails_days: Mapped[int | None] = mapped_column(Integer)
+    keep_notes_days: Mapped[int | None] = mapped_column(Integer)
+    keep_identity_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     hours: Mapped[list[OpeningHours]] = relationship(
@@ -164,6 +171,12 @@ class Interaction(Base):
     conference: Mapped[str | None] = mapped_column(String(64))
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(40), default="")
+    # Decided once when the caller arrives (models.privacy.POLICY_*; None: not recorded).
+    recording_policy: Mapped[str | None] = mapped_column(String(20))
+    # The first-contact outcome (no repeat call within 24 h), kept when the caller's number
+    # is anonymised or erased, so reports stay the same (None: computed from the number).
+    resolved_first: Mapped[bool | None] = mapped_column(Boolean)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     caller: Mapped[Caller | None] = relationship()
     queue: Mapped[Queue | None] = relationship()

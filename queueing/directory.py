@@ -91,6 +91,7 @@ class QueueCard:
     max_waiting: int | None = None  # None: no limit to the line
     time_zone: str = "America/New_York"  # the zone its usual waits are learned in
     priority_bonus_seconds: int = 0  # VIPs' head start (queueing.priority); 0: FIFO
+    recording_mode: str = "off"  # models.privacy.RECORDING_MODES
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the queue takes calls at `moment`."""
@@ -160,4 +161,5 @@ def _card(queue: Queue, s: Session) -> QueueCard:
     return QueueCard(queue.id, queue.slug, queue.name, queue.digit, queue.greeting,
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
                      bool(queue.ask_account), schedule_or_none(s, queue),
-                     queue.max_waiting, queue.time_zone, queue.priority_bonus_seconds or 0)
+                     queue.max_waiting, queue.time_zone, queue.priority_bonus_seconds or 0,
+                     queue.recording_mode or "off")

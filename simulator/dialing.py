@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from simulator.resources import ParticipantResource, new_sid
 from simulator.rooms import Conference, Participant
 from simulator.runner import CallRunner, Network, StatusCallback
 from simulator.twiml import CONFERENCE_WAIT_VERBS, WHISPER_VERBS, Document, TwimlError, Verb
+from simulator.webhooks import WebhookError
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class DialingRunner(CallRunner):
         )
         started = self.net.clock.now()
         conference = self._join(noun.text, participant)
+        self._conference_event(noun, document, conference, "join", participant)
         try:
             self._stay_in_conference(conference, participant, noun, document)
         finally:
@@ -104,6 +107,37 @@ class DialingRunner(CallRunner):
         if just_started:
             self.call.log("conference-start", name)
         return conference
+
+    def _conference_event(self, noun: Verb, document: Document, conference: Conference,
+                          event: str, participant: Participant) -> None:
+        """Post a participant event to the Conference's statusCallback when its
+        statusCallbackEvent asks for it (space-separated: start end join leave mute hold …),
+        with the parameters Twilio sends (twilio.com/docs/voice/twiml/conference,
+        "statusCallbackEvent" and "Attributes: statusCallback parameters"). Twilio posts
+        these on its own, not from the call's flow: sent beside it."""
+        url = noun.attr("statusCallback")
+        if not url or event not in (noun.attr("statusCallbackEvent") or "").split():
+            return
+        with self.net.cond:
+            conference.sequence += 1
+            sequence = conference.sequence
+        form = {"ConferenceSid": conference.sid, "FriendlyName": conference.name,
+                "AccountSid": self.call.account_sid, "SequenceNumber": str(sequence),
+                "Timestamp": self.net.timestamp(), "StatusCallbackEvent": f"participant-{event}",
+                "CallSid": self.call.sid, "Muted": str(participant.muted).lower(),
+                "Hold": str(participant.hold).lower(), "Coaching": "false",
+                "EndConferenceOnExit": str(participant.end_on_exit).lower(),
+                "StartConferenceOnEnter": str(participant.start_on_enter).lower()}
+        target = self.net.app.resolve(url, document.url)
+        method = noun.attr("statusCallbackMethod") or "POST"
+
+        def post() -> None:
+            try:
+                self.net.app.send(target, form, method)
+            except WebhookError as error:
+                self.call.fail("conference-callback", target, str(error), fatal=False)
+
+        threading.Thread(target=post, name=f"conference-{event}", daemon=True).start()
 
     def _leave(self, conference: Conference, noun: Verb, document: Document) -> None:
         net = self.net

@@ -136,6 +136,7 @@ class PhoneNetwork:
         rest.on_participant_update = self._on_participant_update
         rest.on_participant_delete = self._on_participant_delete
         rest.on_message_create = self._on_message_create
+        rest.on_recording_end = self._on_recording_end
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -297,6 +298,19 @@ class PhoneNetwork:
                     continue  # Twilio does not retry a failed status callback
 
         threading.Thread(target=deliver, name=f"sms-{message.sid}", daemon=True).start()
+
+    def _on_recording_end(self, requests: list[tuple[str, dict[str, str]]]) -> None:
+        """Post the status callbacks of recordings stopped through REST (Recordings
+        resource page: RecordingStatusCallback once the recording is completed)."""
+
+        def deliver() -> None:
+            for url, form in requests:
+                try:
+                    self.app.send(self.app.resolve(url), form)
+                except WebhookError:
+                    continue  # Twilio does not retry a failed status callback
+
+        threading.Thread(target=deliver, name="recording-callbacks", daemon=True).start()
 
     # -- outbound ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from simulator.messaging import (
     callback_form,
     status_sequence,
 )
+from simulator.recordings import RECORDING_STATUSES, CallRecording, Recordings, status_form
 from simulator.resources import (
     API_VERSION,
     MAX_QUEUE_SIZE,
@@ -52,6 +53,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(_ACCOUNT + r"/Calls\.json$"), "call-list"),
     ("POST", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-update"),
     ("GET", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)\.json$"), "call-fetch"),
+    ("POST", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)/Recordings\.json$"),
+     "call-recording-create"),
+    ("POST", re.compile(_ACCOUNT + r"/Calls/(?P<call>[^/]+)/Recordings/(?P<rec>[^/]+)\.json$"),
+     "call-recording-update"),
+    ("DELETE", re.compile(_ACCOUNT + r"/Recordings/(?P<rec>[^/]+)\.json$"), "recording-delete"),
     ("GET", re.compile(_ACCOUNT + r"/Conferences\.json$"), "conference-list"),
     ("GET", re.compile(_ACCOUNT + r"/Conferences/(?P<conf>[^/]+)\.json$"), "conference-fetch"),
     (
@@ -213,6 +219,7 @@ class TwilioRestStandIn:
                  auth_token: str | None = None) -> None:
         """Prepare the server; when `account_sid`/`auth_token` are given, Basic auth is checked."""
         self.store = ResourceStore()
+        self.call_recordings = Recordings()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.on_call_create: CallHook | None = None
@@ -222,6 +229,8 @@ class TwilioRestStandIn:
         self.on_participant_create: ParticipantCreateHook | None = None
         self.on_participant_update: ParticipantHook | None = None
         self.on_participant_delete: ParticipantHook | None = None
+        # Called with the status callbacks of recordings stopped through REST (to post them).
+        self.on_recording_end: Callable[[list[tuple[str, dict[str, str]]]], None] | None = None
         # Called with every message created (the phone network sends its status callbacks).
         self.on_message_create: MessageHook | None = None
         # Numbers Twilio will not call (or caller IDs it will not use): number -> error code.
@@ -437,6 +446,9 @@ class TwilioRestStandIn:
             "participant-create": self._create_participant,
             "participant-update": self._update_participant,
             "participant-delete": self._delete_participant,
+            "call-recording-create": self._create_call_recording,
+            "call-recording-update": self._update_call_recording,
+            "recording-delete": self._delete_recording,
             "message-create": self._create_message,
             "queue-create": self._create_queue,
             "queue-list": self._list_queues,
@@ -596,6 +608,59 @@ class TwilioRestStandIn:
         if self.on_participant_delete is not None:
             self.on_participant_delete(conference, participant, form)
         return 204, {}
+
+    # Call recordings: see simulator/recordings.py for the pages each behaviour follows.
+
+    def _create_call_recording(self, groups: dict[str, str], form: Form,
+                               _q: Form) -> tuple[int, dict]:
+        call = self._known_call(groups["call"])
+        if call.status != "in-progress":
+            raise RestError(400, 21220, "Call is not in-progress. Cannot start a recording.")
+        recording = self.call_recordings.start(
+            groups["account"], call.sid, _one(form, "RecordingChannels") or "mono",
+            _one(form, "RecordingStatusCallback"), form.get("RecordingStatusCallbackEvent", []))
+        return 201, recording.to_json()
+
+    def _update_call_recording(self, groups: dict[str, str], form: Form,
+                               _q: Form) -> tuple[int, dict]:
+        recording = self.call_recordings.of_call(groups["call"], groups["rec"])
+        if recording is None:
+            raise RestError(404, 20404, f"Recording {groups['rec']} was not found")
+        status = _required(form, "Status", 20001)
+        if status not in RECORDING_STATUSES:
+            raise RestError(400, 20001, f"Invalid Status '{status}'.")
+        if not self.call_recordings.set_status(recording, status):
+            raise RestError(400, 21220, "The recording is not in progress.")
+        body = recording.to_json()
+        if status == "stopped":  # over at once: its status callback follows
+            callbacks = self.end_recordings(sid=recording.sid)
+            if self.on_recording_end is not None:
+                self.on_recording_end(callbacks)
+        return 200, body
+
+    def _delete_recording(self, groups: dict[str, str], _f: Form, _q: Form) -> tuple[int, dict]:
+        sid = groups["rec"]
+        if not self.call_recordings.delete(sid) and self.store.recordings.pop(sid, None) is None:
+            raise RestError(404, 20404, f"The requested resource Recording {sid} was not found")
+        self.store.recordings.pop(sid, None)
+        return 204, {}
+
+    def end_recordings(self, call_sid: str | None = None,
+                       sid: str | None = None) -> list[tuple[str, dict[str, str]]]:
+        """Complete the live recordings of an ended call (or one stopped): keep their media
+        and return the status callbacks Twilio posts for them (URL, form), in order."""
+        requests = []
+        for recording in self.call_recordings.finish(call_sid, sid):
+            url = self.add_recording(recording.account_sid, recording.sid,
+                                     b"ID3" + recording.sid.encode())
+            if recording.callback and "completed" in recording.events:
+                requests.append((recording.callback, status_form(recording, url)))
+        return requests
+
+    def recordings_of(self, call_sid: str) -> list[CallRecording]:
+        """The call's recordings started through REST (not deleted), oldest first."""
+        return sorted((r for r in self.call_recordings.by_sid.values() if r.call_sid == call_sid),
+                      key=lambda r: r.created)
 
     # Queues (twilio.com/docs/voice/api/queue-resource; twilio-oai CreateQueue, ListQueue,
     # FetchQueue, UpdateQueue): FriendlyName up to 64 characters, MaxSize at most 5000.

@@ -99,6 +99,7 @@ class Conference:
     participants: dict[str, Participant] = field(default_factory=dict)
     started: bool = False
     ended: bool = False
+    sequence: int = 0  # SequenceNumber of its status callbacks
 
     def join(self, participant: Participant) -> bool:
         """Add a participant; return True when this join starts the conference."""

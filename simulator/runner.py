@@ -137,9 +137,19 @@ class CallRunner:
         if not self.silent_end:
             self.status_event("completed", status)
         self.drain_status_callbacks()
+        self._post_recordings(net.rest.end_recordings(call.sid))
         with net.cond:
             call.state.finished = True
             net.cond.notify_all()
+
+    def _post_recordings(self, callbacks: list[tuple[str, dict[str, str]]]) -> None:
+        """The call's REST-started recordings are over with it: post their status
+        callbacks (twilio.com/docs/voice/api/recording#recordingstatuscallback)."""
+        for url, form in callbacks:
+            try:
+                self.net.app.send(self.net.app.resolve(url), form)
+            except WebhookError as error:
+                self.call.fail("recording-callback", url, str(error), fatal=False)
 
     def answer(self) -> None:
         """Mark the call answered (in progress)."""

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
+from callbacks import recording
 from console import desk
 from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
@@ -92,6 +93,16 @@ def _not_yours(_exc: Exception) -> Any:
 @bp.errorhandler(desk.NotFound)
 def _not_found(_exc: Exception) -> Any:
     return jsonify(error="Not Found", detail="no such interaction"), 404
+
+
+@bp.errorhandler(desk.RoleRefused)
+def _role_refused(exc: Exception) -> Any:
+    return jsonify(error="Forbidden", detail=str(exc)), 403
+
+
+@bp.errorhandler(recording.NoRecording)
+def _no_recording(_exc: Exception) -> Any:
+    return jsonify(error="Conflict", detail="no recording is running on this interaction"), 409
 
 
 @bp.errorhandler(desk.NotNow)
@@ -193,14 +204,41 @@ def callback_recording(callback_id: int) -> Any:
         abort(400, description="via: the id of the interaction the agent is viewing")
     rt = _rt()
     url = desk.recording(rt, callback_id, int(via), current_agent().id)
+    return _proxied(rt, url, f"callback {callback_id}")
+
+
+@bp.get("/recordings/<int:recording_id>/media")
+@login_required
+def conversation_recording(recording_id: int) -> Any:
+    """A conversation recording's audio, fetched from Twilio with the account's credentials
+    (never Twilio's link), for those allowed to hear it; every listen is audited."""
+    if recording_id > MAX_ID:
+        abort(404, description="no such recording")
+    rt = _rt()
+    url = desk.conversation_recording(rt, recording_id, current_agent().id)
+    return _proxied(rt, url, f"recording {recording_id}")
+
+
+def _proxied(rt: Runtime, url: str, what: str) -> Response:
     try:
         media = rt.gateway.fetch_recording(url)
     except (NotARecording, requests.RequestException) as exc:
-        log.warning("callback %s: recording not fetched (%s)", callback_id, type(exc).__name__)
+        log.warning("%s: not fetched (%s)", what, type(exc).__name__)
         abort(502, description="the recording could not be fetched from Twilio")
     response = Response(media, mimetype="audio/mpeg")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.post("/interactions/<int:interaction_id>/recording")
+@login_required
+def change_recording(interaction_id: int) -> Any:
+    """Pause or resume the interaction's running recording ({"action": "pause"|"resume"})."""
+    action = _choice(_body(), "action", tuple(recording.ACTIONS))
+    rt = _rt()
+    with rt.db.session() as s:
+        desk.check_access(rt, s, interaction_id, current_agent().id)
+    return jsonify(recording.change(rt, interaction_id, action))
 
 
 @bp.put("/interactions/<int:interaction_id>/notes/draft")

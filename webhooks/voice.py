@@ -13,7 +13,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from callbacks import accepting, agent_legs, call_ends, customer_first, detection, placing
+from callbacks import (
+    accepting,
+    agent_legs,
+    call_ends,
+    customer_first,
+    detection,
+    placing,
+    recording,
+)
 from holdless import paths, tasks
 from holdless.twilio_gateway import NotARecording
 from ivr import (
@@ -153,6 +161,43 @@ def account_number() -> Response:
         abort(400, description="query argument queue missing or malformed")
     attempt = forms.int_arg("attempt", default=1, low=1, high=10)
     return _twiml(account.keyed(_rt(), forms.call_sid(), queue, forms.digits(), attempt))
+
+
+@bp.post(paths.RECORDING_CONSENT)
+@twilio_signed
+@retry_on_conflict
+def recording_consent() -> Response:
+    """The caller's key after the recording question (1 agrees, 2 declines)."""
+    queue = request.args.get("queue", "")
+    if not queue.isidentifier():
+        abort(400, description="query argument queue missing or malformed")
+    attempt = forms.int_arg("attempt", default=1, low=1, high=10)
+    return _twiml(arriving.consent_keyed(_rt(), forms.call_sid(), queue, forms.digits(),
+                                         attempt))
+
+
+@bp.post(paths.CONFERENCE_EVENTS)
+@twilio_signed
+def conference_events() -> tuple[str, int]:
+    """Twilio's conference status callback: the caller joined their agent (recording)."""
+    event = forms.field("StatusCallbackEvent")
+    if not event:
+        abort(400, description="StatusCallbackEvent missing")
+    if event == recording.JOIN_EVENT:
+        recording.participant_joined(_rt(), forms.int_arg("interaction"), forms.call_sid())
+    return "", 204
+
+
+@bp.post(paths.RECORDING_STATUS)
+@twilio_signed
+def recording_status() -> tuple[str, int]:
+    """Twilio's RecordingStatusCallback for a conversation recording."""
+    status = forms.field("RecordingStatus")
+    if not status:
+        abort(400, description="RecordingStatus missing")
+    recording.status_reported(_rt(), forms.int_arg("recording"), status,
+                              forms.field("RecordingUrl"), forms.field("RecordingDuration"))
+    return "", 204
 
 
 @bp.post(paths.SURVEY)

@@ -1,0 +1,150 @@
+"""Conversation recordings: started through Twilio's REST API once the caller is bridged
+with an agent (both channels of the caller's call), paused and resumed by the agent, and
+their media's address kept when Twilio says the recording is complete.
+
+The caller's <Conference> asks Twilio to report their joining (statusCallbackEvent
+`join`, twilio.com/docs/voice/twiml/conference); that report, for an interaction whose
+policy is to record, starts the one recording of the interaction (a later bridge, after a
+transfer, finds it running and starts none). Twilio has no REST call that starts a
+conference's recording (its Conference Recordings can only be listed, updated and
+deleted), so the caller's own call is recorded, dual channel: the caller on one channel,
+everything they hear, the agents, on the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from holdless import paths, tasks
+from holdless.twilio_gateway import RECORDING_URL, TwilioRestException
+from models.entities import Interaction
+from models.privacy import (
+    COMPLETED,
+    DELETED,
+    FAILED,
+    IN_PROGRESS,
+    LIVE_RECORDING,
+    PAUSED,
+    POLICY_RECORD,
+    REQUESTED,
+    ConversationRecording,
+)
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JOIN_EVENT = "participant-join"
+# What an agent may do to a running recording, and the status Twilio is given for it.
+ACTIONS = {"pause": PAUSED, "resume": IN_PROGRESS}
+
+
+class NoRecording(LookupError):
+    """The interaction has no running recording to pause or resume."""
+
+
+def participant_joined(rt: Runtime, interaction_id: int, call_sid: str) -> str:
+    """Twilio reported a participant joining the interaction's conference: when it is the
+    caller and the policy is to record, ask for the interaction's one recording."""
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or interaction.call_sid != call_sid:
+            return "not the caller"
+        if interaction.recording_policy != POLICY_RECORD:
+            return "not recorded"
+        running = s.scalar(select(ConversationRecording.id).where(
+            ConversationRecording.interaction_id == interaction_id,
+            ConversationRecording.status.in_(LIVE_RECORDING)).limit(1))
+        if running is not None:
+            return "already recording"
+        row = ConversationRecording(interaction_id=interaction_id, call_sid=call_sid,
+                                    status=REQUESTED, started_at=rt.clock.now())
+        s.add(row)
+        s.flush()
+        recording_id = row.id
+    rt.enqueue(tasks.START_RECORDING, recording_id, job_id=f"start-recording-{recording_id}")
+    return "recording requested"
+
+
+def start(rt: Runtime, recording_id: int) -> str:
+    """Job: start the requested recording at Twilio (once: a retried job finds its sid)."""
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is None or row.status != REQUESTED or row.sid:
+            return "not requested"
+        call_sid = row.call_sid
+    callback = rt.url(paths.RECORDING_STATUS, recording=recording_id)
+    try:
+        sid = rt.gateway.start_recording(call_sid, callback)
+    except TwilioRestException as exc:
+        if exc.status != 400 and exc.status != 404:
+            raise  # Twilio's fault: retried
+        _set(rt, recording_id, FAILED)
+        log.info("recording %s not started: Twilio said %s", recording_id, exc.code)
+        return "refused"
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is not None:
+            row.sid, row.status = sid, IN_PROGRESS if row.status == REQUESTED else row.status
+    return "started"
+
+
+def change(rt: Runtime, interaction_id: int, action: str) -> dict[str, object]:
+    """The agent pauses or resumes the interaction's running recording: recorded at once,
+    then sent to Twilio by a job. NoRecording when none is running."""
+    status = ACTIONS[action]
+    with rt.db.session() as s:
+        row = s.scalar(select(ConversationRecording).where(
+            ConversationRecording.interaction_id == interaction_id,
+            ConversationRecording.status.in_((IN_PROGRESS, PAUSED)),
+            ConversationRecording.sid.is_not(None)).order_by(ConversationRecording.id.desc()))
+        if row is None:
+            raise NoRecording(str(interaction_id))
+        row.status = status
+        recording_id = row.id
+    rt.enqueue(tasks.SET_RECORDING, recording_id, status)
+    return {"id": recording_id, "status": status}
+
+
+def set_at_twilio(rt: Runtime, recording_id: int, status: str) -> str:
+    """Job: tell Twilio to pause or resume the recording (its latest wish only)."""
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is None or row.sid is None or row.status != status:
+            return "superseded"
+        call_sid, sid = row.call_sid, row.sid
+    try:
+        rt.gateway.set_recording_status(call_sid, sid, status)
+    except TwilioRestException as exc:
+        if exc.status not in (400, 404):
+            raise
+        return "over already"
+    return status
+
+
+def status_reported(rt: Runtime, recording_id: int, status: str, url: str,
+                    duration: str) -> str:
+    """Twilio's RecordingStatusCallback: a completed recording keeps its media's address
+    (only a recording of this account on Twilio's host) and length; absent means nothing
+    was recorded."""
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is None or row.status == DELETED:
+            return "unknown"
+        if status == "completed" and RECORDING_URL.match(url):
+            row.status, row.media_url, row.ended_at = COMPLETED, url, rt.clock.now()
+            row.duration_seconds = int(duration) if duration.isdigit() else None
+        elif status in ("absent", "failed"):
+            row.status, row.ended_at = FAILED, rt.clock.now()
+        return row.status
+
+
+def _set(rt: Runtime, recording_id: int, status: str) -> None:
+    with rt.db.session() as s:
+        row = s.get(ConversationRecording, recording_id)
+        if row is not None:
+            row.status = status
