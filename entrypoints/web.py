@@ -22,7 +22,18 @@ from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
-from webhooks import admin_api, api, auth, board_api, fallback, forms, health, sms, voice
+from webhooks import (
+    admin_api,
+    api,
+    auth,
+    board_api,
+    fallback,
+    forms,
+    health,
+    privacy_api,
+    sms,
+    voice,
+)
 from webhooks.budget import OverBudget, bound_voice_webhooks
 
 log = logging.getLogger(__name__)
@@ -82,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     admin_api.init_app(app)
     board_api.init_app(app)
+    privacy_api.init_app(app)
     console_views.init_app(app)
     admin_views.init_app(app)
     zoned.init_app(app)  # the `zoned` filter: every time shown on a page carries its zone

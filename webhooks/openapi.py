@@ -7,6 +7,7 @@ from typing import Any
 
 from models.console import DISPOSITIONS
 from webhooks.admin_openapi import admin_paths
+from webhooks.privacy_openapi import privacy_paths, recording_paths
 
 JSON = "application/json"
 
@@ -240,7 +241,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "Holdless agent API", "version": "1",
                  "description": "Session-cookie auth (sign in at /sign-in). State-changing "
                                 "requests need the X-CSRFToken header."},
-        "paths": {**_paths(), **admin_paths()},
+        "paths": {**_paths(), **admin_paths(), **recording_paths(), **privacy_paths()},
         "components": {"schemas": _schemas(), "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"session": []}],

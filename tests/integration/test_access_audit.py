@@ -27,7 +27,8 @@ from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people_and
 PUBLIC = {"auth.sign_in", "console.home", "api.openapi", "static", "console.static",
           "admin_pages.static"}
 SIGNED_BLUEPRINTS = {"voice", "sms", "fallback"}  # Twilio's webhooks: refused (403) unless signed
-ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api", "board_pages", "board_api"}
+ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api", "board_pages", "board_api",
+                    "privacy_api"}
 # What a supervisor may reach of those: the board, the reports, listening to live calls.
 SUPERVISOR_SEES = {"board_pages.board", "board_api.live_board", "board_api.monitor",
                    "board_api.leave", "admin_pages.report", "admin_api.day_report",
@@ -35,6 +36,7 @@ SUPERVISOR_SEES = {"board_pages.board", "board_api.live_board", "board_api.monit
                    "admin_api.live_board"}
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
+                           "recording_id": 1, "role": "agent",
                            "slug": "support", "username": "alice", "day": "2026-11-16",
                            "number": "+12125550123", "filename": "console.js"}
 # A valid body for each interaction route, so that only the access check can refuse it.
@@ -44,6 +46,7 @@ INTERACTION_BODIES: dict[str, dict[str, Any]] = {
     "api.transfer": {"mode": "cold", "to_queue": "sales", "reason": "x"},
     "api.escalate": {"reason": "x"},
     "board_api.monitor": {"mode": "listen"},
+    "api.change_recording": {"action": "pause"},
 }
 
 

@@ -19,7 +19,10 @@ from models.console import Note
 from models.entities import Agent, Interaction, Queue
 from models.privacy import COMPLETED, DELETED, ConversationRecording
 from simulator.resources import new_sid
-from tests.integration.test_admin_reports import A, B, D, seeded  # noqa: F401 - fixture
+from tests.integration.test_admin_reports import A, B, D
+from tests.integration.test_admin_reports import seeded as _seeded_day
+
+seeded = _seeded_day  # the hand-seeded day's fixture, under its own name
 
 DAY = date(2026, 11, 16)
 LATER = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 34 days on
