@@ -13,6 +13,7 @@ from callbacks import adoption, agent_legs, call_ends, customer_first, placing, 
 from holdless import paths
 from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, DialRefused
 from ivr import booking, survey
+from ivr.interactions import UnknownCall
 from models.callbacks import Callback
 from models.entities import OFFERED, Agent, Assignment, Interaction, Leg
 from models.states import is_final
@@ -181,8 +182,13 @@ def _record_handle_time(rt: Runtime, agent_id: int) -> None:
 
 
 def settle_call_end(rt: Runtime, kind: str, ident: int, status: str, call_sid: str) -> str:
-    """A call's end reported while the database was unreachable: settle it now (retried)."""
-    call_ends.settle(rt, kind, ident, status, call_sid)
+    """A call's end reported while the database was unreachable: settle it now (retried).
+    A call the database never recorded (its first webhook failed in the same outage) has
+    nothing to settle, as the webhook would have answered 404: done, not retried."""
+    try:
+        call_ends.settle(rt, kind, ident, status, call_sid)
+    except (UnknownCall, agent_legs.UnknownLeg, placing.UnknownAttempt):
+        return "unknown call: nothing to settle"
     return "applied"
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from callbacks import adoption, call_ends
 from holdless import tasks
@@ -87,6 +87,8 @@ class Swept:
     errors: int = 0
     more: bool = False
     applied: list[str] = field(default_factory=list)
+    finished: int = 0
+    """Callers left alone in their conference whose call the sweep had ended."""
 
 
 def sweep(rt: Runtime, limit: int = SWEEP_MAX_CALLS_PER_JOB) -> Swept:
@@ -97,7 +99,8 @@ def sweep(rt: Runtime, limit: int = SWEEP_MAX_CALLS_PER_JOB) -> Swept:
     result.more = len(due) > limit
     for item in due[:limit]:
         _sweep_one(rt, item, result)
-    if result.ended or result.adopted or result.unknown or result.errors:
+    result.finished = finish_left_alone(rt)
+    if result.ended or result.adopted or result.unknown or result.errors or result.finished:
         log.info("sweep: asked %s, ended %s, adopted %s, unknown %s, errors %s",
                  result.asked, result.ended, result.adopted, result.unknown, result.errors)
     return result
@@ -134,6 +137,33 @@ def watched(rt: Runtime) -> list[Watched]:
                 found.append(Watched(CALLBACK_CUSTOMER, attempt.id, attempt.call_sid,
                                      attempt.callback.number, dialled))
     return found
+
+
+def left_alone(rt: Runtime) -> list[int]:
+    """Interactions still connected whose agent legs all ended over SWEEP_MIN_AGE_SECONDS
+    ago: the leg's end was recorded, then a store failed (a Redis failover) before the job
+    ending the caller's call was enqueued, and Twilio does not report it again."""
+    cutoff = rt.clock.now() - timedelta(seconds=SWEEP_MIN_AGE_SECONDS)
+    last_end = (select(func.max(Leg.ended_at)).where(Leg.interaction_id == Interaction.id)
+                .scalar_subquery())
+    live_legs = select(Leg.interaction_id).where(Leg.ended_at.is_(None))
+    with rt.db.session() as s:
+        return list(s.scalars(select(Interaction.id).where(
+            Interaction.status == CONNECTED, Interaction.id.not_in(live_legs),
+            last_end < cutoff).order_by(Interaction.id)))
+
+
+def finish_left_alone(rt: Runtime) -> int:
+    """End the call (or start the survey) of each caller left alone in their conference,
+    once per caller (a survey under way keeps its interaction connected)."""
+    finished = 0
+    for interaction_id in left_alone(rt):
+        if rt.live.set(keys.left_alone(interaction_id), "1", nx=True, ex=CHECK_MEMORY_SECONDS):
+            log.warning("sweep: interaction %s was left alone in its conference; ending it",
+                        interaction_id)
+            rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
+            finished += 1
+    return finished
 
 
 def _noted_leg_call(rt: Runtime, leg_id: int) -> str | None:

@@ -66,6 +66,12 @@ def call_entry(call_sid: str) -> str:
     return f"{KEY_PREFIX}call:{call_sid}"
 
 
+def left_alone(interaction_id: int) -> str:
+    """String: the sweeper ended this caller's call, left alone in their conference when the
+    job ending it was lost (kept a day, so the caller is never ended twice)."""
+    return f"{KEY_PREFIX}leftalone:{interaction_id}"
+
+
 def leg_call(leg_id: int) -> str:
     """String: the CallSid Twilio gave an agent leg's dial (kept a day, in case the database
     write after the dial fails and the job is retried)."""

@@ -39,7 +39,7 @@ from entrypoints.supervisor import procfile
 from holdless import clock
 from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
-from holdless.settings import DEVELOPMENT, Settings
+from holdless.settings import DEVELOPMENT, Settings, parse_sentinels
 from models.callbacks import OPEN_STATUSES, Callback
 from queueing import agents, dispatch
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
@@ -89,6 +89,18 @@ class LiveStore(Protocol):
         """Stop the server."""
 
 
+def live_environment(store: LiveStore) -> dict[str, str]:
+    """What the stack's processes are told of the live store: REDIS_URL, or (a store run
+    under Sentinel, with `sentinels` and `master_name`) REDIS_SENTINELS, REDIS_MASTER_NAME
+    and its REDIS_WAIT_REPLICAS."""
+    sentinels = getattr(store, "sentinels", "")
+    if not sentinels:
+        return {"REDIS_URL": store.url}
+    return {"REDIS_URL": "", "REDIS_SENTINELS": sentinels,
+            "REDIS_MASTER_NAME": getattr(store, "master_name", ""),
+            "REDIS_WAIT_REPLICAS": str(getattr(store, "wait_replicas", 0))}
+
+
 def embedded_redis(folder: Path) -> LiveStore:
     """The default live store of a simulated day: the embedded Redis server."""
     return EmbeddedRedis(folder)
@@ -124,6 +136,8 @@ class DayStack:
     logs: list[IO[bytes]] = field(default_factory=list)
     redis: LiveStore | None = None
     redis_factory: Callable[[Path], LiveStore] = embedded_redis
+    database_url: str = ""
+    """The stack's database (a fresh SQLite file under the folder when empty)."""
     standin: TwilioRestStandIn | None = None
     rt: Runtime | None = None
     clock: clock.ScaledClock | None = None
@@ -172,9 +186,13 @@ class DayStack:
 
     def _settings(self, instance: Path) -> Settings:
         assert self.redis is not None and self.standin is not None and self.clock is not None
+        live = live_environment(self.redis)
         return Settings(env=DEVELOPMENT, secret_key=secrets.token_hex(16),
-                        database_url=f"sqlite:///{instance / 'holdless.db'}",
-                        redis_url=self.redis.url, instance_path=str(instance),
+                        database_url=self.database_url or f"sqlite:///{instance / 'holdless.db'}",
+                        redis_url=live["REDIS_URL"], instance_path=str(instance),
+                        redis_sentinels=parse_sentinels(live.get("REDIS_SENTINELS", "")),
+                        redis_master_name=live.get("REDIS_MASTER_NAME", "holdless"),
+                        redis_wait_replicas=int(live.get("REDIS_WAIT_REPLICAS", "0")),
                         public_base_url=self.base_url, twilio_account_sid=ACCOUNT_SID,
                         twilio_auth_token=self.token, twilio_api_base_url=self.standin.base_url,
                         wrap_up_seconds=self.wrap_up_seconds, clock=self.clock.spec(),
@@ -184,7 +202,7 @@ class DayStack:
         bin_dir = str(Path(sys.executable).parent)
         return {
             **os.environ, "HOLDLESS_ENV": settings.env, "SECRET_KEY": settings.secret_key,
-            "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+            "DATABASE_URL": settings.database_url, **live_environment(self.redis),
             "HOLDLESS_INSTANCE_PATH": settings.instance_path,
             "PUBLIC_BASE_URL": settings.public_base_url,
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": self.token,
@@ -501,14 +519,17 @@ def _one(form: dict[str, list[str]], name: str) -> str:
 def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = print,
              job_workers: int = 2, web_workers: int = 2,
              grace: float = STARTUP_GRACE, disruptions: Sequence[Disruption] = (),
-             redis_factory: Callable[[Path], LiveStore] = embedded_redis) -> DayReport:
+             redis_factory: Callable[[Path], LiveStore] = embedded_redis,
+             database_url: str = "", legs: list[VirtualCall] | None = None) -> DayReport:
     """Run `scenario` through the real stack at `speed` (with any `disruptions`, on the live
-    store `redis_factory` starts); write report.txt and report.png into `out` and return
-    the report."""
+    store `redis_factory` starts and on `database_url`, a fresh SQLite file when empty);
+    write report.txt and report.png into `out` and return the report. `legs`, when given,
+    receives every leg the phone network carried (their transcripts: what each heard)."""
     began = time.monotonic()
     stack = DayStack(out, speed, scenario.wrap_up_seconds, scenario.start.timestamp(),
                      web_workers=web_workers, job_workers=job_workers, grace=grace,
-                     redis_factory=redis_factory, calls_per_second=scenario.dial_rate)
+                     redis_factory=redis_factory, calls_per_second=scenario.dial_rate,
+                     database_url=database_url)
     previous = clock.current()
     try:
         with stack:
@@ -520,6 +541,8 @@ def simulate(scenario: Scenario, out: Path, speed: float = 240.0, echo: Echo = p
             result = report.build(stack.rt, scenario, speed, time.monotonic() - began,
                                   day.ended_at, AGENT_ANSWER_AFTER)
             result.planned = len(day.calls)
+            if legs is not None:
+                legs.extend(day.network_calls)
             result.app_errors = sum(1 for c in day.network_calls
                                     if any(e.fatal for e in c.errors))
             result.refused_reports = sum(1 for c in day.network_calls for e in c.errors

@@ -450,7 +450,8 @@ def _strict_lines(figures: StrictFigures) -> list[str]:
         f"callers stranded       {figures.stranded} (ended unanswered with no reason, or left "
         "in a line)",
         f"answered twice         {figures.answered_twice} (entries answered by two agents; "
-        f"{figures.open_offers} offer(s) left open)",
+        f"{figures.open_offers} offer(s) left open; {figures.dials_twice} dial(s) placed "
+        "twice)",
         f"bridged to a machine   {figures.customers_bridged_to_machine} customer(s) of the "
         f"{figures.customers_machines} callback(s) a voicemail or fax answered; "
         f"{figures.voicemails_bridged} caller(s) of the {figures.agent_voicemails} agent "

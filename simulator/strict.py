@@ -51,6 +51,9 @@ class StrictFigures:
     """Callback legs a voicemail or fax answered."""
     agent_voicemails: int = 0
     """Agents' legs their voicemail answered."""
+    dials_twice: int = 0
+    """Calls Twilio accepted for a status-callback address it had already placed a call for
+    (each leg and callback attempt has its own): a dial job that ran twice."""
 
 
 def stranded_in_db(rt: Runtime) -> int:
@@ -127,7 +130,15 @@ def count(rt: Runtime, standin: TwilioRestStandIn, legs: list[VirtualCall],
         customers_bridged_to_machine=sum(1 for c in customers if bridged(c, legs)),
         voicemails_bridged=sum(1 for c in agents_vm if bridged(c, legs)),
         refused_dials=refused, cps_queued=sum(1 for c in legs if c.events("queued")),
-        customers_machines=len(customers), agent_voicemails=len(agents_vm))
+        customers_machines=len(customers), agent_voicemails=len(agents_vm),
+        dials_twice=dials_twice(standin))
 
 
-__all__ = ["StrictFigures", "bridged", "count", "offers", "stranded_in_db"]
+def dials_twice(standin: TwilioRestStandIn) -> int:
+    """Dials accepted for a status-callback address an earlier accepted dial carried."""
+    placed = Counter(r.field("StatusCallback") for kind in DIAL_REQUESTS
+                     for r in standin.requests(kind) if r.status < 300)
+    return sum(n - 1 for url, n in placed.items() if url and n > 1)
+
+
+__all__ = ["StrictFigures", "bridged", "count", "dials_twice", "offers", "stranded_in_db"]

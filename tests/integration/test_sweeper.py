@@ -14,12 +14,13 @@ import time
 
 import pytest
 import sqlalchemy.exc
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from callbacks import adoption, call_ends, sweeper
 from entrypoints.worker import HoldlessWorker
-from holdless import clock
+from holdless import clock, tasks
 from models import Base
 from models.callbacks import ATTEMPT_AGENT_MISSED, ATTEMPT_FINISHED
 from models.entities import (
@@ -183,6 +184,43 @@ def test_lost_ends_of_a_conversation_complete_the_interaction_and_put_the_agent_
         assert s.get(Leg, leg.id).status == "completed"
         assert s.get(Agent, agent_id).missed_offers == 0
     assert rt.presence.state(agent_id) == "wrap-up"
+
+
+def test_caller_left_alone_when_the_agents_end_was_recorded_but_its_job_lost_is_ended_once(
+        rt, twilio, twilio_api, frozen_clock):
+    """Alice hangs up; her leg's end is committed, then Redis fails over before the job
+    ending the caller's call is on a replica (here: the job is lost). Twilio reports the leg
+    once; the caller would hold alone in the conference until they gave up."""
+    _agent_id, form, leg = _offered_and_rung(rt, twilio, twilio_api)
+    twiml(twilio.post(f"/voice/agent/whisper?leg={leg.id}",
+                      call_form(sid=leg.call_sid, from_=LINE_NUMBER)))  # alice answers
+    drain(rt)
+    _hang_up_at_twilio(twilio_api, leg.call_sid, "completed")
+    twilio.post(f"/voice/status/agent?leg={leg.id}",
+                call_form(sid=leg.call_sid, from_=LINE_NUMBER, CallStatus="completed"))
+    with rt.db.session() as s:
+        interaction_id = s.scalar(select(Interaction.id))
+    assert rt.jobs.remove(f"finish-{interaction_id}") == 1  # lost in the failover
+    assert sweeper.sweep(rt).finished == 0  # too soon: the job may just be running late
+    _old_enough(frozen_clock)
+    assert sweeper.sweep(rt).finished == 1
+    drain(rt)
+    updates = [r for r in twilio_api.requests("call-update") if form["CallSid"] in r.path]
+    assert [r.field("Status") for r in updates if r.field("Status")] == ["completed"]
+    frozen_clock.advance(SWEEP_INTERVAL_SECONDS)
+    assert sweeper.sweep(rt).finished == 0  # once, even while Twilio has not reported it
+
+
+def test_deferred_end_of_a_call_the_database_never_recorded_is_done_not_a_failed_job(
+        rt, frozen_clock):
+    """A caller's first webhook and their hang-up both fell in a database outage: the
+    hang-up was handed to the worker (202), and the call is unknown when it runs."""
+    rt.enqueue(tasks.SETTLE_CALL_END, call_ends.CALLER_CALL, 0, "completed", "CA" + "9" * 32,
+               job_id="call-status-unknown")
+    drain(rt)
+    assert rt.jobs.failed_job_registry.count == 0
+    assert Job.fetch("call-status-unknown", connection=rt.jobs_redis).return_value() == \
+        "unknown call: nothing to settle"
 
 
 # -- live calls, twice, unknown calls, errors -------------------------------------------------
