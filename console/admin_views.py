@@ -19,12 +19,13 @@ from flask import (
 )
 from sqlalchemy import select
 
-from admin import audit, booked, config, reports, staffing, texts
+from admin import access, audit, booked, config, reports, staffing, texts
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
 from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
+from models.privacy import PrivacyRequest
 from webhooks.admin_api import patience_seconds
 from webhooks.auth import current_agent, role_required
 
@@ -40,7 +41,7 @@ PAGES = (("board_pages.board", "Board"), ("admin_pages.queues", "Queues & hours"
          ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
          ("admin_pages.staffing_page", "Staffing"), ("admin_pages.callbacks", "Callbacks"),
          ("admin_pages.agents", "Agents"), ("admin_pages.audit_log", "Audit log"),
-         ("admin_pages.report", "Reports"))
+         ("admin_pages.report", "Reports"), ("admin_pages.privacy", "Callers' data"))
 
 
 # The pages a supervisor may open (the board and the reports; no settings).
@@ -195,6 +196,17 @@ def audit_log() -> Any:
     with _rt().db.session() as s:
         entries: list[ConfigAuditEntry] = audit.history(s, None, 200)
         return _page("admin_audit.html", entries=entries)
+
+
+@bp.get("/admin/privacy")
+@role_required("admin")
+def privacy() -> Any:
+    """Callers' data: export or erase what is held about a number, what each role may do
+    with callers' data, and the log of exports and erasures."""
+    with _rt().db.session() as s:
+        requests = list(s.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id.desc())
+                                  .limit(100)))
+        return _page("admin_privacy.html", roles=access.every_role(s), requests=requests)
 
 
 @bp.get("/admin/reports")

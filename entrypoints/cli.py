@@ -139,9 +139,11 @@ def agent_state(username: str, state: str) -> None:
 
 def _register_commands() -> None:
     from entrypoints.admin_cli import admin
+    from entrypoints.privacy_cli import privacy_group
     from entrypoints.staffing_cli import staffing
     cli.add_command(staffing)
     cli.add_command(admin)
+    cli.add_command(privacy_group, "privacy")
 
 
 _register_commands()

@@ -109,7 +109,11 @@
     const i = data.interaction;
     $("idle").hidden = !!i;
     $("interaction").hidden = !i;
-    if (!i) { shownId = null; follow(); return; }
+    if (!i) {
+      shownId = null; follow();
+      document.dispatchEvent(new CustomEvent("holdless:interaction", { detail: null }));
+      return;
+    }
     if (i.id !== shownId) {
       shownId = i.id; revealed = null; draftDirty = false;
       $("note-draft").value = i.my_draft || "";
@@ -119,6 +123,7 @@
     renderCaller(i);
     renderLists(i);
     renderForms(i);
+    document.dispatchEvent(new CustomEvent("holdless:interaction", { detail: i }));
   }
 
   function eventsUrl() {

@@ -13,8 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import JSON, String, Text, select
 
+from entrypoints.privacy_cli import privacy_group
 from holdless import tasks
 from ivr import booking
 from models import Base
@@ -208,3 +210,23 @@ def test_erasure_is_refused_with_the_reason_while_the_person_is_on_a_call(
     assert text_values_holding(rt, (NUMBER,))  # nothing erased
     assert people and ada.send("POST", "/api/admin/privacy/numbers/not-a-number/erase"
                                ).status_code == 400
+
+
+def test_cli_exports_to_a_file_then_erases_as_the_operator(rt, held, monkeypatch, tmp_path,
+                                                           twilio_api):
+    monkeypatch.setenv("DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("REDIS_URL", rt.redis_url)
+    monkeypatch.setenv("TWILIO_API_BASE_URL", twilio_api.base_url)
+    monkeypatch.setenv("USER", "ops")
+    runner, out = CliRunner(), tmp_path / "caller.json"
+    exported = runner.invoke(privacy_group, ["export", NUMBER, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(out.read_text())["directory"]["name"] == "Grace Hopper"
+    erased = runner.invoke(privacy_group, ["erase", "(212) 555-0123"])
+    assert erased.exit_code == 0, erased.output
+    assert erased.output.startswith("erased …0123: ")
+    assert text_values_holding(rt, WRITTEN) == []
+    assert runner.invoke(privacy_group, ["erase", "nonsense"]).exit_code == 2
+    with rt.db.session() as s:
+        actors = [r.actor for r in s.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id))]
+    assert actors == ["cli:ops", "cli:ops"]

@@ -1,0 +1,97 @@
+"""Who may hear conversation recordings and see full numbers is a role setting an admin
+changes (audited), observed through the agent's own requests; every listen and reveal is
+audited; pause and resume through the agent API reach Twilio."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.admin import ConfigAuditEntry
+from models.console import AuditEntry
+from models.entities import Queue
+from models.privacy import RECORDING_ANNOUNCE, ConversationRecording
+from tests.console_helpers import Desk, seed_people_and_admin
+from tests.integration.test_erasure import NUMBER, _recorded_call
+
+
+def _recorded(rt, app, twilio, twilio_api, worker):
+    people = seed_people_and_admin(rt)
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).recording_mode = \
+            RECORDING_ANNOUNCE
+    call = _recorded_call(rt, twilio, twilio_api, worker, people["alice"], NUMBER)
+    with rt.db.session() as s:
+        recording_id = s.scalar(select(ConversationRecording.id))
+    return call, recording_id, Desk(app, "alice"), Desk(app, "ada")
+
+
+def _audited(rt, action: str) -> int:
+    with rt.db.session() as s:
+        return len(list(s.scalars(select(AuditEntry).where(AuditEntry.action == action))))
+
+
+def test_an_agent_hears_a_recording_through_the_app_until_an_admin_takes_the_right_away(
+        rt, app, twilio, twilio_api, worker):
+    call, recording_id, alice, ada = _recorded(rt, app, twilio, twilio_api, worker)
+    listed = alice.get(f"/api/interactions/{call.id}").json["recordings"]
+    assert [r["media"] for r in listed] == [f"/api/recordings/{recording_id}/media"]
+    heard = alice.get(f"/api/recordings/{recording_id}/media")
+    assert (heard.status_code, heard.mimetype) == (200, "audio/mpeg")
+    assert heard.data.startswith(b"ID3") and "twilio.com" not in str(listed)
+    assert _audited(rt, "listen-recording") == 1
+
+    changed = ada.send("PATCH", "/api/admin/privacy/roles/agent", {"hear_recordings": False})
+    assert changed.json == {"hear_recordings": False, "see_numbers": True}
+    refused = alice.get(f"/api/recordings/{recording_id}/media")
+    assert refused.status_code == 403 and "hear recordings" in refused.json["detail"]
+    assert alice.get(f"/api/interactions/{call.id}").json["recordings"] == []
+    assert _audited(rt, "listen-recording") == 1  # a refused listen is not a listen
+    with rt.db.session() as s:
+        entry = s.scalar(select(ConfigAuditEntry).where(ConfigAuditEntry.entity == "role-access"))
+        assert (entry.actor, entry.after["hear_recordings"]) == ("ada", False)
+
+
+def test_an_agent_reveals_full_numbers_only_while_their_role_may(
+        rt, app, twilio, twilio_api, worker):
+    call, _recording_id, alice, ada = _recorded(rt, app, twilio, twilio_api, worker)
+    shown = alice.get(f"/api/interactions/{call.id}?reveal=1").json["caller"]["number"]
+    assert shown == NUMBER and _audited(rt, "reveal-number") == 1
+    ada.send("PATCH", "/api/admin/privacy/roles/agent", {"see_numbers": False})
+    refused = alice.get(f"/api/interactions/{call.id}?reveal=1")
+    assert refused.status_code == 403 and "see full numbers" in refused.json["detail"]
+    assert alice.get(f"/api/interactions/{call.id}").json["caller"]["number"] == "…0123"
+    assert _audited(rt, "reveal-number") == 1
+    bad = ada.send("PATCH", "/api/admin/privacy/roles/agent", {"see_numbers": "perhaps"})
+    assert bad.status_code == 400 and bad.json["field"] == "see_numbers"
+    assert ada.get("/api/admin/privacy/roles").json["roles"]["agent"]["see_numbers"] is False
+
+
+def test_pause_and_resume_through_the_agent_api_reach_twilio_and_need_a_running_recording(
+        rt, app, twilio, twilio_api, worker):
+    people = seed_people_and_admin(rt)
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).recording_mode = \
+            RECORDING_ANNOUNCE
+    from simulator.resources import CallResource
+    from tests.console_helpers import route_call_to
+    form, call, _leg = route_call_to(rt, twilio, worker, people["alice"], from_=NUMBER)
+    alice = Desk(app, "alice")
+    assert alice.send("POST", f"/api/interactions/{call.id}/recording",
+                      {"action": "pause"}).status_code == 409  # nothing recorded yet
+    twilio_api.store.add_call(CallResource(form["CallSid"], rt.settings.twilio_account_sid,
+                                           "+12125550000", NUMBER, "inbound", "in-progress"))
+    twilio.post(f"/voice/conference/events?interaction={call.id}", {
+        "CallSid": form["CallSid"], "StatusCallbackEvent": "participant-join",
+        "ConferenceSid": "CF" + "1" * 32, "AccountSid": form["AccountSid"]})
+    worker()
+    for action, status in (("pause", "paused"), ("resume", "in-progress")):
+        reply = alice.send("POST", f"/api/interactions/{call.id}/recording", {"action": action})
+        assert reply.json["status"] == status
+        worker()
+    sent = [r.field("Status") for r in twilio_api.requests("call-recording-update")]
+    assert sent == ["paused", "in-progress"]
+    assert alice.send("POST", f"/api/interactions/{call.id}/recording",
+                      {"action": "stop"}).status_code == 400
+    bob = Desk(app, "bob")
+    assert bob.send("POST", f"/api/interactions/{call.id}/recording",
+                    {"action": "pause"}).status_code == 403
