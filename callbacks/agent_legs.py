@@ -15,7 +15,7 @@ from holdless.speech import ENGLISH, Speech
 from ivr import language, twiml, wording
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
 from models.states import ENDED_CALL_STATUSES, advance, is_final
-from queueing import agents, dispatch, keys, lines, stats, transfers
+from queueing import agents, dispatch, keys, lines, push, stats, transfers
 from queueing.presence import AVAILABLE, BUSY, OFFLINE, WRAP_UP, StateRefused
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") 
     if answered:
         _start_wrap_up(rt, agent_id, interaction_id)
     else:
-        _offer_missed(rt, agent_id, interaction_id)
+        _offer_missed(rt, agent_id, interaction_id, MISSED_BECAUSE.get(status, status))
         if handed_over:
             transfers.leg_missed(rt, interaction_id)
 
@@ -180,19 +180,26 @@ def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
         rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
 
 
-def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int) -> None:
+# Why an offer was missed, in the agent's words, from the agent leg's final status.
+MISSED_BECAUSE = {"busy": "you rejected it", "no-answer": "it rang out unanswered",
+                  "failed": "your phone could not be reached",
+                  "canceled": "it was withdrawn before you answered"}
+
+
+def _offer_missed(rt: Runtime, agent_id: int, interaction_id: int, why: str = "") -> None:
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
         back = interaction is not None and interaction.status == OFFERED
         if back and interaction is not None:
             advance(interaction, WAITING)
-    missed_offer(rt, agent_id, [lines.caller_entry_id(interaction_id)] if back else [])
+    missed_offer(rt, agent_id, [lines.caller_entry_id(interaction_id)] if back else [], why)
 
 
-def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
-    """An agent let an offer ring out: put `entries` (a caller, or a callback) back at their
-    original places, count the miss when someone was still waiting, and free the agent
-    (offline after too many misses in a row)."""
+def missed_offer(rt: Runtime, agent_id: int, entries: list[str], why: str = "") -> None:
+    """An agent let an offer ring out (or rejected it: `why`): put `entries` (a caller, or
+    a callback) back at their original places, count the miss when someone was still
+    waiting, free the agent (offline after too many misses in a row, saying why) and tell
+    their console what happened."""
     with rt.db.session() as s:
         agent = s.get(Agent, agent_id)
         misses = agent.missed_offers if agent else 0
@@ -200,7 +207,13 @@ def missed_offer(rt: Runtime, agent_id: int, entries: list[str]) -> None:
             misses = agent.missed_offers = agent.missed_offers + 1
     log.info("agent %s missed an offer (%s in a row)", agent_id, misses)
     state = OFFLINE if misses >= rt.settings.max_missed_offers else AVAILABLE
-    agents.change(rt, agent_id, state, (BUSY,))
+    reason = (f"{misses} offers in a row missed (the last: {why or 'not answered'})"
+              if state == OFFLINE else "")
+    agents.change(rt, agent_id, state, (BUSY,), reason=reason)
+    if entries:
+        push.publish(rt, push.agent_audience(agent_id), "missed-offer",
+                     {"why": why or "not answered", "offline": state == OFFLINE,
+                      "misses": misses})
     for entry_id in entries:
         put_back_entry(rt, entry_id)
     if state == AVAILABLE:

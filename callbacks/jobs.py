@@ -14,10 +14,11 @@ from holdless import paths
 from holdless.twilio_gateway import AGENT_RING_TIMEOUT_SECONDS, DialRefused
 from ivr import booking, survey
 from ivr.interactions import UnknownCall
-from models.callbacks import Callback
+from models.callbacks import Callback, CallbackAttempt
+from models.console import TIMED_OUT, WrapUp
 from models.entities import OFFERED, Agent, Assignment, Interaction, Leg
 from models.states import is_final
-from queueing import agents, dispatch, keys, stats
+from queueing import agents, dispatch, keys, stats, transfers
 from queueing.presence import AVAILABLE, BUSY, WRAP_UP
 
 if TYPE_CHECKING:
@@ -168,7 +169,39 @@ def end_wrap_up(rt: Runtime, agent_id: int, since: str) -> str:
     except agents.StateRefused:  # it moved on meanwhile (the agent signed out, say)
         return "wrap-up already over"
     _record_handle_time(rt, agent_id)
+    record_timed_out_wrap_up(rt, agent_id)
     return "available"
+
+
+def _last_handled(s: Session, agent_id: int) -> int | None:
+    """The interaction the agent last talked on: an answered leg or callback attempt."""
+    leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id, Leg.answered_at.is_not(None))
+                   .order_by(Leg.answered_at.desc()).limit(1))
+    attempt = s.scalar(select(CallbackAttempt).where(
+        CallbackAttempt.agent_id == agent_id, CallbackAttempt.agent_answered_at.is_not(None))
+        .order_by(CallbackAttempt.agent_answered_at.desc()).limit(1))
+    if attempt is not None and attempt.agent_answered_at is not None and (
+            leg is None or leg.answered_at is None
+            or attempt.agent_answered_at > leg.answered_at):
+        return attempt.callback.interaction_id
+    return leg.interaction_id if leg is not None else None
+
+
+def record_timed_out_wrap_up(rt: Runtime, agent_id: int) -> bool:
+    """A wrap-up the agent did not finish in time is still recorded (disposition
+    "timed-out"), and their draft note becomes a note; False when they had finished it."""
+    with rt.db.session() as s:
+        interaction_id = _last_handled(s, agent_id)
+        if interaction_id is None or s.scalar(select(WrapUp.id).where(
+                WrapUp.interaction_id == interaction_id, WrapUp.agent_id == agent_id)):
+            return False
+        now = rt.clock.now()
+        s.add(WrapUp(interaction_id=interaction_id, agent_id=agent_id,
+                     disposition=TIMED_OUT, created_at=now))
+        transfers.finalize_draft(s, interaction_id, agent_id, now)
+    log.info("agent %s: wrap-up of interaction %s timed out (recorded)", agent_id,
+             interaction_id)
+    return True
 
 
 def _record_handle_time(rt: Runtime, agent_id: int) -> None:

@@ -431,7 +431,8 @@ def callback_agent_status(rt: Runtime, attempt_id: int, status: str) -> None:
         free(rt, agent_id, route=False)
         agent_legs.put_back_entry(rt, booking.entry_id(callback_id))
     elif outcome == "":
-        agent_legs.missed_offer(rt, agent_id, [booking.entry_id(callback_id)])
+        agent_legs.missed_offer(rt, agent_id, [booking.entry_id(callback_id)],
+                                agent_legs.MISSED_BECAUSE.get(status, status))
     elif outcome == ATTEMPT_CLOSED:
         free(rt, agent_id)
 

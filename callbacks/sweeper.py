@@ -35,7 +35,7 @@ from models.states import (
     CALLER_CALL,
     ENDED_CALL_STATUSES,
 )
-from queueing import dispatch, keys, overflow
+from queueing import dispatch, keys, overflow, pages
 from queueing.keys import KEY_PREFIX
 from queueing.limits import (
     SWEEP_INTERVAL_SECONDS,
@@ -267,6 +267,7 @@ def sweep_job(rt: Runtime, part: int = 0) -> str:
     database outage (the very case it is for) does not end the schedule."""
     if part == 0:
         schedule_next(rt)
+        pages.take_gone_offline(rt)  # agents whose console is gone past the grace period
         overflowing = overflow.sources(rt.live)
         if overflowing:  # entries (callbacks too) that have now waited long enough
             dispatch.route_and_offer(rt, overflowing)

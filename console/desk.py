@@ -93,6 +93,15 @@ def _current_callback(rt: Runtime, s: Session, agent_id: int,
     return interaction_id, phase
 
 
+def wrap_up_seconds_left(rt: Runtime, agent_id: int) -> float | None:
+    """Seconds until the agent's wrap-up time runs out, or None when not in wrap-up."""
+    live = rt.live.hgetall(keys.agent(agent_id))
+    if live.get("state") != WRAP_UP or not live.get("since"):
+        return None
+    ends = float(live["since"]) + rt.settings.wrap_up_seconds
+    return round(max(0.0, ends - rt.clock.time()), 1)
+
+
 def _in_wrap_up(rt: Runtime, agent_id: int) -> bool:
     return rt.presence.state(agent_id) == WRAP_UP
 

@@ -125,6 +125,8 @@ class Settings:
     # Live pages (server-sent event streams) one web process serves at once; each holds one
     # of its threads (webhooks/push.py), so the Procfile gives WEB_THREADS this many + 8.
     push_streams: int = 120
+    # An agent whose console page has been gone this long (real seconds) is taken offline.
+    page_grace_seconds: int = 60
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -162,6 +164,7 @@ class Settings:
             twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
             twilio_twiml_app_sid=_env("TWILIO_TWIML_APP_SID"),
             push_streams=_env_int("HOLDLESS_PUSH_STREAMS", 120),
+            page_grace_seconds=_env_int("HOLDLESS_PAGE_GRACE_SECONDS", 60),
             secure_cookies=_env("SESSION_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         )
 
@@ -187,6 +190,8 @@ class Settings:
                     SYNCHRONOUS_COMMIT_LEVELS) + f" (PostgreSQL's synchronous_commit; never off, "
                 f"which can lose promises already spoken), not "
                 f"{self.database_synchronous_commit!r}")
+        if self.page_grace_seconds < 3:
+            raise SettingsError("HOLDLESS_PAGE_GRACE_SECONDS must be at least 3 seconds")
         if self.push_streams < 0:
             raise SettingsError("HOLDLESS_PUSH_STREAMS must be 0 (no live pages) or more")
         if self.agent_sees_monitoring not in ("all", "heard", "none"):

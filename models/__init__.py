@@ -15,6 +15,7 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
+from models.presence import NotReadyReason, PresenceSpell
 from models.privacy import ConversationRecording, PrivacyRequest, RoleAccess
 from models.supervision import EscalationWait, MonitoringSession
 from models.survey import SurveyAnswer
@@ -39,8 +40,10 @@ __all__ = [
     "Leg",
     "MonitoringSession",
     "Note",
+    "NotReadyReason",
     "OpeningHours",
     "PrivacyRequest",
+    "PresenceSpell",
     "Queue",
     "RoleAccess",
     "StaffingPlan",

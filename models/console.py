@@ -15,6 +15,8 @@ WARM, COLD = "warm", "cold"
 # Wrap-up dispositions an agent may choose.
 DISPOSITIONS = ("resolved", "follow-up", "escalated", "callback-booked", "no-resolution",
                 "wrong-number")
+# Recorded, never chosen: the wrap-up time ran out before the agent chose a disposition.
+TIMED_OUT = "timed-out"
 
 
 def draft_key(interaction_id: int, agent_id: int) -> str:

@@ -17,7 +17,8 @@ IVR, WAITING, OFFERED, CONNECTED, COMPLETED, ABANDONED = (
 
 # Agent states.
 OFFLINE, AVAILABLE, BUSY, WRAP_UP = "offline", "available", "busy", "wrap-up"
-AGENT_STATES = (OFFLINE, AVAILABLE, BUSY, WRAP_UP)
+NOT_READY = "not-ready"  # signed in, taking no calls, for a reason (break, lunch...)
+AGENT_STATES = (OFFLINE, AVAILABLE, BUSY, WRAP_UP, NOT_READY)
 
 # Agent roles.
 ROLE_AGENT, ROLE_SUPERVISOR, ROLE_ADMIN = "agent", "supervisor", "admin"
@@ -111,6 +112,8 @@ class Agent(Base):
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
     # Why the system took the agent offline (Twilio refused to ring them, say); "" otherwise.
     offline_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The reason of a not-ready agent (models.presence.NotReadyReason's name); "" otherwise.
+    not_ready_reason: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     queue_links: Mapped[list[AgentQueue]] = relationship(
         back_populates="agent", cascade="all, delete-orphan")

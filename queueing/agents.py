@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models.entities import AGENT_STATES, AVAILABLE, OFFLINE, WRAP_UP, Agent, AgentQueue
+from models.entities import (
+    AGENT_STATES,
+    AVAILABLE,
+    NOT_READY,
+    OFFLINE,
+    WRAP_UP,
+    Agent,
+    AgentQueue,
+)
 from queueing.presence import StateRefused
 
 if TYPE_CHECKING:
@@ -20,8 +28,8 @@ OFFLINE_REASON_MAX = 200  # the column's width
 
 # What an agent (or an admin for them) may ask for, from each state.
 ALLOWED_BY_AGENT = {
-    AVAILABLE: (OFFLINE, AVAILABLE, WRAP_UP),
-    OFFLINE: (OFFLINE, AVAILABLE, WRAP_UP),
+    AVAILABLE: (OFFLINE, AVAILABLE, WRAP_UP, NOT_READY),
+    OFFLINE: (OFFLINE, AVAILABLE, WRAP_UP, NOT_READY),
 }
 
 __all__ = ["ALLOWED_BY_AGENT", "BadState", "StateRefused", "UnknownAgent", "change", "load_agent",
@@ -48,10 +56,11 @@ def load_agent(s: Session, key: int | str) -> Agent:
 
 
 def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
-           reset_misses: bool = False, reason: str = "") -> list[str]:
+           reset_misses: bool = False, reason: str = "", not_ready: str = "") -> list[str]:
     """Move an agent from one of `expected` to `state`, in Redis then the database; returns
     the agent's queues. `reason`: why the system takes them offline (kept until they or an
-    admin change their state). Routing after an agent frees up is queueing.dispatch's step."""
+    admin change their state); `not_ready`: the reason of a not-ready agent. Routing after
+    an agent frees up is queueing.dispatch's step."""
     if state not in AGENT_STATES:
         raise BadState(state)
     with rt.db.session() as s:
@@ -59,6 +68,7 @@ def change(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ...],
         queues = agent.queue_slugs
         rt.presence.set_state(agent.id, state, rt.clock.time(), queues, expected)
         agent.state, agent.state_since = state, rt.clock.now()
+        agent.not_ready_reason = not_ready if state == NOT_READY else ""
         if reset_misses:
             agent.missed_offers = 0
         if reason or reset_misses or state != OFFLINE:

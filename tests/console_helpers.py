@@ -10,14 +10,18 @@ from sqlalchemy import select
 from admin import directory
 from entrypoints.runtime import Runtime
 from models.entities import Interaction, Leg
+from models.presence import DEFAULT_NOT_READY_REASONS
+from queueing import not_ready
 from tests.helpers import call_form, make_available
 
 PASSWORD = "correct horse battery"
 
 
 def seed_people(rt: Runtime) -> dict[str, int]:
-    """Support queue; alice and bob (agents), sam (supervisor), all with PASSWORD."""
+    """Support queue; alice and bob (agents), sam (supervisor), all with PASSWORD; the
+    not-ready reasons the migration gives a new contact center."""
     with rt.db.session() as s:
+        not_ready.save_reasons(s, list(DEFAULT_NOT_READY_REASONS))
         directory.create_queue(s, "support", "Support", None)
         directory.create_queue(s, "sales", "Sales", None)
         people = {}

@@ -21,13 +21,13 @@ from console import desk
 from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
-from models.entities import Agent, Queue
-from queueing import agents, dispatch, monitoring, push, transfers
+from models.entities import NOT_READY, Agent, Queue
+from queueing import agents, dispatch, monitoring, not_ready, pages, push, transfers
 from queueing.presence import StateRefused
 from webhooks import callers_api
 from webhooks.auth import current_agent, login_required
 from webhooks.openapi import document
-from webhooks.push import stream_response
+from webhooks.push import Beat, stream_response
 
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
@@ -132,10 +132,18 @@ def me() -> Any:
 @bp.post("/me/state")
 @login_required
 def set_my_state() -> Any:
-    """Go available or offline (available also ends wrap-up); 409 while on a call."""
-    state = _choice(_body(), "state", ("available", "offline"))
+    """Go available, offline or not ready with a reason (available also ends wrap-up);
+    409 while on a call."""
+    data = _body()
+    state = _choice(data, "state", ("available", "offline", NOT_READY))
     try:
-        dispatch.set_state(_rt(), current_agent().id, state)
+        if state == NOT_READY:
+            reason = _text(data, "reason", required=True, limit=not_ready.NOT_READY_REASON_MAX)
+            not_ready.go_not_ready(_rt(), current_agent().id, reason)
+        else:
+            dispatch.set_state(_rt(), current_agent().id, state)
+    except not_ready.BadReason as exc:
+        abort(400, description=str(exc))
     except StateRefused as exc:
         return jsonify(error="Conflict", detail=f"you are {exc.current}"), 409
     return jsonify(state=_rt().presence.state(current_agent().id))
@@ -150,9 +158,14 @@ def my_current() -> Any:
     found = desk.current(_rt(), me.id)
     body = None if found is None else desk.context(_rt(), found[0], me.id, reveal, found[1])
     with _rt().db.session() as s:
-        reason = agents.load_agent(s, me.id).offline_reason
+        row = agents.load_agent(s, me.id)
+        reason, away = row.offline_reason, row.not_ready_reason
+        reasons = not_ready.reasons(s)
     watching = [] if found is None else monitoring.supervisors_on(_rt(), found[0])
-    return jsonify(state=_rt().presence.state(me.id), interaction=body, offline_reason=reason,
+    state = _rt().presence.state(me.id)
+    return jsonify(state=state, interaction=body, offline_reason=reason,
+                   not_ready_reason=away, not_ready_reasons=reasons,
+                   wrap_up_seconds_left=desk.wrap_up_seconds_left(_rt(), me.id),
                    supervisors=watching)
 
 
@@ -170,7 +183,9 @@ def my_events() -> Any:
         with _rt().db.session() as s:
             desk.check_access(_rt(), s, int(raw), me.id)
         audiences.append(push.interaction_audience(int(raw)))
-    return stream_response(_rt(), audiences)
+    rt = _rt()
+    beat = Beat(pages.beat_every(rt), lambda: pages.beat(rt, me.id))
+    return stream_response(rt, audiences, beat)
 
 
 @bp.get("/directory")

@@ -6,6 +6,7 @@ Twilio's webhooks (the voice blueprint) are exempt from CSRF: they are signed in
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import secrets
@@ -30,7 +31,8 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.entities import Agent
+from models.entities import AGENT_STATES, OFFLINE, Agent
+from queueing import agents, dispatch
 from queueing.keys import KEY_PREFIX
 
 if TYPE_CHECKING:
@@ -193,7 +195,12 @@ def sign_in() -> Any:
 @bp.post("/sign-out")
 @login_required
 def sign_out() -> Any:
-    """End the session."""
+    """End the session; the agent goes offline (nobody rings or transfers to someone who
+    left)."""
+    if current_user.is_authenticated:
+        rt = current_app.extensions["holdless"]
+        with contextlib.suppress(agents.UnknownAgent):
+            dispatch.change_state(rt, current_user.id, OFFLINE, AGENT_STATES, reset_misses=True)
     logout_user()
     return redirect(url_for("auth.sign_in"))
 

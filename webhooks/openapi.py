@@ -62,7 +62,10 @@ def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None 
 
 def _paths() -> dict[str, Any]:
     ctx = _ref("Interaction")
-    state_body = _obj(["state"], state={"type": "string", "enum": ["available", "offline"]})
+    state_body = _obj(["state"], state={"type": "string", "enum": [
+        "available", "offline", "not-ready"]}, reason={
+        "type": "string", "maxLength": 60,
+        "description": "with not-ready: one of not_ready_reasons (/api/me/current)"})
     transfer_body = _obj(
         ["mode", "reason"], to_agent_id={"type": "integer"}, to_queue=STR,
         mode={"type": "string", "enum": ["warm", "cold"]}, reason={"type": "string",
@@ -101,6 +104,8 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
             "The interaction routed to me now, with its context",
             {"200": _reply("state and interaction (null when none)", _obj(
                 ["state", "interaction"], state=STR, offline_reason=STR,
+                not_ready_reason=STR, not_ready_reasons={"type": "array", "items": STR},
+                wrap_up_seconds_left={"type": ["number", "null"]},
                 interaction={"oneOf": [ctx, {"type": "null"}]})), **_errors(400, 401)},
             params=[REVEAL_PARAM])},
         "/api/me/events": {"get": _op(

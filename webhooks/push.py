@@ -19,7 +19,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -155,29 +156,44 @@ def hub_for(rt: Runtime) -> Hub:
         return hub
 
 
-def event_stream(hub: Hub, inbox: queue.Queue[str | None],
+def event_stream(hub: Hub, inbox: queue.Queue[str | None], beat: Beat | None = None,
                  clock: Any = time.monotonic) -> Iterator[str]:
-    """The text/event-stream body: updates as they come, heartbeats between them, for at
-    most PUSH_STREAM_SECONDS; the page is detached when the stream ends or breaks."""
+    """The text/event-stream body: updates as they come, heartbeats between them (each
+    also calls `beat.alive`), for at most PUSH_STREAM_SECONDS; the page is detached when
+    the stream ends or breaks."""
+    every = beat.every if beat is not None else PUSH_HEARTBEAT_SECONDS
     try:
         yield f"retry: {RETRY_MS}\n: open\n\n"
         ends = clock() + PUSH_STREAM_SECONDS
+        next_beat = clock() + every
         while (left := ends - clock()) > 0:
             try:
-                data = inbox.get(timeout=min(PUSH_HEARTBEAT_SECONDS, left))
+                data = inbox.get(timeout=max(0.0, min(next_beat - clock(), left)))
             except queue.Empty:
+                data = ""
+            if clock() >= next_beat:
+                next_beat = clock() + every
+                if beat is not None:
+                    beat.alive()
                 yield ": heartbeat\n\n"
-                continue
-            if data is None:
-                return
-            yield f"data: {data}\n\n"
+            if data:
+                yield f"data: {data}\n\n"
     finally:
         hub.detach(inbox)
 
 
-def stream_response(rt: Runtime, audiences: list[str]) -> Any:
+@dataclass(frozen=True)
+class Beat:
+    """What an open page's stream calls every `every` seconds while it is open."""
+
+    every: float
+    alive: Callable[[], None]
+
+
+def stream_response(rt: Runtime, audiences: list[str], beat: Beat | None = None) -> Any:
     """Server-sent events of `audiences` for the page asking (503 when this process
-    already serves its most streams: the page retries later)."""
+    already serves its most streams: the page retries later); `beat` is called at once and
+    while the page stays."""
     hub = hub_for(rt)
     inbox = hub.attach(audiences)
     if inbox is None:
@@ -186,7 +202,9 @@ def stream_response(rt: Runtime, audiences: list[str]) -> Any:
         reply.status_code = 503
         reply.headers["Retry-After"] = str(RETRY_MS // 1000)
         return reply
-    response = Response(event_stream(hub, inbox), mimetype="text/event-stream")
+    if beat is not None:
+        beat.alive()
+    response = Response(event_stream(hub, inbox, beat), mimetype="text/event-stream")
     response.call_on_close(lambda: hub.detach(inbox))  # also when the body never started
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a buffering proxy would hold the updates

@@ -95,17 +95,39 @@
 
   function renderForms(i) {
     const select = $("disposition");
-    if (!select.options.length) {
-      select.replaceChildren(...i.dispositions.map((d) => new Option(d, d)));
+    if (!select.options.length) {  // nothing preselected: the agent chooses
+      select.replaceChildren(new Option("Choose how it ended…", ""),
+                             ...i.dispositions.map((d) => new Option(d, d)));
+      select.value = "";
     }
     $("wrap-up-form").hidden = i.phase !== "wrap-up" || !!i.wrap_up;
     $("transfer-form").hidden = i.phase !== "connected";
   }
 
-  function render(data) {
-    text($("state"), data.state);
+  let wrapEnds = null;  // performance.now() when the wrap-up time runs out
+
+  function tickWrapUp() {
+    if (wrapEnds === null) { text($("wrap-up-countdown"), ""); return; }
+    const left = Math.max(0, Math.ceil((wrapEnds - performance.now()) / 1000));
+    text($("wrap-up-countdown"), left > 0 ? "Wrap-up time left: " + minutes(left) +
+      " (then it is recorded as timed out)" : "Wrap-up time is over: recorded as timed out.");
+  }
+
+  function renderState(data) {
+    text($("state"), data.state === "not-ready" ? "not ready (" + data.not_ready_reason + ")" : data.state);
     text($("offline-reason"), data.offline_reason ? "Taken offline: " + data.offline_reason : "");
-    $("end-wrap-up").hidden = data.state !== "wrap-up";
+    const reasons = data.not_ready_reasons || [];
+    const select = $("not-ready-reason");
+    const keep = select.value;
+    Live.patchList(select, reasons.map((r) => ({ tag: "option", key: r, text: r })));
+    for (const option of select.options) option.value = option.dataset.key;
+    if (keep && reasons.includes(keep)) select.value = keep;
+    wrapEnds = data.wrap_up_seconds_left == null ? null : performance.now() + data.wrap_up_seconds_left * 1000;
+    tickWrapUp();
+  }
+
+  function render(data) {
+    renderState(data);
     const i = data.interaction;
     $("idle").hidden = !!i;
     $("interaction").hidden = !i;
@@ -147,6 +169,7 @@
 
   function onUpdate(topic, data) {
     if (topic === "presence") { showColleague(data); return; }
+    if (topic === "missed-offer") { missedOffer(data); return; }
     refreshSoon();
   }
 
@@ -193,15 +216,25 @@
     };
   }
 
-  function setState(event) {
-    return act(async () => {
-      const r = await api("POST", "/api/me/state", { state: event.target.dataset.state });
-      say("You are " + r.state + ".");
-    })();
+  async function setState(event) {
+    const body = { state: event.target.dataset.state };
+    if (body.state === "not-ready") body.reason = $("not-ready-reason").value;
+    text($("state-error"), "");
+    try {
+      const r = await api("POST", "/api/me/state", body);
+      say("You are " + r.state.replace("-", " ") + ".");
+    } catch (e) { text($("state-error"), e.message); }
+  }
+
+  function missedOffer(data) {
+    say(data.offline ? "You missed an offer (" + data.why + ") and were set offline." :
+        "You missed an offer (" + data.why + "); the caller keeps their place in line.", true);
+    refreshSoon();
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    ["go-available", "go-offline", "end-wrap-up"].forEach((id) => $(id).addEventListener("click", setState));
+    ["go-available", "go-not-ready", "go-offline"].forEach((id) => $(id).addEventListener("click", setState));
+    setInterval(tickWrapUp, 1000);
     $("note-draft").addEventListener("input", () => {
       draftDirty = true;
       text($("draft-status"), "Saving…");
@@ -237,9 +270,14 @@
       say("Escalating to a supervisor.");
     }));
     $("wrap-up-form").addEventListener("submit", act(async () => {
+      text($("wrap-up-error"), "");
+      if (!$("disposition").value) { text($("wrap-up-error"), "Choose how the call ended."); return; }
       await saveDraft();
-      const r = await api("POST", "/api/interactions/" + shownId + "/wrap-up",
-                          { disposition: $("disposition").value, note: $("closing-note").value });
+      let r;
+      try {
+        r = await api("POST", "/api/interactions/" + shownId + "/wrap-up",
+                      { disposition: $("disposition").value, note: $("closing-note").value });
+      } catch (e) { text($("wrap-up-error"), e.message); return; }
       $("closing-note").value = "";
       $("note-draft").value = "";
       say("Wrapped up. You are " + r.state + ".");

@@ -33,7 +33,8 @@ def test_board_shows_waiting_callers_oldest_wait_estimate_and_agents_by_state(rt
     assert support.new_caller_estimate.seconds == 480.0
     assert support.new_caller_estimate == estimate_wait(
         3, stats.queue_stats(rt.live, rt.presence, "support"))
-    assert support.agents_by_state == {"offline": 1, "available": 1, "busy": 1, "wrap-up": 0}
+    assert support.agents_by_state == {"offline": 1, "available": 1, "busy": 1, "wrap-up": 0,
+                                       "not-ready": 0}
     assert [(a.name, a.state, a.seconds_in_state) for a in support.agents] == [
         ("Ann", "available", 5.0), ("Bob", "offline", None), ("Carl", "busy", 95.0)]
     assert (sales.waiting, sales.oldest_wait_seconds) == (0, None)

@@ -203,11 +203,14 @@ def test_wrap_up_records_disposition_and_closing_note_then_agent_is_available(
                 call_form(sid=leg.call_sid, CallStatus="completed"))
     current = alice.get("/api/me/current").json
     assert current["state"] == "wrap-up" and current["interaction"]["phase"] == "wrap-up"
+    assert current["wrap_up_seconds_left"] == rt.settings.wrap_up_seconds  # the clock is frozen
     reply = alice.send("POST", f"{base}/wrap-up", {"disposition": "resolved", "note": "Done."})
     assert reply.json == {"state": "available"}
-    assert alice.get("/api/me/current").json == {"state": "available", "interaction": None,
-                                                 "offline_reason": "",
-                                                 "supervisors": []}
+    after = alice.get("/api/me/current").json
+    assert (after["state"], after["interaction"], after["offline_reason"]) == (
+        "available", None, "")
+    assert after["wrap_up_seconds_left"] is None
+    assert after["supervisors"] == []
     with rt.db.session() as s:
         assert [w.disposition for w in s.scalars(select(WrapUp))] == ["resolved"]
         assert [n.text for n in s.scalars(select(Note))] == ["Done."]
