@@ -233,6 +233,9 @@ class TwilioRestStandIn:
         self.on_recording_end: Callable[[list[tuple[str, dict[str, str]]]], None] | None = None
         # Called with every message created (the phone network sends its status callbacks).
         self.on_message_create: MessageHook | None = None
+        # Requests of a kind (e.g. "recording-delete") answered 500 the next N times, as
+        # Twilio's own faults are (error 20500, twilio.com/docs/api/errors/20500).
+        self.server_errors: dict[str, int] = {}
         # Numbers Twilio will not call (or caller IDs it will not use): number -> error code.
         self.refusals: dict[str, int] = {}
         self._port = port
@@ -344,12 +347,26 @@ class TwilioRestStandIn:
         try:
             self._check_auth(handler.headers.get("Authorization"))
             kind, match = self._route(method, parts.path)
+            self._server_error(kind)
             status, body = self._dispatch(kind, match, form, query)
         except RestError as error:
             status, body = error.status, error.to_json()
         self._check_contract(method, parts.path, form, query, body)
         self._record(RecordedRequest(method, parts.path, kind, form, query, status, time.time()))
         self._respond(handler, status, body)
+
+    def fail_next(self, kind: str, times: int = 1) -> None:
+        """Answer the next `times` requests of `kind` with Twilio's 500 (error 20500)."""
+        with self._changed:
+            self.server_errors[kind] = self.server_errors.get(kind, 0) + times
+
+    def _server_error(self, kind: str) -> None:
+        with self._changed:
+            left = self.server_errors.get(kind, 0)
+            if left:
+                self.server_errors[kind] = left - 1
+        if left:
+            raise RestError(500, 20500, "Internal Server Error")
 
     @staticmethod
     def _check_contract(method: str, path: str, form: Form, query: Form,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ivr import recording_notice
 from models.admin import ConfigAuditEntry
 from models.console import AuditEntry
-from models.entities import Queue
-from models.privacy import RECORDING_ANNOUNCE, ConversationRecording
-from tests.console_helpers import Desk, seed_people_and_admin
+from models.entities import Interaction, Queue
+from models.privacy import POLICY_RECORD, RECORDING_ANNOUNCE, ConversationRecording
+from simulator.resources import CallResource
+from tests.console_helpers import Desk, route_call_to, seed_people_and_admin
 from tests.integration.test_erasure import NUMBER, _recorded_call
 
 
@@ -95,3 +97,37 @@ def test_pause_and_resume_through_the_agent_api_reach_twilio_and_need_a_running_
     bob = Desk(app, "bob")
     assert bob.send("POST", f"/api/interactions/{call.id}/recording",
                     {"action": "pause"}).status_code == 403
+
+
+
+def _joined(twilio, form, interaction_id: int) -> None:
+    twilio.post(f"/voice/conference/events?interaction={interaction_id}", {
+        "CallSid": form["CallSid"], "StatusCallbackEvent": "participant-join",
+        "ConferenceSid": "CF" + "3" * 32, "AccountSid": form["AccountSid"]})
+
+
+def test_one_policy_and_one_recording_per_interaction_whatever_transfers_follow(
+        rt, app, twilio, twilio_api, worker):
+    people = seed_people_and_admin(rt)
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).recording_mode = \
+            RECORDING_ANNOUNCE
+        s.scalar(select(Queue).where(Queue.slug == "sales")).recording_mode = "consent"
+    form, call, _leg = route_call_to(rt, twilio, worker, people["alice"], from_=NUMBER)
+    twilio_api.store.add_call(CallResource(form["CallSid"], rt.settings.twilio_account_sid,
+                                           "+12125550000", NUMBER, "inbound", "in-progress"))
+    _joined(twilio, form, call.id)
+    worker()
+    moved = Desk(app, "alice").send("POST", f"/api/interactions/{call.id}/transfer",
+                                    {"mode": "cold", "to_queue": "sales", "reason": "billing"})
+    assert moved.status_code in (200, 201, 202), moved.json
+    worker()
+    _joined(twilio, form, call.id)  # bridged again, with a sales agent
+    worker()
+    with rt.db.session() as s:
+        row = s.get(Interaction, call.id)
+        sales = s.scalar(select(Queue).where(Queue.slug == "sales"))
+        assert not recording_notice.undecided(row, sales)  # never asked again in sales
+        assert row.recording_policy == POLICY_RECORD
+        assert len(list(s.scalars(select(ConversationRecording)))) == 1
+    assert len(twilio_api.requests("call-recording-create")) == 1

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from admin import reports, retention
@@ -132,3 +133,19 @@ def test_retention_job_schedules_its_next_run_first(seeded, twilio_api, frozen_c
     scheduled = seeded.jobs.scheduled_job_registry.get_job_ids()
     assert f"retention-{slot}" in scheduled
     assert tasks.ENFORCE_RETENTION.path == "admin.retention.enforce_job"
+
+
+def test_a_twilio_fault_keeps_the_row_and_fails_the_job_so_it_is_retried(
+        seeded, twilio_api, frozen_clock):
+    rt = seeded
+    sid = _recorded(rt, twilio_api, A)
+    _keep(rt, "support", 30)
+    frozen_clock.set(LATER)
+    twilio_api.fail_next("recording-delete")
+    with pytest.raises(retention.TwilioUnreachable):
+        retention.enforce_job(rt)
+    with rt.db.session() as s:
+        assert s.scalar(select(ConversationRecording.status)) == COMPLETED
+    assert retention.enforce(rt).recordings == 1  # the retry
+    assert [r.status for r in twilio_api.requests("recording-delete")] == [500, 204]
+    assert sid not in twilio_api.store.recordings

@@ -9,6 +9,8 @@ import time
 
 from sqlalchemy import select
 
+from admin import config
+from admin.audit import Actor
 from callbacks import recording
 from ivr import recording_notice
 from models.entities import Queue
@@ -22,7 +24,14 @@ from models.privacy import (
 )
 from simulator import answer_when
 from tests.helpers import make_available, seed_agent, seed_queues
-from tests.system.test_e2e_sim import CALLER, OUR_NUMBER, Live, agent_endpoint, eventually
+from tests.system.test_e2e_sim import (
+    CALLER,
+    OTHER_CALLER,
+    OUR_NUMBER,
+    Live,
+    agent_endpoint,
+    eventually,
+)
 from tests.system.test_e2e_sim import live as _live_stack
 
 live = _live_stack  # the simulated stack's fixture, under its own name
@@ -105,3 +114,26 @@ def test_caller_who_agrees_is_recorded_and_the_agent_pauses_and_resumes_at_twili
     assert paused.path.endswith(f"/Recordings/{sid}.json") and resumed.status == 200
     assert twilio_api.call_recordings.by_sid[sid].history == ["in-progress", "paused",
                                                               "in-progress"]
+
+
+def test_a_queue_that_records_nothing_tells_nothing_until_an_admin_turns_recording_on(
+        live, twilio_api):
+    alice = _queue_recording(live, "off")
+    agent_endpoint(live, "alice", handle=10)
+    make_available(live.rt, alice)
+    first = live.network.place_call(CALLER, OUR_NUMBER)
+    first.wait_until(lambda c: any(e[0] == "conference-connected" for e in c.events()),
+                     timeout=WAIT)
+    first.wait_ended(timeout=WAIT)
+    assert recording_notice.NOTICE not in first.said()
+    assert live.interaction(first).recording_policy is None
+
+    with live.rt.db.session() as s:  # as the admin page and API change it
+        config.update_queue(s, Actor.operator("test"), "support",
+                            {"recording_mode": RECORDING_ANNOUNCE})
+    eventually(lambda: live.rt.presence.state(alice) == "available", timeout=WAIT)
+    second = live.network.place_call(OTHER_CALLER, OUR_NUMBER)
+    twilio_api.wait_for(lambda r: r.kind == "call-recording-create", timeout=WAIT)
+    assert recording_notice.NOTICE in second.said()
+    created = twilio_api.requests("call-recording-create")
+    assert len(created) == 1 and second.sid in created[0].path
