@@ -25,7 +25,8 @@ from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people_and
 # Routes anyone may reach: signing in, the root (a redirect to the console), the API's
 # OpenAPI document and static files.
 PUBLIC = {"auth.sign_in", "console.home", "api.openapi", "static", "console.static",
-          "admin_pages.static"}
+          "admin_pages.static",
+          "health.health"}  # for load balancers: says which stores answer, nothing of callers
 SIGNED_BLUEPRINTS = {"voice", "sms", "fallback"}  # Twilio's webhooks: refused (403) unless signed
 ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api", "board_pages", "board_api",
                     "privacy_api"}
