@@ -359,7 +359,8 @@ class DayRun:
         finally:
             network.close(timeout=10)
             self.network_calls = list(network.calls.values())
-        self._settle()
+        self._settle()  # jobs may still send texts: their status callbacks come after
+        network.wait_for_deliveries()
 
     def rang(self) -> dict[str, datetime]:
         """Each leg the network rang: its sid and the moment (on the day's clock) it rang."""

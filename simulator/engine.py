@@ -127,6 +127,7 @@ class PhoneNetwork:
         self.queues: dict[str, CallQueue] = {}
         self.conferences: dict[str, Conference] = {}
         self._status_seeds = None if status_seed is None else random.Random(status_seed)
+        self._deliveries: list[threading.Thread] = []  # status callbacks still on their way
         self._attach(rest_standin)
 
     def _attach(self, rest: TwilioRestStandIn) -> None:
@@ -150,6 +151,25 @@ class PhoneNetwork:
         for call in calls:
             if call.thread is not None:
                 call.thread.join(max(0.0, deadline - time.monotonic()))
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait (real seconds) for the message and recording status callbacks already on
+        their way to reach the app; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            pending = list(self._deliveries)
+        for thread in pending:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self.cond:
+            self._deliveries = [t for t in self._deliveries if t.is_alive()]
+            return not self._deliveries
+
+    def _deliver(self, name: str, deliver: Callable[[], None]) -> None:
+        """Post status callbacks from their own thread, remembered until they are done."""
+        thread = threading.Thread(target=deliver, name=name, daemon=True)
+        with self.cond:
+            self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
+        thread.start()
 
     def __enter__(self) -> PhoneNetwork:
         return self
@@ -297,7 +317,7 @@ class PhoneNetwork:
                 except WebhookError:
                     continue  # Twilio does not retry a failed status callback
 
-        threading.Thread(target=deliver, name=f"sms-{message.sid}", daemon=True).start()
+        self._deliver(f"sms-{message.sid}", deliver)
 
     def _on_recording_end(self, requests: list[tuple[str, dict[str, str]]]) -> None:
         """Post the status callbacks of recordings stopped through REST (Recordings
@@ -310,7 +330,7 @@ class PhoneNetwork:
                 except WebhookError:
                     continue  # Twilio does not retry a failed status callback
 
-        threading.Thread(target=deliver, name="recording-callbacks", daemon=True).start()
+        self._deliver("recording-callbacks", deliver)
 
     # -- outbound ----------------------------------------------------------------------
 
