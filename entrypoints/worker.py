@@ -84,6 +84,7 @@ class HoldlessWorker(SimpleWorker):
         loss: if the reconciler's marker is gone, rebuild live state from the database now."""
         super().run_maintenance_tasks()
         try:
-            reconcile.reconcile_if_lost(self.holdless)
+            if reconcile.reconcile_if_lost(self.holdless) is not None:
+                retention.schedule_next(self.holdless)  # its next run was lost with Redis
         except Exception:  # noqa: BLE001 - a store outage: the next pass tries again
             log.exception("checking for Redis data loss failed; trying again next pass")

@@ -113,7 +113,7 @@ def test_redis_emptied_then_maintenance_pass_restores_line_order_and_every_agent
     assert _presence(rt, ids.values()) == presence
     assert f"cb:{retry}" not in dict(_line(rt))  # the retry stays out until it is due
     scheduled = rt.jobs.scheduled_job_registry.get_job_ids()
-    assert {j.split("-")[0] for j in scheduled} >= {"reconcile", "sweep"}  # lost, now back
+    assert {j.split("-")[0] for j in scheduled} >= {"reconcile", "sweep", "retention"}  # back
 
 
 def test_after_redis_loss_the_lost_connect_job_rings_its_agent_once_and_a_rung_agent_is_not_rung_again(  # noqa: E501
