@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import placing
 from holdless import paths
-from ivr import booking, language, leaving, twiml
+from ivr import booking, language, leaving, recording_notice, twiml
 from ivr.interactions import CALLED_BACK
 from models.callbacks import (
     ATTEMPT_CLOSED,
@@ -32,6 +32,7 @@ from models.callbacks import (
     CallbackAttempt,
 )
 from models.entities import WAITING, Assignment, Interaction
+from models.privacy import POLICY_RECORD
 from models.states import ENDED_CALL_STATUSES
 from queueing import directory, dispatch, lines
 
@@ -112,6 +113,8 @@ def answered(rt: Runtime, attempt_id: int, call_sid: str, greeted: bool = False
         entry = lines.Entry(lines.caller_entry_id(interaction.id), callback.queue.slug,
                             lines.CALLER, callback.place, call_sid, interaction.id)
         text = "" if greeted else placing.callback_greeting(rt, callback, sp) + " "
+        if interaction.recording_policy == POLICY_RECORD:
+            text += sp.gettext(recording_notice.NOTICE) + " "
         text += sp.gettext("Please hold for the next agent.")
         callback_entry = booking.entry_for(callback)
     lines.forget(rt.live, callback_entry)
@@ -130,7 +133,9 @@ def _interaction(s: Session, rt: Runtime, callback: Callback, call_sid: str) -> 
         call_sid=call_sid, kind=CALLED_BACK, caller_number=callback.number,
         caller=directory.known_caller(s, callback.number), queue_id=callback.queue_id,
         queue=callback.queue, joined_at=callback.place, created_at=rt.clock.now(),
-        ivr_choices={"callback": callback.reference}, status=WAITING)
+        ivr_choices={"callback": callback.reference}, status=WAITING,
+        # the call back keeps the recording policy the customer's own call decided
+        recording_policy=callback.interaction.recording_policy if callback.interaction else None)
     s.add(interaction)
     return interaction
 

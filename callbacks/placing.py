@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import accepting, adoption, agent_legs, window
+from callbacks import recording as conversations
 from holdless import paths, tasks
 from holdless.speech import ENGLISH, N_, Speech
 from holdless.twilio_gateway import (
@@ -26,7 +27,7 @@ from holdless.twilio_gateway import (
     DialRefused,
     TwilioRestException,
 )
-from ivr import booking, language, policy, twiml, wording
+from ivr import booking, language, policy, recording_notice, twiml, wording
 from ivr.numbers import mask
 from models.callbacks import (
     ATTEMPT_AGENT_LEFT,
@@ -317,11 +318,15 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         agent = s.get(Agent, attempt.agent_id or 0)
         text = "" if greeted else callback_greeting(rt, callback, sp) + " "
+        joined = conversations.joined_url(rt, callback.interaction, attempt_id)
+        if joined:  # recorded as the call they made was: told again on this new call
+            text += sp.gettext(recording_notice.NOTICE) + " "
         text += (sp.gettext("Connecting you to {agent} now.", agent=agent.name) if agent
                  else sp.gettext("Connecting you to an agent now."))
         entry = booking.entry_for(callback)
     lines.forget(rt.live, entry)
-    return twiml.join_conference(text, callback_conference(attempt_id), agent=False, sp=sp)
+    return twiml.join_conference(text, callback_conference(attempt_id), agent=False, sp=sp,
+                                 joined_url=joined)
 
 
 def customer_status(rt: Runtime, attempt_id: int, status: str) -> None:

@@ -17,9 +17,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from holdless import paths, tasks
 from holdless.twilio_gateway import RECORDING_URL, TwilioRestException
+from models.callbacks import CallbackAttempt
 from models.entities import Interaction
 from models.privacy import (
     COMPLETED,
@@ -47,12 +49,14 @@ class NoRecording(LookupError):
     """The interaction has no running recording to pause or resume."""
 
 
-def participant_joined(rt: Runtime, interaction_id: int, call_sid: str) -> str:
+def participant_joined(rt: Runtime, interaction_id: int, call_sid: str,
+                       attempt_id: int | None = None) -> str:
     """Twilio reported a participant joining the interaction's conference: when it is the
-    caller and the policy is to record, ask for the interaction's one recording."""
+    caller (or, for a callback's `attempt_id`, the customer called back) and the
+    interaction's policy is to record, ask for its recording (one running at a time)."""
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
-        if interaction is None or interaction.call_sid != call_sid:
+        if interaction is None or call_sid != _customer_call(s, interaction, attempt_id):
             return "not the caller"
         if interaction.recording_policy != POLICY_RECORD:
             return "not recorded"
@@ -68,6 +72,26 @@ def participant_joined(rt: Runtime, interaction_id: int, call_sid: str) -> str:
         recording_id = row.id
     rt.enqueue(tasks.START_RECORDING, recording_id, job_id=f"start-recording-{recording_id}")
     return "recording requested"
+
+
+def _customer_call(s: Session, interaction: Interaction, attempt_id: int | None) -> str | None:
+    """The call of the customer of this interaction: their own, or a callback attempt's."""
+    if attempt_id is None:
+        return interaction.call_sid
+    attempt = s.get(CallbackAttempt, attempt_id)
+    if attempt is None or attempt.callback.interaction_id != interaction.id:
+        return None
+    return attempt.call_sid
+
+
+def joined_url(rt: Runtime, interaction: Interaction | None,
+               attempt_id: int | None = None) -> str | None:
+    """Where Twilio reports the customer joining their agent, when the interaction is to be
+    recorded (None: not recorded, nothing to report)."""
+    if interaction is None or interaction.recording_policy != POLICY_RECORD:
+        return None
+    extra = {} if attempt_id is None else {"attempt": attempt_id}
+    return rt.url(paths.CONFERENCE_EVENTS, interaction=interaction.id, **extra)
 
 
 def start(rt: Runtime, recording_id: int) -> str:

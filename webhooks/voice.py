@@ -184,7 +184,9 @@ def conference_events() -> tuple[str, int]:
     if not event:
         abort(400, description="StatusCallbackEvent missing")
     if event == recording.JOIN_EVENT:
-        recording.participant_joined(_rt(), forms.int_arg("interaction"), forms.call_sid())
+        attempt = forms.int_arg("attempt") if request.args.get("attempt") else None
+        recording.participant_joined(_rt(), forms.int_arg("interaction"), forms.call_sid(),
+                                     attempt)
     return "", 204
 
 

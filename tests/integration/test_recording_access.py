@@ -8,11 +8,14 @@ from sqlalchemy import select
 
 from ivr import recording_notice
 from models.admin import ConfigAuditEntry
+from models.callbacks import Callback
 from models.console import AuditEntry
 from models.entities import Interaction, Queue
 from models.privacy import POLICY_RECORD, RECORDING_ANNOUNCE, ConversationRecording
 from simulator.resources import CallResource
+from tests.callback_steps import agent_answers, attempt_row, book_callback, customer_form, local
 from tests.console_helpers import Desk, route_call_to, seed_people_and_admin
+from tests.helpers import make_available, seed_agent, seed_queues, spoken, twiml
 from tests.integration.test_erasure import NUMBER, _recorded_call
 
 
@@ -131,3 +134,54 @@ def test_one_policy_and_one_recording_per_interaction_whatever_transfers_follow(
         assert row.recording_policy == POLICY_RECORD
         assert len(list(s.scalars(select(ConversationRecording)))) == 1
     assert len(twilio_api.requests("call-recording-create")) == 1
+
+
+def test_a_callback_to_a_recorded_caller_is_told_again_and_recorded_once_bridged(
+        rt, twilio, worker, twilio_api, frozen_clock):
+    seed_queues(rt, ("support", "Support", None))
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).recording_mode = \
+            RECORDING_ANNOUNCE
+    alice = seed_agent(rt, "alice", ["support"])
+    book_callback(twilio, NUMBER)
+    make_available(rt, alice)
+    worker()
+    attempt, _whisper, _agent_form = agent_answers(twilio, rt)
+    worker()
+    customer_call = twilio_api.calls_created()[-1]
+    root = twiml(twilio.post(local(customer_call.field("Url")),
+                             customer_form(rt, attempt.id, AnsweredBy="human")))
+    assert recording_notice.NOTICE in spoken(root)
+    conference = root.find("Dial/Conference")
+    assert conference.get("statusCallbackEvent") == "join"
+    call_sid = attempt_row(rt, attempt.id).call_sid
+    twilio_api.store.update_call(call_sid, status="in-progress")
+    twilio.post(local(conference.get("statusCallback")), {
+        **customer_form(rt, attempt.id), "StatusCallbackEvent": "participant-join",
+        "ConferenceSid": "CF" + "4" * 32})
+    worker()
+    created = twilio_api.requests("call-recording-create")
+    assert len(created) == 1 and f"/Calls/{call_sid}/" in created[0].path
+    with rt.db.session() as s:
+        row = s.scalar(select(ConversationRecording))
+        callback = s.get(Callback, attempt.callback_id)
+        assert row.interaction_id == callback.interaction_id and row.call_sid == call_sid
+
+
+def test_a_customer_first_call_back_keeps_the_callers_policy_and_is_told_again(
+        rt, twilio, worker, twilio_api):
+    seed_queues(rt, ("support", "Support", None))
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == "support"))
+        queue.recording_mode, queue.dial_mode = RECORDING_ANNOUNCE, "customer-first"
+    alice = seed_agent(rt, "alice", ["support"])
+    book_callback(twilio, NUMBER)
+    make_available(rt, alice)
+    worker()
+    attempt = attempt_row(rt)
+    form = customer_form(rt, attempt.id, AnsweredBy="human")
+    answer = twiml(twilio.post(f"/voice/callback/customer?attempt={attempt.id}", form))
+    assert recording_notice.NOTICE in spoken(answer)
+    with rt.db.session() as s:
+        called_back = s.scalar(select(Interaction).where(Interaction.call_sid == form["CallSid"]))
+        assert called_back.recording_policy == POLICY_RECORD
