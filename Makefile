@@ -51,5 +51,8 @@ simulate: $(STAMP)
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md
 
+# The long reliability tests (docs/reliability.md), among them the failover test, which
+# starts its own Redis primary, replica and Sentinels and PostgreSQL primary and standby on
+# spare ports (Debian: redis-sentinel or redis-server, postgresql; .ci/run installs them).
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS)

@@ -51,6 +51,9 @@ class Runtime:
         self.live = redis_clients.app_client(settings, self.redis_url, decode=True)
         self.jobs_redis = redis_clients.app_client(settings, self.redis_url)
         self.jobs = Queue(RQ_QUEUE_NAME, connection=self.jobs_redis)
+        self.acknowledged = (redis_clients.AcknowledgedJobs(
+            settings, self.redis_url, settings.redis_wait_replicas)
+            if settings.redis_wait_replicas else None)
         self.gateway = TwilioGateway(settings, DialPacer(
             self.live, keys.dial_pacer(), settings.twilio_calls_per_second,
             self.clock.real_seconds))
@@ -87,22 +90,26 @@ class Runtime:
             "result_ttl": JOB_RESULT_TTL_SECONDS, "failure_ttl": JOB_FAILURE_TTL_SECONDS,
             "retry": Retry(max=len(task.retry_intervals), interval=list(task.retry_intervals)),
         }
-        replicas = self.settings.redis_wait_replicas
-        pipe = self.jobs_redis.pipeline(transaction=False) if replicas else None
-        if delay and delay > 0:
-            self.jobs.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), task.path,
-                                 *args, pipeline=pipe, **options)
-        else:
-            self.jobs.enqueue(task.path, *args, at_front=task.urgent if urgent is None
-                              else urgent, pipeline=pipe, **options)
-        if pipe is not None:  # REDIS_WAIT_REPLICAS: replicas hold the job before we go on
-            redis_clients.acknowledged(pipe, replicas)
+        def put(queue: Queue) -> None:
+            if delay and delay > 0:
+                queue.enqueue_in(timedelta(seconds=self.clock.real_seconds(delay)), task.path,
+                                 *args, **options)
+            else:
+                queue.enqueue(task.path, *args, at_front=task.urgent if urgent is None
+                              else urgent, **options)
+
+        if self.acknowledged is None:
+            put(self.jobs)
+        else:  # REDIS_WAIT_REPLICAS: replicas hold the job before we go on
+            self.acknowledged.enqueue(put)
 
     def close(self) -> None:
         """Release connections."""
         self.db.dispose()
         self.live.close()
         self.jobs_redis.close()
+        if self.acknowledged is not None:
+            self.acknowledged.close()
 
 
 def running_redis(settings: Settings) -> redis.Redis | None:

@@ -12,14 +12,19 @@ old primary is loaded again on the new one when it answers NOSCRIPT (redis-py's 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
+from rq import Queue
 
 from holdless.settings import Settings
+from holdless.tasks import RQ_QUEUE_NAME
 from holdless.timeouts import (
     REDIS_CONNECT_TIMEOUT_SECONDS,
     REDIS_WAIT_TIMEOUT_MS,
@@ -28,6 +33,10 @@ from holdless.timeouts import (
 )
 
 log = logging.getLogger(__name__)
+
+# After a WAIT fell short (no replica attached), jobs go on without waiting this long before
+# the next WAIT: a primary without replicas does not slow every enqueue by the WAIT's limit.
+ACK_PAUSE_SECONDS = 10.0
 
 # The keyword arguments a client of the Sentinels themselves is built with: a Sentinel that
 # does not answer is passed over for the next one within this bound.
@@ -93,14 +102,37 @@ def rq_config(settings: Settings) -> dict[str, Any]:
     return {"REDIS_URL": settings.redis_url}
 
 
-def acknowledged(pipe: redis.client.Pipeline, replicas: int) -> int:
-    """Run `pipe` (a pipeline without MULTI: WAIT does not block inside one), then wait up to
-    REDIS_WAIT_TIMEOUT_MS for `replicas` replicas to hold its writes (Redis WAIT); returns how
-    many did. Fewer is logged, not refused: the writes are on the primary, at risk only if it
-    is lost before a replica copies them."""
-    pipe.wait(replicas, REDIS_WAIT_TIMEOUT_MS)
-    held = int(pipe.execute()[-1])
-    if held < replicas:
-        log.warning("a job was acknowledged by %d of %d replicas within %d ms", held, replicas,
-                    REDIS_WAIT_TIMEOUT_MS)
-    return held
+class AcknowledgedJobs:
+    """Enqueues jobs that replicas must hold before enqueueing returns (REDIS_WAIT_REPLICAS):
+    on one connection of its own, so that WAIT (which counts the writes of its own
+    connection) follows the job's writes, one enqueue at a time per process. A WAIT that
+    falls short is logged, and for ACK_PAUSE_SECONDS jobs go on without waiting (no replica
+    is attached, as after a failover until the old primary returns): a job is never refused,
+    it is only at risk if its primary is lost before a replica copies it."""
+
+    def __init__(self, settings: Settings, url: str, replicas: int) -> None:
+        """A client of one connection on the same primary as the app's, asking `replicas`."""
+        self.replicas = replicas
+        self.client = connect(settings, url, max_connections=1, **redis_options())
+        self.queue = Queue(RQ_QUEUE_NAME, connection=self.client)
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+
+    def enqueue(self, enqueue: Callable[[Queue], Any]) -> int:
+        """Call `enqueue` with this connection's queue, then wait up to REDIS_WAIT_TIMEOUT_MS
+        for the replicas (unless paused); returns how many hold the job."""
+        with self._lock:
+            enqueue(self.queue)
+            if time.monotonic() < self._paused_until:
+                return 0
+            held = int(self.client.wait(self.replicas, REDIS_WAIT_TIMEOUT_MS))
+            if held < self.replicas:
+                self._paused_until = time.monotonic() + ACK_PAUSE_SECONDS
+                log.warning("a job was acknowledged by %d of %d replicas within %d ms; jobs "
+                            "go on without waiting for %d s", held, self.replicas,
+                            REDIS_WAIT_TIMEOUT_MS, ACK_PAUSE_SECONDS)
+            return held
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.client.close()

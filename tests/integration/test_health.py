@@ -1,11 +1,15 @@
 """GET /health: which stores the web process reaches and the job queue's depth, 200 only
-when both answer; and REDIS_WAIT_REPLICAS, the wait for replicas after enqueueing a job."""
+when both answer; and REDIS_WAIT_REPLICAS, the wait for replicas after enqueueing a job
+(Redis WAIT, on a real primary and replica)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,9 @@ import pytest
 from entrypoints.runtime import Runtime
 from holdless import tasks
 from holdless.settings import Settings
+from holdless.timeouts import REDIS_WAIT_TIMEOUT_MS
 from tests.conftest import make_app
+from tests.failover_stores import SentinelRedis, free_port, wait_until
 
 
 def closed_port() -> int:
@@ -63,18 +69,57 @@ def test_health_is_503_naming_the_database_when_it_does_not_answer(settings: Set
 
 
 @pytest.mark.parametrize("replicas", [0, 1])
-def test_redis_wait_replicas_waits_for_replicas_after_enqueueing_and_says_when_too_few(
+def test_redis_wait_replicas_without_a_replica_says_so_once_and_then_does_not_wait(
         settings: Settings, rt: Runtime, replicas: int, caplog: pytest.LogCaptureFixture) -> None:
     waiting = Runtime(dataclasses.replace(settings, redis_wait_replicas=replicas))
     try:
         with caplog.at_level(logging.WARNING, logger="holdless.redis_clients"):
+            began = time.monotonic()
             waiting.enqueue(tasks.FINISH_CALL, 7, job_id="wait-now")
             waiting.enqueue(tasks.FINISH_CALL, 8, job_id="wait-later", delay=600)
+            waited = time.monotonic() - began
     finally:
         waiting.close()
     assert rt.jobs.job_ids == ["wait-now"]  # both enqueued whole, as without the wait
     assert rt.jobs.scheduled_job_registry.get_job_ids() == ["wait-later"]
-    # the test's Redis has no replica: with a wait asked for, each job says so
+    # the test's Redis has no replica: with a wait asked for, the first job says so
     acknowledged = [r.getMessage() for r in caplog.records if "acknowledged" in r.message]
-    expected = ["a job was acknowledged by 0 of 1 replicas within 100 ms"] * 2 if replicas else []
+    expected = ["a job was acknowledged by 0 of 1 replicas within 100 ms; jobs go on "
+                "without waiting for 10 s"] if replicas else []
     assert acknowledged == expected
+    assert (waited >= REDIS_WAIT_TIMEOUT_MS / 1000) == bool(replicas)
+
+
+@pytest.fixture
+def primary_and_replica(tmp_path: Path) -> Iterator[SentinelRedis]:
+    """A redis-server primary and its replica on spare loopback ports (no Sentinels)."""
+    if not SentinelRedis.available():
+        pytest.skip("needs redis-server")
+    pair = SentinelRedis(tmp_path)
+    pair.ports = [free_port(), free_port()]
+    try:
+        pair.start_server(pair.ports[0])
+        pair.start_server(pair.ports[1], replica_of=pair.ports[0])
+        wait_until(lambda: pair.client(pair.ports[1]).info("replication")[
+            "master_link_status"] == "up", "the replica did not sync", 30)
+        yield pair
+    finally:
+        pair.stop()
+
+
+def test_redis_wait_replicas_returns_once_the_replica_holds_the_job(
+        settings: Settings, primary_and_replica: SentinelRedis,
+        caplog: pytest.LogCaptureFixture) -> None:
+    primary, replica = primary_and_replica.ports
+    waiting = Runtime(dataclasses.replace(
+        settings, redis_url=f"redis://127.0.0.1:{primary}/0", redis_wait_replicas=1))
+    copy = primary_and_replica.client(replica)
+    try:
+        with caplog.at_level(logging.WARNING, logger="holdless.redis_clients"):
+            for n in range(20):
+                waiting.enqueue(tasks.FINISH_CALL, n, job_id=f"held-{n}")
+                assert copy.exists(f"rq:job:held-{n}")  # on the replica when enqueue returns
+    finally:
+        waiting.close()
+        copy.close()
+    assert not [r for r in caplog.records if "acknowledged" in r.message]
