@@ -8,6 +8,7 @@ commits (the web request or CLI command owns the transaction).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, time
 from typing import Any
@@ -21,6 +22,7 @@ from admin import validate as v
 from admin.audit import Actor, record, snapshot
 from admin.validate import ConfigError
 from holdless.settings import TWILIO_MAX_QUEUE_SIZE, TWILIO_QUEUE_MARGIN, Settings
+from holdless.speech import LANGUAGES
 from ivr.policy import default
 from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
 from models.entities import (
@@ -36,6 +38,12 @@ from models.privacy import RECORDING_MODES, RETENTION_FIELDS
 from queueing.limits import MAX_OVERFLOW_AFTER_SECONDS, MAX_PRIORITY_BONUS_SECONDS
 
 DIAL_MODES = ("agent-first", "customer-first")
+# A Twilio <Say> voice: Polly.<Name>[-Neural|-Generative] or Google.<locale>-<kind>-<letter>
+# (www.twilio.com/docs/voice/twiml/say/text-speech).
+VOICE_NAME = re.compile(r"^(Polly\.[A-Z][A-Za-z]+(-Neural|-Generative)?"
+                        r"|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+-[A-Z])$")
+# Admin-written texts a queue may enter per language, and their longest length.
+QUEUE_TEXTS = {"greeting": 1000, "closed": 500}
 MAX_HOLIDAY_DAYS = 366
 
 __all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue",
@@ -180,6 +188,51 @@ def _keep_days(field: str) -> Callable[[Session, Queue, Any], int | None]:
     """Days to keep one kind of data: empty keeps it until erased; at least 1 (a day's
     first-contact figures need the next 24 hours), at most MAX_KEEP_DAYS."""
     return lambda s, q, x: None if x in (None, "") else v.whole_number(field, x, 1, MAX_KEEP_DAYS)
+def _language(field: str, value: Any) -> str | None:
+    """A language Holdless speaks ("" or None: English, the default)."""
+    if value in (None, ""):
+        return None
+    if value not in LANGUAGES:
+        raise ConfigError(field, f"must be one of {', '.join(LANGUAGES)}, got {value!r}")
+    return str(value)
+
+
+def _voice(row: Queue, value: Any) -> str | None:
+    """A Twilio voice name ("Polly.Vicki"), or None for the language's documented one."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not VOICE_NAME.match(value):
+        raise ConfigError("voice", "must be a Twilio voice name such as Polly.Vicki or "
+                          "Google.de-DE-Standard-A")
+    return value
+
+
+def _further_languages(value: Any) -> str | None:
+    """Further languages a queue's callers may choose: tags, comma-separated."""
+    tags = [t.strip() for t in (value if isinstance(value, list) else
+                                str(value or "").split(",")) if str(t).strip()]
+    for tag in tags:
+        _language("languages", tag)
+    return ",".join(dict.fromkeys(tags)) or None
+
+
+def texts_per_language(field: str, value: Any, max_length: int) -> dict[str, str]:
+    """Admin-written texts per language: {"de-DE": "…"} (empty texts left out)."""
+    if not isinstance(value, dict):
+        raise ConfigError(field, 'must map languages to texts, e.g. {"de-DE": "…"}')
+    return {str(_language(field, tag)): v.text(f"{field}.{tag}", text, max_length,
+                                                 required=False)
+            for tag, text in value.items() if text}
+
+
+def _queue_texts(value: Any) -> dict[str, dict[str, str]] | None:
+    """A queue's texts per language: {"greeting": {"de-DE": "…"}, "closed": {…}}."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dict) or set(value) - set(QUEUE_TEXTS):
+        raise ConfigError("texts", f"must map {' or '.join(QUEUE_TEXTS)} to texts per language")
+    return {field: texts_per_language(f"texts.{field}", entered, QUEUE_TEXTS[field])
+            for field, entered in value.items()}
 
 
 QueueCheck = Callable[[Session, Queue, Any], Any]
@@ -210,6 +263,10 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
         "alert_service_level_percent", x, 1, 100),
     "recording_mode": lambda s, q, x: _recording_mode(x),
     **{name: _keep_days(name) for name in RETENTION_FIELDS},
+    "language": lambda s, q, x: _language("language", x),
+    "voice": lambda s, q, x: _voice(q, x),
+    "languages": lambda s, q, x: _further_languages(x),
+    "texts": lambda s, q, x: _queue_texts(x),
 }
 
 
@@ -246,15 +303,17 @@ def _holiday_dates(starts: Any, ends: Any) -> tuple[date, date]:
 
 def add_holiday(s: Session, actor: Actor, name: Any, starts: Any, ends: Any = None,
                 queue: Queue | str | None = None, opens: Any = None, closes: Any = None,
-                message: Any = "") -> Holiday:
-    """A closed day or range (or special hours `opens`–`closes`), for one queue or all."""
+                message: Any = "", messages: Any = None) -> Holiday:
+    """A closed day or range (or special hours `opens`–`closes`), for one queue or all;
+    its message in the queue's language and, in `messages`, in others."""
     label = v.name("name", name, 120)
     first, last = _holiday_dates(starts, ends)
     special_opens, special_closes = v.special_hours(opens, closes)
     words = v.text("message", message or "", 500, required=False)
+    others = texts_per_language("messages", messages, 500) if messages else None
     row = Holiday(queue_id=None if queue is None else find_queue(s, queue).id, name=label,
                   starts=first, ends=last, opens=special_opens, closes=special_closes,
-                  message=words)
+                  message=words, messages=others)
     s.add(row)
     s.flush()
     record(s, actor, "create", "holiday", row.id, None, snapshot(row))

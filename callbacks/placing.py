@@ -317,6 +317,7 @@ def customer_answered(rt: Runtime, attempt_id: int, answered_by: str,
         attempt.outcome = ATTEMPT_CONNECTED
         callback.status, callback.open_key, callback.updated_at = COMPLETED, None, now
         agent = s.get(Agent, attempt.agent_id or 0)
+        language.remember(rt, call_sid or attempt.call_sid or "", sp.tag)  # its survey too
         text = "" if greeted else callback_greeting(rt, callback, sp) + " "
         joined = conversations.joined_url(rt, callback.interaction, attempt_id)
         if joined:  # recorded as the call they made was: told again on this new call

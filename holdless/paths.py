@@ -40,3 +40,6 @@ SUPERVISOR_STATUS = "/voice/status/supervisor"
 RECORDING_CONSENT = "/voice/recording/consent"
 CONFERENCE_EVENTS = "/voice/conference/events"
 RECORDING_STATUS = "/voice/recording/status"
+LANGUAGE = "/voice/language"
+# Recorded prompts (holdless/prompts.py): PROMPT_PREFIX/<tag>/<key>.wav, fetched by Twilio.
+PROMPT_PREFIX = "/voice/prompts"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,9 @@ class Language:
 # Cancel words: none is one of the keywords Twilio reserves (ivr/texting.py).
 LANGUAGES: dict[str, Language] = {lang.tag: lang for lang in (
     Language("en-US", "en", "Polly.Joanna", "English", "NOCALL"),
+    Language("de-DE", "de", "Polly.Vicki", "Deutsch", "KEINANRUF"),
+    Language("da-DK", "da", "Polly.Naja", "Dansk", "INGENOPKALD"),
+    Language("et-EE", "et", "", "Eesti", "KONEPOLE"),
 )}
 DEFAULT_LANGUAGE = "en-US"
 
@@ -116,6 +119,10 @@ class Speech:
     def recorded(self) -> bool:
         """Whether this line plays recorded prompts (no Twilio voice for its language)."""
         return not self.voice
+
+    def with_prompts(self, prompts: Callable[[str, str], str]) -> Speech:
+        """These words, their recorded prompts fetched from the addresses `prompts` gives."""
+        return replace(self, prompts=prompts)
 
     def prompt_url(self, text: str) -> str:
         """The address of the recording of `text` in this language (lines without a

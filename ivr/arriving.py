@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from holdless import paths
-from holdless.speech import N_, Speech
+from holdless.speech import DEFAULT_LANGUAGE, LANGUAGES, N_, Speech
 from ivr import (
     account,
     callback_capture,
@@ -79,13 +79,22 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
     first = _first_webhook(rt, facts)
     if first is not None:
         return first
+    return _full_path(rt, facts)
+
+
+def _full_path(rt: Runtime, facts: CallFacts) -> VoiceResponse:
+    """The first webhook of a call the fast path leaves: record it, ask its language on a
+    line of several, keep or cancel a booked callback, closed, the menu, or the line."""
     with rt.db.session() as s:
         interaction = _record(s, rt, facts)
-        sp = language.for_call(rt, facts.call_sid)
         if is_final(interaction):
-            return call_over(sp)
+            return call_over(language.for_call(rt, facts.call_sid))
         if interaction.status != IVR and interaction.queue is not None:
             return again(rt, interaction, interaction.queue)
+        asked = _language_first(s, rt, interaction)
+        if asked is not None:
+            return asked
+        sp = language.for_call(rt, facts.call_sid)
         greeting = _greeting(rt, interaction, sp)
         kept = callback_kept.offer(rt, interaction, greeting)
         if kept is not None:
@@ -99,6 +108,33 @@ def incoming(rt: Runtime, facts: CallFacts) -> VoiceResponse:
         if len(options) < 2:
             return join_or_ask(s, rt, interaction, open_queues[0], greeting)
         return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1), sp=sp)
+
+
+def _language_first(s: Session, rt: Runtime, interaction: Interaction) -> VoiceResponse | None:
+    """Settle the call's language: already decided, the caller's own (their number's
+    record), or the line's only one; on a line of several, ask (None: settled)."""
+    if language.known(rt, interaction.call_sid):
+        return None
+    own = interaction.language or (interaction.caller.language if interaction.caller else None)
+    if own in LANGUAGES:
+        language.remember(rt, interaction.call_sid, str(own))
+        return None
+    offered = language.line_languages(directory.active_queues(s))
+    if len(offered) == 1:
+        language.remember(rt, interaction.call_sid, offered[0])
+        return None
+    return language.choice_prompt(rt, offered, rt.url(paths.LANGUAGE))
+
+
+def choose_language(rt: Runtime, facts: CallFacts, digits: str) -> VoiceResponse:
+    """The caller's key after the language offer: keep the language it chose (none: the
+    line's first) for the call and their number, then greet them in it."""
+    with rt.db.session() as s:
+        interaction = interaction_of(s, facts.call_sid)
+        offered = language.line_languages(directory.active_queues(s))
+        language.keep(s, rt, interaction, language.chosen(offered, digits))
+        s.commit()
+    return _full_path(rt, facts)
 
 
 def choose(rt: Runtime, call_sid: str, digits: str, attempt: int) -> VoiceResponse:
@@ -131,6 +167,7 @@ _CALLER_FACTS = select(
     select(Caller.id).where(Caller.number == bindparam("number")).scalar_subquery(),
     select(Caller.name).where(Caller.number == bindparam("number")).scalar_subquery(),
     select(Caller.vip).where(Caller.number == bindparam("number")).scalar_subquery(),
+    select(Caller.language).where(Caller.number == bindparam("number")).scalar_subquery(),
     exists().where(Callback.number == bindparam("number"),
                    Callback.status.in_(OPEN_STATUSES)))
 
@@ -157,9 +194,13 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
     with rt.db.session() as s:  # Core statements; the session only rolls back on error
         known = s.connection().execute(_CALLER_FACTS, {"number": facts.number}).one() if (
             facts.number) else None
-        caller_id, name, vip, callback_open = known or (None, "", False, False)
+        caller_id, name, vip, own, callback_open = known or (None, "", False, None, False)
         if callback_open:
             return None
+        offered = language.line_languages(listing.queues)
+        if own not in LANGUAGES and len(offered) > 1:
+            return None  # a line of several languages asks a caller it does not know
+        language.remember(rt, facts.call_sid, own if own in LANGUAGES else offered[0])
         sp = language.for_call(rt, facts.call_sid)
         greeting = _greeting_to(rt, name, sp)
         if queue is None:  # the menu: recorded in the IVR, the choice comes next
@@ -221,8 +262,8 @@ def _enter_line(rt: Runtime, facts: CallFacts, queue: directory.QueueCard, entry
     offer = card_offer(rt, queue, estimate, sp) if joined.position is not None else ""
     busy = joined.position is not None and tell_busy(rt, entry.id, unusually_busy(
         rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
-    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate,
-                      joined.position, offer, sp)
+    return wait_words(rt, queue.slug, language.queue_text(queue, "greeting", sp, queue.greeting),
+                      busy, greeting, estimate, joined.position, offer, sp)
 
 
 
@@ -266,10 +307,13 @@ def _closed(s: Session, rt: Runtime, interaction: Interaction, queues: list[Queu
     message = sp.gettext(CLOSED_NOW)
     openings = []
     for queue in queues:
+        message = language.queue_text(queue, "closed", sp, "") or message
+    for queue in queues:
         sched = directory.schedule(s, queue)
         holiday = closure_on(sched, now.astimezone(sched.tz).date())
-        if holiday is not None and holiday.message:
-            message = holiday.message
+        said = holiday.message_in(sp.tag, queue.language or DEFAULT_LANGUAGE) if holiday else ""
+        if said:
+            message = said
         opening = next_opening(sched, now)
         if opening is not None:
             openings.append((opening, queue))

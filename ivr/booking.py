@@ -22,7 +22,7 @@ from holdless.speech import ENGLISH, N_, Speech
 from ivr import language, policy, promise, ring_window, slots, texting
 from ivr.numbers import mask
 from models.callbacks import BOOKED, CANCELLED, OPEN_STATUSES, TEXT_BOOKED, Callback, open_key
-from models.entities import Interaction
+from models.entities import Caller, Interaction
 from queueing import dispatch, keys, lines, priority, stats
 from queueing.estimate import WaitEstimate, estimate_wait
 
@@ -142,6 +142,7 @@ def _commit_booking(rt: Runtime, call_sid: str, number: str, slot: SlotTimes | N
             open_key=open_key(queue.id, number), created_at=now)
         callback.max_attempts = policy.for_queue(s, rt.settings, queue.id).attempts
         callback.interaction_id = interaction.id
+        callback.language = sp.tag  # the call back and its texts speak what the caller heard
         callback.recording_url = recording_url or callback.recording_url
         if slot is None:
             phrase = _keep_place(rt, s, callback, interaction.joined_at or now.timestamp(), sp)
@@ -238,7 +239,7 @@ def sms_reply(rt: Runtime, number: str, body: str) -> str:
         return ""
     if word in texting.HELP_KEYWORDS:
         return ""
-    sp = ENGLISH
+    sp = _texting_language(rt, number)
     if word in texting.CANCEL_WORDS:
         cancelled = cancel(rt, number)
         if not cancelled:
@@ -249,6 +250,16 @@ def sms_reply(rt: Runtime, number: str, body: str) -> str:
         has_open = bool(open_for(s, number))
     return (sp.gettext("Reply {word} if you no longer need your callback.",
                        word=texting.cancel_word(sp)) if has_open else "")
+
+
+def _texting_language(rt: Runtime, number: str) -> Speech:
+    """The language a customer is texted in: their latest callback's, else the one their
+    number's record keeps, else English."""
+    with rt.db.session() as s:
+        booked = s.scalar(select(Callback.language).where(Callback.number == number)
+                          .order_by(Callback.id.desc()).limit(1))
+        kept = s.scalar(select(Caller.language).where(Caller.number == number))
+    return language.spoken(rt, booked or kept or None)
 
 
 def schedule_due(rt: Runtime, callback_id: int, at: datetime) -> None:

@@ -189,8 +189,8 @@ def wait_answer(rt: Runtime, interaction: Interaction, queue: Queue, greeting: s
     offer = callback_offer(rt, queue.slug, estimate, sp=sp) if position is not None else ""
     busy = position is not None and tell_busy(rt, entry_id, unusually_busy(
         rt, queue.id, queue.time_zone, queue.busy_threshold_seconds, estimate))
-    return wait_words(rt, queue.slug, queue.greeting, busy, greeting, estimate, position, offer,
-                      sp)
+    return wait_words(rt, queue.slug, language.queue_text(queue, "greeting", sp, queue.greeting),
+                      busy, greeting, estimate, position, offer, sp)
 
 
 def unusually_busy(rt: Runtime, queue_id: int, zone: str, threshold: int,

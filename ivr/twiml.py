@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from holdless import prompts
 from holdless.speech import ENGLISH, N_, Speech
 
 VOICE = ENGLISH.voice
@@ -38,8 +39,9 @@ def speakable(text: str) -> str:
 def say(response: VoiceResponse | Gather, text: str, sp: Speech = ENGLISH) -> None:
     """Speak `text` in the line's language and voice (any text: names and notes come from
     people); a line whose language Twilio has no voice for plays it recorded instead."""
-    if sp.recorded:
-        response.play(sp.prompt_url(speakable(text)))
+    if sp.recorded:  # one prompt a sentence: a recorded fixed sentence is found as it is
+        for sentence in prompts.sentences(speakable(text)):
+            response.play(sp.prompt_url(sentence))
         return
     response.say(speakable(text), voice=sp.voice, language=sp.tag)
 

@@ -65,11 +65,13 @@ class Callback(Base):
     """The first allowed moment a callback held outside its hours waits for (its batch)."""
     promised_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promised_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    promised_words: Mapped[str | None] = mapped_column(String(80))
+    promised_words: Mapped[str | None] = mapped_column(String(160))
     """What the customer was told when booking ("in about 12 minutes", "tomorrow after 8
     AM"), and the moments those words stand for (`promised_from`–`promised_by`: booking +
     [11.25, 12.25] min; a slot, its start and end). Set once per booking and never moved,
     so the promise can be said again as it was, and measured against the ring."""
+    language: Mapped[str | None] = mapped_column(String(16))
+    """The language the customer booked in: the call back and every text speak it."""
     open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -62,6 +62,14 @@ class Queue(Base):
     keep_notes_days: Mapped[int | None] = mapped_column(Integer)
     keep_identity_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Languages (holdless.speech, docs/languages.md): the line's own (None: English), the
+    # Twilio voice it speaks in (None: the one documented for the language), further
+    # languages its callers may choose (comma-separated tags), and its admin-written texts
+    # per language: {"greeting": {"de-DE": "…"}, "closed": {…}}.
+    language: Mapped[str | None] = mapped_column(String(16))
+    voice: Mapped[str | None] = mapped_column(String(64))
+    languages: Mapped[str | None] = mapped_column(String(80))
+    texts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     hours: Mapped[list[OpeningHours]] = relationship(
         back_populates="queue", cascade="all, delete-orphan", order_by="OpeningHours.weekday")
@@ -94,6 +102,8 @@ class Holiday(Base):
     opens: Mapped[time | None] = mapped_column(Time)
     closes: Mapped[time | None] = mapped_column(Time)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The message in other languages than the one written in `message`: {"de-DE": "…"}.
+    messages: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Agent(Base):
@@ -150,6 +160,8 @@ class Caller(Base):
     difficult: Mapped[bool] = mapped_column(Boolean, default=False)
     # served ahead in queues that give a priority bonus (queueing.priority)
     vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The language they chose (or were served in) last: their next call, callbacks and texts.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Interaction(Base):
@@ -180,6 +192,8 @@ class Interaction(Base):
     # is anonymised or erased, so reports stay the same (None: computed from the number).
     resolved_first: Mapped[bool | None] = mapped_column(Boolean)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(16))
+    """The language the call is spoken to in (None: its queue's)."""
 
     caller: Mapped[Caller | None] = relationship()
     queue: Mapped[Queue | None] = relationship()

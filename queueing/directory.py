@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 import uuid
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import redis
 from sqlalchemy import select
@@ -43,7 +43,8 @@ def schedule(session: Session, queue: Queue) -> Schedule:
     return Schedule(
         zone=queue.time_zone,
         ranges=tuple(Range(h.weekday, h.opens, h.closes) for h in queue.hours),
-        closures=tuple(Closure(h.starts, h.ends, h.name, h.opens, h.closes, h.message)
+        closures=tuple(Closure(h.starts, h.ends, h.name, h.opens, h.closes, h.message,
+                               tuple(sorted((h.messages or {}).items())))
                        for h in holidays),
         always_open=not queue.hours,
     )
@@ -92,6 +93,10 @@ class QueueCard:
     time_zone: str = "America/New_York"  # the zone its usual waits are learned in
     priority_bonus_seconds: int = 0  # VIPs' head start (queueing.priority); 0: FIFO
     recording_mode: str = "off"  # models.privacy.RECORDING_MODES
+    language: str | None = None  # the line's language (None: English)
+    voice: str | None = None  # its Twilio voice (None: the language's own)
+    languages: str | None = None  # further languages its callers may choose
+    texts: dict[str, Any] | None = field(default=None, compare=False)  # admin texts per language
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the queue takes calls at `moment`."""
@@ -162,4 +167,5 @@ def _card(queue: Queue, s: Session) -> QueueCard:
                      queue.callback_threshold_seconds, queue.busy_threshold_seconds,
                      bool(queue.ask_account), schedule_or_none(s, queue),
                      queue.max_waiting, queue.time_zone, queue.priority_bonus_seconds or 0,
-                     queue.recording_mode or "off")
+                     queue.recording_mode or "off", queue.language, queue.voice,
+                     queue.languages, queue.texts)

@@ -32,6 +32,14 @@ class Closure:
     opens: time | None = None
     closes: time | None = None
     message: str = ""
+    messages: tuple[tuple[str, str], ...] = ()
+    """The message in further languages: (tag, text) pairs."""
+
+    def message_in(self, tag: str, own: str) -> str:
+        """The message in language `tag` (`message` when `tag` is `own`, the language it
+        was written in; "" when there is none in `tag`)."""
+        entered = dict(self.messages).get(tag)
+        return entered or (self.message if tag == own else "")
 
 
 @dataclass(frozen=True)

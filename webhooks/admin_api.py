@@ -188,7 +188,8 @@ def add_holiday() -> Any:
     with _rt().db.session() as s:
         queue = _optional_queue(s, d.get("queue"))
         row = config.add_holiday(s, _actor(), d.get("name"), d.get("starts"), d.get("ends"),
-                                 queue, d.get("opens"), d.get("closes"), d.get("message", ""))
+                                 queue, d.get("opens"), d.get("closes"), d.get("message", ""),
+                                 d.get("messages"))
         slugs = {queue.id: queue.slug} if queue is not None else {}
         return jsonify(_holiday_view(row, slugs)), 201
 

@@ -60,8 +60,20 @@ def _op(summary: str, ok: dict[str, Any], *codes: int, body: dict[str, Any] | No
     return op
 
 
+# Texts an admin writes per language: {"de-DE": "…"} (docs/languages.md).
+PER_LANGUAGE = {"type": "object", "additionalProperties": {"type": "string"},
+                "description": "the text per language tag, e.g. {\"de-DE\": \"…\"}"}
 QUEUE_BODY = _obj(
     [], name=STR, digit={"type": ["string", "null"]}, greeting=STR, time_zone=STR,
+    language={"type": ["string", "null"], "description": "the line's language (en-US, "
+              "de-DE, da-DK, et-EE); null: English"},
+    voice={"type": ["string", "null"], "description": "a Twilio voice (Polly.Vicki); null: "
+           "the one documented for the language"},
+    languages={"type": ["string", "null"], "description": "further languages its callers "
+               "may choose, comma-separated"},
+    texts={"type": ["object", "null"], "description": "admin texts per language",
+           "properties": {"greeting": PER_LANGUAGE, "closed": PER_LANGUAGE},
+           "additionalProperties": False},
     callback_threshold_seconds=INT, busy_threshold_seconds=INT,
     max_waiting={"type": ["integer", "null"]}, sl_target_seconds=INT, sl_target_percent=INT,
     priority_bonus_seconds={"type": "integer", "minimum": 0,
@@ -149,7 +161,8 @@ def _holiday_paths() -> dict[str, Any]:
                             ["name", "starts"], name=STR, starts={"type": "string",
                                                                   "format": "date"},
                             ends={"type": "string", "format": "date"}, queue=STR,
-                            opens=STR, closes=STR, message=STR))},
+                            opens=STR, closes=STR, message=STR,
+                            messages=PER_LANGUAGE))},
         "/api/admin/holidays/{holiday_id}": {"delete": _op(
             "Delete a holiday", _reply("deleted"), 404, params=[holiday_id], status="204")},
         "/api/admin/holidays/import": {"post": _op(

@@ -22,7 +22,8 @@ from callbacks import (
     placing,
     recording,
 )
-from holdless import paths, tasks
+from holdless import paths, prompts, tasks
+from holdless.speech import LANGUAGES
 from holdless.twilio_gateway import NotARecording
 from ivr import (
     account,
@@ -90,6 +91,35 @@ def incoming() -> Response:
                             caller_number(forms.field("From"), rt.settings.default_region),
                             forms.field("To"))
     return _twiml(arriving.incoming(rt, facts))
+
+
+@bp.post(paths.LANGUAGE)
+@twilio_signed
+@retry_on_conflict
+def choose_language() -> Response:
+    """The caller's key (or none) after the line offered its languages."""
+    rt = _rt()
+    facts = arriving.CallFacts(forms.call_sid(),
+                               caller_number(forms.field("From"), rt.settings.default_region),
+                               forms.field("To"))
+    return _twiml(arriving.choose_language(rt, facts, forms.digits()))
+
+
+@bp.get(paths.PROMPT_PREFIX + "/<tag>/<key>.wav")
+def prompt(tag: str, key: str) -> Response:
+    """A recorded prompt for a line without a Twilio voice (holdless/prompts.py): the
+    address's signature stands for the sentence, so only our TwiML's prompts are served."""
+    rt, text = _rt(), request.args.get("text", "")[:prompts.MAX_TEXT]
+    if tag not in LANGUAGES or not prompts.valid(rt.settings.twilio_auth_token, tag, text, key,
+                                                 request.args.get("sig", "")[:64]):
+        abort(403, description="not a prompt of ours (text, key or sig do not match)")
+    try:
+        found = prompts.audio(language.folder(rt), tag, text)
+    except prompts.PromptMissing as exc:
+        log.warning("prompt missing: %s", exc)
+        abort(404, description=str(exc))
+    return Response(found.read_bytes(), mimetype="audio/wav",
+                    headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.post(paths.MENU)
