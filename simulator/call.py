@@ -20,8 +20,10 @@ _scope_ids = itertools.count(1)
 class DigitSource(Protocol):
     """What keys in a caller's digits at a <Gather> (`endpoints.Keypad` is the one in use)."""
 
-    def respond(self, call: VirtualCall, prompt: str, num_digits: int | None) -> str | None:
-        """Digits the caller keys in at this Gather, or None to stay silent."""
+    def respond(self, call: VirtualCall, prompt: str, num_digits: int | None,
+                played: tuple[str, ...] = ()) -> str | None:
+        """Digits the caller keys in at this Gather (having heard `prompt` said and the
+        media of `played` played), or None to stay silent."""
 
 
 class CallSignal(Exception):  # noqa: N818 - control flow, not an error

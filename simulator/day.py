@@ -43,7 +43,7 @@ from holdless.settings import DEVELOPMENT, Settings, parse_sentinels
 from models.callbacks import OPEN_STATUSES, Callback
 from queueing import agents, dispatch
 from queueing.presence import AVAILABLE, OFFLINE, WRAP_UP, StateRefused
-from simulator import report, strict
+from simulator import phrases, report, strict
 from simulator.call import VirtualCall
 from simulator.endpoints import Answer, GatherPrompt
 from simulator.engine import PhoneNetwork
@@ -271,7 +271,8 @@ def seed_directory(rt: Runtime, scenario: Scenario) -> dict[str, int]:
     """Create the scenario's queues and agents; returns agent ids by username."""
     with rt.db.session() as s:
         for q in scenario.queues:
-            directory.create_queue(s, q.slug, q.name, q.digit)
+            queue = directory.create_queue(s, q.slug, q.name, q.digit)
+            queue.language = scenario.language  # the scenario's callers speak it
         made = {a.username: directory.create_agent(s, a.username.title(), a.username,
                                                    a.contact, list(a.queues))
                 for a in scenario.agents}
@@ -446,7 +447,7 @@ class DayRun:
         keys: list[str | None] | Callable[[GatherPrompt], str | None] | None
         keys = [planned.digit] if planned.digit else None
         if planned.takes_callback:  # and answers when called back
-            keys = _callback_taker(planned.digit)
+            keys = phrases.callback_taker(self.scenario.language, planned.digit)
             network.register_endpoint(planned.number, _called_back(planned.machine))
         self.calls.append(network.place_call(planned.number, OUR_NUMBER, keypresses=keys,
                                              patience=planned.patience))
@@ -490,18 +491,6 @@ def _called_back(machine: str) -> Answer:
     if machine:
         return Answer.machine(after=AGENT_ANSWER_AFTER, ending=machine)
     return Answer.human(after=AGENT_ANSWER_AFTER)
-
-
-def _callback_taker(digit: str | None) -> Callable[[GatherPrompt], str | None]:
-    """A caller's keys who picks `digit` at the menu, then takes a callback when offered
-    one and confirms the number (pressing 1 at every "Press 1" prompt)."""
-
-    def press(gather: GatherPrompt) -> str | None:
-        if digit and gather.attempt == 0:
-            return digit
-        return "1" if "Press 1" in gather.prompt else None
-
-    return press
 
 
 def _texts(stack: DayStack, opted_out: set[str]) -> report.TextFigures:

@@ -95,6 +95,8 @@ class GatherPrompt:
     prompt: str
     num_digits: int | None
     attempt: int
+    played: tuple[str, ...] = ()
+    """The media URLs the Gather's nested <Play> verbs played (heard, not read)."""
 
 
 KeypressScript = Sequence[str | None] | Callable[[GatherPrompt], str | None] | None
@@ -108,14 +110,15 @@ class Keypad:
         self._script = script
         self._attempt = 0
 
-    def respond(self, call: VirtualCall, prompt: str, num_digits: int | None) -> str | None:
+    def respond(self, call: VirtualCall, prompt: str, num_digits: int | None,
+                played: tuple[str, ...] = ()) -> str | None:
         """Digits the caller keys in at this Gather, or None to stay silent."""
         attempt, self._attempt = self._attempt, self._attempt + 1
         script = self._script
         if script is None:
             return None
         if callable(script):
-            return script(GatherPrompt(call, prompt, num_digits, attempt))
+            return script(GatherPrompt(call, prompt, num_digits, attempt, played))
         items = list(script)
         return items[attempt] if attempt < len(items) else None
 

@@ -388,7 +388,9 @@ class CallRunner:
         timeout = verb.number("timeout", 5)
         if not self.call.peek_digits():
             prompt = " ".join(c.text for c in verb.children if c.name == "Say")
-            scripted = self.call.keypad.respond(self.call, prompt, num_digits)
+            # a <Gather> nests <Say>, <Play> and <Pause> (twilio.com/docs/voice/twiml/gather)
+            played = tuple(c.text for c in verb.children if c.name == "Play")
+            scripted = self.call.keypad.respond(self.call, prompt, num_digits, played)
             if scripted and self.net.reaction_time >= timeout:
                 # the timeout runs from the end of the nested verbs: a caller slower than
                 # it presses after the Gather ended (www.twilio.com/docs/voice/twiml/gather#timeout)

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from simulator import phrases
 from simulator.rest import CALLER_ID_REFUSALS, DIAL_REFUSALS
 
 DISTRIBUTIONS = ("fixed", "exponential", "lognormal", "uniform")
@@ -166,6 +167,8 @@ class Scenario:
     # The rate Holdless itself paces dials at (its TWILIO_CALLS_PER_SECOND); None: the
     # account's calls_per_second.
     app_calls_per_second: float | None = None
+    # The language of the line and of its callers (they listen for its words).
+    language: str = "en-US"
 
     @property
     def dial_rate(self) -> float:
@@ -265,7 +268,15 @@ def parse(raw: dict[str, Any], where: str = "scenario") -> Scenario:
         app_calls_per_second=(_calls_per_second(raw, "app_calls_per_second", where)
                               if "app_calls_per_second" in raw else None),
         machine_share=_share(raw, "machine_share", where),
+        language=_language(raw, where),
     )
+
+
+def _language(raw: dict[str, Any], where: str) -> str:
+    try:
+        return phrases.check(str(raw.get("language", phrases.DEFAULT_LANGUAGE)))
+    except phrases.UnknownLanguage as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
 
 
 def _calls_per_second(raw: dict[str, Any], key: str, where: str) -> float:

@@ -39,7 +39,8 @@ CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
                            "recording_id": 1, "role": "agent",
                            "slug": "support", "username": "alice", "day": "2026-11-16",
-                           "number": "+12125550123", "filename": "console.js"}
+                           "number": "+12125550123", "filename": "console.js",
+                           "tag": "et-EE", "key": "0" * 32}
 # A valid body for each interaction route, so that only the access check can refuse it.
 INTERACTION_BODIES: dict[str, dict[str, Any]] = {
     "api.interaction": {}, "api.save_draft": {"text": "x"}, "api.add_note": {"text": "x"},

@@ -38,10 +38,11 @@ from models.entities import (
     OpeningHours,
     Queue,
 )
-from queueing import lines
+from models.survey import SurveyAnswer
+from queueing import directory, lines
 from queueing.presence import AVAILABLE, WRAP_UP
 from queueing.transfers import TransferRequest, transfer
-from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall, answer_when
+from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall, answer_when, phrases
 from simulator.stack import JobPump, LiveServer
 from tests.conftest import AUTH_TOKEN
 from tests.daytime import daytime_clock, daytime_clock_spec
@@ -331,3 +332,48 @@ def _answered_legs(live_, interaction_id: int) -> int:
     with live_.rt.db.session() as s:
         return len(s.scalars(select(Leg).where(Leg.interaction_id == interaction_id,
                                                Leg.answered_at.is_not(None))).all())
+
+
+# What each language's caller hears, checked along the journey (Estonian has no Twilio
+# voice: its line plays recorded prompts, and nothing is said at all).
+JOURNEY_WORDS = {
+    "en-US": ("For Support, press 1.", "You're booked.", "calling you back about your call"),
+    "de-DE": ("Für Support drücken Sie die 1.", "Ihr Rückruf ist gebucht.",
+              "Wir rufen Sie wie gewünscht"),
+    "da-DK": ("For Support, tryk 1.", "Så er det bestilt.", "Vi ringer dig op som aftalt"),
+    "et-EE": (),
+}
+
+
+@pytest.mark.parametrize("tag", sorted(JOURNEY_WORDS))
+def test_menu_wait_callback_call_back_and_survey_pass_in_each_language(live, tag):
+    seed_queues(live.rt, ("support", "Support", "1"), ("sales", "Sales", "2"))
+    with live.rt.db.session() as s:
+        for queue in s.scalars(select(Queue)):
+            queue.language, queue.callback_threshold_seconds = tag, 0
+            queue.survey_enabled = queue.slug == "support"
+            queue.dial_mode = "customer-first"  # called back into the line: then surveyed
+    directory.changed(live.rt.live)
+    alice = seed_agent(live.rt, "alice", ["support"])
+    agent_endpoint(live, "alice")
+    keys = phrases.callback_taker(tag, digit="1")
+    live.network.register_endpoint(CALLER, Answer.human(after=1), keypresses=keys)
+
+    caller = live.network.place_call(CALLER, OUR_NUMBER, keypresses=keys)
+    caller.wait_ended(timeout=30)  # a recorded line plays a clip a sentence: longer
+    booked = _callback(live)
+    assert booked.language == tag
+    make_available(live.rt, alice)
+    back = live.network.wait_for_call(lambda c: c.to == CALLER and c.sid != caller.sid)
+    back.wait_ended(timeout=30)
+    eventually(lambda: _callback(live).status == CALLBACK_COMPLETED)
+    with live.rt.db.session() as s:
+        answers = {a.question: a.answer for a in s.scalars(
+            select(SurveyAnswer).join(Interaction).where(Interaction.call_sid == back.sid))}
+    assert answers == {"solved": 1, "rating": 5}
+    said = f"{caller.said()} {back.said()}"
+    for words in JOURNEY_WORDS[tag]:
+        assert words in said
+    if not JOURNEY_WORDS[tag]:
+        played = [e[1] for call in (caller, back) for e in call.events("play")]
+        assert said.strip() == "" and any(f"/voice/prompts/{tag}/" in p for p in played)
