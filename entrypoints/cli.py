@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from admin import directory
@@ -135,6 +137,47 @@ def agent_state(username: str, state: str) -> None:
     except agents.StateRefused as exc:
         raise click.UsageError(f"agent {username} is {exc.current}; cannot become {state}") from exc
     click.echo(f"{username} is {state}")
+
+
+@cli.group()
+def prompts() -> None:
+    """Recorded prompts for languages Twilio has no voice for (docs/languages.md)."""
+
+
+def _prompt_folder() -> Path:
+    return Path(Settings.from_env().instance_path) / "prompts"
+
+
+@prompts.command("build")
+@click.option("--language", "tag", default="et-EE", show_default=True)
+def prompts_build(tag: str) -> None:
+    """Generate (espeak-ng) every fixed sentence of the language's catalog not yet recorded."""
+    from holdless import catalogs
+    from holdless import prompts as recorded
+    from holdless.speech import speech
+    sp, made = speech(tag), 0
+    for message in catalogs.extract(catalogs.CALLER_DOMAIN):
+        if not message.id or message.pluralizable or catalogs.FIELD.search(str(message.id)):
+            continue  # sentences with figures are made when first said
+        said = sp.pgettext(message.context, str(message.id)) if message.context else \
+            sp.gettext(str(message.id))
+        for sentence in recorded.sentences(said):
+            if not recorded.path_of(_prompt_folder(), tag, sentence).exists():
+                recorded.generate(_prompt_folder(), tag, sentence)
+                made += 1
+    click.echo(f"{made} {tag} prompts generated in {_prompt_folder() / tag}")
+
+
+@prompts.command("add")
+@click.argument("tag")
+@click.argument("sentence")
+@click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def prompts_add(tag: str, sentence: str, recording: Path) -> None:
+    """Play RECORDING (a WAV file) for SENTENCE, exactly as the catalog says it."""
+    from holdless import prompts as recorded
+    from holdless.speech import language
+    language(tag)
+    click.echo(f"kept as {recorded.add(_prompt_folder(), tag, sentence, recording)}")
 
 
 def _register_commands() -> None:
