@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from admin import access
 from callbacks import jobs
 from console import callback_context
+from holdless.speech import DEFAULT_LANGUAGE, LANGUAGES
 from ivr import survey
 from ivr.numbers import mask
 from models.callbacks import Callback
@@ -239,7 +240,15 @@ def _caller(interaction: Interaction, reveal: bool) -> dict[str, Any]:
         "revealed": bool(reveal and number),
         "account_ref": caller.account_ref if caller else "",
         "difficult": bool(caller and caller.difficult),
+        "language": _language(interaction),
     }
+
+
+def _language(interaction: Interaction) -> dict[str, str]:
+    """The language the caller is spoken to in (theirs, else their queue's): tag and name."""
+    tag = interaction.language or (interaction.queue.language if interaction.queue else None)
+    spoken = LANGUAGES.get(tag or DEFAULT_LANGUAGE, LANGUAGES[DEFAULT_LANGUAGE])
+    return {"tag": spoken.tag, "name": spoken.name}
 
 
 def _waited(rt: Runtime, interaction: Interaction) -> float:

@@ -14,12 +14,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
-from console import admin_views, board_views, zoned
+from console import admin_views, board_views, i18n, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
 from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
+from ivr import language
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
 from webhooks import (
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     admin_views.init_app(app)
     zoned.init_app(app)  # the `zoned` filter: every time shown on a page carries its zone
     board_views.init_app(app)
+    i18n.init_app(app)  # staff pages in the reader's language (Flask-Babel)
 
 
 def refuse_nul_characters(app: Flask) -> None:
@@ -213,7 +215,9 @@ def store_unreachable(exc: Exception) -> Any:
     if request.path.startswith("/voice/"):
         rt = current_app.extensions["holdless"]
         carried = forms.carried_fields()  # a Redirect would not post them again
-        answer = outage_answer(rt, request.path, {**dict(request.args.items()), **carried})
+        words = language.spoken(rt, language.cached(request.form.get("CallSid", "")))
+        answer = outage_answer(rt, request.path, {**dict(request.args.items()), **carried},
+                               words)
         if answer is not None:
             return Response(str(answer), mimetype="text/xml")
     return jsonify(error="Service Unavailable", detail=f"{store} unreachable, try again"), 503

@@ -117,6 +117,7 @@ def _language_first(s: Session, rt: Runtime, interaction: Interaction) -> VoiceR
         return None
     own = interaction.language or (interaction.caller.language if interaction.caller else None)
     if own in LANGUAGES:
+        interaction.language = own
         language.remember(rt, interaction.call_sid, str(own))
         return None
     offered = language.line_languages(directory.active_queues(s))
@@ -201,10 +202,11 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         if own not in LANGUAGES and len(offered) > 1:
             return None  # a line of several languages asks a caller it does not know
         language.remember(rt, facts.call_sid, own if own in LANGUAGES else offered[0])
+        kept = {"language": own} if own in LANGUAGES else {}  # the caller's own, on the call
         sp = language.for_call(rt, facts.call_sid)
         greeting = _greeting_to(rt, name, sp)
         if queue is None:  # the menu: recorded in the IVR, the choice comes next
-            if _insert_call(s, rt, facts, caller_id, {}) is None:
+            if _insert_call(s, rt, facts, caller_id, kept) is None:
                 return None
             options = [q for q in open_queues if q.digit]
             return twiml.menu(greeting, _menu_options(options), rt.url(paths.MENU, attempt=1),
@@ -222,7 +224,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
             rt.live, queue.slug, view.stats_version, view.staffed, view.idle))
         interaction_id = _insert_call(s, rt, facts, caller_id, {
             "status": WAITING, "queue_id": queue.id, "joined_at": joined,
-            "announced_wait": estimate.seconds})
+            "announced_wait": estimate.seconds, **kept})
     if interaction_id is None:
         return None
     return _enter_line(rt, facts, queue, lines.Entry(

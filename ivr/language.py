@@ -9,6 +9,8 @@ call, on the caller's record (their next call, callbacks and texts) and in Redis
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,10 +37,34 @@ CHOICE_TIMEOUT_SECONDS = 4
 LANGUAGE_CHOICE_PROMPT = N_("For {language}, press {digit}.")
 
 
+# This process's memory of recent calls' languages: an apology during a store outage is
+# said in the caller's language without reading a store (English when this process has
+# not served the call yet).
+RECENT_CALLS = 10_000
+_recent: OrderedDict[str, str] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _note(call_sid: str, tag: str) -> None:
+    with _recent_lock:
+        _recent[call_sid] = tag
+        _recent.move_to_end(call_sid)
+        while len(_recent) > RECENT_CALLS:
+            _recent.popitem(last=False)
+
+
+def cached(call_sid: str) -> str | None:
+    """The language this process last spoke to the call of `call_sid` in, reading no
+    store (None: not known here)."""
+    with _recent_lock:
+        return _recent.get(call_sid)
+
+
 def remember(rt: Runtime, call_sid: str, tag: str) -> None:
     """Speak to the call of `call_sid` in `tag` from now on."""
     if not call_sid:
         return
+    _note(call_sid, tag)
     rt.live.set(keys.call_language(call_sid), tag, ex=CALL_LANGUAGE_TTL_SECONDS)
 
 
@@ -56,6 +82,8 @@ def for_call(rt: Runtime, call_sid: str) -> Speech:
         tag = _recorded_language(rt, call_sid)
         if tag is not None:
             remember(rt, call_sid, tag)
+    if tag is not None:
+        _note(call_sid, tag)
     return spoken(rt, tag)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from holdless import paths
+from ivr import language
 from ivr.fallback import fallback_answer
 from webhooks import forms
 from webhooks.security import twilio_signed
@@ -19,5 +20,7 @@ bp = Blueprint("fallback", __name__)
 def voice_fallback() -> Response:
     """An apology and one more try of the failed webhook (or a goodbye), store-free."""
     ours = current_app.config["HOLDLESS"].public_base_url or request.host_url.rstrip("/")
-    answer = fallback_answer(ours, forms.field("ErrorUrl"))
+    words = language.spoken(current_app.extensions["holdless"],
+                            language.cached(forms.field("CallSid")))  # reads no store
+    answer = fallback_answer(ours, forms.field("ErrorUrl"), words)
     return Response(str(answer), mimetype="text/xml")

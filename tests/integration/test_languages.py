@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from holdless import prompts
 from holdless.speech import LANGUAGES
-from ivr import language
+from ivr import language, outage
 from models.callbacks import CANCELLED
 from models.entities import Caller, Leg, Queue
 from queueing import directory, stats
@@ -270,3 +270,30 @@ def test_admin_texts_per_language_are_heard_in_that_language_only(rt, app, twili
         s.add(Caller(number="+12125550155", language="en-US"))
     english = twiml(twilio.post("/voice/incoming", call_form(from_="+12125550155")))
     assert "Welcome to support." in spoken(english) and "Willkommen" not in spoken(english)
+
+
+def test_the_agent_sees_the_callers_language_in_the_context(rt, app, twilio, worker):
+    people = seed_people(rt)
+    _set_queue(rt, language="de-DE", languages="da-DK")
+    _set_queue(rt, "sales", language="de-DE")
+    with rt.db.session() as s:
+        s.add(Caller(number="+12125550123", language="da-DK"))
+    make_available(rt, people["alice"])
+    twilio.post("/voice/incoming", call_form())
+    worker()
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.agent_id == people["alice"]))
+    context = Desk(app, "alice").get(f"/api/interactions/{leg.interaction_id}").json
+    assert context["caller"]["language"] == {"tag": "da-DK", "name": "Dansk"}
+
+
+def test_an_outage_apology_is_said_in_the_callers_language_without_reading_a_store(rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    _set_queue(rt, language="de-DE")
+    form = call_form()
+    twiml(twilio.post("/voice/incoming", form))
+    rt.live.flushdb()  # Redis lost: this process still knows how it spoke to the call
+    sp = language.spoken(rt, language.cached(form["CallSid"]))
+    apology = ET.fromstring(str(outage.outage_answer(rt, "/voice/hold", {}, sp)))
+    _all_in(apology, "de-DE", GERMAN_VOICE)
+    assert spoken(apology).startswith("Bitte entschuldigen Sie die Verzögerung.")
