@@ -78,7 +78,8 @@ def test_current_interaction_shows_caller_context_with_number_masked(rt, app, tw
     assert context["phase"] == "connected"
     assert context["caller"] == {"name": "Grace Hopper", "number": "…0123",
                                  "number_hidden": False, "revealed": False,
-                                 "account_ref": "ACC-42", "difficult": False}
+                                 "account_ref": "ACC-42", "difficult": False,
+                                 "language": {"tag": "en-US", "name": "English"}}
     assert context["queue"] == {"slug": "support", "name": "Support"}
     assert [(leg["agent"], leg["kind"]) for leg in context["legs"]] == [("Alice Agent", "answer")]
 
