@@ -169,14 +169,15 @@ def _live_callers(rt: Runtime, slug: str) -> tuple[list[lines.Entry], int]:
 
 
 def _alerts(queue: Queue, oldest: float | None, level: float | None) -> tuple[str, ...]:
-    """The queue's alarms that are over their threshold now, in plain words."""
+    """The queue's alarms that are over their threshold now, in plain words that stay the
+    same while the alarm lasts (a screen reader hears each once)."""
     found = []
     limit = queue.alert_oldest_wait_seconds
     if limit is not None and oldest is not None and oldest > limit:
-        found.append(f"{queue.name}: oldest wait {minutes(oldest)}, over {minutes(limit)}")
+        found.append(f"{queue.name}: a caller has waited over {minutes(limit)}")
     floor = queue.alert_service_level_percent
     if floor is not None and level is not None and level < floor:
-        found.append(f"{queue.name}: service level {level:.0f}% today, under {floor}%")
+        found.append(f"{queue.name}: service level today under {floor}%")
     return tuple(found)
 
 

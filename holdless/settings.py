@@ -117,6 +117,9 @@ class Settings:
     # Which supervisors an agent sees on their call: all (listening too), heard (coaching or
     # barging only) or none.
     agent_sees_monitoring: str = "all"
+    # How long a caller escalated when no supervisor is free waits for one before going
+    # back to the agent.
+    escalation_wait_seconds: int = 120
     clock: str = ""
     secure_cookies: bool = True
     twilio_api_key_sid: str = ""
@@ -159,6 +162,7 @@ class Settings:
             callback_threshold_seconds=_env_int("HOLDLESS_CALLBACK_THRESHOLD_SECONDS", 120),
             callback_regions=_env("HOLDLESS_CALLBACK_REGIONS").upper(),
             agent_sees_monitoring=_env("HOLDLESS_AGENT_SEES_MONITORING", "all").lower(),
+            escalation_wait_seconds=_env_int("HOLDLESS_ESCALATION_WAIT_SECONDS", 120),
             clock=_env("HOLDLESS_CLOCK"),
             twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
             twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
@@ -194,6 +198,9 @@ class Settings:
             raise SettingsError("HOLDLESS_PAGE_GRACE_SECONDS must be at least 3 seconds")
         if self.push_streams < 0:
             raise SettingsError("HOLDLESS_PUSH_STREAMS must be 0 (no live pages) or more")
+        if not 1 <= self.escalation_wait_seconds <= 3600:
+            raise SettingsError("HOLDLESS_ESCALATION_WAIT_SECONDS must be 1 to 3600 seconds, "
+                                f"not {self.escalation_wait_seconds}")
         if self.agent_sees_monitoring not in ("all", "heard", "none"):
             raise SettingsError("HOLDLESS_AGENT_SEES_MONITORING must be all, heard or none, "
                                 f"not {self.agent_sees_monitoring!r}")

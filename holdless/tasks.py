@@ -78,6 +78,9 @@ DIAL_TRANSFER = Task("queueing.transfers.dial_transfer", urgent=True)
 DROP_AGENT = Task("queueing.transfers.drop_agent")
 TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
 HOLD_CALLER = Task("queueing.transfers.hold_caller")
+# Escalations waiting for a supervisor: one became available; the wait's deadline came.
+OFFER_ESCALATION = Task("queueing.escalations.offer_job", urgent=True)
+ESCALATION_TIMEOUT = Task("queueing.escalations.timeout_job", urgent=True)
 # Supervisors on live calls: ring their phone in as a participant, change its mode, remove it.
 MONITOR_JOIN = Task("queueing.monitoring.join_job", urgent=True)
 MONITOR_MODE = Task("queueing.monitoring.mode_job", urgent=True)
@@ -96,6 +99,6 @@ ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, SIZE_TWILIO_QUEUES,
-    MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE,
+    MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE, OFFER_ESCALATION, ESCALATION_TIMEOUT,
     START_RECORDING, SET_RECORDING, ENFORCE_RETENTION,
 )

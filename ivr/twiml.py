@@ -127,6 +127,8 @@ def join_conference(announcement: str, conference: str, *, agent: bool,
 
 TRANSFER_NOTICE = N_("Please hold while I transfer you.")
 ESCALATION_NOTICE = N_("Please hold for a moment while I bring in my supervisor.")
+ESCALATION_WAIT_NOTICE = N_("Our supervisors are all on calls. Please hold for the next free "
+                            "supervisor; if none is free soon, I will be right back with you.")
 
 
 def transfer_hold(music_url: str = HOLD_MUSIC, notice: str = TRANSFER_NOTICE, *,

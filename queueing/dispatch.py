@@ -123,6 +123,9 @@ def change_state(rt: Runtime, agent_id: int, state: str, expected: tuple[str, ..
     """Move an agent from one of `expected` to `state`; when they become available (and
     `route`), pair them with whoever waits in their queues."""
     queues = agents.change(rt, agent_id, state, expected, reset_misses)
+    if state == AVAILABLE and rt.live.zcard(keys.escalations()):
+        # Escalations wait for a supervisor: the worker sees whether this is one.
+        rt.enqueue(tasks.OFFER_ESCALATION, agent_id, job_id=None)
     if state == AVAILABLE and route:
         route_and_offer(rt, queues)
     return state

@@ -126,3 +126,8 @@ def push_channel(audience: str) -> str:
 
 
 PUSH_PATTERN = f"{KEY_PREFIX}push:*"
+
+
+def escalations() -> str:
+    """Sorted set: escalations waiting for a free supervisor (ids, scored by when asked)."""
+    return f"{KEY_PREFIX}escalations"

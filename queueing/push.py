@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 PRESENCE = "presence"  # every console: colleagues' live states (transfer targets)
 BOARD = "board"  # the supervisors' board
 CHANGED = "changed"  # the topic of a row change: fetch the state again
+# Tables whose changes the supervisors' board shows (agents, calls, callbacks, queues,
+# supervisors on calls, escalations waiting).
+BOARD_TABLES = frozenset({"agents", "interactions", "legs", "assignments", "callbacks",
+                          "queues", "opening_hours", "monitoring_sessions",
+                          "escalation_waits"})
 _PENDING = "holdless_push_pending"
 
 
@@ -86,6 +91,9 @@ def watch_rows(rt: Runtime) -> None:
         pending = session.info.setdefault(_PENDING, set())
         for row in (*session.new, *session.dirty, *session.deleted):
             pending.update(audiences_of(row))
+            table = getattr(row, "__tablename__", "")
+            if table in BOARD_TABLES:
+                pending.add((BOARD, CHANGED, table))
             if getattr(row, "__tablename__", "") == "agents":
                 pending.add((PRESENCE, "presence", f"{row.id}|{row.state}"))
 

@@ -29,7 +29,6 @@ from models.console import COLD, WARM, Note, Transfer, draft_key
 from models.entities import (
     BUSY,
     CONNECTED,
-    ROLE_SUPERVISOR,
     WAITING,
     Agent,
     Interaction,
@@ -50,7 +49,7 @@ WARM_LEG, COLD_LEG, QUEUE_LEG, ESCALATION_LEG = (
 TRANSFER_LEG_KINDS = (WARM_LEG, COLD_LEG, ESCALATION_LEG)
 REFUSED_TRANSFER = "refused"  # the status of a transfer leg Twilio would not place
 
-__all__ = ["TransferRefused", "TransferRequest", "escalate", "transfer"]
+__all__ = ["TransferRefused", "TransferRequest", "escalate_to", "live_leg", "transfer"]
 
 
 class TransferRefused(Exception):
@@ -79,16 +78,18 @@ def transfer(rt: Runtime, ask: TransferRequest) -> int:
     return _to_agent(rt, ask, ask.to_agent_id, kind)
 
 
-def escalate(rt: Runtime, interaction_id: int, agent_id: int, reason: str) -> int:
-    """Warm-transfer to the longest-free available supervisor; returns the Transfer id."""
-    with rt.db.session() as s:
-        supervisors = list(s.scalars(select(Agent).where(
-            Agent.role == ROLE_SUPERVISOR, Agent.id != agent_id).order_by(Agent.state_since)))
-        candidates = [a.id for a in supervisors if rt.presence.state(a.id) == AVAILABLE]
-    if not candidates:
-        raise TransferRefused("no supervisor is available")
-    ask = TransferRequest(interaction_id, agent_id, WARM, reason, to_agent_id=candidates[0])
-    return _to_agent(rt, ask, candidates[0], ESCALATION_LEG)
+def escalate_to(rt: Runtime, interaction_id: int, agent_id: int, reason: str,
+                supervisor_id: int) -> int:
+    """Warm-transfer to supervisor `supervisor_id` (reserved from available); returns the
+    Transfer id (queueing.escalations chooses the supervisor, or holds the caller)."""
+    ask = TransferRequest(interaction_id, agent_id, WARM, reason, to_agent_id=supervisor_id)
+    return _to_agent(rt, ask, supervisor_id, ESCALATION_LEG)
+
+
+def live_leg(s: Session, ask: TransferRequest) -> tuple[Interaction, Leg]:
+    """The call of `ask` and the asking agent's live leg on it; TransferRefused when the
+    call is not connected or they are not on it."""
+    return _live_leg(s, ask)
 
 
 def _live_leg(s: Session, ask: TransferRequest) -> tuple[Interaction, Leg]:
@@ -297,14 +298,15 @@ def transfer_refused(rt: Runtime, leg_id: int, reason: str) -> str:
     return "transfer refused"
 
 
-def hold_caller(rt: Runtime, interaction_id: int, hold: bool) -> str:
-    """Put the caller of an interaction on hold in its conference, or take them off it."""
+def hold_caller(rt: Runtime, interaction_id: int, hold: bool, hold_url: str | None = None) -> str:
+    """Put the caller of an interaction on hold in its conference (hearing `hold_url`, by
+    default the transfer notice), or take them off it."""
     with rt.db.session() as s:
         interaction = s.get(Interaction, interaction_id)
         if interaction is None or is_final(interaction) or not interaction.conference:
             return "no conference"
         conference, caller_sid = interaction.conference, interaction.call_sid
-    url = rt.url(paths.TRANSFER_HOLD) if hold else None
+    url = (hold_url or rt.url(paths.TRANSFER_HOLD)) if hold else None
     done = _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, hold, url)
     return ("held" if hold else "unheld") if done else "no conference"
 

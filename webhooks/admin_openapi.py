@@ -28,6 +28,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     meaning = {400: "invalid input (detail and field name the field) or missing CSRF token",
                401: "not signed in", 403: "not an administrator (the board: not a supervisor)",
                409: "the call is not connected, or you are on another call",
+               503: "too many live pages on this server: retry shortly",
                404: "no such queue, holiday, callback or agent"}
     return {str(c): _reply(meaning[c], ERROR) for c in (401, 403, *codes)}
 
@@ -243,6 +244,9 @@ def _board_paths() -> dict[str, Any]:
             "or switch to that mode; audited per period", _reply("started", _obj(
                 ["session_id", "mode"], session_id=INT, mode=STR)), 400, 409,
             body=mode, params=[call], status="202")}},
+        "/api/board/events": {"get": _op(
+            "Live updates of the board (server-sent events: fetch the board again on each)",
+            _reply("event stream", STR, "text/event-stream"), 503)},
         "/api/board/leave": {"post": _op(
             "Leave the call I am on", _reply("left", _obj([], session_id={
                 "type": ["integer", "null"]})))},

@@ -22,7 +22,16 @@ from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
 from models.console import COLD, DISPOSITIONS, WARM
 from models.entities import NOT_READY, Agent, Queue
-from queueing import agents, dispatch, monitoring, not_ready, pages, push, transfers
+from queueing import (
+    agents,
+    dispatch,
+    escalations,
+    monitoring,
+    not_ready,
+    pages,
+    push,
+    transfers,
+)
 from queueing.presence import StateRefused
 from webhooks import callers_api
 from webhooks.auth import current_agent, login_required
@@ -162,11 +171,12 @@ def my_current() -> Any:
         reason, away = row.offline_reason, row.not_ready_reason
         reasons = not_ready.reasons(s)
     watching = [] if found is None else monitoring.supervisors_on(_rt(), found[0])
+    escalation = None if found is None else escalations.status_of(_rt(), found[0])
     state = _rt().presence.state(me.id)
     return jsonify(state=state, interaction=body, offline_reason=reason,
                    not_ready_reason=away, not_ready_reasons=reasons,
                    wrap_up_seconds_left=desk.wrap_up_seconds_left(_rt(), me.id),
-                   supervisors=watching)
+                   supervisors=watching, escalation=escalation)
 
 
 @bp.get("/me/events")
@@ -322,12 +332,12 @@ def transfer(interaction_id: int) -> Any:
 @bp.post("/interactions/<int:interaction_id>/escalate")
 @login_required
 def escalate(interaction_id: int) -> Any:
-    """Warm-transfer to an available supervisor."""
+    """Warm-transfer to an available supervisor, or hold the caller for the next one."""
     reason = _text(_body(), "reason", required=True, limit=MAX_REASON_CHARS)
     me = current_agent()
     with _rt().db.session() as s:
         desk.check_access(_rt(), s, interaction_id, me.id)
-    return jsonify(transfer_id=transfers.escalate(_rt(), interaction_id, me.id, reason)), 202
+    return jsonify(escalations.escalate(_rt(), interaction_id, me.id, reason)), 202
 
 
 VOICE_TOKEN_TTL_SECONDS = 3600

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from admin import board
 from models.supervision import MonitoringSession
-from queueing import monitoring
+from queueing import monitoring, push
 from webhooks.auth import current_agent, login_manager
+from webhooks.push import stream_response
 
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
@@ -58,6 +59,13 @@ def _mine() -> dict[str, Any] | None:
 def live_board() -> Any:
     """Queues and agents, live; and the call I am on."""
     return jsonify({**board.live_board(_rt()), "me": _mine()})
+
+
+@bp.get("/events")
+def events() -> Any:
+    """Live updates of the board (server-sent events): a change to agents, calls, callbacks
+    or queues says "changed" and the page fetches the board again."""
+    return stream_response(_rt(), [push.BOARD])
 
 
 @bp.post("/calls/<int:interaction_id>/monitor")

@@ -177,7 +177,8 @@ def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> di
             {"202": accepted, **_errors(400, 401, 403, 404, 409)},
             body=transfer_body, params=[ID_PARAM], changes=True)},
         "/api/interactions/{interaction_id}/escalate": {"post": _op(
-            "Warm-transfer to an available supervisor",
+            "Warm-transfer to an available supervisor, or hold the caller for the next one "
+            "(waiting, with the deadline after which the caller comes back to you)",
             {"202": accepted, **_errors(400, 401, 403, 404, 409)},
             body=_obj(["reason"], reason={"type": "string", "maxLength": 500}),
             params=[ID_PARAM], changes=True)},

@@ -394,8 +394,8 @@ def caller_conference() -> Response:
 @twilio_signed
 def transfer_hold() -> Response:
     """The hold URL of a caller being transferred (or escalated to a supervisor)."""
-    escalation = request.args.get("escalation") == "1"
-    notice = twiml.ESCALATION_NOTICE if escalation else twiml.TRANSFER_NOTICE
+    notice = {"1": twiml.ESCALATION_NOTICE, "wait": twiml.ESCALATION_WAIT_NOTICE}.get(
+        request.args.get("escalation", ""), twiml.TRANSFER_NOTICE)
     rt = _rt()
     sid = forms.field("CallSid")  # the held caller's call (when Twilio says which)
     sp = language.for_call(rt, sid if forms.CALL_SID.match(sid) else "")

@@ -36,25 +36,54 @@
 
   function percent(value) { return value === null || value === undefined ? "—" : Math.round(value) + "%"; }
 
-  function cell(text, name) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (name) td.dataset.cell = name;
-    return td;
+  // A table's rows by key: a row is made once and after that only its cells' text changes
+  // (the buttons stay put under the pointer); rows no longer listed go.
+  function patchRows(body, items, key, cells, decorate, actions) {
+    const old = new Map(Array.from(body.children).filter((r) => r.dataset.key).map((r) => [r.dataset.key, r]));
+    const rows = items.map((item) => {
+      const id = String(key(item));
+      let tr = old.get(id);
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.dataset.key = id;
+      }
+      const wanted = cells(item);
+      if (tr.children.length !== wanted.length + (actions ? 1 : 0)) {
+        tr.replaceChildren(...wanted.map(([name]) => {
+          const td = document.createElement("td");
+          td.dataset.cell = name;
+          return td;
+        }));
+        if (actions) tr.append(document.createElement("td"));
+      }
+      wanted.forEach(([, text], n) => { if (tr.children[n].textContent !== text) tr.children[n].textContent = text; });
+      decorate(tr, item);
+      if (actions) actions(tr.lastElementChild, item);
+      return tr;
+    });
+    if (rows.length !== body.children.length || rows.some((r, n) => body.children[n] !== r)) body.replaceChildren(...rows);
   }
 
-  function queueRow(q) {
-    const tr = document.createElement("tr");
+  function queueCells(q) {
+    const callbacks = q.callbacks.booked + q.callbacks.dialling;
+    return [["name", q.name], ["status", q.status], ["waiting", String(q.waiting)],
+      ["oldest", duration(q.oldest_wait_seconds)], ["estimate", q.estimate_text],
+      ["service-level", percent(q.service_level_percent)], ["abandoned", percent(q.abandon_percent)],
+      ["callbacks", String(callbacks)], ["alarms", q.alerts.length ? q.alerts.join("; ") : "none"]];
+  }
+
+  function queueState(tr, q) {
     tr.dataset.queue = q.slug;
     tr.classList.toggle("alarm", q.alerts.length > 0);
     tr.classList.toggle("closed", !q.open);
-    const callbacks = q.callbacks.booked + q.callbacks.dialling;
-    tr.append(cell(q.name, "name"), cell(q.status, "status"), cell(String(q.waiting), "waiting"),
-      cell(q.open ? duration(q.oldest_wait_seconds) : (q.waiting ? duration(q.oldest_wait_seconds) : "—"), "oldest"),
-      cell(q.estimate_text, "estimate"), cell(percent(q.service_level_percent), "service-level"),
-      cell(percent(q.abandon_percent), "abandoned"), cell(String(callbacks), "callbacks"),
-      cell(q.alerts.length ? q.alerts.join("; ") : "none", "alarms"));
-    return tr;
+  }
+
+  function agentCells(a, elapsed) {
+    const state = a.reason ? a.state + " (" + a.reason + ")" : a.state;
+    const plus = (v) => (v === null || v === undefined ? v : v + elapsed);
+    return [["name", a.name], ["state", state], ["in-state", duration(plus(a.seconds_in_state))],
+      ["queue", a.queue || "—"], ["caller", a.caller || "—"], ["talk", duration(plus(a.talk_seconds))],
+      ["supervisors", a.supervisors.length ? a.supervisors.join(", ") : "—"]];
   }
 
   function modeButton(a, mode, label) {
@@ -63,27 +92,24 @@
     button.textContent = label;
     button.dataset.mode = mode;
     button.dataset.call = String(a.interaction_id);
-    const current = mine && mine.interaction_id === a.interaction_id && mine.mode === mode;
-    button.setAttribute("aria-pressed", current ? "true" : "false");
     button.setAttribute("aria-label", label + " on " + a.name + "'s call");
     return button;
   }
 
-  function agentRow(a) {
-    const tr = document.createElement("tr");
-    tr.dataset.agent = String(a.id);
-    const state = a.reason ? a.state + " (" + a.reason + ")" : a.state;
-    const actions = document.createElement("td");
-    actions.dataset.cell = "actions";
-    if (a.interaction_id) {
-      actions.append(modeButton(a, "listen", "Listen"), modeButton(a, "coach", "Coach"),
-        modeButton(a, "barge", "Barge"));
+  function agentState(tr, a) { tr.dataset.agent = String(a.id); }
+
+  function agentActions(td, a) {
+    td.dataset.cell = "actions";
+    const sign = a.interaction_id ? String(a.interaction_id) : "";
+    if (td.dataset.sign !== sign) {
+      td.dataset.sign = sign;
+      td.replaceChildren(...(a.interaction_id ? [modeButton(a, "listen", "Listen"),
+        modeButton(a, "coach", "Coach"), modeButton(a, "barge", "Barge")] : []));
     }
-    tr.append(cell(a.name, "name"), cell(state, "state"), cell(duration(a.seconds_in_state), "in-state"),
-      cell(a.queue || "—", "queue"), cell(a.caller || "—", "caller"),
-      cell(duration(a.talk_seconds), "talk"), cell(a.supervisors.length ? a.supervisors.join(", ") : "—", "supervisors"),
-      actions);
-    return tr;
+    td.querySelectorAll("button[data-mode]").forEach((button) => {
+      const on = !!mine && mine.interaction_id === a.interaction_id && mine.mode === button.dataset.mode;
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
   }
 
   function announce(queues) {
@@ -108,12 +134,23 @@
     $("leave").hidden = false;
   }
 
+  let last = null, fetchedAt = 0;
+
   function render(data) {
+    last = data;
+    fetchedAt = Date.now();
     showMine(data);
-    $("queue-rows").replaceChildren(...data.queues.map(queueRow));
-    $("agent-rows").replaceChildren(...data.agents.map(agentRow));
+    draw(0);
     $("board-at").textContent = "at " + window.Holdless.zoned(data.at, $("board-at").dataset.zone, "seconds");
     announce(data.queues);
+  }
+
+  // Durations move on between updates: the agents' times are advanced here every second.
+  function draw(elapsed) {
+    if (!last) return;
+    patchRows($("queue-rows"), last.queues, (q) => q.slug, queueCells, queueState);
+    patchRows($("agent-rows"), last.agents, (a) => a.id, (a) => agentCells(a, elapsed), agentState,
+      agentActions);
   }
 
   async function refresh() {
@@ -141,12 +178,18 @@
     }
   });
 
-  // Updates: the push channel when the page has one (window.HoldlessPush: subscribe(topic,
-  // fn)), else a poll every second; either way the page is never reloaded.
-  refresh();
-  if (window.HoldlessPush && window.HoldlessPush.subscribe) {
-    window.HoldlessPush.subscribe("board", refresh);
+  // Updates: the board's server-sent events (live.js) say when something changed, and the
+  // board is fetched again; the clock's own effects (times, the oldest-wait alarm) are
+  // fetched every CLOCK_MS, and durations tick locally in between. Without live.js: a poll.
+  const CLOCK_MS = 5000;
+  let soon = null;
+  function changed() { clearTimeout(soon); soon = setTimeout(refresh, 100); }
+  if (window.HoldlessLive) {
+    window.HoldlessLive.connect("/api/board/events", { onSync: refresh, onUpdate: changed });
+    setInterval(refresh, CLOCK_MS);
+    setInterval(() => draw(Math.round((Date.now() - fetchedAt) / 1000)), 1000);
   } else {
+    refresh();
     setInterval(refresh, POLL_MS);
   }
 })();

@@ -146,6 +146,22 @@
     renderLists(i);
     renderForms(i);
     document.dispatchEvent(new CustomEvent("holdless:interaction", { detail: i }));
+    renderSupervision(data);
+  }
+
+  // Who supervises this call (as the admin's policy lets the agent see), and an
+  // escalation waiting for a free supervisor.
+  const MODE_WORDS = { listen: "listening", coach: "coaching you", barge: "in the call" };
+  const ESCALATION_WORDS = {
+    waiting: "Waiting for a free supervisor: the caller is on hold.",
+    "timed-out": "No supervisor was free in time: the caller is back with you.",
+    reached: "A supervisor is being connected.",
+  };
+  function renderSupervision(data) {
+    const on = (data.supervisors || []).map((s) => s.name + " (" + (MODE_WORDS[s.mode] || s.mode) + ")");
+    text($("supervisors"), on.length ? "Supervisor on this call: " + on.join(", ") : "");
+    const e = data.escalation;
+    text($("escalation"), e ? ESCALATION_WORDS[e.status] || "" : "");
   }
 
   function eventsUrl() {

@@ -212,6 +212,7 @@ def test_wrap_up_records_disposition_and_closing_note_then_agent_is_available(
         "available", None, "")
     assert after["wrap_up_seconds_left"] is None
     assert after["supervisors"] == []
+    assert after["escalation"] is None
     with rt.db.session() as s:
         assert [w.disposition for w in s.scalars(select(WrapUp))] == ["resolved"]
         assert [n.text for n in s.scalars(select(Note))] == ["Done."]
@@ -317,15 +318,14 @@ def test_cold_transfer_to_queue_keeps_original_place_and_caller_hears_estimate(
     assert hangups == []
 
 
-def test_escalation_needs_an_available_supervisor(rt, app, twilio, worker):
+def test_escalation_rings_an_available_supervisor_at_once(rt, app, twilio, worker):
     people = seed_people(rt)
     _form, interaction, _leg = route_call_to(rt, twilio, worker, people["alice"])
     alice = Desk(app, "alice")
     path = f"/api/interactions/{interaction.id}/escalate"
-    refused = alice.send("POST", path, {"reason": "angry"})
-    assert refused.status_code == 409 and "supervisor" in refused.json["detail"]
     make_available(rt, people["sam"])
-    assert alice.send("POST", path, {"reason": "angry"}).status_code == 202
+    reply = alice.send("POST", path, {"reason": "angry"})
+    assert reply.status_code == 202 and reply.json["waiting"] is False
     leg = _legs(rt, interaction.id)[-1]
     assert (leg.kind, leg.agent_id, leg.reason) == ("escalation", people["sam"], "angry")
 
