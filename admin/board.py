@@ -18,7 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from admin import booked, reports
-from models.entities import AGENT_STATES, ROLE_ADMIN, Agent, AgentQueue, Leg, Queue
+from models.entities import (
+    AGENT_STATES,
+    NOT_READY,
+    OFFLINE,
+    ROLE_ADMIN,
+    Agent,
+    AgentQueue,
+    Leg,
+    Queue,
+)
 from models.supervision import MonitoringSession
 from queueing import directory, hours, keys, lines, stats
 from queueing.estimate import WaitEstimate, estimate_wait
@@ -80,16 +89,22 @@ def minutes(seconds: float) -> str:
     return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60} s"
 
 
+def _why(agent: Agent, state: str) -> str:
+    """Why an agent takes no calls: their not-ready reason, or why they were taken offline."""
+    if state == NOT_READY:
+        return agent.not_ready_reason
+    return agent.offline_reason if state == OFFLINE else ""
+
+
 def _presence(rt: Runtime, agent: Agent) -> tuple[str, float | None, str]:
     """(state, seconds in it, why not ready) from Redis presence, else the database."""
-    state, since, reason = rt.live.hmget(keys.agent(agent.id), ["state", "since", "reason"])
+    state, since = rt.live.hmget(keys.agent(agent.id), ["state", "since"])
     now = rt.clock.time()
     if state is None:
         started = agent.state_since.timestamp() if agent.state_since else None
-        return agent.state, None if started is None else now - started, agent.offline_reason
+        return agent.state, None if started is None else now - started, _why(agent, agent.state)
     seconds = None if since is None else now - float(since)
-    return str(state), seconds, str(reason or "") or (
-        agent.offline_reason if state == "offline" else "")
+    return str(state), seconds, _why(agent, str(state))
 
 
 def agent_line(rt: Runtime, agent: Agent, leg: Leg | None = None,

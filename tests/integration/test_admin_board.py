@@ -122,3 +122,22 @@ def test_board_service_level_and_abandon_rate_so_far_today_and_its_alarms(rt, fr
     [loud] = board(rt)
     assert loud.alerts == ("Support: a caller has waited over 2 min 0 s",
                            "Support: service level today under 80%")
+
+
+def test_board_rows_say_why_an_agent_is_not_ready_or_offline(rt, frozen_clock):
+    from admin.board import live_board
+    from queueing import agents
+    from queueing.not_ready import go_not_ready  # noqa: I001
+    seed_queues(rt, ("support", "Support", "1"))
+    ann, bob = seed_agent(rt, "ann", ["support"]), seed_agent(rt, "bob", ["support"])
+    make_available(rt, ann)
+    from queueing.not_ready import save_reasons
+    with rt.db.session() as s:
+        [reason] = save_reasons(s, ["Lunch"])
+    go_not_ready(rt, ann, reason)
+    agents.take_offline(rt, bob, "missed two calls")
+    frozen_clock.advance(7)
+    rows = {a["name"]: a for a in live_board(rt)["agents"]}
+    assert (rows["Ann"]["state"], rows["Ann"]["reason"], rows["Ann"]["seconds_in_state"]) == (
+        "not-ready", reason, 7.0)
+    assert (rows["Bob"]["state"], rows["Bob"]["reason"]) == ("offline", "missed two calls")
