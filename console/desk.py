@@ -159,7 +159,7 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             s.add(AuditEntry(agent_id=viewer_id, action="reveal-number",
                              interaction_id=interaction_id, created_at=rt.clock.now()))
             log.info("agent %s revealed the number of interaction %s", viewer_id, interaction_id)
-        return {
+        body = {
             "id": interaction.id, "phase": phase, "status": interaction.status,
             "kind": interaction.kind, "outcome": interaction.outcome,
             "queue": _queue(interaction),
@@ -185,6 +185,11 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "recordings": _recordings(s, interaction.id) if may_hear else [],
             "may_hear_recordings": may_hear,
         }
+    if not may_hear:  # no link to a voicemail the viewer's role may not hear
+        for callback in [body["callback"], *body["callback_history"]]:
+            if isinstance(callback, dict):
+                callback["recording_url"] = None
+    return body
 
 
 def _allowed(s: Session, agent_id: int, right: str) -> bool:

@@ -99,7 +99,7 @@ def held(rt, app, twilio, twilio_api, worker):
                                   "MessageSid": "SM" + "d" * 32, "AccountSid": "AC" + "0" * 32})
     route_call_to(rt, twilio, worker, people["alice"], from_=OTHER)  # alice is busy then
     voicemail = _held_elsewhere(rt, twilio_api, call.queue_id, call.id)
-    return {"ada": ada, "call": call, "voicemail": voicemail, "people": people}
+    return {"ada": ada, "call": call, "voicemail": voicemail, "people": people, "app": app}
 
 
 def text_values_holding(rt, written: tuple[str, ...]) -> list[tuple[str, str]]:

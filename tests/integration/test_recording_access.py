@@ -17,6 +17,9 @@ from tests.callback_steps import agent_answers, attempt_row, book_callback, cust
 from tests.console_helpers import Desk, route_call_to, seed_people_and_admin
 from tests.helpers import make_available, seed_agent, seed_queues, spoken, twiml
 from tests.integration.test_erasure import NUMBER, _recorded_call
+from tests.integration.test_erasure import held as _held_number
+
+held = _held_number  # everything held about NUMBER, under its own name
 
 
 def _recorded(rt, app, twilio, twilio_api, worker):
@@ -185,3 +188,20 @@ def test_a_customer_first_call_back_keeps_the_callers_policy_and_is_told_again(
     with rt.db.session() as s:
         called_back = s.scalar(select(Interaction).where(Interaction.call_sid == form["CallSid"]))
         assert called_back.recording_policy == POLICY_RECORD
+
+
+def test_a_voicemail_is_neither_linked_nor_played_for_a_role_that_may_not_hear(rt, held):
+    call, ada = held["call"], held["ada"]
+    alice = Desk(held["app"], "alice")
+    with rt.db.session() as s:
+        voicemail = s.scalar(select(Callback).where(Callback.reference == "AAA111"))
+    played = alice.get(f"/api/callbacks/{voicemail.id}/recording?via={call.id}")
+    assert played.status_code == 200
+    shown = alice.get(f"/api/interactions/{call.id}").json
+    assert any(c["recording_url"] for c in shown["callback_history"])
+    ada.send("PATCH", "/api/admin/privacy/roles/agent", {"hear_recordings": False})
+    refused = alice.get(f"/api/callbacks/{voicemail.id}/recording?via={call.id}")
+    assert refused.status_code == 403
+    shown = alice.get(f"/api/interactions/{call.id}").json
+    assert not any(c["recording_url"] for c in shown["callback_history"])
+    assert _audited(rt, "play-recording") == 1
