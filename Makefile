@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit venv lint simulate bench bench-ewt soak clean catalogs
+.PHONY: run test test-unit venv sdk lint simulate bench bench-ewt soak clean catalogs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,13 +14,25 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Twilio's Voice JavaScript SDK for the console's phone, exactly as package-lock.json names
+# it (npm ci checks each package's integrity); skipped, saying so, where npm is absent: the
+# console then uses the local stand-in's phone under `make run`.
+SDK_BUNDLE := node_modules/@twilio/voice-sdk/dist/twilio.min.js
+sdk: $(SDK_BUNDLE)
+
+$(SDK_BUNDLE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "sdk: npm not found; Twilio's Voice SDK is not installed (the stand-in's phone works without it)" >&2; fi
+
 run: $(STAMP)
+	@$(MAKE) --no-print-directory sdk
 	$(BIN)/holdless run
 
 # The suite in tiers (tests/unit, tests/integration, tests/system): the pure unit tier
 # first, stopping at its first failure; pytest's 5 ("no tests ran", e.g. every test
 # deselected by -k) is not a failure of a tier.
 test: $(STAMP)
+	@$(MAKE) --no-print-directory sdk
 	$(BIN)/python -m pytest tests/unit -x $(PYTEST_ARGS) || test $$? -eq 5
 	$(BIN)/python -m pytest tests/integration tests/system $(PYTEST_ARGS) || test $$? -eq 5
 
@@ -37,7 +49,7 @@ catalogs: $(STAMP)
 	$(BIN)/python -m holdless.catalogs update
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules
 
 # Performance (docs/performance.md): the stack as the Procfile runs it, on REDIS_URL /
 # DATABASE_URL when given (both are emptied: point them at scratch databases).

@@ -14,6 +14,8 @@ from entrypoints.runtime import Runtime
 from holdless.embedded import EmbeddedRedis
 from holdless.migrate import upgrade
 from holdless.settings import DEVELOPMENT, Settings
+from simulator.browser_phones import BrowserPhones, BrowserPhoneServer
+from simulator.engine import PhoneNetwork
 from simulator.rest import TwilioRestStandIn
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
@@ -62,7 +64,31 @@ def _start_twilio_stand_in(env: os._Environ[str]) -> list[object]:
     stand_in = TwilioRestStandIn()
     stand_in.start()
     env["TWILIO_API_BASE_URL"] = stand_in.base_url
-    return [stand_in]
+    return [stand_in, *_start_browser_phones(env, stand_in)]
+
+
+class _NetworkRunning:
+    """The stand-in's phone network, stopped with the stack."""
+
+    def __init__(self, network: PhoneNetwork) -> None:
+        self.network = network
+
+    def stop(self) -> None:
+        """Hang up every call."""
+        self.network.close()
+
+
+def _start_browser_phones(env: os._Environ[str], stand_in: TwilioRestStandIn) -> list[object]:
+    """The stand-in's phone network rings the consoles' browser phones (and a caller page
+    can dial in): access tokens signed with a key made for this run, as Twilio's would be."""
+    network = PhoneNetwork(env["PUBLIC_BASE_URL"], env["TWILIO_AUTH_TOKEN"], stand_in)
+    env.setdefault("TWILIO_API_KEY_SID", "SK" + secrets.token_hex(16))
+    env.setdefault("TWILIO_API_KEY_SECRET", secrets.token_hex(16))
+    env.setdefault("TWILIO_TWIML_APP_SID", "AP" + secrets.token_hex(16))
+    phones = BrowserPhones(network, env["TWILIO_API_KEY_SECRET"], env["PUBLIC_BASE_URL"])
+    server = BrowserPhoneServer(phones).start()
+    env["HOLDLESS_DEMO_PHONE_URL"] = server.base_url
+    return [server, _NetworkRunning(network)]
 
 
 def migrate_and_seed() -> dict[str, str]:
@@ -89,6 +115,10 @@ def banner(port: int, passwords: dict[str, str]) -> str:
     ]
     if env.get("TWILIO_API_BASE_URL"):
         lines.append(f"Twilio REST calls go to the local stand-in at {env['TWILIO_API_BASE_URL']}")
+    if env.get("HOLDLESS_DEMO_PHONE_URL"):
+        lines.append("The stand-in rings the consoles' browser phones: sign in, choose "
+                     "Available, and call in from the test caller page: "
+                     f"http://127.0.0.1:{port}/demo/caller")
     lines += [f"  sign in as {user} / {pw}" for user, pw in passwords.items()]
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callbacks.agent_legs import UnknownLeg
 from callbacks.placing import UnknownAttempt
-from console import admin_views, board_views, i18n, zoned
+from console import admin_views, board_views, demo, i18n, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     privacy_api.init_app(app)
     console_views.init_app(app)
     admin_views.init_app(app)
+    demo.init_app(app)  # the test caller page: only beside the stand-in's phones
     zoned.init_app(app)  # the `zoned` filter: every time shown on a page carries its zone
     board_views.init_app(app)
     i18n.init_app(app)  # staff pages in the reader's language (Flask-Babel)

@@ -128,6 +128,11 @@ class Settings:
     # Live pages (server-sent event streams) one web process serves at once; each holds one
     # of its threads (webhooks/push.py), so the Procfile gives WEB_THREADS this many + 8.
     push_streams: int = 120
+    # The stand-in's browser phones (simulator/browser_phones.py), development only: set by
+    # `make run`, so a console takes calls with no Twilio account.
+    demo_phone_url: str = ""
+    # Lifetime of a browser phone's access token (renewed by the page before it ends).
+    voice_token_seconds: int = 3600
     # An agent whose console page has been gone this long (real seconds) is taken offline.
     page_grace_seconds: int = 60
     extra: dict[str, Any] = field(default_factory=dict)
@@ -169,6 +174,8 @@ class Settings:
             twilio_twiml_app_sid=_env("TWILIO_TWIML_APP_SID"),
             push_streams=_env_int("HOLDLESS_PUSH_STREAMS", 120),
             page_grace_seconds=_env_int("HOLDLESS_PAGE_GRACE_SECONDS", 60),
+            demo_phone_url=_env("HOLDLESS_DEMO_PHONE_URL").rstrip("/"),
+            voice_token_seconds=_env_int("HOLDLESS_VOICE_TOKEN_SECONDS", 3600),
             secure_cookies=_env("SESSION_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         )
 
@@ -194,6 +201,12 @@ class Settings:
                     SYNCHRONOUS_COMMIT_LEVELS) + f" (PostgreSQL's synchronous_commit; never off, "
                 f"which can lose promises already spoken), not "
                 f"{self.database_synchronous_commit!r}")
+        if not 60 <= self.voice_token_seconds <= 86400:
+            raise SettingsError("HOLDLESS_VOICE_TOKEN_SECONDS must be between 60 and 86400 "
+                                "(Twilio's longest access token: 24 hours)")
+        if self.demo_phone_url and self.env == PRODUCTION:
+            raise SettingsError("HOLDLESS_DEMO_PHONE_URL is the local stand-in's phone: it "
+                                "cannot be set in production")
         if self.page_grace_seconds < 3:
             raise SettingsError("HOLDLESS_PAGE_GRACE_SECONDS must be at least 3 seconds")
         if self.push_streams < 0:

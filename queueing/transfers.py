@@ -237,6 +237,14 @@ def leg_missed(rt: Runtime, interaction_id: int) -> None:
     rt.enqueue(tasks.TRANSFER_TO_LINE, caller_sid, job_id=f"transfer-missed-{interaction_id}")
 
 
+def ask_hold(rt: Runtime, interaction_id: int, agent_id: int, hold: bool) -> None:
+    """The agent on the call puts its caller on hold (or back); TransferRefused when the
+    agent is not talking on it now."""
+    with rt.db.session() as s:
+        _live_leg(s, TransferRequest(interaction_id, agent_id, COLD, "hold"))
+    rt.enqueue(tasks.HOLD_CALLER, interaction_id, hold, job_id=None)
+
+
 def hold_url_for(rt: Runtime, leg_kind: str) -> str:
     """Where a caller on hold during a hand-over fetches what they hear (an escalation says
     a supervisor is coming)."""

@@ -373,7 +373,15 @@ class PhoneNetwork:
         call.set_status("ringing")
         self.store.update_call(call.sid, status="ringing")
         runner.status_event("ringing")
-        answer = endpoint.decide(call) if endpoint is not None else self.unknown_answer
+        person = getattr(endpoint.answer, "ring", None) if endpoint is not None else None
+        if person is not None:  # someone at a page, answering as they click (browser_phones)
+            try:
+                answer = person(call, timeout)
+            except HangupSignal:
+                runner.final_status = "canceled"
+                raise
+        else:
+            answer = endpoint.decide(call) if endpoint is not None else self.unknown_answer
         if answer.outcome == "failed":
             runner.final_status = "failed"
             return False

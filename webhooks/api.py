@@ -340,14 +340,11 @@ def escalate(interaction_id: int) -> Any:
     return jsonify(escalations.escalate(_rt(), interaction_id, me.id, reason)), 202
 
 
-VOICE_TOKEN_TTL_SECONDS = 3600
-
-
 @bp.get("/voice-token")
 @login_required
 def voice_token() -> Any:
-    """A Twilio Voice access token so my browser can take calls as client:<identity>."""
-
+    """A Twilio Voice access token so my browser can take calls as client:<identity>, and
+    which phone the page uses with it (Twilio's SDK, or the local stand-in's phones)."""
     settings = _rt().settings
     if not (settings.twilio_api_key_sid and settings.twilio_api_key_secret
             and settings.twilio_twiml_app_sid):
@@ -359,12 +356,38 @@ def voice_token() -> Any:
     if not contact.startswith("client:"):
         return jsonify(error="Conflict", detail="you take calls on a phone number"), 409
     identity = contact.removeprefix("client:")
+    ttl = settings.voice_token_seconds
     token = AccessToken(settings.twilio_account_sid, settings.twilio_api_key_sid,
-                        settings.twilio_api_key_secret, identity=identity,
-                        ttl=VOICE_TOKEN_TTL_SECONDS)
+                        settings.twilio_api_key_secret, identity=identity, ttl=ttl)
     token.add_grant(VoiceGrant(outgoing_application_sid=settings.twilio_twiml_app_sid,
                                incoming_allow=True))
-    return jsonify(token=token.to_jwt(), identity=identity, ttl=VOICE_TOKEN_TTL_SECONDS)
+    phone = "stand-in" if settings.demo_phone_url else "twilio"
+    return jsonify(token=token.to_jwt(), identity=identity, ttl=ttl, phone=phone,
+                   stand_in_url=settings.demo_phone_url or None)
+
+
+@bp.post("/me/phone-failed")
+@login_required
+def phone_failed() -> Any:
+    """My browser phone stopped working (no microphone, device error): I go offline with
+    the reason shown, never left available without audio."""
+    reason = _text(_body(), "reason", required=True, limit=MAX_REASON_CHARS)
+    agents.take_offline(_rt(), current_agent().id, f"your phone stopped working: {reason}")
+    return jsonify(state=_rt().presence.state(current_agent().id))
+
+
+@bp.post("/interactions/<int:interaction_id>/hold")
+@login_required
+def hold(interaction_id: int) -> Any:
+    """Put the caller on hold in the call's conference (they hear music), or take them off."""
+    data = _body()
+    if not isinstance(data.get("hold"), bool):
+        abort(400, description="hold: must be true or false")
+    me = current_agent()
+    with _rt().db.session() as s:
+        desk.check_access(_rt(), s, interaction_id, me.id)
+    transfers.ask_hold(_rt(), interaction_id, me.id, data["hold"])
+    return jsonify(hold=data["hold"]), 202
 
 
 def init_app(app: Any) -> None:

@@ -122,9 +122,16 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
             "Colleagues (with live state) and queues to transfer to",
             {"200": _reply("directory", _obj(["agents", "queues"], agents={"type": "array"},
                                              queues={"type": "array"})), **_errors(401)})},
+        "/api/me/phone-failed": {"post": _op(
+            "My browser phone stopped working: I go offline with the reason shown",
+            {"200": _reply("my new state", _obj(["state"], state=STR)), **_errors(400, 401)},
+            body=_obj(["reason"], reason={"type": "string", "maxLength": 500}), changes=True)},
         "/api/voice-token": {"get": _op(
-            "A Twilio Voice access token for my client identity",
-            {"200": _reply("token", _obj(["token", "identity"], token=STR, identity=STR)),
+            "A Twilio Voice access token for my client identity, and which phone uses it",
+            {"200": _reply("token", _obj(
+                ["token", "identity", "ttl", "phone"], token=STR, identity=STR,
+                ttl={"type": "integer"}, phone={"type": "string", "enum": ["twilio", "stand-in"]},
+                stand_in_url={"type": ["string", "null"]})),
              **_errors(401, 409, 503)})},
         "/api/callbacks/{callback_id}/recording": {"get": _op(
             "A callback's message (MP3), fetched from Twilio with the account's credentials;"
@@ -165,6 +172,11 @@ def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> di
             {"200": _reply("flag", _obj(["difficult"], difficult={"type": "boolean"})),
              **_errors(400, 401, 403, 404, 409)},
             body=_obj([], difficult={"type": "boolean"}), params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/hold": {"post": _op(
+            "Put the caller on hold in the call's conference (hold=false takes them off)",
+            {"202": _reply("asked of Twilio", _obj(["hold"], hold={"type": "boolean"})),
+             **_errors(400, 401, 403, 404, 409)},
+            body=_obj(["hold"], hold={"type": "boolean"}), params=[ID_PARAM], changes=True)},
         "/api/interactions/{interaction_id}/wrap-up": {"post": _op(
             "Disposition and closing note; ends my wrap-up",
             {"200": _reply("my new state", _obj(["state"], state=STR)),

@@ -248,6 +248,13 @@
     refreshSoon();
   }
 
+  // What the phone (console-phone.js) needs of the page.
+  window.HoldlessConsole = {
+    interactionId: () => shownId,
+    callerLine: () => $("caller-name").textContent + ($("queue").textContent ? " · " + $("queue").textContent : ""),
+    api, say, refresh,
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
     ["go-available", "go-not-ready", "go-offline"].forEach((id) => $(id).addEventListener("click", setState));
     setInterval(tickWrapUp, 1000);
