@@ -173,11 +173,17 @@ def begin_wrap_up(rt: Runtime, agent_id: int) -> bool:
 
 
 def _start_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> None:
+    wrap_up(rt, agent_id)
+    if not _other_agents_on(rt, interaction_id) and _bridged(rt, interaction_id):
+        rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
+
+
+def wrap_up(rt: Runtime, agent_id: int) -> None:
+    """A call of the agent's ended: wrap-up now, available when HOLDLESS_WRAP_UP_SECONDS
+    have run out (unless Redis no longer knows them as busy)."""
     if begin_wrap_up(rt, agent_id):
         since = rt.live.hget(keys.agent(agent_id), "since")
         rt.enqueue(tasks.END_WRAP_UP, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
-    if not _other_agents_on(rt, interaction_id) and _bridged(rt, interaction_id):
-        rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
 
 
 # Why an offer was missed, in the agent's words, from the agent leg's final status.

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
-from callbacks import adoption, call_ends
+from callbacks import adoption, agent_legs, call_ends
 from holdless import tasks
 from holdless.twilio_gateway import TwilioRestException
 from models.callbacks import ATTEMPT_CONNECTED, ATTEMPT_FINISHED, CallbackAttempt
@@ -35,7 +36,7 @@ from models.states import (
     CALLER_CALL,
     ENDED_CALL_STATUSES,
 )
-from queueing import dispatch, keys, overflow, pages
+from queueing import dispatch, keys, lines, overflow, pages
 from queueing.keys import KEY_PREFIX
 from queueing.limits import (
     SWEEP_INTERVAL_SECONDS,
@@ -139,30 +140,40 @@ def watched(rt: Runtime) -> list[Watched]:
     return found
 
 
-def left_alone(rt: Runtime) -> list[int]:
+def left_alone(rt: Runtime) -> list[tuple[int, int | None]]:
     """Interactions still connected whose agent legs all ended over SWEEP_MIN_AGE_SECONDS
-    ago: the leg's end was recorded, then a store failed (a Redis failover) before the job
-    ending the caller's call was enqueued, and Twilio does not report it again."""
+    ago, with the agent of the last leg: the leg's end was recorded, then a store failed (a
+    Redis failover) before the agent's wrap-up and the job ending the caller's call were,
+    and Twilio does not report it again."""
     cutoff = rt.clock.now() - timedelta(seconds=SWEEP_MIN_AGE_SECONDS)
-    last_end = (select(func.max(Leg.ended_at)).where(Leg.interaction_id == Interaction.id)
-                .scalar_subquery())
+    other = aliased(Leg)
+    last_end = (select(func.max(other.ended_at)).where(other.interaction_id == Interaction.id)
+                .correlate(Interaction).scalar_subquery())
     live_legs = select(Leg.interaction_id).where(Leg.ended_at.is_(None))
     with rt.db.session() as s:
-        return list(s.scalars(select(Interaction.id).where(
+        found = s.execute(select(Interaction.id, Leg.agent_id).join(
+            Leg, (Leg.interaction_id == Interaction.id) & (Leg.ended_at == last_end)).where(
             Interaction.status == CONNECTED, Interaction.id.not_in(live_legs),
-            last_end < cutoff).order_by(Interaction.id)))
+            last_end < cutoff).order_by(Interaction.id)).all()
+    return [(interaction_id, agent_id) for interaction_id, agent_id in found]
 
 
 def finish_left_alone(rt: Runtime) -> int:
-    """End the call (or start the survey) of each caller left alone in their conference,
-    once per caller (a survey under way keeps its interaction connected)."""
+    """End the call (or start the survey) of each caller left alone in their conference, and
+    put their agent, still busy with them in Redis, in wrap-up: what the lost report would
+    have done, once per caller (a survey under way keeps its interaction connected)."""
     finished = 0
-    for interaction_id in left_alone(rt):
-        if rt.live.set(keys.left_alone(interaction_id), "1", nx=True, ex=CHECK_MEMORY_SECONDS):
-            log.warning("sweep: interaction %s was left alone in its conference; ending it",
-                        interaction_id)
-            rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
-            finished += 1
+    for interaction_id, agent_id in left_alone(rt):
+        if not rt.live.set(keys.left_alone(interaction_id), "1", nx=True,
+                           ex=CHECK_MEMORY_SECONDS):
+            continue
+        log.warning("sweep: interaction %s was left alone in its conference; ending it",
+                    interaction_id)
+        entry = lines.caller_entry_id(interaction_id)
+        if agent_id is not None and rt.presence.current_entry(agent_id) == entry:
+            agent_legs.wrap_up(rt, agent_id)
+        rt.enqueue(tasks.FINISH_CALL, interaction_id, job_id=f"finish-{interaction_id}")
+        finished += 1
     return finished
 
 

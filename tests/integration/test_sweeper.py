@@ -13,12 +13,13 @@ import re
 import time
 
 import pytest
+import redis.exceptions
 import sqlalchemy.exc
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from callbacks import adoption, call_ends, sweeper
+from callbacks import adoption, agent_legs, call_ends, sweeper
 from entrypoints.worker import HoldlessWorker
 from holdless import clock, tasks
 from models import Base
@@ -186,24 +187,31 @@ def test_lost_ends_of_a_conversation_complete_the_interaction_and_put_the_agent_
     assert rt.presence.state(agent_id) == "wrap-up"
 
 
-def test_caller_left_alone_when_the_agents_end_was_recorded_but_its_job_lost_is_ended_once(
-        rt, twilio, twilio_api, frozen_clock):
-    """Alice hangs up; her leg's end is committed, then Redis fails over before the job
-    ending the caller's call is on a replica (here: the job is lost). Twilio reports the leg
-    once; the caller would hold alone in the conference until they gave up."""
-    _agent_id, form, leg = _offered_and_rung(rt, twilio, twilio_api)
+def test_caller_left_alone_when_redis_failed_after_the_agents_end_was_recorded_is_ended_once(
+        rt, twilio, twilio_api, frozen_clock, monkeypatch):
+    """Alice hangs up; her leg's end is committed, then Redis fails (a failover) before her
+    wrap-up and the job ending the caller's call: the report is answered 503 and Twilio does
+    not send it again. The caller would hold alone in the conference, alice stay busy."""
+    agent_id, form, leg = _offered_and_rung(rt, twilio, twilio_api)
     twiml(twilio.post(f"/voice/agent/whisper?leg={leg.id}",
                       call_form(sid=leg.call_sid, from_=LINE_NUMBER)))  # alice answers
     drain(rt)
     _hang_up_at_twilio(twilio_api, leg.call_sid, "completed")
-    twilio.post(f"/voice/status/agent?leg={leg.id}",
-                call_form(sid=leg.call_sid, from_=LINE_NUMBER, CallStatus="completed"))
-    with rt.db.session() as s:
-        interaction_id = s.scalar(select(Interaction.id))
-    assert rt.jobs.remove(f"finish-{interaction_id}") == 1  # lost in the failover
+
+    def redis_fails(*_args):
+        raise redis.exceptions.ConnectionError("the primary is gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(agent_legs, "_start_wrap_up", redis_fails)
+        report = twilio.post(f"/voice/status/agent?leg={leg.id}",
+                             call_form(sid=leg.call_sid, from_=LINE_NUMBER,
+                                       CallStatus="completed"))
+    assert report.status_code == 503
+    assert rt.presence.state(agent_id) == "busy"
     assert sweeper.sweep(rt).finished == 0  # too soon: the job may just be running late
     _old_enough(frozen_clock)
     assert sweeper.sweep(rt).finished == 1
+    assert rt.presence.state(agent_id) == "wrap-up"
     drain(rt)
     updates = [r for r in twilio_api.requests("call-update") if form["CallSid"] in r.path]
     assert [r.field("Status") for r in updates if r.field("Status")] == ["completed"]
