@@ -55,7 +55,8 @@ def participant_joined(rt: Runtime, interaction_id: int, call_sid: str,
     caller (or, for a callback's `attempt_id`, the customer called back) and the
     interaction's policy is to record, ask for its recording (one running at a time)."""
     with rt.db.session() as s:
-        interaction = s.get(Interaction, interaction_id)
+        # the row lock makes two reports of one join (Twilio may post twice) ask once
+        interaction = s.get(Interaction, interaction_id, with_for_update=True)
         if interaction is None or call_sid != _customer_call(s, interaction, attempt_id):
             return "not the caller"
         if interaction.recording_policy != POLICY_RECORD:

@@ -205,3 +205,18 @@ def test_a_voicemail_is_neither_linked_nor_played_for_a_role_that_may_not_hear(r
     shown = alice.get(f"/api/interactions/{call.id}").json
     assert not any(c["recording_url"] for c in shown["callback_history"])
     assert _audited(rt, "play-recording") == 1
+
+
+def test_a_join_reported_twice_asks_twilio_for_one_recording(rt, app, twilio, twilio_api,
+                                                              worker):
+    people = seed_people_and_admin(rt)
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).recording_mode = \
+            RECORDING_ANNOUNCE
+    form, call, _leg = route_call_to(rt, twilio, worker, people["alice"], from_=NUMBER)
+    twilio_api.store.add_call(CallResource(form["CallSid"], rt.settings.twilio_account_sid,
+                                           "+12125550000", NUMBER, "inbound", "in-progress"))
+    _joined(twilio, form, call.id)
+    _joined(twilio, form, call.id)
+    worker()
+    assert len(twilio_api.requests("call-recording-create")) == 1
