@@ -37,7 +37,7 @@ from models.entities import (
     Leg,
 )
 from models.states import advance
-from queueing import keys, lines, priority
+from queueing import escalations, keys, lines, priority
 from queueing.limits import RECONCILE_OFFER_GRACE_SECONDS
 from queueing.presence import StateRefused
 
@@ -64,7 +64,8 @@ def restore(rt: Runtime, lost: bool) -> Restored:
     jobs of offers under way. No routing here."""
     offers, rewritten = _open_offers(rt, rewrite=lost)
     agents = _restore_presence(rt, offers)
-    jobs = _restore_connect_jobs(rt, offers) + _restore_customer_dials(rt) if lost else 0
+    jobs = (_restore_connect_jobs(rt, offers) + _restore_customer_dials(rt)
+            + escalations.restore_waits(rt)) if lost else 0
     put_back = _put_back_dropped_offers(rt)
     result = Restored(agents, rewritten, jobs, put_back)
     if agents or rewritten or jobs or put_back:

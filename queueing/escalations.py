@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WAITING = "waiting"
-__all__ = ["escalate", "offer_job", "status_of", "timeout_job"]
+__all__ = ["escalate", "offer_job", "restore_waits", "status_of", "timeout_job"]
 
 
 def _free_supervisor(rt: Runtime, asking_agent_id: int) -> int | None:
@@ -148,6 +149,21 @@ def timeout_job(rt: Runtime, wait_id: int) -> str:
     rt.enqueue(tasks.HOLD_CALLER, interaction_id, False, job_id=None)
     log.info("escalation %s: no supervisor in time, back to the agent", wait_id)
     return "back to the agent"
+
+
+def restore_waits(rt: Runtime) -> int:
+    """After Redis lost its data: every escalation still waiting back in line at its place,
+    and its deadline's job scheduled again when it was lost; returns how many."""
+    with rt.db.session() as s:
+        waits = [(w.id, w.created_at.timestamp(), w.deadline.timestamp()) for w in s.scalars(
+            select(EscalationWait).where(EscalationWait.settled_at.is_(None)))]
+    for wait_id, asked, deadline in waits:
+        rt.live.zadd(keys.escalations(), {str(wait_id): asked})
+        job_id = f"escalation-timeout-{wait_id}"
+        if not Job.exists(job_id, connection=rt.jobs_redis):
+            rt.enqueue(tasks.ESCALATION_TIMEOUT, wait_id, job_id=job_id,
+                       delay=max(deadline - rt.clock.time(), 0.0))
+    return len(waits)
 
 
 def status_of(rt: Runtime, interaction_id: int) -> dict[str, Any] | None:

@@ -109,3 +109,19 @@ def test_the_escalation_wait_setting_sets_the_deadline_of_a_call(
     frozen_clock.advance(46)
     run_scheduled(rt, worker)
     assert the_wait(rt).outcome == "timed-out"
+
+
+def test_an_escalation_waiting_when_redis_loses_its_data_waits_on_with_its_deadline(
+        rt, app, twilio, worker, twilio_api, frozen_clock):
+    from callbacks.restore import restore
+    from queueing import keys
+    people, _interaction, _alice, _answer = escalated_with_nobody_free(rt, app, twilio, worker,
+                                                                       twilio_api)
+    rt.live.flushall()  # Redis lost everything: the line of waits and the deadline's job
+    restore(rt, lost=True)
+    assert rt.live.zrange(keys.escalations(), 0, -1) == [str(the_wait(rt).id)]
+    assert len(rt.jobs.scheduled_job_registry.get_job_ids()) == 1
+    make_available(rt, people["sam"])
+    worker()
+    assert twilio_api.requests("call-create")[-1].field("To") == "client:sam"
+    assert the_wait(rt).outcome == "reached"
