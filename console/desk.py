@@ -23,7 +23,7 @@ from ivr import survey
 from ivr.numbers import mask
 from models.callbacks import Callback
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
-from models.entities import WAITING, Agent, Assignment, Caller, Interaction, Leg
+from models.entities import OFFERED, WAITING, Agent, Assignment, Caller, Interaction, Leg
 from models.privacy import DELETED, ConversationRecording
 from queueing import keys, transfers
 from queueing.presence import WRAP_UP
@@ -235,8 +235,19 @@ def _queue(interaction: Interaction) -> dict[str, str] | None:
     return None if queue is None else {"slug": queue.slug, "name": queue.name}
 
 
+def _on_record(interaction: Interaction) -> Caller | None:
+    """The caller on record: the interaction's, else the one recorded for its number (a
+    name an admin gave the number after the call came in shows from the first second)."""
+    if interaction.caller is not None or not interaction.caller_number:
+        return interaction.caller
+    s = Session.object_session(interaction)
+    if s is None:
+        return None
+    return s.scalar(select(Caller).where(Caller.number == interaction.caller_number))
+
+
 def _caller(interaction: Interaction, reveal: bool) -> dict[str, Any]:
-    caller = interaction.caller
+    caller = _on_record(interaction)
     number = interaction.caller_number
     return {
         "name": caller.name if caller else "",
@@ -259,8 +270,8 @@ def _language(interaction: Interaction) -> dict[str, str]:
 def _waited(rt: Runtime, interaction: Interaction) -> float:
     if interaction.wait_seconds is not None:
         return interaction.wait_seconds
-    if interaction.joined_at is not None and interaction.status == WAITING:
-        return max(0.0, rt.clock.time() - interaction.joined_at)
+    if interaction.joined_at is not None and interaction.status in (WAITING, OFFERED):
+        return max(0.0, rt.clock.time() - interaction.joined_at)  # still waiting while rung
     return 0.0
 
 
@@ -280,6 +291,8 @@ def _history(s: Session, interaction: Interaction) -> list[dict[str, Any]]:
         "agent": row.agent.name if row.agent else None,
         "dispositions": [w.disposition for w in s.scalars(
             select(WrapUp).where(WrapUp.interaction_id == row.id).order_by(WrapUp.id))],
+        "notes": [{"author": n["author"], "text": n["text"]} for n in _notes(s, row.id)
+                  if not n["draft"]],
     } for row in rows]
 
 
@@ -296,8 +309,15 @@ def _my_draft(s: Session, interaction_id: int, agent_id: int) -> str:
     return draft.text if draft is not None else ""
 
 
+# Each step of the transfer chain in plain words (the leg kinds are the system's).
+STEP_WORDS = {"answer": "answered", "callback": "called back", "warm_transfer": "warm transfer",
+              "cold_transfer": "cold transfer", "queue_transfer": "sent back to the queue",
+              "escalation": "escalated to a supervisor"}
+
+
 def _legs(interaction: Interaction) -> list[dict[str, Any]]:
     return [{"id": leg.id, "agent": leg.agent.name if leg.agent else None,
+             "step": STEP_WORDS.get(leg.kind, leg.kind.replace("_", " ")),
              "agent_id": leg.agent_id, "kind": leg.kind, "reason": leg.reason,
              "status": leg.status, "started_at": iso(leg.started_at),
              "answered_at": iso(leg.answered_at), "ended_at": iso(leg.ended_at)}

@@ -39,6 +39,8 @@
 
   const text = Live.patchText;
 
+  function day(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+
   function when(iso) { return iso ? new Date(iso).toLocaleTimeString() : "—"; }
 
   function minutes(seconds) {
@@ -81,11 +83,14 @@
       item("n" + n.id, n.author + " · " + when(n.updated_at) + (n.draft ? " (typing)" : "") + ": " + n.text,
            n.draft ? "draft" : "")));
     fill($("legs"), i.legs.map((l) =>
-      item("l" + l.id, (l.agent || "queue") + " · " + l.kind + (l.reason ? " · " + l.reason : "") +
+      item("l" + l.id, (l.agent || "queue") + " · " + (l.step || l.kind) + (l.reason ? " · " + l.reason : "") +
            " · " + when(l.started_at) + "–" + (l.ended_at ? when(l.ended_at) : "now"))));
     fill($("history"), i.history.length ? i.history.map((h) =>
-      item("h" + h.id, when(h.created_at) + " " + (h.queue || "") + " · " + (h.outcome || h.status) +
-           (h.dispositions.length ? " · " + h.dispositions.join(", ") : ""))) : [item("none", "none")]);
+      item("h" + h.id, day(h.created_at) + " · " + (h.queue || "") + " · " + (h.agent || "no agent") +
+           " · " + (h.outcome || h.status) +
+           (h.dispositions.length ? " · " + h.dispositions.join(", ") : "") +
+           (h.notes && h.notes.length ? " · notes: " + h.notes.map((n) => n.author + ": " + n.text).join(" | ") : ""))) :
+      [item("none", "none")]);
     const survey = i.survey || [];
     fill($("survey"), survey.length ? survey.map((a, n) =>
       item("s" + n, a.question + ": " + a.answer + (a.agent ? " (about " + a.agent + ")" : ""))) : [item("none", "none")]);
@@ -195,11 +200,21 @@
   function renderTargets() {
     const target = $("transfer-target");
     const keep = target.value;
+    // who can take the call now first; the others shown, greyed, with their state
+    const free = (a) => a.state === "available";
+    const people = [...colleagues.filter(free), ...colleagues.filter((a) => !free(a))];
     Live.patchList(target, [
-      ...colleagues.map((a) => ({ tag: "option", key: "agent:" + a.id, text: a.name + " (" + a.state + ")" })),
+      { tag: "option", key: "", text: "Choose who takes the call…" },
+      ...people.map((a) => ({ tag: "option", key: "agent:" + a.id,
+        text: a.name + (free(a) ? " (available)" : " (" + a.state.replace("-", " ") + ": cannot take it now)") })),
       ...queues.map((q) => ({ tag: "option", key: "queue:" + q.slug, text: "Queue: " + q.name }))]);
-    for (const option of target.options) option.value = option.dataset.key;
-    if (keep) target.value = keep;
+    for (const option of target.options) {
+      option.value = option.dataset.key;
+      const person = people.find((a) => "agent:" + a.id === option.value);
+      option.disabled = !!person && !free(person);
+    }
+    const still = Array.from(target.options).find((o) => o.value === keep && !o.disabled);
+    target.value = still ? keep : "";
   }
 
   function showColleague(data) {
@@ -277,18 +292,26 @@
       say("Caller flagged as difficult.");
     }));
     $("transfer-form").addEventListener("submit", act(async () => {
+      text($("transfer-error"), "");
+      if (!$("transfer-target").value) { text($("transfer-error"), "Choose who takes the call."); return; }
       await saveDraft();
       const [kind, value] = $("transfer-target").value.split(":");
-      const body = { mode: $("transfer-mode").value, reason: $("transfer-reason").value };
+      const body = { mode: kind === "queue" ? "cold" : $("transfer-mode").value,
+                     reason: $("transfer-reason").value };
       if (kind === "agent") body.to_agent_id = Number(value); else body.to_queue = value;
-      await api("POST", "/api/interactions/" + shownId + "/transfer", body);
+      try {
+        await api("POST", "/api/interactions/" + shownId + "/transfer", body);
+      } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";  // handed over: the draft is now a note everyone sees
       say("Transfer started.");
     }));
     $("escalate").addEventListener("click", act(async () => {
+      text($("transfer-error"), "");
       await saveDraft();
-      await api("POST", "/api/interactions/" + shownId + "/escalate",
-                { reason: $("transfer-reason").value || "escalation" });
+      try {
+        await api("POST", "/api/interactions/" + shownId + "/escalate",
+                  { reason: $("transfer-reason").value || "escalation" });
+      } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";
       say("Escalating to a supervisor.");
     }));

@@ -81,7 +81,14 @@ def test_console_takes_a_call_writes_a_note_and_transfers_with_context(
     expect(alice.locator("#note-draft")).to_have_value("Wants a refund for order 7",
                                                        timeout=WITHIN)
 
-    expect(alice.locator("#transfer-target option")).to_have_count(4, timeout=6000)
+    # a placeholder, the colleagues (available ones first) and the queues; none preselected
+    expect(alice.locator("#transfer-target option")).to_have_count(5, timeout=6000)
+    assert alice.locator("#transfer-target").input_value() == ""
+    sam_option = alice.locator(f"#transfer-target option[value='agent:{people['sam']}']")
+    expect(sam_option).to_be_disabled()  # sam is offline: he cannot take the call now
+    alice.fill("#transfer-reason", "billing question")
+    alice.click("#transfer")
+    expect(alice.locator("#transfer-error")).to_have_text("Choose who takes the call.")
     alice.select_option("#transfer-target", f"agent:{people['bob']}")
     alice.select_option("#transfer-mode", "warm")
     alice.fill("#transfer-reason", "billing question")
@@ -93,8 +100,8 @@ def test_console_takes_a_call_writes_a_note_and_transfers_with_context(
     expect(bob.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
     expect(bob.locator("#notes")).to_contain_text("Alice Agent", timeout=WITHIN)
     expect(bob.locator("#notes")).to_contain_text("Wants a refund for order 7")
-    expect(bob.locator("#legs")).to_contain_text("warm_transfer · billing question")
-    expect(alice.locator("#legs")).to_contain_text("Bob Agent · warm_transfer", timeout=WITHIN)
+    expect(bob.locator("#legs")).to_contain_text("warm transfer · billing question")
+    expect(alice.locator("#legs")).to_contain_text("Bob Agent · warm transfer", timeout=WITHIN)
     expect(alice.locator("#notes")).to_contain_text("Wants a refund for order 7")
     expect(alice.locator("#note-draft")).to_have_value("")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -113,7 +120,7 @@ def test_console_takes_a_call_writes_a_note_and_transfers_with_context(
     worker()
     back = twiml(twilio.post("/voice/rejoin", caller))
     assert "You are next in line." in spoken(back)
-    expect(bob.locator("#legs")).to_contain_text("queue_transfer · needs support",
+    expect(bob.locator("#legs")).to_contain_text("sent back to the queue · needs support",
                                                  timeout=WITHIN)
     bob.screenshot(path=str(ARTIFACTS / "console-bob-after-cold-transfer.png"), full_page=True)
 
@@ -159,7 +166,7 @@ def test_agent_escalates_in_the_browser_and_the_supervisor_console_shows_context
     expect(sam.locator("#caller-name")).to_have_text("Grace Hopper", timeout=WITHIN)
     expect(sam.locator("#account-ref")).to_have_text("ACC-42")
     expect(sam.locator("#notes")).to_contain_text("Threatens to cancel the contract")
-    expect(sam.locator("#legs")).to_contain_text("escalation · wants a supervisor")
+    expect(sam.locator("#legs")).to_contain_text("escalated to a supervisor · wants a supervisor")
     expect(sam.locator("#callback")).to_have_text("—")
     expect(sam.locator("#callback-history")).to_have_text("none")
     expect(sam.locator("#survey")).to_have_text("none")
