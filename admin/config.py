@@ -235,6 +235,33 @@ def _queue_texts(value: Any) -> dict[str, dict[str, str]] | None:
             for field, entered in value.items()}
 
 
+def per_language(changes: Mapping[str, Any], field: str, max_length: int) -> dict[str, str]:
+    """The texts a page sends one field a language ("greeting:de-DE"), checked, by tag."""
+    found = {}
+    for key, text in changes.items():
+        name, _, tag = key.partition(":")
+        if name == field and tag:
+            _language(key, tag)
+            found[tag] = v.text(key, text, max_length, required=False)
+    return found
+
+
+def _fold_texts(row: Queue, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A page's per-language fields ("greeting:de-DE", "closed:da-DK") as the queue's
+    `texts`, merged with what it has (an emptied field removes that text)."""
+    flat = {k: v for k, v in changes.items() if k.partition(":")[0] in QUEUE_TEXTS and ":" in k}
+    if not flat:
+        return dict(changes)
+    texts = {field: dict(entered) for field, entered in (row.texts or {}).items()}
+    for field, longest in QUEUE_TEXTS.items():
+        for tag, text in per_language(flat, field, longest).items():
+            texts.setdefault(field, {})[tag] = text
+            if not text:
+                del texts[field][tag]
+    rest = {k: v for k, v in changes.items() if k not in flat}
+    return {**rest, "texts": {**texts, **(rest.get("texts") or {})}}
+
+
 QueueCheck = Callable[[Session, Queue, Any], Any]
 QUEUE_FIELDS: dict[str, QueueCheck] = {
     "name": lambda s, q, x: v.name("name", x, 80),
@@ -274,6 +301,7 @@ def update_queue(s: Session, actor: Actor, queue: Queue | str,
                  changes: Mapping[str, Any]) -> Queue:
     """Change a queue's settings (any of QUEUE_FIELDS); all are checked before any is set."""
     row = find_queue(s, queue)
+    changes = _fold_texts(row, changes)
     unknown = sorted(set(changes) - set(QUEUE_FIELDS))
     if unknown:
         raise ConfigError(unknown[0], "is not a queue setting")

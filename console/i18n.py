@@ -17,7 +17,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup
 
-from holdless.speech import STAFF_DOMAIN, translations
+from holdless.speech import LANGUAGES, STAFF_DOMAIN, translations
 
 STAFF_LANGUAGES = ("en", "de")
 DEFAULT_STAFF_LANGUAGE = "en"
@@ -68,3 +68,4 @@ def init_app(app: Flask) -> None:
     babel.domain_instance = StaffDomain(domain=STAFF_DOMAIN)
     app.jinja_env.globals["staff_words"] = staff_words
     app.jinja_env.globals["staff_language"] = lambda: str(get_locale() or "en")
+    app.jinja_env.globals["caller_languages"] = LANGUAGES  # for the admin pages' fields

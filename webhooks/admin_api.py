@@ -189,7 +189,7 @@ def add_holiday() -> Any:
         queue = _optional_queue(s, d.get("queue"))
         row = config.add_holiday(s, _actor(), d.get("name"), d.get("starts"), d.get("ends"),
                                  queue, d.get("opens"), d.get("closes"), d.get("message", ""),
-                                 d.get("messages"))
+                                 d.get("messages") or config.per_language(d, "message", 500))
         slugs = {queue.id: queue.slug} if queue is not None else {}
         return jsonify(_holiday_view(row, slugs)), 201
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote_plus, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -297,3 +298,45 @@ def test_an_outage_apology_is_said_in_the_callers_language_without_reading_a_sto
     apology = ET.fromstring(str(outage.outage_answer(rt, "/voice/hold", {}, sp)))
     _all_in(apology, "de-DE", GERMAN_VOICE)
     assert spoken(apology).startswith("Bitte entschuldigen Sie die Verzögerung.")
+
+
+def test_admin_page_fields_per_language_set_the_queue_and_holiday_texts(rt, app):
+    seed_people_and_admin(rt)
+    admin = Desk(app, "ada")
+    page = admin.get("/admin/queues").get_data(as_text=True)
+    assert 'name="greeting:de-DE"' in page and 'name="closed:et-EE"' in page
+    saved = admin.send("PATCH", "/api/admin/queues/support", {
+        "language": "de-DE", "voice": "", "languages": "en-US",
+        "greeting:en-US": "Welcome.", "closed:de-DE": "Heute geschlossen.", "closed:da-DK": ""})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    with rt.db.session() as s:
+        queue = s.scalar(select(Queue).where(Queue.slug == "support"))
+        assert (queue.language, queue.voice, queue.languages) == ("de-DE", None, "en-US")
+        assert queue.texts == {"greeting": {"en-US": "Welcome."},
+                               "closed": {"de-DE": "Heute geschlossen."}}
+    refused = admin.send("PATCH", "/api/admin/queues/support", {"greeting:xx-XX": "?"})
+    assert refused.status_code == 400 and "xx-XX" in refused.get_data(as_text=True)
+    holiday = admin.send("POST", "/api/admin/holidays", {
+        "name": "Juleaften", "starts": "2026-12-24", "message": "Geschlossen.",
+        "message:da-DK": "Lukket i dag."})
+    assert holiday.status_code == 201, holiday.get_data(as_text=True)
+    assert holiday.json["messages"] == {"da-DK": "Lukket i dag."}
+
+
+def test_a_holiday_is_announced_in_the_callers_language_and_never_in_anothers(
+        rt, twilio, frozen_clock):
+    seed_queues(rt, ("support", "Support", None))
+    _set_queue(rt, language="de-DE", languages="en-US,da-DK")
+    with rt.db.session() as s:
+        s.add_all([Caller(number="+12125550123", language="en-US"),
+                   Caller(number="+12125550124", language="da-DK")])
+        from admin.audit import Actor
+        from admin.config import add_holiday
+        today = frozen_clock.now().astimezone(ZoneInfo("America/New_York")).date()
+        add_holiday(s, Actor(None, "test"), "Feiertag", today.isoformat(),
+                    message="Heute ist Feiertag.", messages={"en-US": "We are closed today."})
+    directory.changed(rt.live)
+    english = twiml(twilio.post("/voice/incoming", call_form()))
+    assert "We are closed today." in spoken(english) and "Feiertag" not in spoken(english)
+    danish = twiml(twilio.post("/voice/incoming", call_form(from_="+12125550124")))
+    assert "Vi har lukket lige nu." in spoken(danish) and "Feiertag" not in spoken(danish)
