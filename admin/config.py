@@ -48,8 +48,8 @@ MAX_HOLIDAY_DAYS = 366
 
 __all__ = ["ConfigError", "add_holiday", "callback_policy", "create_queue",
            "find_queue", "open_hours", "remove_holiday", "save_agent", "set_callback_policy",
-           "set_hours", "set_staffing", "set_time_zone", "set_week", "staffing_plan",
-           "update_queue", "week_hours"]
+           "set_hours", "set_staffing", "set_staffing_cells", "set_time_zone", "set_week",
+           "staffing_plan", "update_queue", "week_hours"]
 
 
 def find_queue(s: Session, queue: Queue | str) -> Queue:
@@ -438,6 +438,43 @@ def set_staffing(s: Session, actor: Actor, queue: Queue | str, weekday: Any,
     return plan
 
 
+MAX_PLAN_CELLS = 7 * 48
+
+
+def _cell_label(key: tuple[int, time]) -> str:
+    return f"{WEEKDAY_NAMES[key[0]]} {key[1]:%H:%M}"
+
+
+def set_staffing_cells(s: Session, actor: Actor, queue: Queue | str,
+                       cells: Any) -> list[StaffingPlan]:
+    """Plan many 30-minute cells at once (a fill or a copied day): every cell is checked
+    before any is saved; one audit entry holds the cells' before and after."""
+    row = find_queue(s, queue)
+    if not isinstance(cells, list) or not 0 < len(cells) <= MAX_PLAN_CELLS:
+        raise ConfigError("cells", f"give 1 to {MAX_PLAN_CELLS} cells")
+    clean = {}
+    for cell in cells:
+        if not isinstance(cell, dict):
+            raise ConfigError("cells", "each cell is {weekday, interval_start, agents}")
+        key = (v.weekday(cell.get("weekday")), _interval_start(cell.get("interval_start")))
+        clean[key] = v.whole_number("agents", cell.get("agents"), 0, 10_000)
+    existing = {(p.weekday, p.interval_start): p for p in s.scalars(
+        select(StaffingPlan).where(StaffingPlan.queue_id == row.id))}
+    before = {_cell_label(k): existing[k].agents for k in clean if k in existing}
+    saved = []
+    for key, count in clean.items():
+        plan = existing.get(key) or StaffingPlan(queue_id=row.id, weekday=key[0],
+                                                 interval_start=key[1])
+        plan.agents = count
+        s.add(plan)
+        saved.append(plan)
+    s.flush()
+    after = {_cell_label(k): n for k, n in clean.items()}
+    record(s, actor, "update", "staffing_plan", f"{row.id}:cells",
+           {"queue": row.slug, "cells": before}, {"queue": row.slug, "cells": after})
+    return saved
+
+
 def staffing_plan(s: Session, queue: Queue | str) -> dict[tuple[int, time], int]:
     """A queue's planned agents by (weekday, interval start)."""
     row = find_queue(s, queue)
@@ -506,17 +543,19 @@ AGENT_FIELDS: dict[str, Callable[[Session, Any], Any]] = {
     "role": lambda s, x: _role(x),
     "queues": _queue_rows,
     "password": lambda s, x: _password(x),
+    "active": lambda s, x: v.flag("active", x),
 }
 MIN_PASSWORD = 8
 
 
-def _keep_an_admin(s: Session, agent: Agent, role: str) -> None:
+def _keep_an_admin(s: Session, agent: Agent, role: str, field: str = "role") -> None:
     if agent.id is None or agent.role != ROLE_ADMIN or role == ROLE_ADMIN:
         return
     others = s.scalar(select(func.count()).select_from(Agent).where(
-        Agent.role == ROLE_ADMIN, Agent.id != agent.id))
+        Agent.role == ROLE_ADMIN, Agent.id != agent.id, Agent.active.is_(True)))
     if not others:
-        raise ConfigError("role", "the last administrator cannot give up the admin role")
+        raise ConfigError(field, "the last administrator cannot give up the admin role"
+                          if field == "role" else "the last administrator cannot be deactivated")
 
 
 def save_agent(s: Session, actor: Actor, username: str, changes: Mapping[str, Any]) -> Agent:
@@ -536,6 +575,8 @@ def save_agent(s: Session, actor: Actor, username: str, changes: Mapping[str, An
     before = None if agent.id is None else _agent_view(agent)
     if "role" in clean:
         _keep_an_admin(s, agent, clean["role"])
+    if clean.get("active") is False:
+        _keep_an_admin(s, agent, ROLE_AGENT, field="active")
     _apply_agent(agent, clean)
     s.flush()
     after = {**_agent_view(agent), **({"password": "changed"} if "password" in clean else {})}
@@ -544,9 +585,12 @@ def save_agent(s: Session, actor: Actor, username: str, changes: Mapping[str, An
 
 
 def _apply_agent(agent: Agent, clean: Mapping[str, Any]) -> None:
-    for field in ("name", "contact", "role"):
+    for field in ("name", "contact", "role", "active"):
         if field in clean:
             setattr(agent, field, clean[field])
+    if clean.get("active") is False:  # a deactivated agent serves no queue; history stays
+        agent.queue_links = []
+        return
     if "password" in clean:
         agent.password_hash = clean["password"]
     if "queues" in clean:

@@ -1,7 +1,9 @@
 """Staffing beside the plan: for each 30-minute interval of a week, the forecast volume and
-handle time (same weekday and interval over the last 4 weeks of the queue's calls, see
-queueing.forecast), the agents Erlang C (Erlang A given a patience) needs for the queue's
-service-level target, the agents planned, and the shortfall spelled out."""
+handle time (same weekday and interval over as many of the last 4 weeks as the queue's
+calls cover, see queueing.forecast), the agents Erlang C (Erlang A given a patience) needs
+on the phones for the queue's service-level target, the agents to roster once shrinkage
+(breaks, training, absence) is allowed for, the agents planned, and the shortfall spelled
+out. A weekday with no history has no recommendation, and says so."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from admin.config import find_queue, staffing_plan
 from admin.reports import talk
 from holdless import clock
 from models.entities import Interaction, Queue
-from queueing.erlang import agents_needed
+from queueing.erlang import agents_needed, with_shrinkage
 from queueing.estimate import FALLBACK_HANDLE_SECONDS
 from queueing.forecast import DEFAULT_WEEKS, INTERVAL, PastCall, forecast_interval
 
@@ -30,12 +32,20 @@ class IntervalStaffing:
 
     weekday: int
     start: time
-    forecast_calls: float
+    forecast_calls: float | None  # None: not enough history for this weekday
     aht_seconds: float
-    needed: int
+    on_phones: int | None  # agents answering that the target needs (None: no forecast)
     planned: int | None
     target_percent: int
     within_seconds: int
+    shrinkage: float = 0.0  # the share of rostered time not on the phones
+
+    @property
+    def needed(self) -> int | None:
+        """Agents to roster: those on the phones, grown by the shrinkage (None: no forecast)."""
+        if self.on_phones is None:
+            return None
+        return with_shrinkage(self.on_phones, self.shrinkage)
 
     @property
     def label(self) -> str:
@@ -45,13 +55,19 @@ class IntervalStaffing:
 
     @property
     def shortfall(self) -> int:
-        """Agents missing from the plan (0 when the plan covers the need)."""
-        return max(self.needed - (self.planned or 0), 0)
+        """Agents missing from the plan (0 when the plan covers the need or none is known)."""
+        return max((self.needed or 0) - (self.planned or 0), 0)
 
     def describe(self) -> str:
-        """One line, e.g. Tuesday 10:00–10:30: planned 6, needed 9 for 80% in 20 s."""
-        return (f"{self.label}: planned {self.planned or 0}, needed {self.needed} for "
-                f"{self.target_percent}% in {self.within_seconds} s")
+        """One line, e.g. Tuesday 10:00–10:30: planned 6, needed 9 for 80% in 20 s (with
+        shrinkage: "…, needed 12 for 80% in 20 s (9 on the phones, 25% shrinkage)")."""
+        if self.needed is None:
+            return f"{self.label}: planned {self.planned or 0}, not enough history to forecast"
+        words = (f"{self.label}: planned {self.planned or 0}, needed {self.needed} for "
+                 f"{self.target_percent}% in {self.within_seconds} s")
+        if self.shrinkage:
+            words += f" ({self.on_phones} on the phones, {self.shrinkage:.0%} shrinkage)"
+        return words
 
 
 def history(s: Session, queue: Queue, as_of: date, weeks: int = DEFAULT_WEEKS) -> list[PastCall]:
@@ -83,9 +99,11 @@ def _by_interval(calls: list[PastCall], zone: ZoneInfo) -> dict[time, list[PastC
 
 
 def week_staffing(s: Session, queue: Queue | str, as_of: date | None = None,
-                  patience_seconds: float | None = None) -> list[IntervalStaffing]:
+                  patience_seconds: float | None = None,
+                  shrinkage: float = 0.0) -> list[IntervalStaffing]:
     """Every interval of the week for `queue`, forecast from the 4 weeks before `as_of`
-    (default: today in the queue's zone); AHT falls back to the 4 weeks' mean, then 240 s."""
+    (default: today in the queue's zone; as many weeks as exist); AHT falls back to the
+    weeks' mean, then 240 s; `shrinkage` (0 to under 1) grows the agents to roster."""
     row = find_queue(s, queue)
     zone = ZoneInfo(row.time_zone)
     day = as_of or clock.now().astimezone(zone).date()
@@ -98,14 +116,20 @@ def week_staffing(s: Session, queue: Queue | str, as_of: date | None = None,
         for start in STARTS:
             guess = forecast_interval(buckets.get(start, []), weekday, start, zone, day,
                                       history_start=first or day)
-            volume, aht = guess.calls or 0.0, guess.aht_seconds or fallback
-            needed = agents_needed(volume, INTERVAL.total_seconds(), aht,
-                                   row.sl_target_percent / 100, row.sl_target_seconds,
-                                   patience_seconds)
-            out.append(IntervalStaffing(weekday, start, volume, aht, needed,
+            aht = guess.aht_seconds or fallback
+            needed = None if guess.calls is None else agents_needed(
+                guess.calls, INTERVAL.total_seconds(), aht, row.sl_target_percent / 100,
+                row.sl_target_seconds, patience_seconds)
+            out.append(IntervalStaffing(weekday, start, guess.calls, aht, needed,
                                         plan.get((weekday, start)), row.sl_target_percent,
-                                        row.sl_target_seconds))
+                                        row.sl_target_seconds, shrinkage))
     return out
+
+
+def days_without_history(rows: list[IntervalStaffing]) -> list[str]:
+    """The weekdays with no forecast (no day of theirs in the history yet), by name."""
+    known = {r.weekday for r in rows if r.forecast_calls is not None}
+    return [DAY_NAMES[d] for d in range(7) if d not in known]
 
 
 def shortfalls(rows: list[IntervalStaffing]) -> list[str]:

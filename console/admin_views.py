@@ -19,14 +19,13 @@ from flask import (
 )
 from sqlalchemy import select
 
-from admin import access, audit, booked, config, reports, staffing, texts
+from admin import access, audit_words, booked, config, reports, staffing, texts
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
-from models.admin import ConfigAuditEntry
 from models.entities import Agent, Holiday, Queue
 from models.privacy import PrivacyRequest
-from webhooks.admin_api import patience_seconds
+from webhooks.admin_api import patience_seconds, shrinkage_share
 from webhooks.auth import current_agent, role_required
 
 if TYPE_CHECKING:
@@ -88,6 +87,7 @@ def home() -> Any:
 NUMBER_TYPES = (("MOBILE", "Mobile"), ("FIXED_LINE", "Landline"),
                 ("FIXED_LINE_OR_MOBILE", "Landline or mobile (where the number does not say)"),
                 ("TOLL_FREE", "Toll-free"), ("VOIP", "Internet phone (VoIP)"))
+ROLE_WORDS = {"agent": "agent", "supervisor": "supervisor", "admin": "administrator"}
 CALLBACK_STATUS_WORDS = {"booked": "Booked", "dialling": "Dialling"}
 DIAL_MODE_WORDS = {"agent-first": "the agent, then the customer",
                    "customer-first": "the customer, then the agent"}
@@ -153,16 +153,20 @@ def staffing_page() -> Any:
     """The plan grid with the recommendation beside it and the gaps highlighted."""
     try:
         patience = patience_seconds(request.args.get("patience"))
+        shrinkage = shrinkage_share(request.args.get("shrinkage"))
     except ConfigError as exc:
-        abort(400, description=f"{exc.field}: {exc.message}")
+        abort(400, description=f"{exc.message} ({exc.field})")
     with _rt().db.session() as s:
         rows = _queues(s)
         queue = _chosen(rows)
-        week = staffing.week_staffing(s, queue, patience_seconds=patience) if queue else []
+        week = staffing.week_staffing(s, queue, patience_seconds=patience,
+                                      shrinkage=shrinkage) if queue else []
         grid = {(r.weekday, r.start.strftime("%H:%M")): r for r in week}
         starts = [t.strftime("%H:%M") for t in staffing.STARTS]
         return _page("admin_staffing.html", queues=rows, queue=queue, grid=grid, starts=starts,
-                     gaps=staffing.shortfalls(week), patience=patience)
+                     gaps=staffing.shortfalls(week), patience=patience,
+                     shrinkage=round(shrinkage * 100),
+                     no_history=staffing.days_without_history(week))
 
 
 @bp.get("/admin/callbacks")
@@ -184,18 +188,33 @@ def callbacks() -> Any:
 def agents() -> Any:
     """Agents with their roles and queues; adding one."""
     with _rt().db.session() as s:
-        people = list(s.scalars(select(Agent).order_by(Agent.username)))
+        people = list(s.scalars(select(Agent).order_by(Agent.active.desc(), Agent.username)))
         return _page("admin_agents.html", people=people, queues=_queues(s),
-                     roles=("agent", "supervisor", "admin"))
+                     roles=("agent", "supervisor", "admin"), role_words=ROLE_WORDS)
 
 
 @bp.get("/admin/audit")
 @role_required("admin")
 def audit_log() -> Any:
-    """The newest configuration changes first."""
+    """The configuration changes as a table a person reads (who, what, which thing by name,
+    before → after in words, zoned times), newest first, filtered by kind, person, days
+    and words."""
+    zone = _rt().settings.time_zone
+    try:
+        wanted = audit_words.AuditFilter(
+            request.args.get("kind") or None, request.args.get("who") or None,
+            v.calendar_date("from", request.args["from"]) if request.args.get("from") else None,
+            v.calendar_date("until", request.args["until"]) if request.args.get("until")
+            else None, (request.args.get("text") or "")[:100])
+    except ConfigError as exc:
+        abort(400, description=f"{exc.message} ({exc.field})")
     with _rt().db.session() as s:
-        entries: list[ConfigAuditEntry] = audit.history(s, None, 200)
-        return _page("admin_audit.html", entries=entries)
+        found = audit_words.entries(s, wanted, zone)
+        lines = audit_words.describe(found, audit_words.Names.read(s, found), zone)
+        return _page("admin_audit.html", lines=audit_words.matching(lines, wanted.text),
+                     wanted=wanted, zone=zone, people=audit_words.people(s),
+                     kinds=sorted(audit_words.KIND_WORDS.items(), key=lambda kv: kv[1]),
+                     filtered=wanted != audit_words.AuditFilter())
 
 
 @bp.get("/admin/privacy")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, Time
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
@@ -124,6 +125,8 @@ class Agent(Base):
     offline_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The reason of a not-ready agent (models.presence.NotReadyReason's name); "" otherwise.
     not_ready_reason: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # False once an admin deactivates them: no sign-in, no queues, their history kept.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     queue_links: Mapped[list[AgentQueue]] = relationship(
         back_populates="agent", cascade="all, delete-orphan")

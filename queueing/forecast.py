@@ -3,14 +3,14 @@
 Rule (pure functions, no I/O):
 
 1. Same weekday and interval: look at the last ``weeks`` (default 4) dates with the
-   target weekday before ``as_of`` that history covers. If at least
-   ``MIN_WEEKS_SAME_WEEKDAY`` (2) are covered, the forecast volume is the mean number of
+   target weekday before ``as_of`` that history covers, as many as exist (one past
+   Monday is enough to forecast Mondays). The forecast volume is the mean number of
    calls that arrived in that interval on those dates (a covered date with no calls
    counts as 0), and the average handle time is the mean handle time of the answered
-   calls among them.
-2. Fallback, all weekdays: otherwise use every covered date of the last ``weeks`` x 7
-   days, same interval, whatever the weekday.
-3. Fallback, no history: no covered date at all gives ``calls=None``.
+   calls among them. Other weekdays are never mixed in: a Sunday is not a Monday, and
+   averaging one busy Monday with six quiet days under-staffs it sevenfold.
+2. Not enough history: no covered date of that weekday gives ``calls=None`` (the page
+   says so rather than recommending no agents).
 
 ``aht_seconds`` is None whenever no answered call was seen in the chosen intervals;
 callers then use their own default (``queueing.estimate.FALLBACK_HANDLE_SECONDS``).
@@ -29,8 +29,7 @@ from zoneinfo import ZoneInfo
 
 INTERVAL = timedelta(minutes=30)
 DEFAULT_WEEKS = 4
-# Fewer covered same-weekday dates than this and the forecast falls back to all weekdays.
-MIN_WEEKS_SAME_WEEKDAY = 2
+NO_HISTORY = "not enough history"
 
 
 @dataclass(frozen=True)
@@ -102,14 +101,11 @@ def forecast_interval(
     _check_inputs(calls, weekday, interval_start, weeks)
     first = history_start or _first_covered_day(calls, zone)
     if first is None:
-        return IntervalForecast(None, None, "fallback: no history", 0)
+        return IntervalForecast(None, None, NO_HISTORY, 0)
     covered = [as_of - timedelta(days=k) for k in range(1, 7 * weeks + 1)]
-    covered = [day for day in covered if day >= first]
-    same = [day for day in covered if day.weekday() == weekday]
-    if len(same) >= MIN_WEEKS_SAME_WEEKDAY:
-        basis = f"same weekday and interval, {len(same)} weeks"
-        return _summarize(calls, same, interval_start, zone, basis)
-    if covered:
-        basis = f"fallback: all weekdays, same interval, {len(covered)} days"
-        return _summarize(calls, covered, interval_start, zone, basis)
-    return IntervalForecast(None, None, "fallback: no history", 0)
+    same = [day for day in covered if day >= first and day.weekday() == weekday]
+    if not same:
+        return IntervalForecast(None, None, NO_HISTORY, 0)
+    weeks_used = f"{len(same)} week" + ("s" if len(same) > 1 else "")
+    return _summarize(calls, same, interval_start, zone,
+                      f"same weekday and interval, {weeks_used}")

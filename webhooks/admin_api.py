@@ -20,13 +20,24 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, reque
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin import audit, board, booked, config, public_holidays, reports, staffing, texts
+from admin import (
+    audit,
+    audit_words,
+    board,
+    booked,
+    config,
+    public_holidays,
+    reports,
+    staffing,
+    texts,
+)
 from admin import validate as v
 from admin.audit import Actor, plain, snapshot
 from admin.validate import ConfigError
 from holdless import tasks
 from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent, Holiday, Queue
+from queueing import agents
 from webhooks.auth import current_agent, login_manager
 
 if TYPE_CHECKING:
@@ -241,9 +252,17 @@ def set_callback_policy(slug: str) -> Any:
 
 def _interval_view(row: staffing.IntervalStaffing) -> dict[str, Any]:
     return {"weekday": row.weekday, "start": row.start.strftime("%H:%M"), "label": row.label,
-            "forecast_calls": round(row.forecast_calls, 2),
-            "aht_seconds": round(row.aht_seconds, 1), "needed": row.needed,
-            "planned": row.planned, "shortfall": row.shortfall}
+            "forecast_calls": None if row.forecast_calls is None
+            else round(row.forecast_calls, 2),
+            "aht_seconds": round(row.aht_seconds, 1), "on_phones": row.on_phones,
+            "needed": row.needed, "planned": row.planned, "shortfall": row.shortfall}
+
+
+def shrinkage_share(value: str | None) -> float:
+    """The share of rostered time not on the phones (?shrinkage=PERCENT, 0 to 90)."""
+    if value in (None, ""):
+        return 0.0
+    return v.whole_number("shrinkage", value, 0, 90) / 100
 
 
 def patience_seconds(value: str | None) -> float | None:
@@ -256,22 +275,32 @@ def patience_seconds(value: str | None) -> float | None:
 @bp.get("/queues/<slug>/staffing")
 def get_staffing(slug: str) -> Any:
     """The week's plan beside the agents needed per 30-minute interval, and the gaps
-    (Erlang C; Erlang A with ?patience=SECONDS, the callers' mean patience)."""
+    (Erlang C; Erlang A with ?patience=SECONDS, the callers' mean patience; agents to
+    roster grown by ?shrinkage=PERCENT); the weekdays with no history to forecast from."""
     patience = patience_seconds(request.args.get("patience"))
+    shrinkage = shrinkage_share(request.args.get("shrinkage"))
     with _rt().db.session() as s:
         queue = _found_queue(s, slug)
-        rows = staffing.week_staffing(s, queue, patience_seconds=patience)
+        rows = staffing.week_staffing(s, queue, patience_seconds=patience, shrinkage=shrinkage)
         return jsonify(queue=slug, target_percent=queue.sl_target_percent,
                        within_seconds=queue.sl_target_seconds, patience_seconds=patience,
+                       shrinkage_percent=round(shrinkage * 100),
+                       days_without_history=staffing.days_without_history(rows),
                        intervals=[_interval_view(r) for r in rows],
                        gaps=staffing.shortfalls(rows))
 
 
 @bp.put("/queues/<slug>/staffing")
 def set_staffing(slug: str) -> Any:
-    """Plan a number of agents for one weekday's 30-minute interval."""
+    """Plan a number of agents for one weekday's 30-minute interval, or many at once
+    ({"cells": [{weekday, interval_start, agents}, ...]}: all checked before any is saved)."""
     d = _body()
     with _rt().db.session() as s:
+        if "cells" in d:
+            saved = config.set_staffing_cells(s, _actor(), _found_queue(s, slug), d["cells"])
+            return jsonify(queue=slug, cells=[{
+                "weekday": p.weekday, "interval_start": p.interval_start.strftime("%H:%M"),
+                "agents": p.agents} for p in saved])
         plan = config.set_staffing(s, _actor(), _found_queue(s, slug), d.get("weekday"),
                                    d.get("interval_start"), d.get("agents"))
         return jsonify(queue=slug, weekday=plan.weekday,
@@ -305,21 +334,32 @@ def create_agent() -> Any:
 
 @bp.patch("/agents/<username>")
 def update_agent(username: str) -> Any:
-    """Change an agent's name, contact, role, queues or password."""
+    """Change an agent's name, contact, role, queues or password, or deactivate them
+    ("active": false: no sign-in, no queues, taken offline; their history stays)."""
     d = _body()
     with _rt().db.session() as s:
         if s.scalar(select(Agent).where(Agent.username == username)) is None:
             abort(404, description="no such agent")
-        return jsonify(_agent_view(config.save_agent(s, _actor(), username, d)))
+        agent = config.save_agent(s, _actor(), username, d)
+        view, agent_id, active = _agent_view(agent), agent.id, agent.active
+    if not active:
+        agents.take_offline(_rt(), agent_id, "deactivated by an administrator")
+    return jsonify(view)
 
 
 @bp.get("/audit")
 def audit_log() -> Any:
-    """Configuration changes, newest first: who, when, what, before and after."""
+    """Configuration changes, newest first: who, when, what, before and after, and the same
+    in words (who, thing by name, each change before → after, the zone of its time)."""
     limit = v.whole_number("limit", request.args.get("limit", "100"), 1, MAX_AUDIT)
     entity = request.args.get("entity") or None
+    zone = _rt().settings.time_zone
     with _rt().db.session() as s:
-        return jsonify(entries=[{**snapshot(e)} for e in audit.history(s, entity, limit)])
+        found = audit.history(s, entity, limit)
+        lines = audit_words.describe(found, audit_words.Names.read(s, found), zone)
+        return jsonify(entries=[{**snapshot(e), "words": {
+            "who": w.who, "what": f"{w.kind} {w.action}", "thing": w.thing, "zone": w.zone,
+            "changes": [asdict(c) for c in w.changes]}} for e, w in zip(found, lines, strict=True)])
 
 
 @bp.get("/board")

@@ -205,7 +205,7 @@ def directory() -> Any:
     rt = _rt()
     with rt.db.session() as s:
         people = [{"id": a.id, "name": a.name, "role": a.role, "state": rt.presence.state(a.id)}
-                  for a in s.scalars(select(Agent).order_by(Agent.name))
+                  for a in s.scalars(select(Agent).where(Agent.active).order_by(Agent.name))
                   if a.id != current_agent().id]
         queues = [{"slug": q.slug, "name": q.name}
                   for q in s.scalars(select(Queue).where(Queue.active).order_by(Queue.name))]

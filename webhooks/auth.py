@@ -31,7 +31,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.entities import AGENT_STATES, OFFLINE, Agent
+from models.entities import AGENT_STATES, OFFLINE, ROLE_ADMIN, Agent
 from queueing import agents, dispatch
 from queueing.keys import KEY_PREFIX
 
@@ -87,7 +87,7 @@ def load_agent(agent_id: str) -> SignedInAgent | None:
         return None
     with _rt().db.session() as s:
         agent = s.get(Agent, int(agent_id))
-        if agent is None or not agent.password_hash:
+        if agent is None or not agent.password_hash or not agent.active:
             return None
         return SignedInAgent(agent.id, agent.username, agent.name, agent.role)
 
@@ -128,7 +128,7 @@ def check_credentials(username: str, password: str) -> SignedInAgent | None:
             valid = check_password_hash(stored, password)
         except ValueError:
             valid = False
-        if agent is None or not agent.password_hash or not valid:
+        if agent is None or not agent.password_hash or not valid or not agent.active:
             return None
         return SignedInAgent(agent.id, agent.username, agent.name, agent.role)
 
@@ -139,11 +139,13 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, role: str = "") -> str:
+    """Where to go after signing in: `target` when it is a path here, else the landing
+    page of the role (administrators: the admin pages; everyone else: the console)."""
     parts = urlsplit(target or "")
     if (not target or parts.scheme or parts.netloc or not target.startswith("/")
             or target.startswith(("//", "/\\"))):
-        return url_for("console.page")
+        return url_for("admin_pages.home" if role == ROLE_ADMIN else "console.page")
     return target
 
 
@@ -189,7 +191,7 @@ def sign_in() -> Any:
     _rt().live.delete(counters[0][0])
     login_user(agent)
     log.info("agent %s signed in", agent.id)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), agent.role))
 
 
 @bp.post("/sign-out")

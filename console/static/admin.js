@@ -74,7 +74,8 @@
     note.className = "field-error";
     note.id = "error-" + (++errorCount);
     note.textContent = message;
-    const anchor = el.dataset.list !== undefined ? el.closest("fieldset") || el : el;
+    // After the field's own label (never inside it: the label stays the field's name).
+    const anchor = el.dataset.list !== undefined ? el.closest("fieldset") || el : el.closest("label") || el;
     anchor.insertAdjacentElement(anchor.tagName === "FIELDSET" ? "beforeend" : "afterend", note);
     el.setAttribute("aria-invalid", "true");
     el.classList.add("invalid");
@@ -160,7 +161,7 @@
     }
     if (!target.dataset.api || target.type === "submit") return;
     if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
-    send(target, {});
+    send(target, target.dataset.body ? JSON.parse(target.dataset.body) : {});
   });
 
   document.addEventListener("change", (event) => {

@@ -398,7 +398,7 @@ def test_staffing_with_callers_patience_is_sized_by_erlang_a(rt, ada):
     refused = ada.get("/api/admin/queues/support/staffing?patience=0")
     assert refused.status_code == 400 and refused.json["field"] == "patience"
     page = ada.get("/admin/staffing?queue=support&patience=60").get_data(as_text=True)
-    assert "Erlang A, mean patience 60 s" in page
+    assert "sized by Erlang A with a mean patience of 60 s" in page
 
 
 def test_report_counts_the_days_callbacks_by_outcome_apart_from_abandoned_calls(

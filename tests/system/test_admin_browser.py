@@ -219,3 +219,103 @@ def test_queue_settings_and_callback_policy_refuse_bad_input_beside_the_field(
     with rt.db.session() as s:
         saved = s.scalar(select(CallbackPolicy))
         assert (saved.attempts, saved.allowed_number_types) == (4, ["MOBILE"])
+
+
+def test_agents_are_renamed_given_queues_from_a_list_and_deactivated_after_a_question(
+        rt, stack, browser):
+    from playwright.sync_api import expect
+    base, _twilio = stack
+    page = signed_in(browser, base)
+    page.goto(f"{base}/admin/agents")
+    alice = page.locator("#agent-alice")
+    edit = alice.locator("#edit-alice")
+    edit.get_by_label("Name", exact=True).fill("Alice <b>")
+    edit.get_by_role("button", name="Save alice").click()
+    expect_refused_beside(page, edit.get_by_label("Name", exact=True), "may not contain < or >")
+    assert audit_count(rt) == 0
+    edit.get_by_label("Name", exact=True).fill("Alice Cooper")
+    edit.get_by_label("Sales").check()
+    edit.get_by_role("button", name="Save alice").click()
+    expect(page.locator("#agent-alice h3")).to_contain_text("Alice Cooper", timeout=WITHIN)
+    expect(page.locator("#message")).to_have_text("alice saved.")
+    expect(page.locator("#edit-alice").get_by_label("Sales")).to_be_checked()
+
+    password = page.locator("#password-alice")
+    password.get_by_label("New password").fill("short")
+    password.get_by_role("button", name="Reset password").click()
+    expect_refused_beside(page, password.get_by_label("New password"), "at least 8 characters")
+    password.get_by_label("New password").fill("a-long-new-password")
+    password.get_by_role("button", name="Reset password").click()
+    expect(page.locator("#message")).to_have_text("New password set for alice.", timeout=WITHIN)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Deactivate alice").click()
+    expect(page.locator("#agent-alice h3")).to_contain_text("deactivated", timeout=WITHIN)
+    expect(page.locator("#message")).to_have_text("alice deactivated.")
+    shot(page, "admin-agents")
+
+
+def test_staffing_says_when_there_is_no_history_and_fills_and_copies_cells(rt, stack, browser):
+    from playwright.sync_api import expect
+    base, _twilio = stack
+    page = signed_in(browser, base)
+    page.goto(f"{base}/admin/staffing?queue=support")
+    expect(page.locator("#no-history")).to_contain_text("Not enough history to forecast yet.")
+    expect(page.locator("#gaps")).not_to_contain_text("covers every interval")
+    cell = page.locator('input.plan[data-weekday="0"][data-start="09:00"]')
+    cell.fill("-2")
+    cell.press("Tab")
+    expect_refused_beside(page, cell, "must be at least 0")
+    fill = page.locator("#fill")
+    fill.get_by_label("Day").select_option("Monday")
+    fill.get_by_label("Agents").fill("3")
+    fill.get_by_role("button", name="Fill these cells").click()
+    expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
+    expect(page.locator('input.plan[data-weekday="0"][data-start="16:30"]')).to_have_value("3")
+    copy = page.locator("#copy-day")
+    copy.get_by_role("button", name="Copy the day's plan").click()
+    expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
+    page.reload()
+    expect(page.locator('input.plan[data-weekday="4"][data-start="09:00"]')).to_have_value("3")
+    expect(page.locator('input.plan[data-weekday="5"][data-start="09:00"]')).to_have_value("")
+
+
+def test_the_audit_log_reads_as_words_with_names_and_zoned_times(rt, stack, browser):
+    from playwright.sync_api import expect
+    base, _twilio = stack
+    page = signed_in(browser, base)
+    page.goto(f"{base}/admin/queues")
+    settings = page.locator("#settings-support")
+    settings.locator('input[name="callback_threshold_seconds"]').fill("90")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
+    page.goto(f"{base}/admin/audit")
+    first = page.locator("#audit tbody tr").first
+    expect(first).to_contain_text("Ada Admin (ada)")
+    expect(first).to_contain_text("Queue changed")
+    expect(first.locator("td.thing")).to_have_text("Support")
+    expect(first.locator("td.diff")).to_contain_text("offer a callback after (s): 120 → 90")
+    expect(first).to_contain_text("EST")
+    expect(page.locator("#audit")).not_to_contain_text("{")
+    page.locator("#audit-filter").get_by_label("What").select_option("Holiday")
+    page.locator("#audit-filter").get_by_role("button", name="Filter").click()
+    expect(page.locator("#audit tbody")).to_have_text("No changes match this filter.")
+
+
+PAGES = ("", "/queues", "/holidays", "/callback-policy", "/staffing", "/callbacks", "/agents",
+         "/audit", "/reports")
+
+
+@pytest.mark.parametrize(("width", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_every_admin_page_fits_the_screen_and_is_photographed(rt, stack, browser, width,
+                                                              viewport):
+    base, twilio = stack
+    twilio.post("/voice/incoming", call_form(from_="+12125550123"))
+    book_callback(twilio, "+12125550789")
+    page = signed_in(browser, base, viewport)
+    for path in PAGES:
+        page.goto(f"{base}/admin{path}")
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"/admin{path} is {overflow}px wider than the {width} screen"
+        shot(page, f"admin{path.replace('/', '-') or '-board'}-{width}")

@@ -59,14 +59,22 @@ def test_arrivals_in_another_zone_are_placed_by_local_wall_clock_across_dst():
     assert result.calls == 1.0
 
 
-def test_short_history_falls_back_to_all_weekdays_same_interval():
+def test_one_past_monday_forecasts_mondays_and_other_weekdays_are_never_mixed_in():
     start = AS_OF - timedelta(days=10)  # only one Monday covered
     history = []
     for k in range(10):
-        history += calls_at(start + timedelta(days=k), 9, 0, [200.0] * 3)
+        day = start + timedelta(days=k)
+        history += calls_at(day, 9, 0, [200.0] * (14 if day.weekday() == MONDAY else 1))
     result = forecast_interval(history, MONDAY, time(9, 0), ZONE, AS_OF)
-    assert result.basis == "fallback: all weekdays, same interval, 10 days"
-    assert (result.calls, result.aht_seconds) == (3.0, 200.0)
+    assert result.basis == "same weekday and interval, 1 week"
+    assert (result.calls, result.aht_seconds, result.days_used) == (14.0, 200.0, 1)
+
+
+def test_a_weekday_history_does_not_cover_yet_has_no_forecast():
+    start = AS_OF - timedelta(days=3)  # Friday to Sunday: no Monday yet
+    history = calls_at(start, 9, 0, [200.0] * 5)
+    result = forecast_interval(history, MONDAY, time(9, 0), ZONE, AS_OF)
+    assert (result.calls, result.basis) == (None, "not enough history")
 
 
 def test_days_without_calls_inside_history_count_as_zero():
@@ -79,7 +87,7 @@ def test_days_without_calls_inside_history_count_as_zero():
 def test_no_history_gives_no_forecast_and_says_so():
     result = forecast_interval([], MONDAY, time(9, 0), ZONE, AS_OF)
     assert (result.calls, result.aht_seconds, result.basis) == (None, None,
-                                                                "fallback: no history")
+                                                                "not enough history")
 
 
 def test_interval_with_only_abandoned_calls_has_no_handle_time():
