@@ -175,14 +175,20 @@ def move(rt: Runtime, actor: Actor, callback_id: int, slot: Any) -> datetime:
 def day_counts(s: Session, day: date, queue: str | None = None) -> dict[str, int]:
     """Callbacks requested on a local day (each in its queue's zone) by where they stand now:
     requested, completed, unreachable, cancelled, and still open (booked or dialling)."""
+    return range_counts(s, day, day, queue)
+
+
+def range_counts(s: Session, first: date, last: date,
+                 queue: str | None = None) -> dict[str, int]:
+    """`day_counts` over the local days `first` to `last`."""
     query = select(Callback, Queue.time_zone).join(Queue, Callback.queue_id == Queue.id)
     if queue is not None:
         query = query.where(Queue.slug == queue)
-    start = datetime.combine(day, time(0), UTC) - timedelta(days=1)
-    rows = s.execute(query.where(Callback.created_at >= start,
-                                 Callback.created_at < start + timedelta(days=3)))
+    start = datetime.combine(first, time(0), UTC) - timedelta(days=1)
+    end = datetime.combine(last, time(0), UTC) + timedelta(days=2)
+    rows = s.execute(query.where(Callback.created_at >= start, Callback.created_at < end))
     statuses = [c.status for c, zone in rows
-                if c.created_at.astimezone(ZoneInfo(zone)).date() == day]
+                if first <= c.created_at.astimezone(ZoneInfo(zone)).date() <= last]
     return {"requested": len(statuses), "completed": statuses.count(COMPLETED),
             "unreachable": statuses.count(UNREACHABLE), "cancelled": statuses.count(CANCELLED),
             "open": sum(status in OPEN_STATUSES for status in statuses)}

@@ -1,4 +1,5 @@
-"""Daily figures of a queue (or of every queue) for one local day, per 30-minute interval too.
+"""Figures of a queue (or of every queue) over any range of local days: overall, per
+30-minute interval for one day (per day for a longer range), and per agent.
 
 Definitions (each call is an inbound interaction that joined a queue's line):
 - day and interval: the call's `created_at` in its own queue's time zone; intervals are
@@ -16,7 +17,14 @@ Definitions (each call is an inbound interaction that joined a queue's line):
 - first-contact resolution: answered calls from a known number after which that number did
   not call again (any queue) within 24 hours, over answered calls from known numbers.
 - transfers per call: answered legs beyond the first, over answered calls.
-- callbacks: no Callback model exists on main yet, so callback columns are left out.
+- callbacks: counted apart (admin.booked.range_counts), never as abandoned calls.
+
+Per agent (legs the agent answered whose call was offered in the range):
+- handled: answered legs; AHT: mean talk time of those legs (answered → ended).
+- missed offers: the agent's legs that rang and were not answered.
+- transfers: transfers the agent started.
+- survey: the callers who answered the survey about the agent, the share solved and the
+  mean rating.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from matplotlib.figure import Figure
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models.entities import ABANDONED, Interaction, Queue
+from models.console import Transfer
+from models.entities import ABANDONED, Agent, Interaction, Leg, Queue
 from models.survey import RATING, SOLVED, SurveyAnswer
 
 INTERVAL_MINUTES = 30
@@ -73,12 +82,27 @@ class Figures:
 
 @dataclass(frozen=True)
 class Report:
-    """A day's figures for a queue (or all queues), overall and per interval."""
+    """A range's figures for a queue (or all queues), overall and per interval (30-minute
+    intervals for one day, days for a longer range)."""
 
-    day: date
+    day: date  # the first day
     queue: str
     total: Figures
     intervals: tuple[tuple[str, Figures], ...]
+    last: date | None = None  # the last day (None: the first)
+    zone: str = ""  # the zone its times are in ("" for all queues: each queue's own)
+
+    @property
+    def until(self) -> date:
+        """The last day of the range."""
+        return self.last or self.day
+
+    @property
+    def period(self) -> str:
+        """The range in words: 2026-11-16, or 2026-11-09 to 2026-11-15."""
+        if self.until == self.day:
+            return self.day.isoformat()
+        return f"{self.day.isoformat()} to {self.until.isoformat()}"
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -147,16 +171,19 @@ def _queues(s: Session, slug: str | None) -> list[Queue]:
     return list(s.scalars(query if slug is None else query.where(Queue.slug == slug)))
 
 
-def _offered_calls(s: Session, queues: list[Queue], day: date) -> list[Interaction]:
-    """Offered inbound calls whose local day (in their queue's zone) is `day`."""
+def _offered_calls(s: Session, queues: list[Queue], day: date,
+                   last: date | None = None) -> list[Interaction]:
+    """Offered inbound calls whose local day (in their queue's zone) is `day` (to `last`)."""
     zones = {q.id: ZoneInfo(q.time_zone) for q in queues}
+    last = last or day
     start = datetime.combine(day, datetime.min.time(), ZoneInfo("UTC")) - timedelta(days=1)
+    end = datetime.combine(last, datetime.min.time(), ZoneInfo("UTC")) + timedelta(days=2)
     rows = s.scalars(select(Interaction).options(selectinload(Interaction.legs)).where(
         Interaction.queue_id.in_(zones), Interaction.kind == "inbound",
         Interaction.joined_at.is_not(None), Interaction.created_at >= start,
-        Interaction.created_at < start + timedelta(days=3)).order_by(Interaction.created_at))
-    return [c for c in rows
-            if c.queue_id is not None and c.created_at.astimezone(zones[c.queue_id]).date() == day]
+        Interaction.created_at < end).order_by(Interaction.created_at))
+    return [c for c in rows if c.queue_id is not None
+            and day <= c.created_at.astimezone(zones[c.queue_id]).date() <= last]
 
 
 def _later_calls(s: Session, calls: list[Interaction]) -> dict[str, list[datetime]]:
@@ -190,16 +217,35 @@ def first_contact(s: Session, call: Interaction) -> bool | None:
 
 def day_report(s: Session, day: date, queue: str | None = None) -> Report:
     """The figures of one local day for the queue with slug `queue`, or for every queue."""
+    return period_report(s, day, day, queue)
+
+
+def _day_of(call: Interaction, queue: Queue) -> str:
+    return call.created_at.astimezone(ZoneInfo(queue.time_zone)).date().isoformat()
+
+
+def period_report(s: Session, first: date, last: date, queue: str | None = None) -> Report:
+    """The figures of the local days `first` to `last` for the queue with slug `queue`, or
+    for every queue: per 30-minute interval for one day, per day for a longer range."""
     queues = _queues(s, queue)
     by_id = {q.id: q for q in queues}
-    calls = _offered_calls(s, queues, day) if queues else []
+    calls = _offered_calls(s, queues, first, last) if queues else []
     later = _later_calls(s, calls)
-    all_facts = [facts(c, by_id[c.queue_id], later) for c in calls if c.queue_id is not None]
+    labels = LABELS if first == last else tuple(
+        (first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
     per_interval: dict[str, list[CallFacts]] = defaultdict(list)
-    for fact in all_facts:
-        per_interval[fact.interval].append(fact)
-    return Report(day=day, queue=queue or "all", total=figures(all_facts),
-                  intervals=tuple((label, figures(per_interval[label])) for label in LABELS))
+    all_facts = []
+    for call in calls:
+        row = by_id.get(call.queue_id or 0)
+        if row is None:
+            continue
+        fact = facts(call, row, later)
+        all_facts.append(fact)
+        per_interval[fact.interval if first == last else _day_of(call, row)].append(fact)
+    zone = queues[0].time_zone if queue is not None and queues else ""
+    return Report(day=first, queue=queue or "all", total=figures(all_facts),
+                  intervals=tuple((label, figures(per_interval[label])) for label in labels),
+                  last=last, zone=zone)
 
 
 CSV_COLUMNS = ("interval", "offered", "answered", "abandoned", "service_level_percent",
@@ -229,30 +275,53 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def interval_chart(report: Report) -> bytes:
-    """A PNG chart of calls offered, answered and abandoned per interval, with service level."""
-
-    figure = Figure(figsize=(12, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    xs = list(range(len(report.intervals)))
-    rows = [f for _, f in report.intervals]
-    axes.bar([x - 0.3 for x in xs], [f.offered for f in rows], 0.3, label="offered")
-    axes.bar(xs, [f.answered for f in rows], 0.3, label="answered")
-    axes.bar([x + 0.3 for x in xs], [f.abandoned for f in rows], 0.3, label="abandoned")
-    axes.set_xticks(xs[::2], [label for label, _ in report.intervals][::2], rotation=90)
-    axes.set_ylabel("calls")
-    level = axes.twinx()
-    level.plot(xs, [float("nan") if f.service_level_percent is None else f.service_level_percent
-                    for f in rows], "k.-", label="service level %")
-    level.set_ylim(0, 105)
-    level.set_ylabel("service level %")
-    axes.legend(loc="upper left")
-    axes.set_title(f"{report.queue} on {report.day.isoformat()}")
-    figure.tight_layout()
+def interval_chart(report: Report, target_percent: int | None = None) -> bytes:
+    """The chart of `chart_figure` as a PNG."""
+    figure = chart_figure(report, target_percent)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def chart_figure(report: Report, target_percent: int | None = None) -> Figure:
+    """A chart that reads at a glance: calls offered, answered and abandoned per interval
+    (or day) above, the service level as a bold line on its own 0–100 % axis below with the
+    target dashed; an empty period says so, and no axis ever goes below zero."""
+    figure = Figure(figsize=(12, 6), dpi=100)
+    FigureCanvasAgg(figure)
+    calls, level = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    labels = [label for label, _ in report.intervals]
+    rows = [f for _, f in report.intervals]
+    xs = list(range(len(rows)))
+    calls.bar([x - 0.27 for x in xs], [f.offered for f in rows], 0.27, label="offered",
+              color="#4a6fa5")
+    calls.bar(xs, [f.answered for f in rows], 0.27, label="answered", color="#3c9d5d")
+    calls.bar([x + 0.27 for x in xs], [f.abandoned for f in rows], 0.27, label="abandoned",
+              color="#c0392b")
+    calls.set_ylim(0, max([f.offered for f in rows] + [1]) * 1.15)
+    calls.set_ylabel("calls")
+    calls.legend(loc="upper left", ncols=3)
+    if not report.total.offered:
+        calls.text(0.5, 0.5, "No calls in this period", transform=calls.transAxes,
+                   ha="center", va="center", fontsize=16, color="#555")
+    percent = [float("nan") if f.service_level_percent is None else f.service_level_percent
+               for f in rows]
+    level.plot(xs, percent, "-o", color="#1d2330", linewidth=2.5, markersize=6,
+               label="service level")
+    if target_percent is not None:
+        level.axhline(target_percent, color="#b26a00", linestyle="--", linewidth=1.5,
+                      label=f"target {target_percent}%")
+    level.set_ylim(0, 105)
+    level.set_ylabel("service level %")
+    level.legend(loc="lower left", ncols=2)
+    level.grid(axis="y", alpha=0.3)
+    step = max(1, len(xs) // 24)
+    level.set_xticks(xs[::step], labels[::step], rotation=90)
+    level.set_xlim(-0.6, len(xs) - 0.4)
+    where = f"times in {report.zone}" if report.zone else "each queue in its own time zone"
+    calls.set_title(f"{report.queue}, {report.period} ({where})")
+    figure.tight_layout()
+    return figure
 
 
 @dataclass(frozen=True)
@@ -266,12 +335,13 @@ class AgentSurvey:
     mean_rating: float | None
 
 
-def survey_by_agent(s: Session, day: date, queue: str | None = None) -> list[AgentSurvey]:
-    """Survey results per agent (the agent each answer is attached to) for the day's offered
-    calls of the queue with slug `queue`, or of every queue; agents by name."""
+def survey_by_agent(s: Session, day: date, queue: str | None = None,
+                    last: date | None = None) -> list[AgentSurvey]:
+    """Survey results per agent (the agent each answer is attached to) for the offered calls
+    of the day (to `last`) of the queue with slug `queue`, or of every queue; by name."""
 
     queues = _queues(s, queue)
-    ids = [c.id for c in _offered_calls(s, queues, day)] if queues else []
+    ids = [c.id for c in _offered_calls(s, queues, day, last)] if queues else []
     rows: list[SurveyAnswer] = list(s.scalars(
         select(SurveyAnswer).where(SurveyAnswer.interaction_id.in_(ids)))) if ids else []
     per_agent: dict[str, list[SurveyAnswer]] = defaultdict(list)
@@ -285,3 +355,80 @@ def survey_by_agent(s: Session, day: date, queue: str | None = None) -> list[Age
             agent=name, surveyed=len({a.interaction_id for a in answers}),
             solved_percent=_percent(sum(solved), len(solved)), mean_rating=_mean(ratings)))
     return results
+
+
+MISSED_LEGS = ("missed", "rejected")  # an offer the agent let ring out or turned down
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    """One agent's figures over the calls offered in a range."""
+
+    agent: str
+    handled: int
+    aht_seconds: float | None
+    missed_offers: int
+    transfers: int
+    surveyed: int
+    solved_percent: float | None
+    mean_rating: float | None
+
+
+def _agent_legs(calls: list[Interaction]) -> dict[int, list[Leg]]:
+    legs: dict[int, list[Leg]] = defaultdict(list)
+    for call in calls:
+        for leg in call.legs:
+            if leg.agent_id is not None:
+                legs[leg.agent_id].append(leg)
+    return legs
+
+
+def _talk_seconds(leg: Leg) -> float | None:
+    if leg.answered_at is None or leg.ended_at is None:
+        return None
+    return (leg.ended_at - leg.answered_at).total_seconds()
+
+
+def agent_figures(s: Session, first: date, last: date,
+                  queue: str | None = None) -> list[AgentFigures]:
+    """Per agent, by name: handled, AHT, missed offers, transfers started and survey, over
+    the calls offered on the local days `first` to `last` (one queue, or every queue)."""
+    queues = _queues(s, queue)
+    calls = _offered_calls(s, queues, first, last) if queues else []
+    legs = _agent_legs(calls)
+    ids = [c.id for c in calls]
+    started: defaultdict[int, int] = defaultdict(int)
+    if ids:
+        for agent_id in s.scalars(select(Transfer.from_agent_id).where(
+                Transfer.interaction_id.in_(ids))):
+            started[agent_id] += 1
+    names = {a.id: a.name for a in s.scalars(select(Agent).where(
+        Agent.id.in_(set(legs) | set(started))))}
+    surveys = {a.agent: a for a in survey_by_agent(s, first, queue, last)}
+    out = []
+    for agent_id, name in sorted(names.items(), key=lambda pair: pair[1]):
+        mine = legs.get(agent_id, [])
+        talked = [t for t in (_talk_seconds(leg) for leg in mine) if t is not None]
+        survey = surveys.get(name)
+        out.append(AgentFigures(
+            name, sum(leg.answered_at is not None for leg in mine), _mean(talked),
+            sum(leg.status in MISSED_LEGS for leg in mine), started[agent_id],
+            survey.surveyed if survey else 0, survey.solved_percent if survey else None,
+            survey.mean_rating if survey else None))
+    return out
+
+
+AGENT_CSV_COLUMNS = ("agent", "handled", "aht_seconds", "missed_offers", "transfers",
+                     "surveyed", "solved_percent", "mean_rating")
+
+
+def agents_csv(rows: list[AgentFigures]) -> str:
+    """Per-agent figures as CSV, one row per agent."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(AGENT_CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([r.agent] + [_cell(x) for x in (
+            r.handled, r.aht_seconds, r.missed_offers, r.transfers, r.surveyed,
+            r.solved_percent, r.mean_rating)])
+    return out.getvalue()

@@ -136,6 +136,21 @@ def calendar_date(field: str, value: Any) -> date:
     return found
 
 
+MAX_REPORT_DAYS = 366
+
+
+def date_range(first: Any, last: Any) -> tuple[date, date]:
+    """A range of days for a report: from `first` to `last` (empty: the same day), in
+    order, at most MAX_REPORT_DAYS long."""
+    start = calendar_date("from", first)
+    end = start if last in (None, "") else calendar_date("to", last)
+    if end < start:
+        raise ConfigError("to", "must not be before the first day")
+    if (end - start).days >= MAX_REPORT_DAYS:
+        raise ConfigError("to", f"a report covers at most {MAX_REPORT_DAYS} days")
+    return start, end
+
+
 def minutes(moment: time, end: bool = False) -> int:
     """Minutes after midnight; an end at 00:00 is the midnight that ends the day (1440)."""
     value = moment.hour * 60 + moment.minute

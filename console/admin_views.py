@@ -3,7 +3,6 @@ JS in static/admin.js sends every change to the /api/admin JSON API (validated, 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -231,23 +230,28 @@ def privacy() -> Any:
 @bp.get("/admin/reports")
 @role_required("admin", "supervisor")
 def report() -> Any:
-    """A day's figures as a table, the interval chart and a CSV link."""
+    """Figures over any range of days, per queue or all: totals, callbacks, per agent, the
+    chart and CSV links; a bad day is refused beside its field and today is shown."""
     today = _rt().clock.now().astimezone(ZoneInfo(_rt().settings.time_zone)).date()
-    raw = request.args.get("day") or today.isoformat()
+    first = request.args.get("from") or request.args.get("day") or today.isoformat()
+    last = request.args.get("to") or first
+    error, status = None, 200
     try:
-        day: date = v.calendar_date("day", raw)
+        start, end = v.date_range(first, last)
     except ConfigError as exc:
-        abort(400, description=f"{exc.field}: {exc.message}")
+        (start, end), error, status = (today, today), exc, 400
     with _rt().db.session() as s:
         rows = _queues(s)
         slug = request.args.get("queue") or None
         if slug is not None and slug not in {q.slug for q in rows}:
             abort(404, description=f"no queue {slug!r}")
-        found = reports.day_report(s, day, slug)
+        found = reports.period_report(s, start, end, slug)
+        query = f"?from={start.isoformat()}&to={end.isoformat()}" + (
+            f"&queue={slug}" if slug else "")
         return _page("admin_reports.html", report=found, queues=rows, slug=slug or "",
-                     callbacks=booked.day_counts(s, day, slug),
-                     surveys=reports.survey_by_agent(s, day, slug),
-                     query=f"?queue={slug}" if slug else "")
+                     callbacks=booked.range_counts(s, start, end, slug),
+                     agents=reports.agent_figures(s, start, end, slug), query=query,
+                     error=error, typed={"from": first, "to": last}), status
 
 
 bp.after_request(harden)  # the console's security headers, on every admin page too

@@ -51,7 +51,9 @@ MAX_AUDIT = 500
 
 # What supervisors may read here besides admins: the board and the reports (no settings).
 SUPERVISOR_ENDPOINTS = frozenset({"admin_api.live_board", "admin_api.day_report",
-                                  "admin_api.day_report_csv", "admin_api.day_report_chart"})
+                                  "admin_api.day_report_csv", "admin_api.day_report_chart",
+                                  "admin_api.period_report", "admin_api.period_report_csv",
+                                  "admin_api.period_report_chart"})
 
 
 @bp.before_request
@@ -401,6 +403,62 @@ def move_callback(callback_id: int) -> Any:
     return jsonify(id=callback_id, slot=when.isoformat())
 
 
+def _range() -> tuple[date, date, str | None]:
+    """The report's days (?from=&to=, or ?day=) and queue (?queue=, empty: every queue)."""
+    first = request.args.get("from") or request.args.get("day")
+    start, end = v.date_range(first, request.args.get("to"))
+    queue = request.args.get("queue") or None
+    if queue is not None:
+        with _rt().db.session() as s:
+            _found_queue(s, queue)
+    return start, end, queue
+
+
+def _report_json(start: date, end: date, queue: str | None) -> dict[str, Any]:
+    with _rt().db.session() as s:
+        found = reports.period_report(s, start, end, queue)
+        callbacks = booked.range_counts(s, start, end, queue)
+        surveys = [asdict(a) for a in reports.survey_by_agent(s, start, queue, end)]
+        per_agent = [asdict(a) for a in reports.agent_figures(s, start, end, queue)]
+    return {"day": found.day.isoformat(), "from": start.isoformat(), "to": end.isoformat(),
+            "queue": found.queue, "zone": found.zone or None, "total": asdict(found.total),
+            "callbacks": callbacks, "surveys": surveys, "agents": per_agent,
+            "intervals": [{"interval": label, **asdict(f)} for label, f in found.intervals]}
+
+
+@bp.get("/reports")
+def period_report() -> Any:
+    """Figures over any range of days (?from=YYYY-MM-DD&to=YYYY-MM-DD, all queues or
+    ?queue=slug): overall, per interval (per day for a range), per agent, and callbacks."""
+    return jsonify(_report_json(*_range()))
+
+
+@bp.get("/reports/csv")
+def period_report_csv() -> Any:
+    """The range's figures as a CSV download: per interval (or day), or ?by=agent."""
+    start, end, queue = _range()
+    by = request.args.get("by") or "interval"
+    if by not in ("interval", "agent"):
+        raise ConfigError("by", "must be interval or agent")
+    with _rt().db.session() as s:
+        text = (reports.agents_csv(reports.agent_figures(s, start, end, queue)) if by == "agent"
+                else reports.to_csv(reports.period_report(s, start, end, queue)))
+    span = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
+    name = f"holdless-{queue or 'all'}-{span}{'-agents' if by == 'agent' else ''}.csv"
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/reports/chart.png")
+def period_report_chart() -> Any:
+    """The range's chart (PNG): calls per interval or day, and the service level."""
+    start, end, queue = _range()
+    with _rt().db.session() as s:
+        found = reports.period_report(s, start, end, queue)
+        target = _found_queue(s, queue).sl_target_percent if queue else None
+    return Response(reports.interval_chart(found, target), mimetype="image/png")
+
+
 def _report(day: str) -> reports.Report:
     when: date = v.calendar_date("day", day)
     queue = request.args.get("queue") or None
@@ -412,16 +470,10 @@ def _report(day: str) -> reports.Report:
 
 @bp.get("/reports/<day>")
 def day_report(day: str) -> Any:
-    """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval, and
-    the callbacks requested that day by outcome (callbacks are never abandoned calls)."""
+    """A day's figures (all queues, or ?queue=slug), overall and per 30-minute interval, per
+    agent, and the callbacks requested that day by outcome (never abandoned calls)."""
     found = _report(day)
-    queue = request.args.get("queue") or None
-    with _rt().db.session() as s:
-        callbacks = booked.day_counts(s, found.day, queue)
-        surveys = [asdict(a) for a in reports.survey_by_agent(s, found.day, queue)]
-    return jsonify(day=found.day.isoformat(), queue=found.queue, total=asdict(found.total),
-                   callbacks=callbacks, surveys=surveys,
-                   intervals=[{"interval": label, **asdict(f)} for label, f in found.intervals])
+    return jsonify(_report_json(found.day, found.day, request.args.get("queue") or None))
 
 
 @bp.get("/reports/<day>/csv")
@@ -436,7 +488,11 @@ def day_report_csv(day: str) -> Any:
 @bp.get("/reports/<day>/chart.png")
 def day_report_chart(day: str) -> Any:
     """The day's interval-by-interval chart (PNG)."""
-    return Response(reports.interval_chart(_report(day)), mimetype="image/png")
+    found = _report(day)
+    with _rt().db.session() as s:
+        queue = request.args.get("queue")
+        target = _found_queue(s, queue).sl_target_percent if queue else None
+    return Response(reports.interval_chart(found, target), mimetype="image/png")
 
 
 def init_app(app: Flask) -> None:

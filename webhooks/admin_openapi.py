@@ -140,6 +140,8 @@ def _queue_paths() -> dict[str, Any]:
                        _reply("staffing", _obj(["intervals", "gaps"], intervals=ARRAY,
                                                gaps=ARRAY)), 400, 404, params=[SLUG, _param(
                            "patience", {"type": "integer", "minimum": 1, "maximum": 3600},
+                           "query", False), _param(
+                           "shrinkage", {"type": "integer", "minimum": 0, "maximum": 90},
                            "query", False)]),
             "put": _op("Plan agents for one weekday's 30-minute interval",
                        _reply("plan", OBJ), 400, 404, params=[SLUG], body=_obj(
@@ -204,6 +206,10 @@ def _people_paths() -> dict[str, Any]:
     }
 
 
+RANGE = [_param("from", {"type": "string", "format": "date"}, "query"),
+         _param("to", {"type": "string", "format": "date"}, "query", False)]
+
+
 def _callback_and_report_paths() -> dict[str, Any]:
     callback_id = _param("callback_id", ID_SCHEMA)
     done = _reply("done", _obj(["id"], id=INT))
@@ -215,6 +221,20 @@ def _callback_and_report_paths() -> dict[str, Any]:
             params=[callback_id], body=_obj(["slot"], slot={
                 "type": "string", "example": "2026-11-17T10:30",
                 "description": "ISO date-time; without an offset, local to the queue"}))},
+        "/api/admin/reports": {"get": _op(
+            "Figures over a range of days: overall, per interval (per day for a range), per "
+            "agent, and callbacks", _reply("report", _obj(
+                ["from", "to", "total", "intervals", "agents"], total=OBJ, intervals=ARRAY,
+                agents=ARRAY, callbacks=OBJ, surveys=ARRAY)), 400, 404,
+            params=[*RANGE, QUEUE_QUERY])},
+        "/api/admin/reports/csv": {"get": _op(
+            "The range's figures as CSV, per interval (or day) or per agent",
+            _reply("CSV", STR, "text/csv"), 400, 404, params=[*RANGE, QUEUE_QUERY, _param(
+                "by", {"type": "string", "enum": ["interval", "agent"]}, "query", False)])},
+        "/api/admin/reports/chart.png": {"get": _op(
+            "The range's chart", _reply("PNG", {"type": "string", "format": "binary"},
+                                        "image/png"), 400, 404,
+            params=[*RANGE, QUEUE_QUERY])},
         "/api/admin/reports/{day}": {"get": _op(
             "A day's figures overall and per 30-minute interval",
             _reply("report", _obj(["day", "total", "intervals"], day=STR, total=OBJ, callbacks=OBJ,

@@ -1,0 +1,126 @@
+"""Reports over any range of days, per queue and per agent, as JSON, CSV and a chart that
+reads at a glance (service level on its own axis, never a negative axis)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from admin import reports
+from models.console import Transfer
+from models.entities import COMPLETED, Interaction, Leg
+from queueing.directory import queue_by_slug
+from tests.console_helpers import Desk, seed_people_and_admin
+
+NEW_YORK = ZoneInfo("America/New_York")
+_sids = itertools.count(1)
+
+
+def _call(s, queue_id: int, local: datetime, legs: list[tuple[int, str, float]],
+          wait: float = 10.0) -> Interaction:
+    """An answered inbound call; legs are (agent id, status, talk seconds)."""
+    created = local.astimezone(UTC)
+    call = Interaction(call_sid=f"CR{next(_sids):032d}", caller_number="+12015550111",
+                       queue_id=queue_id, status=COMPLETED, created_at=created,
+                       joined_at=created.timestamp(), wait_seconds=wait,
+                       answered_at=created + timedelta(seconds=wait))
+    moment = call.answered_at
+    for agent_id, status, talk in legs:
+        answered = moment if status == "completed" else None
+        call.legs.append(Leg(agent_id=agent_id, status=status, started_at=moment,
+                             answered_at=answered, ended_at=moment + timedelta(seconds=talk)))
+        moment += timedelta(seconds=talk)
+    s.add(call)
+    s.flush()
+    return call
+
+
+@pytest.fixture
+def week(rt, app):
+    """Alice takes calls on Monday and Wednesday 16 and 18 Nov 2026; Bob misses one and
+    transfers one; nothing on Tuesday."""
+    people = seed_people_and_admin(rt)
+    alice, bob = people["alice"], people["bob"]
+    with rt.db.session() as s:
+        support = queue_by_slug(s, "support").id
+        _call(s, support, datetime(2026, 11, 16, 9, 5, tzinfo=NEW_YORK),
+              [(alice, "completed", 100.0)])
+        _call(s, support, datetime(2026, 11, 16, 9, 40, tzinfo=NEW_YORK),
+              [(bob, "missed", 20.0), (alice, "completed", 200.0)], wait=40.0)
+        moved = _call(s, support, datetime(2026, 11, 18, 14, 0, tzinfo=NEW_YORK),
+                      [(bob, "completed", 60.0), (alice, "completed", 300.0)])
+        s.add(Transfer(interaction_id=moved.id, from_agent_id=bob, to_agent_id=alice,
+                       mode="warm", created_at=moved.created_at))
+    return Desk(app, "ada")
+
+
+def test_a_range_report_has_a_row_per_day_and_per_agent_figures(rt, week):
+    found = week.get("/api/admin/reports?from=2026-11-16&to=2026-11-18&queue=support").json
+    assert (found["from"], found["to"], found["zone"]) == ("2026-11-16", "2026-11-18",
+                                                           "America/New_York")
+    assert [(i["interval"], i["offered"]) for i in found["intervals"]] == [
+        ("2026-11-16", 2), ("2026-11-17", 0), ("2026-11-18", 1)]
+    assert found["total"]["offered"] == 3
+    agents = {a["agent"]: a for a in found["agents"]}
+    assert (agents["Alice Agent"]["handled"], agents["Alice Agent"]["aht_seconds"]) == (3, 200.0)
+    assert (agents["Bob Agent"]["handled"], agents["Bob Agent"]["missed_offers"],
+            agents["Bob Agent"]["transfers"]) == (1, 1, 1)
+    one_day = week.get("/api/admin/reports?from=2026-11-16&queue=support").json
+    assert len(one_day["intervals"]) == 48 and one_day["total"]["offered"] == 2
+    assert {a["agent"]: a["handled"] for a in one_day["agents"]} == {"Alice Agent": 2,
+                                                                     "Bob Agent": 0}
+
+
+def test_the_range_csv_downloads_per_day_and_per_agent(rt, week):
+    days = week.get("/api/admin/reports/csv?from=2026-11-16&to=2026-11-18&queue=support")
+    assert 'filename="holdless-support-2026-11-16_2026-11-18.csv"' in \
+        days.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(days.get_data(as_text=True))))
+    assert [r["interval"] for r in rows] == ["2026-11-16", "2026-11-17", "2026-11-18", "day"]
+    per_agent = week.get("/api/admin/reports/csv?from=2026-11-16&to=2026-11-18&by=agent")
+    agents = {r["agent"]: r for r in csv.DictReader(io.StringIO(per_agent.get_data(as_text=True)))}
+    assert (agents["Alice Agent"]["handled"], agents["Bob Agent"]["missed_offers"]) == ("3", "1")
+
+
+@pytest.mark.parametrize(("query", "field"), [("from=2026-11-18&to=2026-11-16", "to"),
+                                              ("from=2026-13-01", "from"),
+                                              ("from=2026-01-01&to=2027-06-01", "to")])
+def test_a_bad_range_is_refused_naming_the_field(rt, week, query, field):
+    refused = week.get(f"/api/admin/reports?{query}")
+    assert refused.status_code == 400 and refused.json["field"] == field
+    page = week.get(f"/admin/reports?{query}")
+    assert page.status_code == 400
+    assert f'aria-describedby="error-{field}"' in page.get_data(as_text=True)
+
+
+def test_the_report_page_shows_the_range_and_the_agents(rt, week):
+    page = week.get("/admin/reports?from=2026-11-16&to=2026-11-18&queue=support")
+    text = page.get_data(as_text=True)
+    assert "Report: 2026-11-16 to 2026-11-18" in text and "times in America/New_York" in text
+    assert "Alice Agent" in text and "/api/admin/reports/chart.png?from=2026-11-16" in text
+    chart = week.get("/api/admin/reports/chart.png?from=2026-11-16&to=2026-11-18&queue=support")
+    assert chart.mimetype == "image/png" and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_of_an_empty_day_has_no_negative_axis_and_says_it_is_empty(rt):
+    empty = reports.Report(date(2026, 11, 17), "support",
+                           reports.figures([]), tuple((label, reports.figures([]))
+                                                      for label in reports.LABELS))
+    calls, level = reports.chart_figure(empty, 80).axes
+    assert calls.get_ylim()[0] == 0 and calls.get_ylim()[1] > 0
+    assert level.get_ylim() == (0, 105)
+    assert "No calls in this period" in [t.get_text() for t in calls.texts]
+
+
+def test_the_service_level_is_a_bold_line_on_its_own_axis_beside_its_target(rt, week):
+    with rt.db.session() as s:
+        found = reports.period_report(s, date(2026, 11, 16), date(2026, 11, 16), "support")
+    _calls, level = reports.chart_figure(found, 80).axes
+    line, target = level.get_lines()
+    assert line.get_linewidth() >= 2 and line.get_markersize() >= 5
+    assert list(target.get_ydata()) == [80, 80]
