@@ -58,7 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.perf $(BENCH_ARGS)
 
 simulate: $(STAMP)
-	$(BIN)/python -m simulator scenarios/steady.toml --out sim-out
+	$(BIN)/python -m simulator scenarios/first_day.toml --out sim-out
 
 bench-ewt: $(STAMP)
 	$(BIN)/python -m bench.ewt --out docs/wait-estimates.md

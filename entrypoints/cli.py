@@ -26,7 +26,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--port", default=5000, show_default=True, help="Port of the web process.")
+@click.option("--port", default=5000, show_default=True, envvar="PORT",
+              help="Port of the web process (or the PORT environment variable).")
 def run(port: int) -> None:
     """Start web and worker on the embedded defaults (SQLite, embedded Redis)."""
     from entrypoints.supervisor import run_stack
@@ -178,6 +179,54 @@ def prompts_add(tag: str, sentence: str, recording: Path) -> None:
     from holdless.speech import language
     language(tag)
     click.echo(f"kept as {recorded.add(_prompt_folder(), tag, sentence, recording)}")
+
+
+@agent.command("password")
+@click.argument("username")
+@click.option("--password", default="", help="The new password (a random one if empty).")
+def agent_password(username: str, password: str) -> None:
+    """Give an agent a new password and print it (audited as cli:$USER)."""
+    import os
+    import secrets
+
+    from sqlalchemy import select
+
+    from admin import config
+    from admin.audit import Actor
+    from models.entities import Agent
+    new = password or secrets.token_urlsafe(9)
+    with _runtime().db.session() as s:
+        if s.scalar(select(Agent.id).where(Agent.username == username)) is None:
+            raise click.UsageError(f"no agent {username!r}")
+        try:
+            config.save_agent(s, Actor.operator(f"cli:{os.environ.get('USER', 'operator')}"),
+                              username, {"password": new})
+        except config.ConfigError as exc:
+            raise click.UsageError(f"{exc.field}: {exc.message}") from exc
+    click.echo(f"sign in as {username} / {new}")
+
+
+@cli.group()
+def demo() -> None:
+    """The demo line of a development machine."""
+
+
+@demo.command("sign-ins")
+def demo_sign_ins() -> None:
+    """Give the demo people new passwords and print their sign-ins again (development
+    only: the passwords printed at the first start are kept only as hashes)."""
+    import os
+
+    from entrypoints import demo as demo_data
+    rt = _runtime()
+    if rt.settings.env != "development":
+        raise click.UsageError("demo sign-ins are reset only in development (HOLDLESS_ENV)")
+    with rt.db.session() as s:
+        found = demo_data.reset_passwords(s, f"cli:{os.environ.get('USER', 'operator')}")
+    if not found:
+        raise click.UsageError("no demo people here (they are created on an empty database)")
+    for username, password in found.items():
+        click.echo(f"  sign in as {username} / {password}")
 
 
 def _register_commands() -> None:

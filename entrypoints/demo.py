@@ -7,7 +7,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import directory
+from admin import config, directory
+from admin.audit import Actor
 from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent
 
 DEMO_AGENTS: tuple[tuple[str, str, str, list[str], str], ...] = (
@@ -30,4 +31,17 @@ def seed(s: Session, defaults: directory.QueueDefaults = directory.BUILT_IN_DEFA
     for name, username, contact, queues, role in DEMO_AGENTS:
         passwords[username] = secrets.token_urlsafe(9)
         directory.create_agent(s, name, username, contact, queues, role, passwords[username])
+    return passwords
+
+
+def reset_passwords(s: Session, actor: str) -> dict[str, str]:
+    """Give each demo person still here and active a new password (audited as `actor`);
+    returns usernames and their new passwords, to print again."""
+    passwords = {}
+    for _name, username, _contact, _queues, _role in DEMO_AGENTS:
+        agent = s.scalar(select(Agent).where(Agent.username == username))
+        if agent is None or not agent.active:
+            continue
+        passwords[username] = secrets.token_urlsafe(9)
+        config.save_agent(s, Actor.operator(actor), username, {"password": passwords[username]})
     return passwords

@@ -53,7 +53,7 @@ def prepare_environment(port: int) -> list[object]:
         env.setdefault("SESSION_COOKIE_SECURE", "0")  # plain-http laptop stack only
     if env["HOLDLESS_ENV"] == DEVELOPMENT:
         env.setdefault("SECRET_KEY", secrets.token_hex(32))  # one key for every web worker
-    env.setdefault("PORT", str(port))
+    env["PORT"] = str(port)  # the port served is the port printed, signed and called back
     env.setdefault("HOST", "127.0.0.1")
     if not env.get("TWILIO_API_BASE_URL") and env["HOLDLESS_ENV"] == DEVELOPMENT:
         started += _start_twilio_stand_in(env)
@@ -120,6 +120,9 @@ def banner(port: int, passwords: dict[str, str]) -> str:
                      "Available, and call in from the test caller page: "
                      f"http://127.0.0.1:{port}/demo/caller")
     lines += [f"  sign in as {user} / {pw}" for user, pw in passwords.items()]
+    if not passwords and env.get("HOLDLESS_ENV") == DEVELOPMENT:
+        lines.append("Demo sign-ins: `holdless demo sign-ins` sets and prints new passwords; "
+                     "`holdless agent password NAME` resets one")
     return "\n".join(lines)
 
 

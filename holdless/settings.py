@@ -135,6 +135,9 @@ class Settings:
     voice_token_seconds: int = 3600
     # An agent whose console page has been gone this long (real seconds) is taken offline.
     page_grace_seconds: int = 60
+    # Whether gunicorn's access log lists the pages' update requests (the console's and the
+    # board's refreshes and event streams): off, so the log shows what people did.
+    log_update_requests: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -177,6 +180,8 @@ class Settings:
             demo_phone_url=_env("HOLDLESS_DEMO_PHONE_URL").rstrip("/"),
             voice_token_seconds=_env_int("HOLDLESS_VOICE_TOKEN_SECONDS", 3600),
             secure_cookies=_env("SESSION_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            log_update_requests=_env("HOLDLESS_LOG_UPDATE_REQUESTS", "0").lower()
+            in ("1", "true", "yes"),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:

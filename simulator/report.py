@@ -385,11 +385,22 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} s"
 
 
-def render_text(report: DayReport) -> str:
-    """The report as plain text."""
+def render_text(report: DayReport, speed_note: str = "") -> str:
+    """The report as plain text; a warning first when the stack's latency distorted it."""
     lines = [
         f"Simulated day: {report.scenario} (speed x{report.speed:g}, "
         f"{report.real_seconds:.0f} s of real time)",
+    ]
+    if speed_note:
+        lines.append(f"speed x{report.speed:g} {speed_note}")
+    latency = report.stack_latency
+    if latency is not None and latency > LATENCY_WARNING_SECONDS:
+        keep = max(1.0, report.speed * LATENCY_WARNING_SECONDS / latency)
+        lines += [f"WARNING: at x{report.speed:g} this machine's own latency added about "
+                  f"{latency:.0f} s to every answered wait (a real second is "
+                  f"{report.speed:g} here), so the waits, service level and estimate errors "
+                  f"below are distorted; run again with --speed {keep:.0f} or lower."]
+    lines += [
         "",
         f"calls                  {report.calls} (placed {report.planned}; "
         f"{report.app_errors} hit an application error; "
@@ -413,12 +424,6 @@ def render_text(report: DayReport) -> str:
     lines += [f"texts                  {report.texts.sent} sent; "
               f"{report.texts.to_opted_out} tried to the {report.texts.opted_out} "
               "customer(s) who had opted out (STOP)"]
-    latency = report.stack_latency
-    if latency is not None and latency > LATENCY_WARNING_SECONDS:
-        lines += ["", f"warning: at x{report.speed:g} the stack's own latency adds about "
-                      f"{latency:.0f} s to every answered wait (a real second is "
-                      f"{report.speed:g} here);", "  run with a lower --speed for waits, "
-                      "service level and estimate errors to trust."]
     lines += ["", "interval  calls  answered  abandoned  service level"]
     lines += [f"{i.label:>8}  {i.calls:>5}  {i.answered:>8}  {i.abandoned:>9}  "
               f"{_pct(i.service_level):>13}" for i in report.intervals]

@@ -34,7 +34,9 @@ ADMIN_BLUEPRINTS = {"admin_pages", "admin_api", "callers_api", "board_pages", "b
 SUPERVISOR_SEES = {"board_pages.board", "board_api.live_board", "board_api.events",
                    "board_api.monitor", "board_api.leave", "admin_pages.report",
                    "admin_api.day_report", "admin_api.day_report_csv",
-                   "admin_api.day_report_chart", "admin_api.live_board"}
+                   "admin_api.day_report_chart", "admin_api.period_report",
+                   "admin_api.period_report_csv", "admin_api.period_report_chart",
+                   "admin_api.live_board"}
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES: dict[str, Any] = {"interaction_id": 1, "callback_id": 1, "holiday_id": 1,
                            "recording_id": 1, "role": "agent",

@@ -382,8 +382,9 @@ def test_report_for_a_day_as_json_csv_download_and_png_chart(rt, ada):
     assert chart.mimetype == "image/png" and chart.data.startswith(b"\x89PNG\r\n\x1a\n")
     assert ada.get("/api/admin/reports/2026-11-10?queue=nope").status_code == 404
     page = ada.get("/admin/reports?day=2026-11-10&queue=support").get_data(as_text=True)
-    assert "/api/admin/reports/2026-11-10/chart.png?queue=support" in page
-    assert "/api/admin/reports/2026-11-10/csv?queue=support" in page
+    assert "/api/admin/reports/chart.png?from=2026-11-10&amp;to=2026-11-10&amp;queue=support" \
+        in page
+    assert "/api/admin/reports/csv?from=2026-11-10&amp;to=2026-11-10&amp;queue=support" in page
 
 
 def test_staffing_with_callers_patience_is_sized_by_erlang_a(rt, ada):

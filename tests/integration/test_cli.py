@@ -69,3 +69,35 @@ def test_a_queue_created_from_the_cli_hands_the_worker_its_twilio_queue_sizing(r
     # as the admin API does: workers size every line's Twilio queue only when they start
     assert run_cli("queue", "create", "billing", "--name", "Billing").exit_code == 0
     assert tasks.SIZE_TWILIO_QUEUES_JOB_ID in rt.jobs.job_ids
+
+
+def test_agent_password_gives_a_new_password_that_signs_in_and_is_audited(run_cli, app, rt):
+    import re
+
+    from tests.console_helpers import seed_people
+    seed_people(rt)
+    said = run_cli("agent", "password", "alice")
+    found = re.search(r"sign in as alice / (\S+)", said.output)
+    assert said.exit_code == 0 and found, said.output
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/sign-in").get_data(as_text=True)).group(1)
+    signed = client.post("/sign-in", data={"username": "alice", "password": found.group(1),
+                                           "csrf_token": token})
+    assert signed.status_code == 302
+    assert run_cli("agent", "password", "alice", "--password", "short").exit_code == 2
+    assert "no agent 'nobody'" in run_cli("agent", "password", "nobody").output
+
+
+def test_demo_sign_ins_are_printed_again_with_new_passwords(run_cli, rt, monkeypatch):
+    from entrypoints import demo
+    with rt.db.session() as s:
+        first = demo.seed(s, rt.queue_defaults)
+    monkeypatch.setenv("HOLDLESS_ENV", "development")
+    again = run_cli("demo", "sign-ins")
+    assert again.exit_code == 0, again.output
+    for username in ("alice", "bob", "sam", "admin"):
+        assert f"sign in as {username} / " in again.output
+        assert f"sign in as {username} / {first[username]}" not in again.output
+    monkeypatch.setenv("HOLDLESS_ENV", "production")
+    assert run_cli("demo", "sign-ins").exit_code == 2

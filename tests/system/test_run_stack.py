@@ -46,19 +46,21 @@ def _post_when_up(url: str, form: dict[str, str], headers: dict[str, str]) -> re
             time.sleep(0.2)
 
 
-def test_run_starts_web_and_worker_on_embedded_defaults_and_answers_a_signed_call(tmp_path: Path):
+def test_run_on_the_port_in_PORT_prints_signs_and_serves_there_and_answers_a_signed_call(
+        tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")}
     env.update(HOLDLESS_INSTANCE_PATH=str(tmp_path / "instance"), HOLDLESS_ENV="development",
-               WEB_CONCURRENCY="1")
+               WEB_CONCURRENCY="1", PORT=str(port))  # as `PORT=5077 make run` does
     holdless = Path(sys.executable).with_name("holdless")
-    proc = subprocess.Popen([str(holdless), "run", "--port", str(port)], env=env,
+    proc = subprocess.Popen([str(holdless), "run"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
         banner = _wait_for_banner(proc, time.monotonic() + STARTUP_SECONDS)
         token = re.search(r"Twilio auth token in use: (\w+)", banner).group(1)
+        assert f"Holdless is running: http://127.0.0.1:{port}/" in banner
         assert f"http://127.0.0.1:{port}/voice/incoming" in banner
         assert re.search(r"sign in as alice / \S+", banner)
         url = f"http://127.0.0.1:{port}/voice/incoming"
