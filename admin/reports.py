@@ -25,6 +25,8 @@ Per agent (legs the agent answered whose call was offered in the range):
 - transfers: transfers the agent started.
 - survey: the callers who answered the survey about the agent, the share solved and the
   mean rating.
+- wrap-up: the mean length of the agent's wrap-ups begun in the range (presence spells).
+- not ready: seconds the agent spent not ready in the range, by reason (break, lunch...).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -43,8 +45,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.console import Transfer
-from models.entities import ABANDONED, Agent, Interaction, Leg, Queue
+from models.entities import ABANDONED, NOT_READY, WRAP_UP, Agent, Interaction, Leg, Queue
+from models.presence import PresenceSpell
 from models.survey import RATING, SOLVED, SurveyAnswer
+from queueing import not_ready
 
 INTERVAL_MINUTES = 30
 REPEAT_WINDOW = timedelta(hours=24)
@@ -362,7 +366,7 @@ MISSED_LEGS = ("missed", "rejected")  # an offer the agent let ring out or turne
 
 @dataclass(frozen=True)
 class AgentFigures:
-    """One agent's figures over the calls offered in a range."""
+    """One agent's figures over the calls offered in a range, and their time in it."""
 
     agent: str
     handled: int
@@ -372,6 +376,25 @@ class AgentFigures:
     surveyed: int
     solved_percent: float | None
     mean_rating: float | None
+    wrap_up_seconds: float | None = None  # mean wrap-up after a call (None: none ended)
+    not_ready_seconds: dict[str, float] = field(default_factory=dict)  # by reason
+
+
+def _time_spent(s: Session, agent_ids: list[int], start: datetime,
+                end: datetime) -> dict[int, tuple[float | None, dict[str, float]]]:
+    """Per agent: their mean wrap-up (spells begun in the range and ended) and their
+    not-ready seconds by reason within it."""
+    spells = s.scalars(select(PresenceSpell).where(
+        PresenceSpell.agent_id.in_(agent_ids), PresenceSpell.state == WRAP_UP,
+        PresenceSpell.started_at >= start, PresenceSpell.started_at < end,
+        PresenceSpell.ended_at.is_not(None)))
+    wraps: dict[int, list[float]] = defaultdict(list)
+    for spell in spells:
+        if spell.ended_at is not None:
+            wraps[spell.agent_id].append((spell.ended_at - spell.started_at).total_seconds())
+    return {agent_id: (_mean(wraps.get(agent_id, [])),
+                       not_ready.seconds_by_reason(s, start, end, [agent_id]))
+            for agent_id in agent_ids}
 
 
 def _agent_legs(calls: list[Interaction]) -> dict[int, list[Leg]]:
@@ -389,11 +412,16 @@ def _talk_seconds(leg: Leg) -> float | None:
     return (leg.ended_at - leg.answered_at).total_seconds()
 
 
-def agent_figures(s: Session, first: date, last: date,
-                  queue: str | None = None) -> list[AgentFigures]:
+def agent_figures(s: Session, first: date, last: date, queue: str | None = None,
+                  zone: str = "UTC") -> list[AgentFigures]:
     """Per agent, by name: handled, AHT, missed offers, transfers started and survey, over
-    the calls offered on the local days `first` to `last` (one queue, or every queue)."""
+    the calls offered on the local days `first` to `last` (one queue, or every queue), and
+    their mean wrap-up and not-ready time by reason over those days (in the queue's zone,
+    or `zone` for every queue; for every queue, agents who only took breaks are listed)."""
     queues = _queues(s, queue)
+    tz = ZoneInfo(queues[0].time_zone if queue is not None and queues else zone)
+    start = datetime.combine(first, time(0), tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tz)
     calls = _offered_calls(s, queues, first, last) if queues else []
     legs = _agent_legs(calls)
     ids = [c.id for c in calls]
@@ -402,9 +430,13 @@ def agent_figures(s: Session, first: date, last: date,
         for agent_id in s.scalars(select(Transfer.from_agent_id).where(
                 Transfer.interaction_id.in_(ids))):
             started[agent_id] += 1
+    present = set() if queue is not None else set(s.scalars(
+        select(PresenceSpell.agent_id).where(PresenceSpell.started_at < end,
+                                             PresenceSpell.state == NOT_READY)))
     names = {a.id: a.name for a in s.scalars(select(Agent).where(
-        Agent.id.in_(set(legs) | set(started))))}
+        Agent.id.in_(set(legs) | set(started) | present)))}
     surveys = {a.agent: a for a in survey_by_agent(s, first, queue, last)}
+    spent = _time_spent(s, list(names), start, end)
     out = []
     for agent_id, name in sorted(names.items(), key=lambda pair: pair[1]):
         mine = legs.get(agent_id, [])
@@ -414,21 +446,23 @@ def agent_figures(s: Session, first: date, last: date,
             name, sum(leg.answered_at is not None for leg in mine), _mean(talked),
             sum(leg.status in MISSED_LEGS for leg in mine), started[agent_id],
             survey.surveyed if survey else 0, survey.solved_percent if survey else None,
-            survey.mean_rating if survey else None))
+            survey.mean_rating if survey else None, *spent[agent_id]))
     return out
 
 
-AGENT_CSV_COLUMNS = ("agent", "handled", "aht_seconds", "missed_offers", "transfers",
-                     "surveyed", "solved_percent", "mean_rating")
+AGENT_CSV_COLUMNS = ("agent", "handled", "aht_seconds", "wrap_up_seconds", "missed_offers",
+                     "transfers", "surveyed", "solved_percent", "mean_rating")
 
 
 def agents_csv(rows: list[AgentFigures]) -> str:
-    """Per-agent figures as CSV, one row per agent."""
+    """Per-agent figures as CSV, one row per agent, a not-ready column per reason seen."""
+    reasons = sorted({reason for r in rows for reason in r.not_ready_seconds})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(AGENT_CSV_COLUMNS)
+    writer.writerow([*AGENT_CSV_COLUMNS, *(f"not_ready_seconds:{r}" for r in reasons)])
     for r in rows:
         writer.writerow([r.agent] + [_cell(x) for x in (
-            r.handled, r.aht_seconds, r.missed_offers, r.transfers, r.surveyed,
-            r.solved_percent, r.mean_rating)])
+            r.handled, r.aht_seconds, r.wrap_up_seconds, r.missed_offers, r.transfers,
+            r.surveyed, r.solved_percent, r.mean_rating)]
+            + [_cell(r.not_ready_seconds.get(reason, 0.0)) for reason in reasons])
     return out.getvalue()

@@ -250,7 +250,8 @@ def report() -> Any:
             f"&queue={slug}" if slug else "")
         return _page("admin_reports.html", report=found, queues=rows, slug=slug or "",
                      callbacks=booked.range_counts(s, start, end, slug),
-                     agents=reports.agent_figures(s, start, end, slug), query=query,
+                     agents=reports.agent_figures(s, start, end, slug,
+                                                  _rt().settings.time_zone), query=query,
                      error=error, typed={"from": first, "to": last}), status
 
 

@@ -419,7 +419,8 @@ def _report_json(start: date, end: date, queue: str | None) -> dict[str, Any]:
         found = reports.period_report(s, start, end, queue)
         callbacks = booked.range_counts(s, start, end, queue)
         surveys = [asdict(a) for a in reports.survey_by_agent(s, start, queue, end)]
-        per_agent = [asdict(a) for a in reports.agent_figures(s, start, end, queue)]
+        per_agent = [asdict(a) for a in reports.agent_figures(
+            s, start, end, queue, _rt().settings.time_zone)]
     return {"day": found.day.isoformat(), "from": start.isoformat(), "to": end.isoformat(),
             "queue": found.queue, "zone": found.zone or None, "total": asdict(found.total),
             "callbacks": callbacks, "surveys": surveys, "agents": per_agent,
@@ -441,8 +442,9 @@ def period_report_csv() -> Any:
     if by not in ("interval", "agent"):
         raise ConfigError("by", "must be interval or agent")
     with _rt().db.session() as s:
-        text = (reports.agents_csv(reports.agent_figures(s, start, end, queue)) if by == "agent"
-                else reports.to_csv(reports.period_report(s, start, end, queue)))
+        text = (reports.agents_csv(reports.agent_figures(
+            s, start, end, queue, _rt().settings.time_zone)) if by == "agent"
+            else reports.to_csv(reports.period_report(s, start, end, queue)))
     span = start.isoformat() if start == end else f"{start.isoformat()}_{end.isoformat()}"
     name = f"holdless-{queue or 'all'}-{span}{'-agents' if by == 'agent' else ''}.csv"
     return Response(text, mimetype="text/csv",

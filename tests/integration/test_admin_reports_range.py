@@ -14,6 +14,7 @@ import pytest
 from admin import reports
 from models.console import Transfer
 from models.entities import COMPLETED, Interaction, Leg
+from models.presence import PresenceSpell
 from queueing.directory import queue_by_slug
 from tests.console_helpers import Desk, seed_people_and_admin
 
@@ -124,3 +125,28 @@ def test_the_service_level_is_a_bold_line_on_its_own_axis_beside_its_target(rt, 
     line, target = level.get_lines()
     assert line.get_linewidth() >= 2 and line.get_markersize() >= 5
     assert list(target.get_ydata()) == [80, 80]
+
+
+def test_agents_wrap_up_and_not_ready_time_by_reason_come_from_their_presence(rt, week):
+    with rt.db.session() as s:
+        from sqlalchemy import select
+
+        from models.entities import Agent
+        alice = s.scalar(select(Agent.id).where(Agent.username == "alice"))
+        monday = datetime(2026, 11, 16, 12, 0, tzinfo=NEW_YORK).astimezone(UTC)
+        for start, minutes, state, reason in ((0, 30, "not-ready", "Lunch"),
+                                              (45, 15, "not-ready", "Break"),
+                                              (70, 1, "wrap-up", ""), (80, 0.5, "wrap-up", ""),
+                                              (60 * 24 * 3, 60, "not-ready", "Lunch")):
+            began = monday + timedelta(minutes=start)
+            s.add(PresenceSpell(agent_id=alice, state=state, reason=reason, started_at=began,
+                                ended_at=began + timedelta(minutes=minutes)))
+    found = week.get("/api/admin/reports?from=2026-11-16&to=2026-11-18&queue=support").json
+    mine = next(a for a in found["agents"] if a["agent"] == "Alice Agent")
+    assert mine["not_ready_seconds"] == {"Lunch": 1800.0, "Break": 900.0}  # Thursday's: out
+    assert mine["wrap_up_seconds"] == 45.0
+    per_agent = week.get("/api/admin/reports/csv?from=2026-11-16&to=2026-11-18&by=agent")
+    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(per_agent.get_data(as_text=True)))}
+    assert rows["Alice Agent"]["not_ready_seconds:Lunch"] == "1800.00"
+    page = week.get("/admin/reports?from=2026-11-16&to=2026-11-18&queue=support")
+    assert "Break 15 min, Lunch 30 min" in page.get_data(as_text=True)

@@ -255,6 +255,12 @@ def test_agents_are_renamed_given_queues_from_a_list_and_deactivated_after_a_que
     shot(page, "admin-agents")
 
 
+def saved_plan(response: Any) -> bool:
+    """The answer to a plan's cells being saved."""
+    return response.request.method == "PUT" and response.url.endswith("/staffing") \
+        and response.ok
+
+
 def test_staffing_says_when_there_is_no_history_and_fills_and_copies_cells(rt, stack, browser):
     from playwright.sync_api import expect
     base, _twilio = stack
@@ -269,11 +275,13 @@ def test_staffing_says_when_there_is_no_history_and_fills_and_copies_cells(rt, s
     fill = page.locator("#fill")
     fill.get_by_label("Day").select_option("Monday")
     fill.get_by_label("Agents").fill("3")
-    fill.get_by_role("button", name="Fill these cells").click()
+    with page.expect_response(saved_plan, timeout=WITHIN):
+        fill.get_by_role("button", name="Fill these cells").click()
     expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
     expect(page.locator('input.plan[data-weekday="0"][data-start="16:30"]')).to_have_value("3")
     copy = page.locator("#copy-day")
-    copy.get_by_role("button", name="Copy the day's plan").click()
+    with page.expect_response(saved_plan, timeout=WITHIN):
+        copy.get_by_role("button", name="Copy the day's plan").click()
     expect(page.locator("#message")).to_have_text("Saved.", timeout=WITHIN)
     page.reload()
     expect(page.locator('input.plan[data-weekday="4"][data-start="09:00"]')).to_have_value("3")
