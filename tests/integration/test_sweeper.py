@@ -86,15 +86,16 @@ def _hang_up_at_twilio(twilio_api, sid: str, status: str) -> None:
 
 
 def _snapshot(rt) -> tuple[dict, dict]:
-    """Every row of every table, and every live key (but the sweeper's own marks and the
-    reconciler's marker, which each worker start rewrites with the wall-clock time)."""
+    """Every row of every table, and every live key (but the sweeper's own marks, the
+    reconciler's marker, which each worker start rewrites with the wall-clock time, and the
+    dial pacer's slot, which expires on its own once passed)."""
     rows = {}
     with rt.db.session() as s:
         for table in Base.metadata.sorted_tables:
             rows[table.name] = sorted(map(tuple, s.execute(table.select()).all()), key=repr)
     keys_now: dict[str, object] = {}
     for key in rt.live.scan_iter("hl:*"):
-        if key.startswith("hl:swept:") or key == keys.reconciled():
+        if key.startswith("hl:swept:") or key in (keys.reconciled(), keys.dial_pacer()):
             continue
         kind = rt.live.type(key)
         keys_now[key] = {"string": rt.live.get, "hash": rt.live.hgetall, "set": rt.live.smembers,
