@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from admin import directory
-from bench import load
+from bench import consoles, load
 from bench.stack import AUTH_TOKEN, BARE_APP, QUEUE, Stack
 from models.entities import AGENT_STATES, Assignment
 from queueing import agents, dispatch, keys, lines, stats
@@ -40,6 +40,7 @@ class Sizes:
     queue_reps: int = 300
     dispatches: int = 300
     scale_agents: int = 300
+    consoles: int = 200
 
 
 # -- seeding -----------------------------------------------------------------------------
@@ -339,13 +340,15 @@ def machine() -> dict[str, str]:
 def run_all(sizes: Sizes, workdir: Path, only: set[str] | None = None) -> dict[str, Any]:
     """Every benchmark (or those in `only`) on one freshly started stack."""
     from bench.stack import describe
-    wanted = only or {"webhooks", "queues", "callbacks", "scaleout"}
+    wanted = only or {"webhooks", "queues", "callbacks", "scaleout", "consoles"}
     results: dict[str, Any] = {"machine": machine()}
     with Stack(workdir) as stack:
         results["stack"] = describe(stack)
         seed(stack)
         steps = [("queues", queue_scale_benchmark), ("webhooks", webhook_benchmark),
-                 ("callbacks", callback_benchmark), ("scaleout", scale_out_benchmark)]
+                 ("callbacks", callback_benchmark), ("scaleout", scale_out_benchmark),
+                 ("consoles", lambda st, sz: consoles.consoles_benchmark(
+                     st, sz.consoles, sz.duration))]
         for name, step in steps:
             if name in wanted:
                 print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -368,6 +371,8 @@ def table(results: dict[str, Any]) -> str:
                     f"{c['route_p99_ms']:.1f} ms; queued for the worker {c['queued_p50_ms']:.1f} / "
                     f"{c['queued_p99_ms']:.1f} ms; connect job {c['job_p50_ms']:.1f} / "
                     f"{c['job_p99_ms']:.1f} ms | – | p99 < 250 ms |")
+    if "consoles" in results:
+        rows += consoles.rows(results["consoles"])
     if "scaleout" in results:
         s = results["scaleout"]
         one, two = s["one"], s["two"]
@@ -421,13 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=Sizes.max_requests)
     parser.add_argument("--queue-sizes", default="100,10000,100000")
     parser.add_argument("--scale-agents", type=int, default=Sizes.scale_agents)
-    parser.add_argument("--only", action="append", help="webhooks, queues, callbacks, scaleout")
+    parser.add_argument("--consoles", type=int, default=Sizes.consoles)
+    parser.add_argument("--only", action="append",
+                        help="webhooks, queues, callbacks, scaleout, consoles")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
     sizes = Sizes(duration=args.duration, connections=args.connections,
                   dispatches=args.dispatches, max_requests=args.max_requests,
                   queue_sizes=tuple(int(x) for x in args.queue_sizes.split(",")),
-                  scale_agents=args.scale_agents)
+                  scale_agents=args.scale_agents, consoles=args.consoles)
     with tempfile.TemporaryDirectory(prefix="holdless-bench-") as tmp:
         results = run_all(sizes, Path(tmp), set(args.only) if args.only else None)
     if args.json:

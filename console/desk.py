@@ -159,7 +159,7 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             s.add(AuditEntry(agent_id=viewer_id, action="reveal-number",
                              interaction_id=interaction_id, created_at=rt.clock.now()))
             log.info("agent %s revealed the number of interaction %s", viewer_id, interaction_id)
-        body = {
+        body: dict[str, Any] = {
             "id": interaction.id, "phase": phase, "status": interaction.status,
             "kind": interaction.kind, "outcome": interaction.outcome,
             "queue": _queue(interaction),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import perf
+from bench import consoles, perf
 from bench.stack import Stack
 
 TINY = perf.Sizes(duration=2.0, connections=2, max_requests=40, queue_sizes=(10, 60),
@@ -61,3 +61,13 @@ def test_table_reports_each_figure_beside_its_baseline(stack: Stack):
     text = perf.table(results)
     assert text.startswith("| figure | measured | baseline (same run) | ratio | goal |")
     assert "estimate µs/op (median) at 10, 60 waiting" in text
+
+
+def test_consoles_benchmark_polls_and_streams_without_errors(stack: Stack):
+    figures = consoles.consoles_benchmark(stack, consoles=3, duration=2.0, update_every=0.5)
+    assert figures["bare"]["requests"] > 0 and figures["bare"]["errors"] == 0
+    assert figures["poll"]["requests"] > 0 and figures["poll"]["errors"] == 0
+    assert figures["push"]["refused"] == 0 and figures["push"]["errors"] == 0
+    assert figures["push"]["updates"] > 0  # updates reached the streams, each fetched once
+    assert figures["push"]["requests"] == figures["push"]["updates"]
+    assert "live consoles" in "\n".join(consoles.rows(figures))
