@@ -88,6 +88,23 @@ def hours(queue: str, weekday: str, ranges: str) -> None:
     click.echo(f"{queue} {WEEKDAYS[day]}: {', '.join(after) or 'closed'}")
 
 
+@admin.command("not-ready")
+@click.argument("reasons", nargs=-1)
+def not_ready_reasons(reasons: tuple[str, ...]) -> None:
+    """Show the reasons agents may give for being not ready, or make REASONS the list, in
+    this order ("Break" "Lunch" "Training"); a reason left out is retired from the choice
+    and still counted in reports."""
+    from queueing import not_ready
+    with _changes() as s:
+        if reasons:
+            try:
+                not_ready.save_reasons(s, list(reasons))
+            except not_ready.BadReason as exc:
+                raise click.UsageError(str(exc)) from None
+        now = not_ready.reasons(s)
+    click.echo("Not-ready reasons: " + (", ".join(now) or "(none: agents cannot step away)"))
+
+
 @admin.group("holidays")
 def holidays_group() -> None:
     """Holidays: closed days and special hours."""

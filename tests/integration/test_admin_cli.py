@@ -90,3 +90,15 @@ def test_staffing_and_board_commands_run_on_an_empty_line(run_admin):
     assert "the plan covers every interval" in run_admin("staffing", "support").output
     assert ("support: open (no hours set), 0 waiting, oldest -, 0 callbacks due, new caller: "
             "no agent signed in; agents: none") in run_admin("board").output
+
+
+def test_not_ready_command_sets_the_reasons_agents_choose_from_and_refuses_blanks(run_admin, rt):
+    from queueing import not_ready
+    result = run_admin("not-ready", "Break", "Coaching", "Lunch")
+    assert result.output.strip() == "Not-ready reasons: Break, Coaching, Lunch"
+    refused = run_admin("not-ready", "Break", " ")
+    assert refused.exit_code == 2
+    assert "reasons: each is 1 to 60 characters" in refused.output
+    with rt.db.session() as s:
+        assert not_ready.reasons(s) == ["Break", "Coaching", "Lunch"]
+    assert run_admin("not-ready").output.strip() == "Not-ready reasons: Break, Coaching, Lunch"
