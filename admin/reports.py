@@ -289,8 +289,9 @@ def interval_chart(report: Report, target_percent: int | None = None) -> bytes:
 
 def chart_figure(report: Report, target_percent: int | None = None) -> Figure:
     """A chart that reads at a glance: calls offered, answered and abandoned per interval
-    (or day) above, the service level as a bold line on its own 0–100 % axis below with the
-    target dashed; an empty period says so, and no axis ever goes below zero."""
+    (or day) above, the service level as bars on its own 0–100 % axis below (green at or
+    above the target, red below, the target dashed; no bar where no call was offered); an
+    empty period says so, and no axis ever goes below zero."""
     figure = Figure(figsize=(12, 6), dpi=100)
     FigureCanvasAgg(figure)
     calls, level = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -308,12 +309,13 @@ def chart_figure(report: Report, target_percent: int | None = None) -> Figure:
     if not report.total.offered:
         calls.text(0.5, 0.5, "No calls in this period", transform=calls.transAxes,
                    ha="center", va="center", fontsize=16, color="#555")
-    percent = [float("nan") if f.service_level_percent is None else f.service_level_percent
+    percent = [0.0 if f.service_level_percent is None else f.service_level_percent
                for f in rows]
-    level.plot(xs, percent, "-o", color="#1d2330", linewidth=2.5, markersize=6,
-               label="service level")
+    goal = 0 if target_percent is None else target_percent
+    colours = ["#3c9d5d" if p >= goal else "#c0392b" for p in percent]
+    level.bar(xs, percent, 0.8, color=colours, label="service level (red: below target)")
     if target_percent is not None:
-        level.axhline(target_percent, color="#b26a00", linestyle="--", linewidth=1.5,
+        level.axhline(target_percent, color="#1d2330", linestyle="--", linewidth=1.5,
                       label=f"target {target_percent}%")
     level.set_ylim(0, 105)
     level.set_ylabel("service level %")

@@ -118,12 +118,16 @@ def test_the_chart_of_an_empty_day_has_no_negative_axis_and_says_it_is_empty(rt)
     assert "No calls in this period" in [t.get_text() for t in calls.texts]
 
 
-def test_the_service_level_is_a_bold_line_on_its_own_axis_beside_its_target(rt, week):
+def test_the_service_level_is_a_bar_per_interval_on_its_own_axis_beside_its_target(rt, week):
     with rt.db.session() as s:
-        found = reports.period_report(s, date(2026, 11, 16), date(2026, 11, 16), "support")
+        found = reports.period_report(s, date(2026, 11, 16), date(2026, 11, 18), "support")
     _calls, level = reports.chart_figure(found, 80).axes
-    line, target = level.get_lines()
-    assert line.get_linewidth() >= 2 and line.get_markersize() >= 5
+    heights = [bar.get_height() for bar in level.patches]
+    assert heights == [50.0, 0.0, 100.0]  # Monday: one of two within 20 s; Tuesday: none
+    red, green = (0.753, 0.224, 0.169, 1.0), (0.235, 0.616, 0.365, 1.0)
+    assert [tuple(round(c, 3) for c in bar.get_facecolor()) for bar in level.patches] == [
+        red, red, green]
+    (target,) = level.get_lines()
     assert list(target.get_ydata()) == [80, 80]
 
 
