@@ -22,6 +22,7 @@ from admin import access, audit_words, booked, config, reports, staffing, texts
 from admin import validate as v
 from admin.validate import ConfigError
 from console.views import harden
+from holdless.speech import N_
 from models.entities import Agent, Holiday, Queue
 from models.privacy import PrivacyRequest
 from webhooks.admin_api import patience_seconds, shrinkage_share
@@ -35,11 +36,12 @@ bp = Blueprint("admin_pages", __name__, template_folder="templates", static_fold
 
 DAY_NAMES = staffing.DAY_NAMES
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-PAGES = (("board_pages.board", "Board"), ("admin_pages.queues", "Queues & hours"),
-         ("admin_pages.holidays", "Holidays"), ("admin_pages.callback_policy", "Callback policy"),
-         ("admin_pages.staffing_page", "Staffing"), ("admin_pages.callbacks", "Callbacks"),
-         ("admin_pages.agents", "Agents"), ("admin_pages.audit_log", "Audit log"),
-         ("admin_pages.report", "Reports"), ("admin_pages.privacy", "Callers' data"))
+PAGES = (("board_pages.board", N_("Board")), ("admin_pages.queues", N_("Queues & hours")),
+         ("admin_pages.holidays", N_("Holidays")),
+         ("admin_pages.callback_policy", N_("Callback policy")),
+         ("admin_pages.staffing_page", N_("Staffing")), ("admin_pages.callbacks", N_("Callbacks")),
+         ("admin_pages.agents", N_("Agents")), ("admin_pages.audit_log", N_("Audit log")),
+         ("admin_pages.report", N_("Reports")), ("admin_pages.privacy", N_("Callers' data")))
 
 
 # The pages a supervisor may open (the board and the reports; no settings).

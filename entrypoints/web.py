@@ -9,6 +9,7 @@ from typing import Any
 import redis.exceptions
 import sqlalchemy.exc
 from flask import Flask, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,6 +21,7 @@ from entrypoints import runtime
 from entrypoints.runtime import Runtime
 from holdless import clock
 from holdless.settings import DEVELOPMENT, Settings
+from holdless.speech import N_
 from ivr import language
 from ivr.interactions import UnknownCall
 from ivr.outage import outage_answer
@@ -176,15 +178,16 @@ def register_errors(app: Flask) -> None:
 
 
 # Error pages in plain words, for a person in a browser (the API keeps its JSON).
-PAGE_TITLES = {400: "That request could not be read", 403: "You do not have access to this page",
-               404: "Page not found", 405: "That cannot be done here",
-               413: "That was too large to send", 429: "Too many attempts",
-               500: "Something went wrong on our side", 503: "Holdless is busy"}
-ROLE_WORDS = {"needs role: admin": "This page is for administrators. Ask an administrator to "
-                                   "give you the admin role if you need it.",
-              "needs role: supervisor, admin": "The live board is for supervisors and "
-                                               "administrators. Ask an administrator for the "
-                                               "supervisor role if you need it."}
+PAGE_TITLES = {400: N_("That request could not be read"),
+               403: N_("You do not have access to this page"),
+               404: N_("Page not found"), 405: N_("That cannot be done here"),
+               413: N_("That was too large to send"), 429: N_("Too many attempts"),
+               500: N_("Something went wrong on our side"), 503: N_("Holdless is busy")}
+ROLE_WORDS = {"needs role: admin": N_("This page is for administrators. Ask an administrator "
+                                      "to give you the admin role if you need it."),
+              "needs role: supervisor, admin": N_("The live board is for supervisors and "
+                                                  "administrators. Ask an administrator for "
+                                                  "the supervisor role if you need it.")}
 
 
 def wants_a_page() -> bool:
@@ -200,9 +203,9 @@ def error_page(exc: HTTPException) -> str:
     """An error as an HTML page: what went wrong in plain words and a way back."""
     code = exc.code or 500
     detail = str(exc.description or "")
-    detail = ROLE_WORDS.get(detail, detail)
-    return render_template("error.html", code=code, detail=detail,
-                           title=PAGE_TITLES.get(code, exc.name))
+    detail = gettext(ROLE_WORDS[detail]) if detail in ROLE_WORDS else detail
+    title = gettext(PAGE_TITLES[code]) if code in PAGE_TITLES else exc.name
+    return render_template("error.html", code=code, detail=detail, title=title)
 
 
 def store_unreachable(exc: Exception) -> Any:

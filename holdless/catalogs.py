@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -28,18 +29,26 @@ ROOT = Path(__file__).resolve().parent.parent
 # domain layers; what staff read, in the pages (Python and Jinja templates).
 SOURCES: dict[str, tuple[str, ...]] = {
     CALLER_DOMAIN: ("holdless", "models", "queueing", "ivr", "callbacks", "admin", "webhooks"),
-    STAFF_DOMAIN: ("console",),
+    STAFF_DOMAIN: ("console", "webhooks/templates", "entrypoints"),
 }
 METHODS: dict[str, list[tuple[str, str]]] = {
     CALLER_DOMAIN: [("**.py", "python")],
-    STAFF_DOMAIN: [("**.py", "python"), ("**/templates/**.html", "jinja2")],
+    STAFF_DOMAIN: [("**.py", "python"), ("**.html", "jinja2"),
+                   ("**/static/*.js", "javascript")],
+}
+# The pages' scripts mark their sentences with t("…") (console/static/words.js).
+KEYWORDS: dict[str, dict[str, Any]] = {
+    CALLER_DOMAIN: dict(DEFAULT_KEYWORDS),
+    STAFF_DOMAIN: {**DEFAULT_KEYWORDS, "t": None},
 }
 # Languages that must translate every sentence of a domain (English is the msgids).
 COMPLETE: dict[str, tuple[str, ...]] = {
     CALLER_DOMAIN: tuple(lang.catalog for lang in LANGUAGES.values() if lang.catalog != "en"),
-    STAFF_DOMAIN: (),
+    STAFF_DOMAIN: ("de",),
 }
 FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+# Jinja's and Flask-Babel's placeholders in the staff pages: %(name)s.
+PERCENT_FIELD = re.compile(r"%\((\w+)\)s")
 
 
 @cache
@@ -49,7 +58,7 @@ def extract(domain: str) -> Catalog:
     template = Catalog(domain=domain, project="Holdless", fuzzy=False)
     for folder in SOURCES[domain]:
         for filename, lineno, message, comments, context in extract_from_dir(
-                ROOT / folder, METHODS[domain], keywords=DEFAULT_KEYWORDS,
+                ROOT / folder, METHODS[domain], keywords=KEYWORDS[domain],
                 comment_tags=("Translators:",), strip_comment_tags=True):
             template.add(message, None, [(f"{folder}/{filename}", lineno)],
                          auto_comments=comments, context=context)
@@ -104,7 +113,7 @@ class Problem:
 
 
 def _fields(text: str) -> set[str]:
-    return set(FIELD.findall(text))
+    return set(FIELD.findall(text)) | {f"%({name})s" for name in PERCENT_FIELD.findall(text)}
 
 
 def _strings(message: Message) -> tuple[list[str], list[str]]:

@@ -27,7 +27,7 @@
 
   function ring(on) {  // a ringing tone made in the page (Web Audio): no file to fetch
     if (!on) { if (ringer) { ringer.stop(); ringer = null; } document.title = title; return; }
-    document.title = "Incoming call · " + title;
+    document.title = t("Incoming call") + " · " + title;
     try {
       const audio = new (window.AudioContext || window.webkitAudioContext)();
       const tone = audio.createOscillator();
@@ -55,21 +55,21 @@
   async function failed(reason) {
     ring(false);
     show("");
-    status("Your phone is not working: " + reason);
-    problem("Your phone is not working: " + reason + ". You were set offline.");
+    status(t("Your phone is not working: {reason}", { reason }));
+    problem(t("Your phone is not working: {reason}. You were set offline.", { reason }));
     try { await Console().api("POST", "/api/me/phone-failed", { reason }); Console().refresh(); }
     catch (e) { problem(e.message); }
   }
 
   const handlers = {
-    ready(identity) { status("Phone ready (" + identity + ")."); },
+    ready(identity) { status(t("Phone ready ({identity}).", { identity })); },
     offer(call) {
       offer = call;
       show("offer");
       Console().refresh();
       const who = Console().callerLine();
-      $("offer-text").textContent = "Incoming call: " + who;
-      announce("Incoming call: " + who + ". Accept or Reject.");
+      $("offer-text").textContent = t("Incoming call: {who}", { who });
+      announce(t("Incoming call: {who}. Accept or Reject.", { who }));
       ring(true);
     },
     accepted() {
@@ -80,27 +80,27 @@
       $("phone-mute").setAttribute("aria-pressed", "false");
       $("phone-hold").setAttribute("aria-pressed", "false");
       $("keys-sent").textContent = "";
-      announce("Call connected.");
-      status("On a call.");
+      announce(t("Call connected."));
+      status(t("On a call."));
     },
     ended(why) {
       ring(false);
       show("");
       offer = null;
       callStarted = null;
-      status(why === "reject" ? "You rejected the call." : why === "cancel" ? "The call was withdrawn." : "Call ended.");
-      announce(why === "reject" ? "Call rejected." : "Call ended.");
+      status(why === "reject" ? t("You rejected the call.") : why === "cancel" ? t("The call was withdrawn.") : t("Call ended."));
+      announce(why === "reject" ? t("Call rejected.") : t("Call ended."));
       Console().refresh();
     },
     failed,
-    renewed() { status("Phone ready (access renewed)."); },
+    renewed() { status(t("Phone ready (access renewed).")); },
   };
 
   async function startPhone() {
     let info;
     try { info = await token(); } catch (e) {
-      status(e.status === 409 ? "You take calls on your phone number." :
-        "The browser phone is not available: " + e.message);
+      status(e.status === 409 ? t("You take calls on your phone number.") :
+        t("The browser phone is not available: {reason}", { reason: e.message }));
       return;
     }
     phone = window.HoldlessPhone.start(info, token, handlers);
@@ -113,8 +113,8 @@
       await Console().api("POST", "/api/interactions/" + id + "/hold", { hold: !held });
       held = !held;
       $("phone-hold").setAttribute("aria-pressed", String(held));
-      $("phone-hold").textContent = held ? "Resume" : "Hold";
-      status(held ? "The caller is on hold." : "On a call.");
+      $("phone-hold").textContent = held ? t("Resume") : t("Hold");
+      status(held ? t("The caller is on hold.") : t("On a call."));
     } catch (e) { problem(e.message); }
   }
 
@@ -126,7 +126,7 @@
       muted = !muted;
       phone.mute(muted);
       $("phone-mute").setAttribute("aria-pressed", String(muted));
-      $("phone-mute").textContent = muted ? "Unmute" : "Mute";
+      $("phone-mute").textContent = muted ? t("Unmute") : t("Mute");
     });
     $("phone-hold").addEventListener("click", toggleHold);
     for (const key of document.querySelectorAll("#keypad .key")) {

@@ -38,6 +38,9 @@
   function fill(list, items) { Live.patchList(list, items); }
 
   const text = Live.patchText;
+  // Agents' states as the server names them, for the catalog (t() is given them as data).
+  const STATE_WORDS = [t("available"), t("busy"), t("offered"), t("wrap-up"), t("wrap up"),
+                       t("offline"), t("not-ready"), t("not ready")];
 
   function day(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
@@ -49,10 +52,11 @@
   }
 
   function renderCaller(i) {
-    text($("caller-name"), i.caller.name || "Unknown caller");
+    text($("caller-name"), i.caller.name || t("Unknown caller"));
     text($("phase"), i.phase ? "(" + i.phase + ")" : "");
     $("difficult-badge").hidden = !i.caller.difficult;
-    text($("caller-number"), i.caller.number_hidden ? "hidden" : (revealed || i.caller.number));
+    text($("caller-number"), i.caller.number_hidden ? t("hidden") : (revealed || i.caller.number));
+    text($("caller-language"), i.caller.language ? i.caller.language.name + " (" + i.caller.language.tag + ")" : "—");
     $("reveal").hidden = i.caller.number_hidden || !!revealed;
     text($("account-ref"), i.caller.account_ref || "—");
     text($("queue"), i.queue ? i.queue.name : "—");
@@ -63,8 +67,8 @@
   }
 
   function renderCallback(cb) {
-    text($("callback"), cb ? "callback, attempt " + cb.attempt + " of " + cb.max_attempts +
-      " · reference " + cb.reference + " · " + cb.status : "—");
+    text($("callback"), cb ? t("callback, attempt {attempt} of {attempts} · reference {reference} · {status}",
+      { attempt: cb.attempt, attempts: cb.max_attempts, reference: cb.reference, status: cb.status }) : "—");
     const link = $("callback-recording");
     link.hidden = !(cb && cb.recording_url);
     if (cb && cb.recording_url) link.href = cb.recording_url;
@@ -73,35 +77,35 @@
   function callbackLine(c) {
     const tries = c.attempts.map((a) => "#" + a.number + " " + when(a.started_at) +
       (a.agent ? " " + a.agent : "") + ": " + a.outcome);
-    return "requested " + when(c.requested_at) + " · " + c.queue + " · " + c.reference + " · " +
-      c.status + (tries.length ? " · " + tries.join("; ") : " · no attempt yet");
+    return t("requested {when}", { when: when(c.requested_at) }) + " · " + c.queue + " · " + c.reference + " · " +
+      c.status + " · " + (tries.length ? tries.join("; ") : t("no attempt yet"));
   }
 
   function renderLists(i) {
     const me = Number($("me").dataset.agentId);
     fill($("notes"), i.notes.filter((n) => !(n.draft && n.author_id === me)).map((n) =>
-      item("n" + n.id, n.author + " · " + when(n.updated_at) + (n.draft ? " (typing)" : "") + ": " + n.text,
+      item("n" + n.id, n.author + " · " + when(n.updated_at) + (n.draft ? " " + t("(typing)") : "") + ": " + n.text,
            n.draft ? "draft" : "")));
     fill($("legs"), i.legs.map((l) =>
-      item("l" + l.id, (l.agent || "queue") + " · " + (l.step || l.kind) + (l.reason ? " · " + l.reason : "") +
-           " · " + when(l.started_at) + "–" + (l.ended_at ? when(l.ended_at) : "now"))));
+      item("l" + l.id, (l.agent || t("queue")) + " · " + (l.step || l.kind) + (l.reason ? " · " + l.reason : "") +
+           " · " + when(l.started_at) + "–" + (l.ended_at ? when(l.ended_at) : t("now")))));
     fill($("history"), i.history.length ? i.history.map((h) =>
-      item("h" + h.id, day(h.created_at) + " · " + (h.queue || "") + " · " + (h.agent || "no agent") +
+      item("h" + h.id, day(h.created_at) + " · " + (h.queue || "") + " · " + (h.agent || t("no agent")) +
            " · " + (h.outcome || h.status) +
            (h.dispositions.length ? " · " + h.dispositions.join(", ") : "") +
-           (h.notes && h.notes.length ? " · notes: " + h.notes.map((n) => n.author + ": " + n.text).join(" | ") : ""))) :
-      [item("none", "none")]);
+           (h.notes && h.notes.length ? " · " + t("notes:") + " " + h.notes.map((n) => n.author + ": " + n.text).join(" | ") : ""))) :
+      [item("none", t("none"))]);
     const survey = i.survey || [];
     fill($("survey"), survey.length ? survey.map((a, n) =>
-      item("s" + n, a.question + ": " + a.answer + (a.agent ? " (about " + a.agent + ")" : ""))) : [item("none", "none")]);
+      item("s" + n, a.question + ": " + a.answer + (a.agent ? " " + t("(about {agent})", { agent: a.agent }) : ""))) : [item("none", t("none"))]);
     const callbacks = i.callback_history || [];
-    fill($("callback-history"), callbacks.length ? callbacks.map((c) => item("c" + c.reference, callbackLine(c))) : [item("none", "none")]);
+    fill($("callback-history"), callbacks.length ? callbacks.map((c) => item("c" + c.reference, callbackLine(c))) : [item("none", t("none"))]);
   }
 
   function renderForms(i) {
     const select = $("disposition");
     if (!select.options.length) {  // nothing preselected: the agent chooses
-      select.replaceChildren(new Option("Choose how it ended…", ""),
+      select.replaceChildren(new Option(t("Choose how it ended…"), ""),
                              ...i.dispositions.map((d) => new Option(d, d)));
       select.value = "";
     }
@@ -114,13 +118,13 @@
   function tickWrapUp() {
     if (wrapEnds === null) { text($("wrap-up-countdown"), ""); return; }
     const left = Math.max(0, Math.ceil((wrapEnds - performance.now()) / 1000));
-    text($("wrap-up-countdown"), left > 0 ? "Wrap-up time left: " + minutes(left) +
-      " (then it is recorded as timed out)" : "Wrap-up time is over: recorded as timed out.");
+    text($("wrap-up-countdown"), left > 0 ? t("Wrap-up time left: {left} (then it is recorded as timed out)", { left: minutes(left) }) :
+      t("Wrap-up time is over: recorded as timed out."));
   }
 
   function renderState(data) {
-    text($("state"), data.state === "not-ready" ? "not ready (" + data.not_ready_reason + ")" : data.state);
-    text($("offline-reason"), data.offline_reason ? "Taken offline: " + data.offline_reason : "");
+    text($("state"), data.state === "not-ready" ? t("not ready ({reason})", { reason: data.not_ready_reason }) : t(data.state));
+    text($("offline-reason"), data.offline_reason ? t("Taken offline: {reason}", { reason: data.offline_reason }) : "");
     const reasons = data.not_ready_reasons || [];
     const select = $("not-ready-reason");
     const keep = select.value;
@@ -156,15 +160,15 @@
 
   // Who supervises this call (as the admin's policy lets the agent see), and an
   // escalation waiting for a free supervisor.
-  const MODE_WORDS = { listen: "listening", coach: "coaching you", barge: "in the call" };
+  const MODE_WORDS = { listen: t("listening"), coach: t("coaching you"), barge: t("in the call") };
   const ESCALATION_WORDS = {
-    waiting: "Waiting for a free supervisor: the caller is on hold.",
-    "timed-out": "No supervisor was free in time: the caller is back with you.",
-    reached: "A supervisor is being connected.",
+    waiting: t("Waiting for a free supervisor: the caller is on hold."),
+    "timed-out": t("No supervisor was free in time: the caller is back with you."),
+    reached: t("A supervisor is being connected."),
   };
   function renderSupervision(data) {
     const on = (data.supervisors || []).map((s) => s.name + " (" + (MODE_WORDS[s.mode] || s.mode) + ")");
-    text($("supervisors"), on.length ? "Supervisor on this call: " + on.join(", ") : "");
+    text($("supervisors"), on.length ? t("Supervisor on this call: {who}", { who: on.join(", ") }) : "");
     const e = data.escalation;
     text($("escalation"), e ? ESCALATION_WORDS[e.status] || "" : "");
   }
@@ -204,9 +208,9 @@
     const free = (a) => a.state === "available";
     const people = [...colleagues.filter(free), ...colleagues.filter((a) => !free(a))];
     Live.patchList(target, [
-      { tag: "option", key: "", text: "Choose who takes the call…" },
+      { tag: "option", key: "", text: t("Choose who takes the call…") },
       ...people.map((a) => ({ tag: "option", key: "agent:" + a.id,
-        text: a.name + (free(a) ? " (available)" : " (" + a.state.replace("-", " ") + ": cannot take it now)") })),
+        text: a.name + " " + (free(a) ? t("(available)") : t("({state}: cannot take it now)", { state: t(a.state.replace("-", " ")) })) })),
       ...queues.map((q) => ({ tag: "option", key: "queue:" + q.slug, text: "Queue: " + q.name }))]);
     for (const option of target.options) {
       option.value = option.dataset.key;
@@ -236,7 +240,7 @@
     draftDirty = false;
     try {
       await api("PUT", "/api/interactions/" + shownId + "/notes/draft", { text: $("note-draft").value });
-      text($("draft-status"), "Saved " + new Date().toLocaleTimeString());
+      text($("draft-status"), t("Saved {time}", { time: new Date().toLocaleTimeString() }));
     } catch (e) { draftDirty = true; say(e.message, true); }
   }
 
@@ -253,13 +257,13 @@
     text($("state-error"), "");
     try {
       const r = await api("POST", "/api/me/state", body);
-      say("You are " + r.state.replace("-", " ") + ".");
+      say(t("You are {state}.", { state: t(r.state.replace("-", " ")) }));
     } catch (e) { text($("state-error"), e.message); }
   }
 
   function missedOffer(data) {
-    say(data.offline ? "You missed an offer (" + data.why + ") and were set offline." :
-        "You missed an offer (" + data.why + "); the caller keeps their place in line.", true);
+    say(data.offline ? t("You missed an offer ({why}) and were set offline.", { why: data.why }) :
+        t("You missed an offer ({why}); the caller keeps their place in line.", { why: data.why }), true);
     refreshSoon();
   }
 
@@ -275,7 +279,7 @@
     setInterval(tickWrapUp, 1000);
     $("note-draft").addEventListener("input", () => {
       draftDirty = true;
-      text($("draft-status"), "Saving…");
+      text($("draft-status"), t("Saving…"));
       clearTimeout(draftTimer);
       draftTimer = setTimeout(saveDraft, AUTOSAVE_MS);
     });
@@ -289,11 +293,11 @@
     }));
     $("flag-difficult").addEventListener("click", act(async () => {
       await api("POST", "/api/interactions/" + shownId + "/flag-difficult", { difficult: true });
-      say("Caller flagged as difficult.");
+      say(t("Caller flagged as difficult."));
     }));
     $("transfer-form").addEventListener("submit", act(async () => {
       text($("transfer-error"), "");
-      if (!$("transfer-target").value) { text($("transfer-error"), "Choose who takes the call."); return; }
+      if (!$("transfer-target").value) { text($("transfer-error"), t("Choose who takes the call.")); return; }
       await saveDraft();
       const [kind, value] = $("transfer-target").value.split(":");
       const body = { mode: kind === "queue" ? "cold" : $("transfer-mode").value,
@@ -303,7 +307,7 @@
         await api("POST", "/api/interactions/" + shownId + "/transfer", body);
       } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";  // handed over: the draft is now a note everyone sees
-      say("Transfer started.");
+      say(t("Transfer started."));
     }));
     $("escalate").addEventListener("click", act(async () => {
       text($("transfer-error"), "");
@@ -313,11 +317,11 @@
                   { reason: $("transfer-reason").value || "escalation" });
       } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";
-      say("Escalating to a supervisor.");
+      say(t("Escalating to a supervisor."));
     }));
     $("wrap-up-form").addEventListener("submit", act(async () => {
       text($("wrap-up-error"), "");
-      if (!$("disposition").value) { text($("wrap-up-error"), "Choose how the call ended."); return; }
+      if (!$("disposition").value) { text($("wrap-up-error"), t("Choose how the call ended.")); return; }
       await saveDraft();
       let r;
       try {
@@ -326,7 +330,7 @@
       } catch (e) { text($("wrap-up-error"), e.message); return; }
       $("closing-note").value = "";
       $("note-draft").value = "";
-      say("Wrapped up. You are " + r.state + ".");
+      say(t("Wrapped up. You are {state}.", { state: t(r.state) }));
     }));
     live = Live.connect(eventsUrl(), {
       onSync: () => { refresh(); refreshDirectory(); },

@@ -20,19 +20,19 @@
 (function () {
   function twilioPhone(info, renewToken, on) {
     if (!window.Twilio || !window.Twilio.Device) {
-      on.failed("Twilio's Voice SDK is not installed on this server (npm ci)");
+      on.failed(t("Twilio's Voice SDK is not installed on this server (npm ci)"));
       return null;
     }
     const device = new window.Twilio.Device(info.token, { closeProtection: true });
     let call = null;
     device.on("registered", () => on.ready(info.identity));
-    device.on("error", (error) => on.failed((error && error.message) || "device error"));
+    device.on("error", (error) => on.failed((error && error.message) || t("device error")));
     device.on("tokenWillExpire", async () => {
       try {
         const next = await renewToken();
         device.updateToken(next.token);
         on.renewed();
-      } catch (e) { on.failed("the phone's token could not be renewed: " + e.message); }
+      } catch (e) { on.failed(t("the phone's token could not be renewed: {reason}", { reason: e.message })); }
     });
     device.on("incoming", (incoming) => {
       call = incoming;
@@ -41,7 +41,7 @@
       incoming.on("disconnect", over("disconnect"));
       incoming.on("cancel", over("cancel"));
       incoming.on("reject", over("reject"));
-      incoming.on("error", (error) => on.failed((error && error.message) || "call error"));
+      incoming.on("error", (error) => on.failed((error && error.message) || t("call error")));
       const params = incoming.parameters || {};
       on.offer({ id: params.CallSid, from: params.From });
     });
@@ -74,7 +74,7 @@
         const next = await renewToken();
         await post("/phone/token", { device, token: next.token });
         on.renewed();
-      } catch (e) { on.failed("the phone's token could not be renewed: " + e.message); }
+      } catch (e) { on.failed(t("the phone's token could not be renewed: {reason}", { reason: e.message })); }
     }
 
     function handle(event) {
@@ -93,8 +93,8 @@
         let response;
         try {
           response = await fetch(base + "/phone/events?device=" + device + "&after=" + after);
-        } catch (e) { on.failed("the phone network cannot be reached"); return; }
-        if (!response.ok) { on.failed("the phone lost its registration"); return; }
+        } catch (e) { on.failed(t("the phone network cannot be reached")); return; }
+        if (!response.ok) { on.failed(t("the phone lost its registration")); return; }
         const data = await response.json();
         for (const event of data.events) { after = event.n; handle(event); }
       }
@@ -103,7 +103,7 @@
     (async () => {
       try {
         device = (await post("/phone/register", { token: info.token })).device;
-      } catch (e) { on.failed("the phone could not register: " + e.message); return; }
+      } catch (e) { on.failed(t("the phone could not register: {reason}", { reason: e.message })); return; }
       listen();
     })();
 

@@ -20,10 +20,10 @@
   }
 
   function statusText(i, live) {
-    if (live && live.status === "paused") return "Recording paused.";
-    if (live) return "Recording.";
-    if (i.recording_policy === "record") return "Will be recorded once connected.";
-    if (i.recording_policy === "do-not-record") return "The caller declined recording.";
+    if (live && live.status === "paused") return t("Recording paused.");
+    if (live) return t("Recording.");
+    if (i.recording_policy === "record") return t("Will be recorded once connected.");
+    if (i.recording_policy === "do-not-record") return t("The caller declined recording.");
     return "";
   }
 
@@ -52,7 +52,7 @@
     const live = running(i);
     const toggle = $("recording-toggle");
     toggle.hidden = !live || live.status === "requested";
-    toggle.textContent = live && live.status === "paused" ? "Resume recording" : "Pause recording";
+    toggle.textContent = live && live.status === "paused" ? t("Resume recording") : t("Pause recording");
     const words = statusText(i, live);
     if ($("recording-status").textContent !== words) $("recording-status").textContent = words;
     const done = (i.recordings || []).filter((r) => !RUNNING.includes(r.status));
@@ -71,7 +71,7 @@
       body: JSON.stringify({ action }),
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) { $("recording-status").textContent = body.detail || "Could not change the recording."; return; }
+    if (!response.ok) { $("recording-status").textContent = body.detail || t("Could not change the recording."); return; }
     live.status = body.status;
     show(shown);
   }
