@@ -9,6 +9,13 @@ transfer, finds it running and starts none). Twilio has no REST call that starts
 conference's recording (its Conference Recordings can only be listed, updated and
 deleted), so the caller's own call is recorded, dual channel: the caller on one channel,
 everything they hear, the agents, on the other.
+
+The issue records only while the caller is bridged with an agent, so the <Conference> also
+asks for `leave` (same page): a caller who leaves the bridge to wait in line again (sent back
+to a queue, or their agent's leg gone) has the running recording paused (HELD) until they
+join an agent's conference again, when it resumes. A pause the agent asked for (PAUSED) is
+theirs: neither the leave nor the rejoin touches it. A caller who hangs up needs nothing:
+Twilio completes the recording with the call.
 """
 
 from __future__ import annotations
@@ -22,11 +29,12 @@ from sqlalchemy.orm import Session
 from holdless import paths, tasks
 from holdless.twilio_gateway import RECORDING_URL, TwilioRestException
 from models.callbacks import CallbackAttempt
-from models.entities import Interaction
+from models.entities import WAITING, Interaction
 from models.privacy import (
     COMPLETED,
     DELETED,
     FAILED,
+    HELD,
     IN_PROGRESS,
     LIVE_RECORDING,
     PAUSED,
@@ -40,9 +48,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JOIN_EVENT = "participant-join"
+JOIN_EVENT, LEAVE_EVENT = "participant-join", "participant-leave"
 # What an agent may do to a running recording, and the status Twilio is given for it.
 ACTIONS = {"pause": PAUSED, "resume": IN_PROGRESS}
+# Twilio knows one paused status: a held recording is paused there too.
+AT_TWILIO = {HELD: PAUSED}
 
 
 class NoRecording(LookupError):
@@ -61,11 +71,9 @@ def participant_joined(rt: Runtime, interaction_id: int, call_sid: str,
             return "not the caller"
         if interaction.recording_policy != POLICY_RECORD:
             return "not recorded"
-        running = s.scalar(select(ConversationRecording.id).where(
-            ConversationRecording.interaction_id == interaction_id,
-            ConversationRecording.status.in_(LIVE_RECORDING)).limit(1))
+        running = _running(s, interaction_id)
         if running is not None:
-            return "already recording"
+            return _resume_held(rt, running)
         row = ConversationRecording(interaction_id=interaction_id, call_sid=call_sid,
                                     status=REQUESTED, started_at=rt.clock.now())
         s.add(row)
@@ -73,6 +81,41 @@ def participant_joined(rt: Runtime, interaction_id: int, call_sid: str,
         recording_id = row.id
     rt.enqueue(tasks.START_RECORDING, recording_id, job_id=f"start-recording-{recording_id}")
     return "recording requested"
+
+
+def participant_left(rt: Runtime, interaction_id: int, call_sid: str,
+                     attempt_id: int | None = None) -> str:
+    """Twilio reported a participant leaving the interaction's conference: when it is the
+    caller (or the customer called back) and they are back waiting in line, the running
+    recording is paused (held) until they are bridged again; an agent's pause stays theirs."""
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id, with_for_update=True)
+        if interaction is None or call_sid != _customer_call(s, interaction, attempt_id):
+            return "not the caller"
+        if interaction.status != WAITING:
+            return "not back in line"  # hung up, or ended: Twilio completes the recording
+        row = _running(s, interaction_id)
+        if row is None or row.status != IN_PROGRESS or row.sid is None:
+            return "nothing recording"
+        row.status, recording_id = HELD, row.id
+    rt.enqueue(tasks.SET_RECORDING, recording_id, PAUSED)
+    return "held"
+
+
+def _running(s: Session, interaction_id: int) -> ConversationRecording | None:
+    """The interaction's live recording (at most one), if any."""
+    return s.scalar(select(ConversationRecording).where(
+        ConversationRecording.interaction_id == interaction_id,
+        ConversationRecording.status.in_(LIVE_RECORDING)).limit(1))
+
+
+def _resume_held(rt: Runtime, row: ConversationRecording) -> str:
+    """The caller is bridged again: a held recording runs again (any other is left as is)."""
+    if row.status != HELD:
+        return "already recording"
+    row.status = IN_PROGRESS
+    rt.enqueue(tasks.SET_RECORDING, row.id, IN_PROGRESS)
+    return "resumed"
 
 
 def _customer_call(s: Session, interaction: Interaction, attempt_id: int | None) -> str | None:
@@ -139,7 +182,7 @@ def set_at_twilio(rt: Runtime, recording_id: int, status: str) -> str:
     """Job: tell Twilio to pause or resume the recording (its latest wish only)."""
     with rt.db.session() as s:
         row = s.get(ConversationRecording, recording_id)
-        if row is None or row.sid is None or row.status != status:
+        if row is None or row.sid is None or AT_TWILIO.get(row.status, row.status) != status:
             return "superseded"
         call_sid, sid = row.call_sid, row.sid
     try:

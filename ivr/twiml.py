@@ -107,12 +107,13 @@ def join_conference(announcement: str, conference: str, *, agent: bool,
                     music_url: str = HOLD_MUSIC, sp: Speech = ENGLISH,
                     joined_url: str | None = None) -> VoiceResponse:
     """Say `announcement`, then join the interaction's conference (caller or agent side).
-    With `joined_url`, Twilio reports the joining there (statusCallbackEvent `join`)."""
+    With `joined_url`, Twilio reports the joining and the leaving there (statusCallbackEvent
+    `join leave`, twilio.com/docs/voice/twiml/conference)."""
     response = VoiceResponse()
     if announcement:
         say(response, announcement, sp)
     dial = Dial()
-    reported = {"status_callback": joined_url, "status_callback_event": "join",
+    reported = {"status_callback": joined_url, "status_callback_event": "join leave",
                 "status_callback_method": "POST"} if joined_url else {}
     dial.conference(
         conference, start_conference_on_enter=agent, end_conference_on_exit=not agent,

@@ -24,11 +24,12 @@ RECORDING_MODES = (RECORDING_OFF, RECORDING_ANNOUNCE, RECORDING_CONSENT)
 # or agreed), or not (the queue records nothing, or the caller did not agree).
 POLICY_RECORD, POLICY_NOT = "record", "do-not-record"
 
-# A conversation recording's states: asked of Twilio, running, paused, over (its media at
-# Twilio), deleted at Twilio (retention or erasure), or Twilio refused to start it.
-REQUESTED, IN_PROGRESS, PAUSED = "requested", "in-progress", "paused"
+# A conversation recording's states: asked of Twilio, running, paused by an agent, paused
+# while the caller waits in line away from any agent (held), over (its media at Twilio),
+# deleted at Twilio (retention or erasure), or Twilio refused to start it.
+REQUESTED, IN_PROGRESS, PAUSED, HELD = "requested", "in-progress", "paused", "held"
 COMPLETED, DELETED, FAILED = "completed", "deleted", "failed"
-LIVE_RECORDING = (REQUESTED, IN_PROGRESS, PAUSED)
+LIVE_RECORDING = (REQUESTED, IN_PROGRESS, PAUSED, HELD)
 
 # The kinds of data a queue keeps for a number of days (None: kept until erased).
 RETENTION_FIELDS = ("keep_recordings_days", "keep_voicemails_days", "keep_notes_days",

@@ -90,6 +90,10 @@ class DialingRunner(CallRunner):
             self._stay_in_conference(conference, participant, noun, document)
         finally:
             self._leave(conference, noun, document)
+            # the participant left (hung up, redirected, removed or the conference ended):
+            # Twilio reports `participant-leave` when statusCallbackEvent asks for `leave`
+            # (twilio.com/docs/voice/twiml/conference, "statusCallbackEvent")
+            self._conference_event(noun, document, conference, "leave", participant)
         return DialOutcome("completed", None, int(self.net.clock.now() - started))
 
     def _join(self, name: str, participant: Participant) -> Conference:

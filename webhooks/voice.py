@@ -209,14 +209,16 @@ def recording_consent() -> Response:
 @bp.post(paths.CONFERENCE_EVENTS)
 @twilio_signed
 def conference_events() -> tuple[str, int]:
-    """Twilio's conference status callback: the caller joined their agent (recording)."""
+    """Twilio's conference status callback: the caller joined their agent or left the
+    bridge (recording runs only while they are bridged)."""
     event = forms.field("StatusCallbackEvent")
     if not event:
         abort(400, description="StatusCallbackEvent missing")
-    if event == recording.JOIN_EVENT:
+    handler = {recording.JOIN_EVENT: recording.participant_joined,
+               recording.LEAVE_EVENT: recording.participant_left}.get(event)
+    if handler is not None:
         attempt = forms.int_arg("attempt") if request.args.get("attempt") else None
-        recording.participant_joined(_rt(), forms.int_arg("interaction"), forms.call_sid(),
-                                     attempt)
+        handler(_rt(), forms.int_arg("interaction"), forms.call_sid(), attempt)
     return "", 204
 
 

@@ -156,7 +156,7 @@ def test_a_callback_to_a_recorded_caller_is_told_again_and_recorded_once_bridged
                              customer_form(rt, attempt.id, AnsweredBy="human")))
     assert recording_notice.NOTICE in spoken(root)
     conference = root.find("Dial/Conference")
-    assert conference.get("statusCallbackEvent") == "join"
+    assert conference.get("statusCallbackEvent") == "join leave"
     call_sid = attempt_row(rt, attempt.id).call_sid
     twilio_api.store.update_call(call_sid, status="in-progress")
     twilio.post(local(conference.get("statusCallback")), {
