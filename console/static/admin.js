@@ -81,12 +81,12 @@
     el.classList.add("invalid");
     const ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
     el.setAttribute("aria-describedby", [note.id].concat(ids).join(" "));
-    say((status.dataset.notSaved || "Not saved:") + " " + labelOf(el) + ": " + message, true);
+    say((status.dataset.notSaved || t("Not saved:")) + " " + labelOf(el) + ": " + message, true);
     el.focus();
   }
 
   function done(source) {
-    const words = source.dataset.done || (source.form && source.form.dataset.done) || status.dataset.saved || "Saved.";
+    const words = source.dataset.done || (source.form && source.form.dataset.done) || status.dataset.saved || t("Saved.");
     if (source.hasAttribute("data-reload")) {
       sessionStorage.setItem("holdless-flash", words);
       window.location.reload();
@@ -177,7 +177,7 @@
     try {
       await api("PUT", "/api/admin/queues/" + table.dataset.queue + "/staffing", cells.length === 1 ? cells[0] : { cells });
       inputs.forEach((input) => input.closest("td").classList.toggle("gap", Number(input.value || 0) < Number(input.dataset.needed)));
-      say(status.dataset.saved || "Saved.");
+      say(status.dataset.saved || t("Saved."));
     } catch (error) {
       const bad = inputs.find((i) => !/^\d+$/.test(i.value.trim()) && i.value.trim() !== "") || inputs[0];
       bad.setAttribute("data-field", error.field || "agents");

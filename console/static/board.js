@@ -92,7 +92,7 @@
     button.textContent = label;
     button.dataset.mode = mode;
     button.dataset.call = String(a.interaction_id);
-    button.setAttribute("aria-label", label + " on " + a.name + "'s call");
+    button.setAttribute("aria-label", t("{action} on {agent}'s call", { action: label, agent: a.name }));
     return button;
   }
 
@@ -103,8 +103,8 @@
     const sign = a.interaction_id ? String(a.interaction_id) : "";
     if (td.dataset.sign !== sign) {
       td.dataset.sign = sign;
-      td.replaceChildren(...(a.interaction_id ? [modeButton(a, "listen", "Listen"),
-        modeButton(a, "coach", "Coach"), modeButton(a, "barge", "Barge")] : []));
+      td.replaceChildren(...(a.interaction_id ? [modeButton(a, "listen", t("Listen")),
+        modeButton(a, "coach", t("Coach")), modeButton(a, "barge", t("Barge"))] : []));
     }
     td.querySelectorAll("button[data-mode]").forEach((button) => {
       const on = !!mine && mine.interaction_id === a.interaction_id && mine.mode === button.dataset.mode;
@@ -123,14 +123,15 @@
   function showMine(data) {
     mine = data.me;
     if (!mine) {
-      $("monitoring").textContent = "You are on no call.";
+      $("monitoring").textContent = t("You are on no call.");
       $("leave").hidden = true;
       return;
     }
     const agent = data.agents.find((a) => a.interaction_id === mine.interaction_id);
-    const whose = agent ? agent.name + "'s call with " + (agent.caller || "a caller") : "a call";
-    const verb = { listen: "Listening to", coach: "Coaching on", barge: "In" }[mine.mode];
-    $("monitoring").textContent = verb + " " + whose + (mine.connected ? "." : " (your phone is ringing).");
+    const someone = t("a caller");
+    const whose = agent ? t("{agent}'s call with {caller}", { agent: agent.name, caller: agent.caller || someone }) : t("a call");
+    const verb = { listen: t("Listening to {call}"), coach: t("Coaching on {call}"), barge: t("In {call}") }[mine.mode];
+    $("monitoring").textContent = verb.replace("{call}", whose) + (mine.connected ? "." : " " + t("(your phone is ringing)."));
     $("leave").hidden = false;
   }
 
@@ -167,10 +168,10 @@
     try {
       if (button) {
         await api("POST", "/api/board/calls/" + button.dataset.call + "/monitor", { mode: button.dataset.mode });
-        say({ listen: "Listening.", coach: "Coaching.", barge: "Barged in." }[button.dataset.mode]);
+        say({ listen: t("Listening."), coach: t("Coaching."), barge: t("Barged in.") }[button.dataset.mode]);
       } else {
         await api("POST", "/api/board/leave");
-        say("Left the call.");
+        say(t("Left the call."));
       }
       await refresh();
     } catch (error) {

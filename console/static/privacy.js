@@ -16,7 +16,7 @@
 
   function path(action) {
     const number = $("privacy-phone").value.trim();
-    if (!number) { fieldError("Enter the phone number first."); return null; }
+    if (!number) { fieldError(t("Enter the phone number first.")); return null; }
     fieldError("");
     return "/api/admin/privacy/numbers/" + encodeURIComponent(number) + "/" + action;
   }
@@ -25,8 +25,8 @@
     const response = await fetch(url, { method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token() } });
     const body = await response.json().catch(() => ({}));
-    if (response.status === 400) { fieldError(body.detail || "Not a phone number."); return null; }
-    if (!response.ok) { $("privacy-result").textContent = body.detail || "Refused."; return null; }
+    if (response.status === 400) { fieldError(body.detail || t("Not a phone number.")); return null; }
+    if (!response.ok) { $("privacy-result").textContent = body.detail || t("Refused."); return null; }
     return body;
   }
 
@@ -43,16 +43,16 @@
     const link = $("privacy-download");
     link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
     link.hidden = false;
-    $("privacy-result").textContent = "Export ready: " + data.interactions.length + " interaction(s), " +
-      data.callbacks.length + " callback(s), " + data.texts.length + " text(s).";
+    $("privacy-result").textContent = t("Export ready: {interactions} interaction(s), {callbacks} callback(s), {texts} text(s).",
+      { interactions: data.interactions.length, callbacks: data.callbacks.length, texts: data.texts.length });
   }
 
   async function eraseNumber() {
     const url = path("erase");
     if (!url) return;
-    if (!window.confirm("Erase everything held about " + $("privacy-phone").value.trim() + "? This cannot be undone.")) return;
+    if (!window.confirm(t("Erase everything held about {number}? This cannot be undone.", { number: $("privacy-phone").value.trim() }))) return;
     const data = await call("POST", url);
-    if (data) $("privacy-result").textContent = "Erased: " + counts(data.erased) + ".";
+    if (data) $("privacy-result").textContent = t("Erased: {what}.", { what: counts(data.erased) });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
