@@ -283,10 +283,10 @@ QUEUE_FIELDS: dict[str, QueueCheck] = {
     "survey_enabled": lambda s, q, x: v.flag("survey_enabled", x),
     "ask_account": lambda s, q, x: v.flag("ask_account", x),
     "active": lambda s, q, x: v.flag("active", x),
-    # The live board's alarms: null turns one off.
-    "alert_oldest_wait_seconds": lambda s, q, x: None if x is None else v.whole_number(
+    # The live board's alarms: null (or empty, from the page) turns one off.
+    "alert_oldest_wait_seconds": lambda s, q, x: None if x in (None, "") else v.whole_number(
         "alert_oldest_wait_seconds", x, 1, 24 * 3600),
-    "alert_service_level_percent": lambda s, q, x: None if x is None else v.whole_number(
+    "alert_service_level_percent": lambda s, q, x: None if x in (None, "") else v.whole_number(
         "alert_service_level_percent", x, 1, 100),
     "recording_mode": lambda s, q, x: _recording_mode(x),
     **{name: _keep_days(name) for name in RETENTION_FIELDS},

@@ -265,8 +265,10 @@ def _board_paths() -> dict[str, Any]:
                 ["session_id", "mode"], session_id=INT, mode=STR)), 400, 409,
             body=mode, params=[call], status="202")}},
         "/api/board/events": {"get": _op(
-            "Live updates of the board (server-sent events: fetch the board again on each)",
-            _reply("event stream", STR, "text/event-stream"), 503)},
+            "Live updates of the board (text/event-stream): each event's `data` is JSON "
+            "{topic, data}; topics: changed (fetch /api/board again), resync (the same)",
+            _reply("event stream, one event at a time", _obj([], data=STR, event=STR, id=STR),
+                   "text/event-stream"), 503)},
         "/api/board/leave": {"post": _op(
             "Leave the call I am on", _reply("left", _obj([], session_id={
                 "type": ["integer", "null"]})))},

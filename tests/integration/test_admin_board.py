@@ -141,3 +141,24 @@ def test_board_rows_say_why_an_agent_is_not_ready_or_offline(rt, frozen_clock):
     assert (rows["Ann"]["state"], rows["Ann"]["reason"], rows["Ann"]["seconds_in_state"]) == (
         "not-ready", reason, 7.0)
     assert (rows["Bob"]["state"], rows["Bob"]["reason"]) == ("offline", "missed two calls")
+
+
+def test_an_admin_sets_and_clears_a_queues_board_alarms_through_the_api(rt, app):
+    from tests.console_helpers import Desk, seed_people_and_admin
+    seed_people_and_admin(rt)
+    ada = Desk(app, "ada")
+    path = "/api/admin/queues/support"
+    bad = ada.send("PATCH", path, {"alert_service_level_percent": 101})
+    assert bad.status_code == 400 and bad.json["field"] == "alert_service_level_percent"
+    saved = ada.send("PATCH", path, {"alert_oldest_wait_seconds": "90",
+                                     "alert_service_level_percent": 75})
+    assert saved.status_code == 200, saved.json
+    [support] = [q for q in board(rt) if q.slug == "support"]
+    assert support.alerts == ()  # nobody waits: nothing to say yet
+    with rt.db.session() as s:
+        from queueing.directory import queue_by_slug
+        row = queue_by_slug(s, "support")
+        assert (row.alert_oldest_wait_seconds, row.alert_service_level_percent) == (90, 75)
+    assert ada.send("PATCH", path, {"alert_oldest_wait_seconds": ""}).status_code == 200
+    with rt.db.session() as s:
+        assert queue_by_slug(s, "support").alert_oldest_wait_seconds is None

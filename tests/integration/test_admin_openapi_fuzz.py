@@ -28,6 +28,8 @@ def test_generated_admin_requests_never_500_and_answers_match_the_document(rt, a
     schema.app = app
     seen: set[tuple[str, int]] = set()
     for result in schema.get_all_operations():
+        if result.ok().label == "GET /api/board/events":
+            continue  # a stream that lasts minutes: test_board_push covers it
         _fuzz(result.ok(), session, ada.token, seen)
     assert ("GET /api/admin/queues/{slug}/staffing", 200) in seen
     assert ("PATCH /api/admin/queues/{slug}", 400) in seen
