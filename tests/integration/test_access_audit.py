@@ -50,6 +50,7 @@ INTERACTION_BODIES: dict[str, dict[str, Any]] = {
     "api.transfer": {"mode": "cold", "to_queue": "sales", "reason": "x"},
     "api.escalate": {"reason": "x"},
     "board_api.monitor": {"mode": "listen"},
+    "api.hold": {"hold": True},
     "api.change_recording": {"action": "pause"},
 }
 
