@@ -164,12 +164,19 @@ def end_wrap_up(rt: Runtime, agent_id: int, since: str) -> str:
     live = rt.live.hgetall(keys.agent(agent_id))
     if live.get("state") != WRAP_UP or live.get("since") != since:
         return "wrap-up already over"
+    # Read what this wrap-up follows before the agent is free: routing may hand them the
+    # next call at once, and that call must not be taken for the one wrapped up.
+    with rt.db.session() as s:
+        handled = _last_handled(s, agent_id)
+    handle_time = _handle_time(rt, agent_id)
     try:
         dispatch.system_change(rt, agent_id, AVAILABLE)
     except agents.StateRefused:  # it moved on meanwhile (the agent signed out, say)
         return "wrap-up already over"
-    _record_handle_time(rt, agent_id)
-    record_timed_out_wrap_up(rt, agent_id)
+    if handle_time is not None:
+        stats.record_handle_time(rt.live, *handle_time)
+    if handled is not None:
+        record_timed_out_wrap_up(rt, agent_id, handled)
     return "available"
 
 
@@ -187,12 +194,12 @@ def _last_handled(s: Session, agent_id: int) -> int | None:
     return leg.interaction_id if leg is not None else None
 
 
-def record_timed_out_wrap_up(rt: Runtime, agent_id: int) -> bool:
-    """A wrap-up the agent did not finish in time is still recorded (disposition
-    "timed-out"), and their draft note becomes a note; False when they had finished it."""
+def record_timed_out_wrap_up(rt: Runtime, agent_id: int, interaction_id: int) -> bool:
+    """A wrap-up of `interaction_id` the agent did not finish in time is still recorded
+    (disposition "timed-out"), and their draft note becomes a note; False when they had
+    finished it."""
     with rt.db.session() as s:
-        interaction_id = _last_handled(s, agent_id)
-        if interaction_id is None or s.scalar(select(WrapUp.id).where(
+        if s.scalar(select(WrapUp.id).where(
                 WrapUp.interaction_id == interaction_id, WrapUp.agent_id == agent_id)):
             return False
         now = rt.clock.now()
@@ -204,14 +211,14 @@ def record_timed_out_wrap_up(rt: Runtime, agent_id: int) -> bool:
     return True
 
 
-def _record_handle_time(rt: Runtime, agent_id: int) -> None:
+def _handle_time(rt: Runtime, agent_id: int) -> tuple[str, float] | None:
+    """The queue and seconds (answer to now) of the agent's last answered leg."""
     with rt.db.session() as s:
         leg = s.scalar(select(Leg).where(Leg.agent_id == agent_id, Leg.answered_at.is_not(None))
                        .order_by(Leg.id.desc()).limit(1))
         if leg is None or leg.answered_at is None or leg.interaction.queue is None:
-            return
-        seconds = (rt.clock.now() - leg.answered_at).total_seconds()
-        stats.record_handle_time(rt.live, leg.interaction.queue.slug, seconds)
+            return None
+        return leg.interaction.queue.slug, (rt.clock.now() - leg.answered_at).total_seconds()
 
 
 def settle_call_end(rt: Runtime, kind: str, ident: int, status: str, call_sid: str) -> str:

@@ -154,3 +154,34 @@ def test_a_wrap_up_that_times_out_is_still_recorded_with_the_draft_note(
     notes = alice.get(f"/api/interactions/{interaction.id}").json["notes"]
     assert [(n["text"], n["draft"]) for n in notes] == [("half-typed", False)]
     dispatch.set_state(rt, people["alice"], "offline")
+
+
+def test_a_next_call_answered_the_moment_a_wrap_up_ends_is_not_taken_for_the_one_wrapped_up(
+        rt, app, twilio, worker, monkeypatch, frozen_clock):
+    people = seed_people(rt)
+    _form, first, leg = route_call_to(rt, twilio, worker, people["alice"])
+    twilio.post(f"/voice/status/agent?leg={leg.id}",
+                {**call_form(sid=leg.call_sid), "CallStatus": "completed"})
+    second_form = call_form(from_="+12125550177")
+    twilio.post("/voice/incoming", second_form)  # waits while alice wraps up
+    free_now = dispatch.system_change
+
+    def free_and_answer_at_once(*args, **kwargs):
+        """Routing hands alice the waiting caller and she answers before the job goes on."""
+        free_now(*args, **kwargs)
+        frozen_clock.advance(5)
+        worker()
+        with rt.db.session() as s:
+            nxt = s.scalar(select(Leg).where(Leg.agent_id == people["alice"], Leg.id != leg.id))
+        twilio.post(f"/voice/agent/whisper?leg={nxt.id}", call_form(sid=nxt.call_sid,
+                                                                    from_="+12125550000"))
+
+    monkeypatch.setattr(jobs.dispatch, "system_change", free_and_answer_at_once)
+    since = rt.live.hget(f"hl:agent:{people['alice']}", "since")
+    assert jobs.end_wrap_up(rt, people["alice"], str(since)) == "available"
+    with rt.db.session() as s:
+        wrapped = {(w.interaction_id, w.disposition) for w in s.scalars(select(WrapUp))}
+    assert wrapped == {(first.id, "timed-out")}  # not the call she is now on
+    current = Desk(app, "alice").get("/api/me/current").json
+    assert current["interaction"]["phase"] == "connected"
+    assert current["interaction"]["id"] != first.id
