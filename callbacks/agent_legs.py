@@ -85,7 +85,7 @@ def agent_answered(rt: Runtime, leg_id: int, accepted: bool = False) -> VoiceRes
         if handed_over:
             text = transfers.transfer_whisper(leg, text, sp)
     if handed_over and first_answer:  # the caller is in the conference, on hold: bring back
-        transfers.leg_answered(rt, interaction.id)
+        transfers.leg_answered(rt, interaction.id, leg_id)
     elif first_answer:  # Twilio retrying the whisper fetch must not pull the caller in twice
         rt.enqueue(tasks.REDIRECT_CALLER, caller_sid,
                    rt.url(paths.CALLER_CONFERENCE, interaction=interaction.id))
@@ -129,6 +129,7 @@ def agent_leg_status(rt: Runtime, leg_id: int, status: str, call_sid: str = "") 
         return
     if answered:
         _start_wrap_up(rt, agent_id, interaction_id)
+        transfers.leg_left(rt, interaction_id)
     else:
         _offer_missed(rt, agent_id, interaction_id, MISSED_BECAUSE.get(status, status))
         if handed_over:

@@ -78,6 +78,9 @@ DIAL_TRANSFER = Task("queueing.transfers.dial_transfer", urgent=True)
 DROP_AGENT = Task("queueing.transfers.drop_agent")
 TRANSFER_TO_LINE = Task("queueing.transfers.redirect_to_line")
 HOLD_CALLER = Task("queueing.transfers.hold_caller")
+# A warm transfer's sender cancelled, completed it or made it three-way: who leaves leaves,
+# then the caller is taken off hold.
+END_WARM = Task("queueing.transfers.end_warm_job")
 # Escalations waiting for a supervisor: one became available; the wait's deadline came.
 OFFER_ESCALATION = Task("queueing.escalations.offer_job", urgent=True)
 ESCALATION_TIMEOUT = Task("queueing.escalations.timeout_job", urgent=True)
@@ -98,7 +101,8 @@ ENFORCE_RETENTION = Task("admin.retention.enforce_job", timeout_seconds=600)
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, END_CALLBACK_CALL, CALLBACK_DUE, SEND_SMS, SWEEP,
-    RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, SIZE_TWILIO_QUEUES,
+    RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, END_WARM,
+    SIZE_TWILIO_QUEUES,
     MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE, OFFER_ESCALATION, ESCALATION_TIMEOUT,
     START_RECORDING, SET_RECORDING, ENFORCE_RETENTION,
 )

@@ -25,7 +25,7 @@ from holdless.twilio_gateway import (
     TwilioRestException,
     is_call_gone,
 )
-from models.console import COLD, WARM, Note, Transfer, draft_key
+from models.console import COLD, WARM, AuditEntry, Note, Transfer, draft_key
 from models.entities import (
     BUSY,
     CONNECTED,
@@ -49,7 +49,14 @@ WARM_LEG, COLD_LEG, QUEUE_LEG, ESCALATION_LEG = (
 TRANSFER_LEG_KINDS = (WARM_LEG, COLD_LEG, ESCALATION_LEG)
 REFUSED_TRANSFER = "refused"  # the status of a transfer leg Twilio would not place
 
-__all__ = ["TransferRefused", "TransferRequest", "escalate_to", "live_leg", "transfer"]
+# What the agent handing over may do while their warm transfer's colleague is consulted
+# (the caller on hold), and the audit action each leaves.
+CANCEL, COMPLETE, THREE_WAY = "cancel", "complete", "three-way"
+WARM_ENDINGS = {CANCEL: "warm-transfer-cancel", COMPLETE: "warm-transfer-complete",
+                THREE_WAY: "warm-transfer-three-way"}
+
+__all__ = ["TransferRefused", "TransferRequest", "end_warm", "escalate_to", "live_leg",
+           "transfer"]
 
 
 class TransferRefused(Exception):
@@ -209,9 +216,73 @@ def _from_agent_name(leg: Leg, sp: Speech = ENGLISH) -> str:
     return agent.name if agent is not None else sp.gettext("a colleague")
 
 
-def leg_answered(rt: Runtime, interaction_id: int) -> None:
-    """A receiving agent joined the conference: take the caller off hold."""
-    rt.enqueue(tasks.HOLD_CALLER, interaction_id, False, job_id=None)
+def leg_answered(rt: Runtime, interaction_id: int, leg_id: int) -> None:
+    """A receiving agent joined the conference: take the caller off hold, unless it is a
+    warm transfer whose sender is still there to consult them (the caller stays held)."""
+    with rt.db.session() as s:
+        record = _consulting(s, interaction_id)
+        consulted = record is not None and record.leg_id == leg_id
+    if not consulted:
+        rt.enqueue(tasks.HOLD_CALLER, interaction_id, False, job_id=None)
+
+
+def leg_left(rt: Runtime, interaction_id: int) -> None:
+    """An agent on the call hung up: when a warm transfer was being consulted, the caller is
+    taken off hold for whoever is still there (the sender leaving completes it)."""
+    with rt.db.session() as s:
+        pending = _pending_warm(s, interaction_id)
+        leg = s.get(Leg, pending.leg_id or 0) if pending is not None else None
+        consulted = leg is not None and leg.answered_at is not None
+    if consulted:
+        rt.enqueue(tasks.HOLD_CALLER, interaction_id, False, job_id=None)
+
+
+def _pending_warm(s: Session, interaction_id: int) -> Transfer | None:
+    """The interaction's latest warm transfer to a colleague, unless its sender ended it."""
+    record = s.scalar(select(Transfer).join(Leg, Leg.id == Transfer.leg_id).where(
+        Transfer.interaction_id == interaction_id, Transfer.mode == WARM,
+        Leg.kind == WARM_LEG).order_by(Transfer.id.desc()).limit(1))
+    if record is None:
+        return None
+    ended = s.scalar(select(AuditEntry.id).where(
+        AuditEntry.interaction_id == interaction_id, AuditEntry.agent_id == record.from_agent_id,
+        AuditEntry.action.in_(WARM_ENDINGS.values()),
+        AuditEntry.created_at >= record.created_at).limit(1))
+    return None if ended is not None else record
+
+
+def _consulting(s: Session, interaction_id: int) -> Transfer | None:
+    """The pending warm transfer whose colleague is live and whose sender is still on."""
+    record = _pending_warm(s, interaction_id)
+    if record is None:
+        return None
+    leg = s.get(Leg, record.leg_id or 0)
+    sender = s.scalar(select(Leg.id).where(
+        Leg.interaction_id == interaction_id, Leg.agent_id == record.from_agent_id,
+        Leg.answered_at.is_not(None), Leg.ended_at.is_(None)).limit(1))
+    live = leg is not None and leg.ended_at is None
+    return record if live and sender is not None else None
+
+
+def end_warm(rt: Runtime, interaction_id: int, agent_id: int, how: str) -> str:
+    """The sender of a warm transfer being consulted cancels it (the colleague dropped, the
+    caller back with them), completes it (they leave, the caller with the colleague) or
+    makes it three-way (the caller joins both); audited. TransferRefused when none is."""
+    with rt.db.session() as s:
+        _, from_leg = _live_leg(s, TransferRequest(interaction_id, agent_id, WARM, how))
+        record = _consulting(s, interaction_id)
+        if record is None or record.from_agent_id != agent_id:
+            raise TransferRefused("no warm transfer of yours is in progress on this call")
+        leg = s.get(Leg, record.leg_id or 0)
+        assert leg is not None  # _consulting found it live
+        if how != CANCEL and leg.answered_at is None:
+            raise TransferRefused("your colleague has not answered yet: wait, or cancel")
+        s.add(AuditEntry(agent_id=agent_id, action=WARM_ENDINGS[how],
+                         interaction_id=interaction_id, created_at=rt.clock.now()))
+        leaving = {CANCEL: leg.call_sid, COMPLETE: from_leg.call_sid}.get(how)
+    log.info("interaction %s: warm transfer %s", interaction_id, how)
+    rt.enqueue(tasks.END_WARM, interaction_id, leaving, job_id=None)
+    return how
 
 
 def leg_missed(rt: Runtime, interaction_id: int) -> None:
@@ -317,6 +388,20 @@ def hold_caller(rt: Runtime, interaction_id: int, hold: bool, hold_url: str | No
     url = (hold_url or rt.url(paths.TRANSFER_HOLD)) if hold else None
     done = _tolerating_gone(rt.gateway.hold_in_conference, conference, caller_sid, hold, url)
     return ("held" if hold else "unheld") if done else "no conference"
+
+
+def end_warm_job(rt: Runtime, interaction_id: int, leaving_sid: str | None) -> str:
+    """Take `leaving_sid` out of the call's conference (DeleteParticipant; a colleague still
+    ringing has their call ended instead), then the caller off hold (UpdateParticipant
+    Hold=false; twilio.com/docs/voice/api/conference-participant-resource)."""
+    with rt.db.session() as s:
+        interaction = s.get(Interaction, interaction_id)
+        if interaction is None or is_final(interaction) or not interaction.conference:
+            return "no conference"
+        conference = interaction.conference
+    if leaving_sid and not rt.gateway.remove_participant(conference, leaving_sid):
+        rt.gateway.end_call(leaving_sid)
+    return hold_caller(rt, interaction_id, False)
 
 
 def redirect_to_line(rt: Runtime, caller_sid: str) -> str:

@@ -329,6 +329,18 @@ def transfer(interaction_id: int) -> Any:
     return jsonify(transfer_id=transfers.transfer(_rt(), ask)), 202
 
 
+@bp.post("/interactions/<int:interaction_id>/transfer/warm")
+@login_required
+def end_warm_transfer(interaction_id: int) -> Any:
+    """Cancel, complete or make three-way my warm transfer being consulted; 409 with the
+    reason when none is in progress."""
+    action = _choice(_body(), "action", tuple(transfers.WARM_ENDINGS))
+    me = current_agent()
+    with _rt().db.session() as s:
+        desk.check_access(_rt(), s, interaction_id, me.id)
+    return jsonify(action=transfers.end_warm(_rt(), interaction_id, me.id, action)), 202
+
+
 @bp.post("/interactions/<int:interaction_id>/escalate")
 @login_required
 def escalate(interaction_id: int) -> Any:

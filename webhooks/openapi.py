@@ -150,6 +150,9 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
     }
 
 
+WARM_ACTION = {"type": "string", "enum": ["cancel", "complete", "three-way"]}
+
+
 def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> dict[str, Any]:
     accepted = _reply("started", _obj(["transfer_id"], transfer_id={"type": "integer"}))
     return {
@@ -188,6 +191,12 @@ def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> di
             "Transfer to an agent (warm or cold) or to a queue (cold, keeps the place)",
             {"202": accepted, **_errors(400, 401, 403, 404, 409)},
             body=transfer_body, params=[ID_PARAM], changes=True)},
+        "/api/interactions/{interaction_id}/transfer/warm": {"post": _op(
+            "While my warm transfer's colleague is consulted (the caller held): cancel it "
+            "(the caller back with me), complete it (I leave) or make it three-way",
+            {"202": _reply("asked of Twilio", _obj(["action"], action=WARM_ACTION)),
+             **_errors(400, 401, 403, 404, 409)},
+            body=_obj(["action"], action=WARM_ACTION), params=[ID_PARAM], changes=True)},
         "/api/interactions/{interaction_id}/escalate": {"post": _op(
             "Warm-transfer to an available supervisor, or hold the caller for the next one "
             "(waiting, with the deadline after which the caller comes back to you)",

@@ -52,6 +52,7 @@ INTERACTION_BODIES: dict[str, dict[str, Any]] = {
     "board_api.monitor": {"mode": "listen"},
     "api.hold": {"hold": True},
     "api.change_recording": {"action": "pause"},
+    "api.end_warm_transfer": {"action": "cancel"},
 }
 
 

@@ -256,7 +256,7 @@ def test_warm_transfer_holds_caller_dials_bob_into_same_conference_with_context(
     assert "Transfer from Alice Agent. Reason: billing question." in spoken(whisper)
     assert whisper.find("Dial/Conference").text == f"hl-{interaction.id}"
     worker()
-    assert twilio_api.requests("participant-update")[-1].field("Hold") == "false"
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "true"  # consulted
     context = bob.get("/api/me/current").json["interaction"]
     assert context["id"] == interaction.id and context["phase"] == "connected"
     assert [(n["author"], n["text"], n["draft"]) for n in context["notes"]] == [
@@ -270,9 +270,124 @@ def test_warm_transfer_holds_caller_dials_bob_into_same_conference_with_context(
     worker()
     hangups = [r for r in twilio_api.requests("call-update") if r.field("Status") == "completed"]
     assert len(hangups) == hangups_before  # alice dropped; the caller stays with bob
+    unhold = twilio_api.requests("participant-update")[-1]  # alice leaving completes it
+    assert unhold.path.endswith(f"/Participants/{form['CallSid']}.json")
+    assert unhold.field("Hold") == "false"
     assert rt.presence.state(people["alice"]) == "wrap-up"
     with rt.db.session() as s:
         assert s.get(Interaction, interaction.id).status == CONNECTED
+
+
+def _consulting_bob(rt, app, twilio, worker, twilio_api, answered=True):
+    """Alice warm-transfers her caller to Bob; Bob answers (when `answered`): the caller is
+    held while Alice and Bob talk. Returns (caller form, interaction, alice's leg, bob's
+    leg, alice's desk)."""
+    people = seed_people(rt)
+    form, interaction, first = route_call_to(rt, twilio, worker, people["alice"])
+    make_available(rt, people["bob"])
+    alice = Desk(app, "alice")
+    reply = alice.send("POST", f"/api/interactions/{interaction.id}/transfer",
+                       {"to_agent_id": people["bob"], "mode": "warm", "reason": "billing"})
+    assert reply.status_code == 202
+    room = twilio_api.store.ensure_conference("AC" + "0" * 32, f"hl-{interaction.id}")
+    for sid in (form["CallSid"], first.call_sid):
+        twilio_api.store.put_participant(ParticipantResource(sid, room.sid, room.account_sid))
+    worker()
+    bob_leg = _legs(rt, interaction.id)[-1]
+    if answered:
+        twilio.post(f"/voice/agent/whisper?leg={bob_leg.id}", call_form(sid=bob_leg.call_sid))
+        twilio_api.store.put_participant(
+            ParticipantResource(bob_leg.call_sid, room.sid, room.account_sid))
+        worker()
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "true"
+    return form, interaction, first, bob_leg, alice
+
+
+def _warm(desk, interaction_id, action):
+    return desk.send("POST", f"/api/interactions/{interaction_id}/transfer/warm",
+                     {"action": action})
+
+
+def _audited(rt, interaction_id):
+    with rt.db.session() as s:
+        return [a.action for a in s.scalars(select(AuditEntry).where(
+            AuditEntry.interaction_id == interaction_id).order_by(AuditEntry.id))]
+
+
+def test_warm_transfer_cancel_removes_bob_participant_and_unholds_caller_for_alice(
+        rt, app, twilio, worker, twilio_api):
+    form, interaction, _first, bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api)
+    reply = _warm(alice, interaction.id, "cancel")
+    assert reply.status_code == 202 and reply.json["action"] == "cancel"
+    worker()
+    removed = twilio_api.requests("participant-delete")
+    assert [r.path.rsplit("/", 1)[-1] for r in removed] == [f"{bob_leg.call_sid}.json"]
+    unhold = twilio_api.requests("participant-update")[-1]
+    assert unhold.path.endswith(f"/Participants/{form['CallSid']}.json")
+    assert unhold.field("Hold") == "false"
+    assert _audited(rt, interaction.id) == ["warm-transfer-cancel"]
+    again = _warm(alice, interaction.id, "cancel")
+    assert again.status_code == 409 and "no warm transfer" in again.json["detail"]
+
+
+def test_warm_transfer_cancel_while_bob_rings_ends_his_call_and_unholds_caller(
+        rt, app, twilio, worker, twilio_api):
+    form, interaction, _first, bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api, answered=False)
+    assert _warm(alice, interaction.id, "complete").status_code == 409
+    assert _warm(alice, interaction.id, "cancel").status_code == 202
+    worker()
+    ended = [r for r in twilio_api.requests("call-update")
+             if r.path.endswith(f"/Calls/{bob_leg.call_sid}.json")]
+    assert ended and ended[-1].field("Status") == "completed"
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "false"
+
+
+def test_warm_transfer_complete_removes_alice_and_unholds_caller_for_bob(
+        rt, app, twilio, worker, twilio_api):
+    form, interaction, first, _bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api)
+    assert _warm(alice, interaction.id, "complete").status_code == 202
+    worker()
+    removed = twilio_api.requests("participant-delete")
+    assert [r.path.rsplit("/", 1)[-1] for r in removed] == [f"{first.call_sid}.json"]
+    unhold = twilio_api.requests("participant-update")[-1]
+    assert unhold.path.endswith(f"/Participants/{form['CallSid']}.json")
+    assert unhold.field("Hold") == "false"
+    assert _audited(rt, interaction.id) == ["warm-transfer-complete"]
+
+
+def test_warm_transfer_three_way_unholds_caller_removes_nobody_and_alice_may_leave(
+        rt, app, twilio, worker, twilio_api):
+    form, interaction, first, _bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api)
+    assert _warm(alice, interaction.id, "three-way").status_code == 202
+    worker()
+    assert twilio_api.requests("participant-delete") == []
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "false"
+    assert _audited(rt, interaction.id) == ["warm-transfer-three-way"]
+    assert _warm(alice, interaction.id, "complete").status_code == 409  # already three-way
+    updates = len(twilio_api.requests("participant-update"))
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    worker()
+    assert len(twilio_api.requests("participant-update")) == updates  # nobody re-held
+    with rt.db.session() as s:
+        assert s.get(Interaction, interaction.id).status == CONNECTED
+
+
+def test_ending_a_warm_transfer_when_none_is_in_progress_is_409_in_plain_words(
+        rt, app, twilio, worker):
+    people = seed_people(rt)
+    _form, interaction, _leg = route_call_to(rt, twilio, worker, people["alice"])
+    alice = Desk(app, "alice")
+    reply = _warm(alice, interaction.id, "three-way")
+    assert reply.status_code == 409
+    assert reply.json["detail"] == "no warm transfer of yours is in progress on this call"
+    wrong = _warm(alice, interaction.id, "finish")
+    assert wrong.status_code == 400 and wrong.json["detail"].startswith("action:")
+    assert _audited(rt, interaction.id) == []
 
 
 def test_transfer_to_a_busy_agent_is_409_and_records_nothing(rt, app, twilio, worker):

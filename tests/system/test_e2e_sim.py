@@ -41,7 +41,7 @@ from models.entities import (
 from models.survey import SurveyAnswer
 from queueing import directory, lines
 from queueing.presence import AVAILABLE, WRAP_UP
-from queueing.transfers import TransferRequest, transfer
+from queueing.transfers import CANCEL, COMPLETE, THREE_WAY, TransferRequest, end_warm, transfer
 from simulator import Answer, PhoneNetwork, TwilioRestStandIn, VirtualCall, answer_when, phrases
 from simulator.stack import JobPump, LiveServer
 from tests.conftest import AUTH_TOKEN
@@ -326,6 +326,62 @@ def test_warm_transfer_brings_agent_b_into_the_same_conference_and_a_can_drop(li
     assert ("participant-update", "Hold", "false") in caller.events()  # off hold for Bob
     eventually(lambda: live.interaction(caller).status == COMPLETED)
     eventually(lambda: live.rt.presence.state(alice) == live.rt.presence.state(bob) == AVAILABLE)
+
+
+def _consulting(live_):
+    """Alice warm-transfers her caller to Bob, who answers: the caller is held while Alice
+    and Bob talk. Returns (caller, Alice's call, Bob's call, interaction, Alice's id)."""
+    seed_queues(live_.rt, ("support", "Support", None))
+    alice = seed_agent(live_.rt, "alice", ["support"])
+    bob = seed_agent(live_.rt, "bob", ["support"])
+    agent_endpoint(live_, "alice", handle=None)
+    live_.network.register_endpoint("client:bob", Answer.human(after=1), handle_time=None)
+    make_available(live_.rt, alice)
+    caller = live_.network.place_call(CALLER, OUR_NUMBER)
+    a_call = live_.network.wait_for_call(lambda c: c.to == "client:alice")
+    caller.wait_until(lambda c: any(e[0] == "conference-connected" for e in c.events()))
+    interaction = live_.interaction(caller)
+    eventually(lambda: _answered_legs(live_, interaction.id) == 1)
+    make_available(live_.rt, bob)
+    transfer(live_.rt, TransferRequest(interaction.id, alice, WARM, "billing", to_agent_id=bob))
+    b_call = live_.network.wait_for_call(lambda c: c.to == "client:bob")
+    b_call.wait_until(lambda c: c.joined_conference is not None)
+    eventually(lambda: _answered_legs(live_, interaction.id) == 2)
+    assert _holds(caller) == ["true"]  # held while Alice and Bob talk
+    return caller, a_call, b_call, interaction, alice
+
+
+def _holds(call: VirtualCall) -> list[str]:
+    return [e[2] for e in call.events("participant-update") if e[1] == "Hold"]
+
+
+def test_warm_transfer_cancel_drops_bob_and_gives_the_caller_back_to_alice(live):
+    caller, a_call, b_call, interaction, alice = _consulting(live)
+    end_warm(live.rt, interaction.id, alice, CANCEL)
+    b_call.wait_ended(timeout=5)
+    caller.wait_until(lambda c: _holds(c) == ["true", "false"])
+    assert caller.status == a_call.status == "in-progress"
+    assert a_call.joined_conference == caller.joined_conference
+
+
+def test_warm_transfer_complete_drops_alice_and_gives_the_caller_to_bob(live):
+    caller, a_call, b_call, interaction, alice = _consulting(live)
+    end_warm(live.rt, interaction.id, alice, COMPLETE)
+    a_call.wait_ended(timeout=5)
+    caller.wait_until(lambda c: _holds(c) == ["true", "false"])
+    assert caller.status == b_call.status == "in-progress"
+    eventually(lambda: live.rt.presence.state(alice) == WRAP_UP)
+
+
+def test_warm_transfer_three_way_lets_all_three_talk_and_alice_leave(live):
+    caller, a_call, b_call, interaction, alice = _consulting(live)
+    end_warm(live.rt, interaction.id, alice, THREE_WAY)
+    caller.wait_until(lambda c: _holds(c) == ["true", "false"])
+    assert caller.status == a_call.status == b_call.status == "in-progress"
+    a_call.hangup()
+    a_call.wait_ended(timeout=3)
+    time.sleep(0.2)
+    assert caller.status == b_call.status == "in-progress" and _holds(caller) == ["true", "false"]
 
 
 def _answered_legs(live_, interaction_id: int) -> int:
