@@ -111,6 +111,26 @@
     }
     $("wrap-up-form").hidden = i.phase !== "wrap-up" || !!i.wrap_up;
     $("transfer-form").hidden = i.phase !== "connected";
+    $("warm-controls").hidden = i.phase !== "connected" || warmFor !== i.id;
+  }
+
+  let warmFor = null;  // the interaction whose warm transfer I started and have not ended
+  const WARM_DONE = {
+    cancel: t("Transfer cancelled: you are back with the caller."),
+    complete: t("Transfer completed: the caller is with your colleague."),
+    "three-way": t("Three-way call: the caller, your colleague and you can all talk."),
+  };
+
+  function endWarm(action) {
+    return act(async () => {
+      text($("transfer-error"), "");
+      try {
+        await api("POST", "/api/interactions/" + shownId + "/transfer/warm", { action });
+      } catch (e) { text($("transfer-error"), e.message); return; }
+      warmFor = null;
+      $("warm-controls").hidden = true;
+      say(WARM_DONE[action]);
+    });
   }
 
   let wrapEnds = null;  // performance.now() when the wrap-up time runs out
@@ -307,8 +327,12 @@
         await api("POST", "/api/interactions/" + shownId + "/transfer", body);
       } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";  // handed over: the draft is now a note everyone sees
+      if (body.mode === "warm") { warmFor = shownId; $("warm-controls").hidden = false; }
       say(t("Transfer started."));
     }));
+    for (const button of $("warm-controls").querySelectorAll("button")) {
+      button.addEventListener("click", endWarm(button.dataset.action));
+    }
     $("escalate").addEventListener("click", act(async () => {
       text($("transfer-error"), "");
       await saveDraft();

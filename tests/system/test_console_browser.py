@@ -172,3 +172,59 @@ def test_agent_escalates_in_the_browser_and_the_supervisor_console_shows_context
     expect(sam.locator("#survey")).to_have_text("none")
     ARTIFACTS.mkdir(exist_ok=True)
     sam.screenshot(path=str(ARTIFACTS / "console-supervisor-escalation.png"), full_page=True)
+
+
+def test_warm_transfer_buttons_show_a_refusal_beside_them_then_complete_the_transfer(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    people = seed_people(rt)
+    alice = sign_in(browser, base, "alice")
+    alice.click("#go-available")
+    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
+    bob = sign_in(browser, base, "bob")
+    bob.click("#go-available")
+    expect(bob.locator("#state")).to_have_text("available", timeout=WITHIN)
+    caller = call_form(from_="+12125550123")
+    twilio.post("/voice/incoming", caller)
+    answer(rt, twilio, worker, people["alice"])
+    first = leg_of(rt, people["alice"])
+    expect(alice.locator("#transfer-form")).to_be_visible(timeout=WITHIN)
+    expect(alice.locator("#warm-controls")).to_be_hidden()
+
+    expect(alice.locator(f"#transfer-target option[value='agent:{people['bob']}']")
+           ).to_be_enabled(timeout=6000)
+    alice.select_option("#transfer-target", f"agent:{people['bob']}")
+    alice.select_option("#transfer-mode", "warm")
+    alice.fill("#transfer-reason", "billing question")
+    alice.click("#transfer")
+    expect(alice.locator("#message")).to_have_text("Transfer started.", timeout=WITHIN)
+    expect(alice.locator("#warm-controls")).to_be_visible()
+    interaction_id = first.interaction_id
+    room = twilio_api.store.ensure_conference("AC" + "0" * 32, f"hl-{interaction_id}")
+    for sid in (caller["CallSid"], first.call_sid):
+        twilio_api.store.put_participant(ParticipantResource(sid, room.sid, room.account_sid))
+    worker()  # Bob's phone rings; he has not answered
+
+    alice.click("#warm-three-way")
+    expect(alice.locator("#transfer-error")).to_have_text(
+        "your colleague has not answered yet: wait, or cancel", timeout=WITHIN)
+    bob_leg = leg_of(rt, people["bob"])
+    twilio.post(f"/voice/agent/whisper?leg={bob_leg.id}", call_form(sid=bob_leg.call_sid))
+    twilio_api.store.put_participant(
+        ParticipantResource(bob_leg.call_sid, room.sid, room.account_sid))
+    worker()
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "true"
+
+    alice.click("#warm-complete")
+    expect(alice.locator("#message")).to_have_text(
+        "Transfer completed: the caller is with your colleague.", timeout=WITHIN)
+    expect(alice.locator("#transfer-error")).to_have_text("")
+    expect(alice.locator("#warm-controls")).to_be_hidden()
+    worker()
+    removed = twilio_api.requests("participant-delete")
+    assert [r.path.rsplit("/", 1)[-1] for r in removed] == [f"{first.call_sid}.json"]
+    unhold = twilio_api.requests("participant-update")[-1]
+    assert unhold.path.endswith(f"/Participants/{caller['CallSid']}.json")
+    assert unhold.field("Hold") == "false"
