@@ -7,26 +7,9 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const status = $("message");
 
-  async function api(method, path, body) {
-    const options = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
-    if (method !== "GET") {
-      options.headers["X-CSRFToken"] = csrf;
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body || {});
-    }
-    const response = await fetch(path, options);
-    if (response.status === 401) { window.location.assign("/sign-in?next=" + encodeURIComponent(location.pathname)); throw new Error("signed out"); }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const e = new Error(data.message || data.detail || response.statusText);
-      e.field = data.field;
-      throw e;
-    }
-    return data;
-  }
+  const api = window.HoldlessApi.call;
 
   function say(text, isError) {
     status.textContent = text;

@@ -5,23 +5,10 @@
 (function () {
   const POLL_MS = 1000;
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const announced = new Set();
   let mine = null;
 
-  async function api(method, path, body) {
-    const options = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
-    if (method !== "GET") {
-      options.headers["X-CSRFToken"] = csrf;
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body || {});
-    }
-    const response = await fetch(path, options);
-    if (response.status === 401) { window.location.assign("/sign-in?next=/board"); throw new Error("signed out"); }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || response.statusText);
-    return data;
-  }
+  const api = window.HoldlessApi.call;
 
   function say(text, isError) {
     $("message").textContent = text;

@@ -6,7 +6,6 @@
   const AUTOSAVE_MS = 400;
   const Live = window.HoldlessLive;
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   let shownId = null;      // the interaction on screen
   let revealed = null;     // the full number, fetched once on request (audited server-side)
   let draftTimer = null;
@@ -14,19 +13,7 @@
   let live = null;
   let refreshTimer = null;
 
-  async function api(method, path, body) {
-    const options = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
-    if (method !== "GET") {
-      options.headers["X-CSRFToken"] = csrf;
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body || {});
-    }
-    const response = await fetch(path, options);
-    if (response.status === 401) { window.location.assign("/sign-in?next=/console"); throw new Error("signed out"); }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || response.statusText);
-    return data;
-  }
+  const api = window.HoldlessApi.call;
 
   function say(words, isError) {
     $("message").textContent = words;

@@ -33,7 +33,8 @@ from tests.system.test_console_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-SPEED = 4.0  # the network's clock: spoken prompts pass quickly, an offer rings 5 real s
+SPEED = 2.0  # the network's clock: spoken prompts pass quickly, an offer rings 10 real s (a
+# click on Reject must reach the stand-in before it rings out, on a busy machine too)
 WITHIN = 30_000  # ms: ceilings, not timings
 CALLER, OUR_NUMBER = "+12125550123", "+12125550000"
 # Screenshots of each state: artifacts/console/ (ignored by git); docs/console/ holds a set
