@@ -38,6 +38,7 @@ class Entry:
     bonus: float = 0.0  # seconds it is served as if it had arrived earlier (priority)
     promised: float = 0.0  # a callback: when it was promised (0: no promise)
     late_bonus: float = 0.0  # the bonus it earns once `promised` has passed (routing applies it)
+    sender: int = 0  # the agent who cold-transferred it here: routing never hands it back
 
     @property
     def score(self) -> float:
@@ -45,8 +46,10 @@ class Entry:
         return self.joined - self.bonus
 
     def fields(self) -> dict[str, str]:
-        """The entry as a Redis hash."""
-        return {
+        """The entry as a Redis hash (with no sender, one already recorded is kept: a caller
+        rebuilt on rejoining or restored still never goes back to who sent them)."""
+        sender = {"sender": str(self.sender)} if self.sender else {}
+        return {**sender,
             "queue": self.queue, "kind": self.kind, "joined": repr(self.joined),
             "call_sid": self.call_sid, "interaction_id": str(self.interaction_id),
             "callback_id": str(self.callback_id), "bonus": repr(self.bonus),
@@ -189,6 +192,7 @@ def load(r: redis.Redis, entry_id: str) -> Entry | None:
         call_sid=f.get("call_sid", ""), interaction_id=int(f.get("interaction_id") or 0),
         callback_id=int(f.get("callback_id") or 0), bonus=float(f.get("bonus") or 0.0),
         promised=float(f.get("promised") or 0.0), late_bonus=float(f.get("late_bonus") or 0.0),
+        sender=int(f.get("sender") or 0),
     )
 
 

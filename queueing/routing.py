@@ -23,10 +23,30 @@ local function split(s)
   for q in string.gmatch(s or '', '[^,]+') do t[#t + 1] = q end
   return t
 end
-local function head(key)
-  local h = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  if h[1] then return h[1], tonumber(h[2]), h[2] end
+-- the first entry of line `key` scored at most `max` that `agent` may take (with no agent:
+-- any): an entry an agent cold-transferred back to the line is never handed back to them
+local function first_for(prefix, key, max, agent)
+  for offset = 0, 99 do
+    local h = redis.call('ZRANGEBYSCORE', key, '-inf', max, 'WITHSCORES', 'LIMIT', offset, 1)
+    if not h[1] then return nil end
+    if agent == nil or redis.call('HGET', prefix .. 'entry:' .. h[1], 'sender') ~= agent then
+      return h[1], tonumber(h[2]), h[2]
+    end
+  end
   return nil
+end
+-- the longest-idle member of idle set `key` not passed over in this routing pass
+local function first_idle(key, passed)
+  for offset = 0, 99 do
+    local h = redis.call('ZRANGE', key, offset, offset, 'WITHSCORES')
+    if not h[1] then return nil end
+    if not passed[h[1]] then return h[1], tonumber(h[2]) end
+  end
+  return nil
+end
+local function serves(queues, q)
+  for _, mine in ipairs(queues) do if mine == q then return true end end
+  return false
 end
 -- callbacks of line q whose promised time has passed take their priority bonus (once)
 local function promote(prefix, q, now)
@@ -57,12 +77,10 @@ local function overflow_routes(prefix)
   return to, from
 end
 -- the first entry of line q whose place is at least `after` seconds old, if any
-local function waited(prefix, q, after, now)
+local function waited(prefix, q, after, now, agent)
   promote(prefix, q, now)
-  local h = redis.call('ZRANGEBYSCORE', prefix .. 'line:' .. q, '-inf',
-    string.format('%.17g', tonumber(now) - after), 'WITHSCORES', 'LIMIT', 0, 1)
-  if h[1] then return h[1], tonumber(h[2]), h[2] end
-  return nil
+  return first_for(prefix, prefix .. 'line:' .. q,
+    string.format('%.17g', tonumber(now) - after), agent)
 end
 -- whether agents idle in queue q have work: their own line, or an overflowing one
 local function has_work(prefix, q, from, now)
@@ -76,10 +94,12 @@ local function route(prefix, max_pairs, now, lines)
 local out = {}
 local to, from = overflow_routes(prefix)
 for _, q in ipairs(lines) do promote(prefix, q, now) end
-for _ = 1, max_pairs do
+local passed, made, tries = {}, 0, 0
+while made < max_pairs and tries < max_pairs + 100 do
+  tries = tries + 1
   local agent, agent_idle, agent_queue = nil, nil, nil
   local function consider(q)
-    local a, idle = head(prefix .. 'idle:' .. q)
+    local a, idle = first_idle(prefix .. 'idle:' .. q, passed)
     if a and (agent_idle == nil or idle < agent_idle) then
       agent, agent_idle, agent_queue = a, idle, q
     end
@@ -99,17 +119,20 @@ for _ = 1, max_pairs do
   end
   for _, q in ipairs(queues) do
     promote(prefix, q, now)
-    local e, score, raw = head(prefix .. 'line:' .. q)
+    local e, score, raw = first_for(prefix, prefix .. 'line:' .. q, '+inf', agent)
     take(e, score, raw, q)
     for _, src in ipairs(from[q] or {}) do
-      local oe, oscore, oraw = waited(prefix, src[1], src[2], now)
+      local oe, oscore, oraw = waited(prefix, src[1], src[2], now, agent)
       take(oe, oscore, oraw, src[1])
     end
   end
-  if not entry then
+  if not entry and serves(queues, agent_queue) then
+    passed[agent] = true  -- only work they sent back waits: they stay idle for the next
+  elseif not entry then
     -- the agent no longer serves the queue it was idle in: a stale member, drop it
     redis.call('ZREM', prefix .. 'idle:' .. agent_queue, agent)
   else
+    made = made + 1
     for _, q in ipairs(queues) do redis.call('ZREM', prefix .. 'idle:' .. q, agent) end
     redis.call('ZREM', prefix .. 'line:' .. entry_queue, entry)
     redis.call('HSET', prefix .. 'agent:' .. agent, 'state', 'busy', 'entry', entry, 'since', now)

@@ -165,7 +165,7 @@ def _to_queue(rt: Runtime, ask: TransferRequest) -> int:
         _back_in_line(interaction, queue)
         s.flush()
         transfer_id, caller_sid, drop = record.id, interaction.call_sid, from_leg.call_sid
-        entry = _entry(interaction, queue.slug)
+        entry = _entry(interaction, queue.slug, sender=ask.from_agent_id)
     lines.join(rt.live, entry)
     log.info("interaction %s: back to %s at the original place", ask.interaction_id, entry.queue)
     rt.enqueue(tasks.TRANSFER_TO_LINE, caller_sid, job_id=f"transfer-line-{transfer_id}")
@@ -180,12 +180,12 @@ def _back_in_line(interaction: Interaction, queue: Queue) -> None:
     interaction.conference = None
 
 
-def _entry(interaction: Interaction, queue: str) -> lines.Entry:
+def _entry(interaction: Interaction, queue: str, sender: int = 0) -> lines.Entry:
     joined = interaction.joined_at if interaction.joined_at is not None else 0.0
     same = interaction.queue is not None and interaction.queue.slug == queue
     return lines.Entry(lines.caller_entry_id(interaction.id), queue, lines.CALLER, joined,
                        interaction.call_sid, interaction.id,
-                       bonus=priority.caller_bonus(interaction) if same else 0.0)
+                       bonus=priority.caller_bonus(interaction) if same else 0.0, sender=sender)
 
 
 def finalize_draft(s: Session, interaction_id: int, agent_id: int, now: object) -> None:

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from admin import directory
 from models.console import AuditEntry, Note, Transfer, WrapUp
 from models.entities import CONNECTED, WAITING, Caller, Interaction, Leg
 from queueing import lines
@@ -388,6 +389,32 @@ def test_ending_a_warm_transfer_when_none_is_in_progress_is_409_in_plain_words(
     wrong = _warm(alice, interaction.id, "finish")
     assert wrong.status_code == 400 and wrong.json["detail"].startswith("action:")
     assert _audited(rt, interaction.id) == []
+
+
+def test_cold_transfer_to_a_queue_never_routes_back_to_the_sender_but_to_another_agent(
+        rt, app, twilio, worker):
+    people = seed_people(rt)
+    _form, interaction, first = route_call_to(rt, twilio, worker, people["alice"])
+    reply = Desk(app, "alice").send("POST", f"/api/interactions/{interaction.id}/transfer",
+                                    {"to_queue": "support", "mode": "cold", "reason": "x"})
+    assert reply.status_code == 202
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    worker()
+    make_available(rt, people["alice"])  # the only agent free: she sent it, so it waits
+    worker()
+    assert rt.presence.state(people["alice"]) == "available"
+    assert [e.interaction_id for e in lines.waiting(rt.live, "support")] == [interaction.id]
+    with rt.db.session() as s:
+        carol = directory.create_agent(s, "Carol Agent", "carol", "client:carol", ["support"],
+                                       "agent", PASSWORD).id
+    make_available(rt, carol)
+    worker()
+    assert lines.waiting(rt.live, "support") == []
+    assert rt.presence.state(carol) == "busy"
+    assert rt.presence.state(people["alice"]) == "available"
+    assert [leg.agent_id for leg in _legs(rt, interaction.id) if leg.agent_id] == [
+        people["alice"], carol]
 
 
 def test_transfer_to_a_busy_agent_is_409_and_records_nothing(rt, app, twilio, worker):

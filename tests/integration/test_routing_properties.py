@@ -269,3 +269,24 @@ def test_soak_many_more_sequences_keep_the_routing_invariants(redis_url: str) ->
     finally:
         r.flushdb()
         r.close()
+
+
+def test_an_entry_is_never_paired_with_its_sender_who_still_takes_the_next_one(
+        redis_url: str) -> None:
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    r.flushdb()
+    try:
+        presence, router = Presence(r), Router(r)
+        lines.join(r, lines.Entry("i:1", "a", lines.CALLER, 10.0, "CA1", 1, sender=1))
+        presence.set_state(1, AVAILABLE, 1.0, ["a"], (OFFLINE,))  # longest idle: the sender
+        assert router.route(["a"], 100.0) == []
+        assert presence.state(1) == AVAILABLE  # passed over, still idle
+        lines.join(r, lines.Entry("i:2", "a", lines.CALLER, 20.0, "CA2", 2))
+        first = router.route(["a"], 101.0)
+        assert [(p.agent_id, p.entry_id) for p in first] == [(1, "i:2")]
+        presence.set_state(2, AVAILABLE, 2.0, ["a"], (OFFLINE,))
+        second = router.route(["a"], 102.0)
+        assert [(p.agent_id, p.entry_id) for p in second] == [(2, "i:1")]
+    finally:
+        r.flushdb()
+        r.close()
