@@ -155,6 +155,12 @@ WARM_ACTION = {"type": "string", "enum": ["cancel", "complete", "three-way"]}
 
 def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> dict[str, Any]:
     accepted = _reply("started", _obj(["transfer_id"], transfer_id={"type": "integer"}))
+    # An escalation either starts at once (transfer_id) or waits for the next free supervisor
+    # (transfer_id null, waiting, the wait's id and the deadline of its return to the agent).
+    escalated = _reply("started, or waiting for a supervisor", _obj(
+        ["transfer_id"], transfer_id={"type": ["integer", "null"]},
+        waiting={"type": "boolean"}, escalation_id={"type": "integer"},
+        deadline={"type": "string", "format": "date-time"}))
     return {
         "/api/interactions/{interaction_id}": {"get": _op(
             "One interaction I am on now or handled recently",
@@ -200,7 +206,7 @@ def _interaction_paths(ctx: dict[str, Any], transfer_body: dict[str, Any]) -> di
         "/api/interactions/{interaction_id}/escalate": {"post": _op(
             "Warm-transfer to an available supervisor, or hold the caller for the next one "
             "(waiting, with the deadline after which the caller comes back to you)",
-            {"202": accepted, **_errors(400, 401, 403, 404, 409)},
+            {"202": escalated, **_errors(400, 401, 403, 404, 409)},
             body=_obj(["reason"], reason={"type": "string", "maxLength": 500}),
             params=[ID_PARAM], changes=True)},
     }
