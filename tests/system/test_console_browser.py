@@ -228,3 +228,20 @@ def test_warm_transfer_buttons_show_a_refusal_beside_them_then_complete_the_tran
     unhold = twilio_api.requests("participant-update")[-1]
     assert unhold.path.endswith(f"/Participants/{caller['CallSid']}.json")
     assert unhold.field("Hold") == "false"
+
+
+def test_signing_out_in_the_page_takes_the_agent_offline_so_nothing_is_routed_to_them(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    people = seed_people(rt)
+    alice = sign_in(browser, base, "alice")
+    alice.click("#go-available")
+    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
+    alice.click("#sign-out")
+    alice.wait_for_url(f"{base}/sign-in*")
+    assert rt.presence.state(people["alice"]) == "offline"
+    twilio.post("/voice/incoming", call_form(from_="+12125550123"))
+    worker()
+    assert leg_of(rt, people["alice"]) is None  # the caller waits; alice's phone never rang
