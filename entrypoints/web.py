@@ -19,7 +19,7 @@ from console import admin_views, board_views, demo, i18n, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
-from holdless import clock
+from holdless import clock, speech
 from holdless.settings import DEVELOPMENT, Settings
 from holdless.speech import N_
 from ivr import language
@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app from the environment (and `test_config` overrides)."""
     settings = Settings.from_env().with_overrides(test_config or {})
     settings.check()
+    speech.warm_catalogs()
     app = Flask(__name__, instance_path=None)
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),

@@ -126,8 +126,12 @@ class Settings:
     twilio_api_key_secret: str = ""
     twilio_twiml_app_sid: str = ""
     # Live pages (server-sent event streams) one web process serves at once; each holds one
-    # of its threads (webhooks/push.py), so the Procfile gives WEB_THREADS this many + 8.
-    push_streams: int = 120
+    # of its threads (webhooks/push.py), so the Procfile gives WEB_THREADS this many + 8:
+    # the 8 answer webhooks and requests, never more at once than the database pool
+    # (holdless.timeouts DB_POOL_SIZE + DB_POOL_OVERFLOW) can serve without callers waiting
+    # out its timeout. More live pages: more web processes (WEB_CONCURRENCY), or raise both
+    # together with the pool.
+    push_streams: int = 8
     # The stand-in's browser phones (simulator/browser_phones.py), development only: set by
     # `make run`, so a console takes calls with no Twilio account.
     demo_phone_url: str = ""
@@ -175,7 +179,7 @@ class Settings:
             twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
             twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
             twilio_twiml_app_sid=_env("TWILIO_TWIML_APP_SID"),
-            push_streams=_env_int("HOLDLESS_PUSH_STREAMS", 120),
+            push_streams=_env_int("HOLDLESS_PUSH_STREAMS", 8),
             page_grace_seconds=_env_int("HOLDLESS_PAGE_GRACE_SECONDS", 60),
             demo_phone_url=_env("HOLDLESS_DEMO_PHONE_URL").rstrip("/"),
             voice_token_seconds=_env_int("HOLDLESS_VOICE_TOKEN_SECONDS", 3600),

@@ -94,6 +94,14 @@ def translations(catalog: str, domain: str = CALLER_DOMAIN) -> NullTranslations:
     return Translations(compiled, domain=domain)
 
 
+def warm_catalogs() -> None:
+    """Compile every language's caller catalog now, so a process's first callers (a rush
+    at opening) do not each wait for it inside their webhook's time budget."""
+    for folder in sorted(LOCALES.iterdir()):
+        if (folder / "LC_MESSAGES").is_dir():
+            translations(folder.name)
+
+
 @dataclass(frozen=True)
 class Speech:
     """Words in one language, and how a line says them (its Twilio voice; "" plays recorded
