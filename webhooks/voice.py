@@ -87,10 +87,7 @@ def retry_on_conflict(view: Callable[..., Any]) -> Callable[..., Any]:
 def incoming() -> Response:
     """A new inbound call."""
     rt = _rt()
-    facts = arriving.CallFacts(forms.call_sid(),
-                            caller_number(forms.field("From"), rt.settings.default_region),
-                            forms.field("To"))
-    return _twiml(arriving.incoming(rt, facts))
+    return _twiml(arriving.incoming(rt, _call_facts(rt)))
 
 
 @bp.post(paths.LANGUAGE)
@@ -99,10 +96,14 @@ def incoming() -> Response:
 def choose_language() -> Response:
     """The caller's key (or none) after the line offered its languages."""
     rt = _rt()
-    facts = arriving.CallFacts(forms.call_sid(),
-                               caller_number(forms.field("From"), rt.settings.default_region),
-                               forms.field("To"))
-    return _twiml(arriving.choose_language(rt, facts, forms.digits()))
+    return _twiml(arriving.choose_language(rt, _call_facts(rt), forms.digits()))
+
+
+def _call_facts(rt: Runtime) -> arriving.CallFacts:
+    """Who is calling which of our numbers, from the request's form."""
+    return arriving.CallFacts(forms.call_sid(),
+                              caller_number(forms.field("From"), rt.settings.default_region),
+                              forms.field("To"))
 
 
 @bp.get(paths.PROMPT_PREFIX + "/<tag>/<key>.wav")
