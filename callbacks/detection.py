@@ -88,5 +88,15 @@ def detected(rt: Runtime, attempt_id: int, answered_by: str, call_sid: str) -> N
         rt.enqueue(tasks.END_CALLBACK_CALL, call_sid, job_id=f"cb-end-machine-{attempt_id}")
 
 
+def detected_job(rt: Runtime, attempt_id: int, answered_by: str, call_sid: str) -> str:
+    """Job: who answered, reported while the database was unreachable, recorded now
+    (`detected`); an attempt the database does not know is nothing to do, not retried."""
+    try:
+        detected(rt, attempt_id, answered_by, call_sid)
+    except placing.UnknownAttempt:
+        return "unknown attempt: nothing to record"
+    return "recorded"
+
+
 def _wait_url(rt: Runtime, attempt_id: int, waited: int) -> str:
     return rt.url(paths.CALLBACK_CUSTOMER_WAIT, attempt=attempt_id, waited=waited)

@@ -366,7 +366,17 @@ def callback_customer_amd() -> tuple[str, int]:
     answered_by = forms.answered_by()
     if answered_by not in detection.ANSWERED_BY_VALUES:
         abort(400, description="AnsweredBy missing or not one Twilio sends")
-    detection.detected(_rt(), forms.int_arg("attempt"), answered_by, forms.call_sid())
+    attempt_id, sid = forms.int_arg("attempt"), forms.call_sid()
+    try:
+        detection.detected(_rt(), attempt_id, answered_by, sid)
+    except DATABASE_UNREACHABLE:
+        # Twilio posts AnsweredBy once, never again, and ignores what this callback answers
+        # (an apology's <Redirect> would never be followed): lost, a machine would be taken
+        # for a person once the customer's wait runs out, and bridged. The worker applies it.
+        log.warning("database unreachable: %s deferred to the worker", request.path)
+        _rt().enqueue(tasks.APPLY_DETECTION, attempt_id, answered_by, sid,
+                      job_id=f"cb-amd-{attempt_id}")
+        return "", 202
     return "", 204
 
 

@@ -15,6 +15,7 @@ from tests.callback_steps import (
     local,
     only_callback,
 )
+from tests.faults import StatementOutage
 from tests.helpers import make_available, seed_agent, seed_queues, spoken, twiml, verbs
 
 MACHINES = ("fax", "machine_start", "machine_end_beep", "machine_end_silence",
@@ -107,3 +108,38 @@ def test_an_answered_by_twilio_never_sends_is_refused_in_plain_words(
                           customer_form(rt, attempt.id, AnsweredBy="robot"))
     assert refused.status_code == 400
     assert attempt_row(rt, attempt.id).answered_by == ""
+
+
+def _until_detection_decides(twilio, rt, attempt_id, wait_url):
+    """Follow the greeted customer's wait (a pause, then the wait again) until the app
+    decides; its TwiML then."""
+    for _ in range(60):
+        after = twiml(twilio.post(local(wait_url), customer_form(rt, attempt_id)))
+        if verbs(after) != ["Pause", "Redirect"]:
+            return after
+        wait_url = after.find("Redirect").text
+    raise AssertionError("the customer waited for ever")
+
+
+def test_answered_by_posted_once_during_a_database_outage_is_kept_so_a_machine_is_never_bridged(
+        rt, twilio, worker, twilio_api, alice):
+    # Twilio posts AnsweredBy to the AsyncAmdStatusCallback once and ignores the answer
+    # (www.twilio.com/docs/voice/answering-machine-detection, AsyncAmdStatusCallback): an
+    # apology's <Redirect> is never followed, so the result must outlive the outage.
+    attempt, call = _customer_rung(rt, twilio, worker, twilio_api, alice)
+    greeted = twiml(twilio.post(local(call.field("Url")), customer_form(rt, attempt.id)))
+    form = customer_form(rt, attempt.id, AnsweredBy="machine_start")
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:
+        amd = twilio.post(local(call.field("AsyncAmdStatusCallback")), form)
+    finally:
+        outage.end()
+        outage.remove()
+    assert amd.status_code == 202  # accepted: the worker records it
+    worker()
+    after = _until_detection_decides(twilio, rt, attempt.id, greeted.find("Redirect").text)
+    assert after.find("Dial") is None and verbs(after) == ["Hangup"]
+    row = attempt_row(rt, attempt.id)
+    assert (row.answered_by, row.outcome) == ("machine_start", "answered by machine_start")
+    assert only_callback(rt).status == BOOKED  # not reached: retried per policy
