@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from models.admin import ConfigAuditEntry
-from models.entities import Assignment
-from queueing import lines
+from models.entities import Assignment, Interaction
+from queueing import keys, lines
+from queueing.presence import Presence
+from queueing.routing import Router
 from tests.console_helpers import Desk, seed_people_and_admin
 from tests.helpers import call_form, make_available, seed_agent, twiml, verbs
 
@@ -17,8 +19,9 @@ from tests.helpers import call_form, make_available, seed_agent, twiml, verbs
 @pytest.fixture
 def ada(app, rt):
     """Support (alice) and sales (carol) queues; ada the administrator, signed in."""
-    seed_people_and_admin(rt)
+    people = seed_people_and_admin(rt)
     desk = Desk(app, "ada")
+    desk.alice = people["alice"]
     desk.carol = seed_agent(rt, "carol", ["sales"])
     return desk
 
@@ -98,6 +101,38 @@ def test_overflowing_entry_keeps_its_place_in_its_own_line(rt, twilio, ada):
     assert lines.length(rt.live, "support") == 1  # the second still waits, first in line
     [left] = lines.waiting(rt.live, "support")
     assert lines.position(rt.live, "support", left.id) == 1
+
+
+def test_an_overflowing_caller_stays_first_in_its_own_line_for_its_own_agent(
+        rt, twilio, ada):
+    _overflow(ada, "sales", 60)  # carol (sales) stays signed out
+    first = call_form(from_="+12125550101")
+    assert "Enqueue" in verbs(twiml(twilio.post("/voice/incoming", first)))
+    rt.clock.advance(30)
+    assert "Enqueue" in verbs(twiml(twilio.post("/voice/incoming", call_form(
+        from_="+12125550102"))))
+    rt.clock.advance(40)  # the first now overflows (70 s), the second does not (40 s)
+    twilio.post("/voice/hold", {**first, "QueueTime": "70", "QueuePosition": "1"})
+    entry = lines.entry_for_call(rt.live, first["CallSid"])
+    assert (lines.length(rt.live, "support"), lines.position(rt.live, "support", entry.id)
+            ) == (2, 1)
+    make_available(rt, ada.alice)
+    with rt.db.session() as s:
+        [offer] = s.scalars(select(Assignment)).all()
+        taken = s.get(Interaction, offer.interaction_id)
+        assert (offer.agent_id, taken.call_sid) == (ada.alice, first["CallSid"])
+
+
+def test_an_overflowing_caller_goes_ahead_of_the_overflow_queues_later_callers(r):
+    """Routing: an entry taken by an overflow queue's agent competes there by its original
+    place, so an older overflowing caller is served before a later caller of that queue."""
+    r.hset(keys.overflow(), "support", "sales|60")
+    lines.join(r, lines.Entry("i:1", "support", lines.CALLER, 1000.0, "CA1", 1))
+    lines.join(r, lines.Entry("i:2", "sales", lines.CALLER, 1030.0, "CA2", 2))
+    Presence(r).set_state(7, "available", 1070.0, ["sales"])
+    [pair] = Router(r).route(["sales", "support"], 1070.0)
+    assert (pair.agent_id, pair.entry_id, pair.queue) == (7, "i:1", "support")
+    assert lines.position(r, "sales", "i:2") == 1
 
 
 def test_overflow_setting_is_validated_and_audited(rt, ada):
