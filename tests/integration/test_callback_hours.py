@@ -227,3 +227,24 @@ def test_quiet_hours_set_by_the_admin_decide_when_a_german_customer_may_be_rung(
     make_available(rt, people["alice"])
     worker()
     assert _dialled(twilio_api) == ["client:alice"]
+
+
+def test_callback_still_in_line_at_closing_is_held_by_the_next_scheduled_reconcile_and_texted(
+        rt, twilio, worker, twilio_api, frozen_clock, support):
+    seed_agent(rt, "alice", ["support"])  # signed out: nobody takes the line before closing
+    frozen_clock.set(ny(16, 16, 30))
+    book_callback(twilio)
+    worker()
+    assert lines.length(rt.live, "support") == 1  # keeps its place, waits for an agent
+    frozen_clock.set(ny(16, 17, 4))  # closed; the scheduled reconcile's pass comes round
+    reconcile.reconcile_job(rt)
+    worker()
+    assert lines.length(rt.live, "support") == 0
+    [callback] = _callbacks(rt)
+    assert callback.next_attempt_at == ny(17, 9)
+    texts = [m.body for m in twilio_api.messages()]
+    assert sum("We will call you tomorrow at 9 AM" in body for body in texts) == 1
+    frozen_clock.set(ny(16, 17, 9))  # the pass after: held already, not texted again
+    reconcile.reconcile_job(rt)
+    worker()
+    assert len(twilio_api.messages()) == len(texts)

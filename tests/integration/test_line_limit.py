@@ -7,6 +7,9 @@ from datetime import time
 
 from sqlalchemy import select
 
+from admin import config
+from admin.audit import Actor
+from models.callbacks import Callback
 from models.entities import Interaction, OpeningHours, Queue
 from queueing import lines
 from tests.helpers import call_form, seed_queues, spoken, twiml, verbs
@@ -44,3 +47,24 @@ def test_raising_max_waiting_lets_the_next_caller_join_the_line(rt, twilio):
         assert "Enqueue" in verbs(twiml(twilio.post(
             "/voice/incoming", call_form(from_=f"+1212555010{n}"))))
     assert lines.length(rt.live, "support") == 2
+
+
+def test_caller_above_max_waiting_with_no_callback_time_free_is_told_why_and_to_call_again(
+        rt, twilio):
+    seed_queues(rt, ("support", "Support", None))
+    _limit(rt, 1)
+    with rt.db.session() as s:  # a plan with nobody in it: no callback time has room
+        config.set_staffing(s, Actor(None, "operator"), "support", 1, "09:00", 0)
+    assert "Enqueue" in verbs(twiml(twilio.post("/voice/incoming", call_form(
+        from_="+12125550101"))))
+    turned = twiml(twilio.post("/voice/incoming", call_form(from_="+12125550102")))
+    said = spoken(turned)
+    assert "Our line is full right now: 1 caller already waiting" in said
+    assert said.endswith("Please call again a little later. Thank you for calling. Goodbye.")
+    assert "Enqueue" not in verbs(turned) and turned.find("Gather") is None
+    assert verbs(turned)[-1] == "Hangup"
+    assert lines.length(rt.live, "support") == 1
+    with rt.db.session() as s:
+        assert s.scalars(select(Callback)).all() == []
+        outcomes = [i.outcome for i in s.scalars(select(Interaction).order_by(Interaction.id))]
+    assert outcomes[-1] == "line full"
