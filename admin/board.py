@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from admin import booked, reports
+from holdless.zoned import zoned
 from models.entities import (
     AGENT_STATES,
     NOT_READY,
@@ -69,6 +70,7 @@ class QueueBoard:
     agents: tuple[AgentLine, ...]
     open: bool = True
     until: str | None = None
+    time_zone: str = "UTC"
     status: str = "open"
     estimate_text: str = ""
     callbacks_waiting: int = 0
@@ -153,15 +155,17 @@ def agent_rows(rt: Runtime, s: Session) -> list[AgentLine]:
     return rows
 
 
-def _when(moment: datetime, now: datetime) -> str:
-    """A moment in the queue's own time: `17:00` today, else `Tue 09:00`."""
-    same_day = moment.date() == now.astimezone(moment.tzinfo).date()
-    return moment.strftime("%H:%M" if same_day else "%a %H:%M")
+def _when(moment: datetime, now: datetime, zone: str) -> str:
+    """A moment in the queue's own zone, saying which: `17:00 CET` today, else
+    `Tue 08 Dec 09:00 CET` (holdless.zoned, as every page shows time)."""
+    same_day = moment.astimezone(ZoneInfo(zone)).date() == now.astimezone(ZoneInfo(zone)).date()
+    return zoned(moment, zone, "time" if same_day else "day")
 
 
 def _hours(s: Session, queue: Queue, now: datetime) -> tuple[bool, str | None, str]:
     """Whether the queue is open now, until when (its closing, or its next opening), and
-    that in words (`open until 17:00`, `closed until Tue 09:00`)."""
+    that in words in the queue's zone (`open until 17:00 CET`, `closed until Tue 08 Dec
+    09:00 CET`)."""
     if not queue.hours:
         return True, None, "open (no hours set)"
     plan = directory.schedule(s, queue)
@@ -169,11 +173,11 @@ def _hours(s: Session, queue: Queue, now: datetime) -> tuple[bool, str | None, s
         closes = hours.closing_time(plan, now)
         if closes is None:
             return True, None, "open"
-        return True, closes.isoformat(), f"open until {_when(closes, now)}"
+        return True, closes.isoformat(), f"open until {_when(closes, now, queue.time_zone)}"
     opens = hours.next_opening(plan, now)
     if opens is None:
         return False, None, "closed, no opening in sight"
-    return False, opens.isoformat(), f"closed until {_when(opens, now)}"
+    return False, opens.isoformat(), f"closed until {_when(opens, now, queue.time_zone)}"
 
 
 def _live_callers(rt: Runtime, slug: str) -> tuple[list[lines.Entry], int]:
@@ -227,7 +231,7 @@ def queue_board(rt: Runtime, queue: Queue, agents: Iterable[Agent], s: Session) 
     return QueueBoard(
         slug=queue.slug, name=queue.name, waiting=len(callers), oldest_wait_seconds=oldest_wait,
         new_caller_estimate=estimate, agents_by_state=counts, agents=rows, open=is_open,
-        until=until, status=status,
+        until=until, time_zone=queue.time_zone, status=status,
         estimate_text=_estimate_text(estimate, is_open, figures.agents_serving),
         callbacks_waiting=callbacks, service_level_percent=level, abandon_percent=abandon,
         offered_today=today.offered, alerts=_alerts(queue, oldest_wait, level))
@@ -256,7 +260,8 @@ def live_board(rt: Runtime) -> dict[str, Any]:
     return {"queues": [{**_plain(q), "callbacks": counts.get(ids.get(q.slug, 0),
                                                              {"booked": 0, "dialling": 0})}
                        for q in queues],
-            "agents": [_plain(a) for a in people], "at": rt.clock.now().isoformat()}
+            "agents": [_plain(a) for a in people], "at": rt.clock.now().isoformat(),
+            "time_zone": rt.settings.time_zone}
 
 
 def _plain(row: Any) -> dict[str, Any]:

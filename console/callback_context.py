@@ -59,7 +59,8 @@ def summary(s: Session, interaction: Interaction, viewer_id: int) -> dict[str, A
                  and a.outcome in LIVE_OUTCOMES), None)
     return {
         "id": callback.id, "reference": callback.reference, "status": callback.status,
-        "queue": callback.queue.name, "requested_at": iso(callback.created_at),
+        "queue": callback.queue.name, "time_zone": callback.queue.time_zone,
+        "requested_at": iso(callback.created_at),
         "attempt": mine.number if mine is not None else callback.attempts,
         "max_attempts": callback.max_attempts, "on_attempt_now": mine is not None,
         "recording_url": recording_path(callback, interaction.id),
@@ -88,7 +89,8 @@ def _one(s: Session, callback: Callback, via: int) -> dict[str, Any]:
     names = {a.id: a.name for a in s.scalars(select(Agent).where(Agent.id.in_(ids)))}
     return {
         "id": callback.id, "reference": callback.reference, "queue": callback.queue.name,
-        "status": callback.status, "requested_at": iso(callback.created_at),
+        "time_zone": callback.queue.time_zone, "status": callback.status,
+        "requested_at": iso(callback.created_at),
         "interaction_id": callback.interaction_id, "max_attempts": callback.max_attempts,
         "recording_url": recording_path(callback, via),
         "attempts": [{"number": a.number, "started_at": iso(a.started_at),

@@ -23,7 +23,16 @@ from ivr import survey
 from ivr.numbers import mask
 from models.callbacks import Callback
 from models.console import DISPOSITIONS, AuditEntry, Note, Transfer, WrapUp, draft_key
-from models.entities import OFFERED, WAITING, Agent, Assignment, Caller, Interaction, Leg
+from models.entities import (
+    OFFERED,
+    WAITING,
+    Agent,
+    Assignment,
+    Caller,
+    Interaction,
+    Leg,
+    Queue,
+)
 from models.privacy import DELETED, ConversationRecording
 from queueing import keys, transfers
 from queueing.presence import WRAP_UP
@@ -163,6 +172,7 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "id": interaction.id, "phase": phase, "status": interaction.status,
             "kind": interaction.kind, "outcome": interaction.outcome,
             "queue": _queue(interaction),
+            "time_zone": zone_of(rt, interaction.queue),
             "caller": _caller(interaction, reveal),
             "ivr_choices": interaction.ivr_choices or {},
             "waited_seconds": round(_waited(rt, interaction), 1),
@@ -171,7 +181,7 @@ def context(rt: Runtime, interaction_id: int, viewer_id: int, reveal: bool = Fal
             "answered_at": iso(interaction.answered_at),
             "ended_at": iso(interaction.ended_at),
             "callback": callback_context.summary(s, interaction, viewer_id),
-            "history": _history(s, interaction),
+            "history": _history(s, interaction, rt.settings.time_zone),
             "callback_history": callback_context.history(s, interaction.caller_number,
                                                          interaction.id),
             "notes": _notes(s, interaction.id),
@@ -230,9 +240,16 @@ def conversation_recording(rt: Runtime, recording_id: int, agent_id: int) -> str
     return url
 
 
+def zone_of(rt: Runtime, queue: Queue | None) -> str:
+    """The zone a call's times are shown in: its queue's, else the line's
+    (HOLDLESS_TIME_ZONE) for a call that never reached a queue."""
+    return queue.time_zone if queue is not None else rt.settings.time_zone
+
+
 def _queue(interaction: Interaction) -> dict[str, str] | None:
     queue = interaction.queue
-    return None if queue is None else {"slug": queue.slug, "name": queue.name}
+    return None if queue is None else {"slug": queue.slug, "name": queue.name,
+                                       "time_zone": queue.time_zone}
 
 
 def _on_record(interaction: Interaction) -> Caller | None:
@@ -275,7 +292,9 @@ def _waited(rt: Runtime, interaction: Interaction) -> float:
     return 0.0
 
 
-def _history(s: Session, interaction: Interaction) -> list[dict[str, Any]]:
+def _history(s: Session, interaction: Interaction, line_zone: str) -> list[dict[str, Any]]:
+    """The caller's earlier calls, newest first, each with the zone its times are shown
+    in (its queue's, else the line's)."""
     same = []
     if interaction.caller_id is not None:
         same.append(Interaction.caller_id == interaction.caller_id)
@@ -288,6 +307,7 @@ def _history(s: Session, interaction: Interaction) -> list[dict[str, Any]]:
     return [{
         "id": row.id, "created_at": iso(row.created_at), "status": row.status,
         "outcome": row.outcome, "queue": row.queue.name if row.queue else None,
+        "time_zone": row.queue.time_zone if row.queue else line_zone,
         "agent": row.agent.name if row.agent else None,
         "dispositions": [w.disposition for w in s.scalars(
             select(WrapUp).where(WrapUp.interaction_id == row.id).order_by(WrapUp.id))],

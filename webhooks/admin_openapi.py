@@ -251,8 +251,11 @@ def _callback_and_report_paths() -> dict[str, Any]:
 
 
 def _board_paths() -> dict[str, Any]:
-    board = _obj(["queues", "agents", "at"], queues=ARRAY, agents=ARRAY, at=STR,
-                 me={"type": ["object", "null"]})
+    board = _obj(["queues", "agents", "at"], queues={
+        "type": "array", "description": "each with open, until (ISO) and the queue's "
+        "time_zone (IANA) to show it in, and status in words in that zone"},
+                 agents=ARRAY, at=STR, me={"type": ["object", "null"]},
+                 time_zone={"type": "string", "description": "the line's zone, for at"})
     call = _param("interaction_id", ID_SCHEMA)
     mode = _obj(["mode"], mode={"type": "string", "enum": ["listen", "coach", "barge"]})
     return {

@@ -223,12 +223,15 @@ def _schemas() -> dict[str, Any]:
         "Interaction": _obj(
             ["id", "status", "caller", "notes", "legs", "transfers", "history"],
             id={"type": "integer"}, phase=nullable_str, status=STR, kind=STR,
-            queue={"type": ["object", "null"]},
+            queue={"type": ["object", "null"], "description": "slug, name, time_zone"},
+            time_zone={"type": "string", "description":
+                       "IANA zone the call's times are shown in: its queue's, else the line's"},
             caller=_obj(["name", "number"], name=STR, number=nullable_str, account_ref=STR,
                         difficult={"type": "boolean"}, revealed={"type": "boolean"}),
             ivr_choices={"type": "object"}, waited_seconds={"type": "number"},
             callback={"oneOf": [_ref("CallbackSummary"), {"type": "null"}]},
-            history={"type": "array"}, my_draft=STR,
+            history={"type": "array", "description": "earlier calls, each with the "
+                     "time_zone its times are shown in"}, my_draft=STR,
             callback_history={"type": "array", "items": _ref("CallbackHistory")},
             notes={"type": "array", "items": _obj(
                 ["author", "text", "created_at"], author=STR, text=STR,
@@ -242,12 +245,15 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+ZONE = {"type": "string", "description": "IANA zone its times are shown in (its queue's)"}
+
+
 def _callback_schemas(nullable_str: dict[str, Any]) -> dict[str, Any]:
     integer = {"type": "integer"}
     return {
         "CallbackSummary": _obj(
             ["reference", "status", "attempt", "max_attempts"], id=integer, reference=STR,
-            status=STR, queue=STR, requested_at=nullable_str, attempt=integer,
+            status=STR, queue=STR, time_zone=ZONE, requested_at=nullable_str, attempt=integer,
             max_attempts=integer, on_attempt_now={"type": "boolean"},
             recording_url=nullable_str),
         "Caller": _obj(["number", "name", "account_ref"], id=integer, number=STR, name=STR,
@@ -259,7 +265,8 @@ def _callback_schemas(nullable_str: dict[str, Any]) -> dict[str, Any]:
             agent_id={"type": ["integer", "null"]}, at=STR),
         "CallbackHistory": _obj(
             ["reference", "status", "attempts"], id=integer, reference=STR, queue=STR,
-            status=STR, requested_at=nullable_str, interaction_id={"type": ["integer", "null"]},
+            time_zone=ZONE, status=STR, requested_at=nullable_str,
+            interaction_id={"type": ["integer", "null"]},
             max_attempts=integer, recording_url=nullable_str,
             attempts={"type": "array", "items": _obj(
                 ["number", "outcome"], number=integer, started_at=nullable_str,

@@ -51,9 +51,19 @@
     if (rows.length !== body.children.length || rows.some((r, n) => body.children[n] !== r)) body.replaceChildren(...rows);
   }
 
+  // Open or closed, and until when in the queue's own zone, saying which (Holdless.zoned):
+  // "open until 17:00 GMT+1" today, "closed until Tue 08 Dec 09:00 GMT+1" on another day.
+  function hoursText(q) {
+    if (!q.until) return q.status;
+    const zoned = window.Holdless;
+    const today = last && zoned.zonedDay(last.at, q.time_zone) === zoned.zonedDay(q.until, q.time_zone);
+    const when = zoned.zoned(q.until, q.time_zone, today ? "time" : "day");
+    return q.open ? t("open until {when}", { when }) : t("closed until {when}", { when });
+  }
+
   function queueCells(q) {
     const callbacks = q.callbacks.booked + q.callbacks.dialling;
-    return [["name", q.name], ["status", q.status], ["waiting", String(q.waiting)],
+    return [["name", q.name], ["status", hoursText(q)], ["waiting", String(q.waiting)],
       ["oldest", duration(q.oldest_wait_seconds)], ["estimate", q.estimate_text],
       ["service-level", percent(q.service_level_percent)], ["abandoned", percent(q.abandon_percent)],
       ["callbacks", String(callbacks)], ["alarms", q.alerts.length ? q.alerts.join("; ") : "none"]];
@@ -129,7 +139,7 @@
     fetchedAt = Date.now();
     showMine(data);
     draw(0);
-    $("board-at").textContent = "at " + window.Holdless.zoned(data.at, $("board-at").dataset.zone, "seconds");
+    $("board-at").textContent = "at " + window.Holdless.zoned(data.at, data.time_zone || $("board-at").dataset.zone, "seconds");
     announce(data.queues);
   }
 

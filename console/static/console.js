@@ -29,9 +29,12 @@
   const STATE_WORDS = [t("available"), t("busy"), t("offered"), t("wrap-up"), t("wrap up"),
                        t("offline"), t("not-ready"), t("not ready")];
 
-  function day(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+  // Every time shown says its zone: a call's in its queue's zone (the API sends time_zone
+  // beside the times), through the pages' one helper (zoned.js).
+  let zone = "UTC";  // the shown call's zone
+  function day(iso, where) { return window.Holdless.zoned(iso, where || zone); }
 
-  function when(iso) { return iso ? new Date(iso).toLocaleTimeString() : "—"; }
+  function when(iso) { return window.Holdless.zoned(iso, zone, "time"); }
 
   function minutes(seconds) {
     const s = Math.round(seconds || 0);
@@ -62,9 +65,9 @@
   }
 
   function callbackLine(c) {
-    const tries = c.attempts.map((a) => "#" + a.number + " " + when(a.started_at) +
+    const tries = c.attempts.map((a) => "#" + a.number + " " + day(a.started_at, c.time_zone) +
       (a.agent ? " " + a.agent : "") + ": " + a.outcome);
-    return t("requested {when}", { when: when(c.requested_at) }) + " · " + c.queue + " · " + c.reference + " · " +
+    return t("requested {when}", { when: day(c.requested_at, c.time_zone) }) + " · " + c.queue + " · " + c.reference + " · " +
       c.status + " · " + (tries.length ? tries.join("; ") : t("no attempt yet"));
   }
 
@@ -77,7 +80,7 @@
       item("l" + l.id, (l.agent || t("queue")) + " · " + (l.step || l.kind) + (l.reason ? " · " + l.reason : "") +
            " · " + when(l.started_at) + "–" + (l.ended_at ? when(l.ended_at) : t("now")))));
     fill($("history"), i.history.length ? i.history.map((h) =>
-      item("h" + h.id, day(h.created_at) + " · " + (h.queue || "") + " · " + (h.agent || t("no agent")) +
+      item("h" + h.id, day(h.created_at, h.time_zone) + " · " + (h.queue || "") + " · " + (h.agent || t("no agent")) +
            " · " + (h.outcome || h.status) +
            (h.dispositions.length ? " · " + h.dispositions.join(", ") : "") +
            (h.notes && h.notes.length ? " · " + t("notes:") + " " + h.notes.map((n) => n.author + ": " + n.text).join(" | ") : ""))) :
@@ -145,6 +148,7 @@
   function render(data) {
     renderState(data);
     const i = data.interaction;
+    if (i) zone = i.time_zone || (i.queue && i.queue.time_zone) || "UTC";
     $("idle").hidden = !!i;
     $("interaction").hidden = !i;
     if (!i) {
@@ -169,7 +173,7 @@
   // escalation waiting for a free supervisor.
   const MODE_WORDS = { listen: t("listening"), coach: t("coaching you"), barge: t("in the call") };
   const ESCALATION_WORDS = {
-    waiting: t("Waiting for a free supervisor: the caller is on hold."),
+    waiting: t("Waiting for a free supervisor until {deadline}: the caller is on hold."),
     "timed-out": t("No supervisor was free in time: the caller is back with you."),
     reached: t("A supervisor is being connected."),
   };
@@ -177,7 +181,8 @@
     const on = (data.supervisors || []).map((s) => s.name + " (" + (MODE_WORDS[s.mode] || s.mode) + ")");
     text($("supervisors"), on.length ? t("Supervisor on this call: {who}", { who: on.join(", ") }) : "");
     const e = data.escalation;
-    text($("escalation"), e ? ESCALATION_WORDS[e.status] || "" : "");
+    const words = e ? ESCALATION_WORDS[e.status] || "" : "";
+    text($("escalation"), words.split("{deadline}").join(e ? when(e.deadline) : ""));
   }
 
   function eventsUrl() {
@@ -246,8 +251,8 @@
     if (shownId === null || !draftDirty) return;
     draftDirty = false;
     try {
-      await api("PUT", "/api/interactions/" + shownId + "/notes/draft", { text: $("note-draft").value });
-      text($("draft-status"), t("Saved {time}", { time: new Date().toLocaleTimeString() }));
+      const saved = await api("PUT", "/api/interactions/" + shownId + "/notes/draft", { text: $("note-draft").value });
+      text($("draft-status"), t("Saved {time}", { time: when(saved.updated_at) }));  // the server's time
     } catch (e) { draftDirty = true; say(e.message, true); }
   }
 

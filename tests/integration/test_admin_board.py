@@ -99,8 +99,8 @@ def test_board_says_no_agent_signed_in_instead_of_an_estimate_and_shows_a_closed
     support, sales = board(rt)
 
     assert support.estimate_text == "no agent signed in" and support.waiting == 1
-    assert (sales.open, sales.status, sales.estimate_text) == (False, "closed until Tue 09:00",
-                                                               "closed")
+    assert (sales.open, sales.status, sales.estimate_text) == (
+        False, "closed until Tue 17 Nov 09:00 EST", "closed")  # in the queue's zone, saying so
     # The callback kept overnight is a callback due, not a caller waiting 13 minutes.
     assert (sales.waiting, sales.oldest_wait_seconds, sales.callbacks_waiting) == (0, None, 1)
 

@@ -81,7 +81,9 @@ def test_current_interaction_shows_caller_context_with_number_masked(rt, app, tw
                                  "number_hidden": False, "revealed": False,
                                  "account_ref": "ACC-42", "difficult": False,
                                  "language": {"tag": "en-US", "name": "English"}}
-    assert context["queue"] == {"slug": "support", "name": "Support"}
+    assert context["queue"] == {"slug": "support", "name": "Support",
+                                "time_zone": "America/New_York"}
+    assert context["time_zone"] == "America/New_York"  # its times are shown in its queue's zone
     assert [(leg["agent"], leg["kind"]) for leg in context["legs"]] == [("Alice Agent", "answer")]
 
 

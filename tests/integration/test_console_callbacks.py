@@ -40,7 +40,8 @@ def test_agent_rung_for_a_callback_sees_attempt_reference_recording_and_history(
     assert (context["id"], context["phase"]) == (callback.interaction_id, "ringing")
     assert context["callback"] == {
         "id": callback.id, "reference": callback.reference, "status": "dialling",
-        "queue": "Support", "requested_at": context["callback"]["requested_at"],
+        "queue": "Support", "time_zone": "America/New_York",
+        "requested_at": context["callback"]["requested_at"],
         "attempt": 1, "max_attempts": 3, "on_attempt_now": True,
         "recording_url": f"/api/callbacks/{callback.id}/recording?via={callback.interaction_id}"}
     agent_answers(twilio, rt)
