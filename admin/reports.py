@@ -27,6 +27,11 @@ Per agent (legs the agent answered whose call was offered in the range):
   mean rating.
 - wrap-up: the mean length of the agent's wrap-ups begun in the range (presence spells).
 - not ready: seconds the agent spent not ready in the range, by reason (break, lunch...).
+  An agent who took no call but was not ready in the range has a row of their own (their
+  time counts though they handled nothing): in the report of every queue always, in one
+  queue's report when they serve that queue (agent_queues, as it is now; an agent serving
+  two queues shows their whole not-ready time in each, since a break is not taken from
+  one queue; a deactivated agent serves none, so only the all-queues report lists them).
 """
 
 from __future__ import annotations
@@ -41,11 +46,20 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.console import Transfer
-from models.entities import ABANDONED, NOT_READY, WRAP_UP, Agent, Interaction, Leg, Queue
+from models.entities import (
+    ABANDONED,
+    NOT_READY,
+    WRAP_UP,
+    Agent,
+    AgentQueue,
+    Interaction,
+    Leg,
+    Queue,
+)
 from models.presence import PresenceSpell
 from models.survey import RATING, SOLVED, SurveyAnswer
 from queueing import not_ready
@@ -414,12 +428,28 @@ def _talk_seconds(leg: Leg) -> float | None:
     return (leg.ended_at - leg.answered_at).total_seconds()
 
 
+def _not_ready_in(s: Session, start: datetime, end: datetime,
+                  queues: list[Queue] | None) -> set[int]:
+    """The agents who were not ready at some time between `start` and `end`; with
+    `queues`, only those who serve one of them (agent_queues: the queues an agent serves,
+    as they are now)."""
+    query = select(PresenceSpell.agent_id).where(
+        PresenceSpell.state == NOT_READY, PresenceSpell.started_at < end,
+        or_(PresenceSpell.ended_at.is_(None), PresenceSpell.ended_at > start))
+    if queues is not None:
+        query = query.join(AgentQueue, AgentQueue.agent_id == PresenceSpell.agent_id).where(
+            AgentQueue.queue_id.in_([q.id for q in queues]))
+    return set(s.scalars(query))
+
+
 def agent_figures(s: Session, first: date, last: date, queue: str | None = None,
                   zone: str = "UTC") -> list[AgentFigures]:
     """Per agent, by name: handled, AHT, missed offers, transfers started and survey, over
     the calls offered on the local days `first` to `last` (one queue, or every queue), and
     their mean wrap-up and not-ready time by reason over those days (in the queue's zone,
-    or `zone` for every queue; for every queue, agents who only took breaks are listed)."""
+    or `zone` for every queue). Agents who only took breaks are listed too: in every
+    queue's report anyone not ready in the range, in one queue's report those of them who
+    serve that queue."""
     queues = _queues(s, queue)
     tz = ZoneInfo(queues[0].time_zone if queue is not None and queues else zone)
     start = datetime.combine(first, time(0), tz)
@@ -432,9 +462,7 @@ def agent_figures(s: Session, first: date, last: date, queue: str | None = None,
         for agent_id in s.scalars(select(Transfer.from_agent_id).where(
                 Transfer.interaction_id.in_(ids))):
             started[agent_id] += 1
-    present = set() if queue is not None else set(s.scalars(
-        select(PresenceSpell.agent_id).where(PresenceSpell.started_at < end,
-                                             PresenceSpell.state == NOT_READY)))
+    present = _not_ready_in(s, start, end, queues if queue is not None else None)
     names = {a.id: a.name for a in s.scalars(select(Agent).where(
         Agent.id.in_(set(legs) | set(started) | present)))}
     surveys = {a.agent: a for a in survey_by_agent(s, first, queue, last)}

@@ -154,3 +154,43 @@ def test_agents_wrap_up_and_not_ready_time_by_reason_come_from_their_presence(rt
     assert rows["Alice Agent"]["not_ready_seconds:Lunch"] == "1800.00"
     page = week.get("/admin/reports?from=2026-11-16&to=2026-11-18&queue=support")
     assert "Break 15 min, Lunch 30 min" in page.get_data(as_text=True)
+
+
+def _breaks_only(rt) -> None:
+    """Carol serves Support and Dan serves Sales; neither took a call that week, each took a
+    ten-minute break on Tuesday 17 Nov; Eve (Support) took hers the week before."""
+    from admin import directory
+    with rt.db.session() as s:
+        tuesday = datetime(2026, 11, 17, 11, 0, tzinfo=NEW_YORK).astimezone(UTC)
+        for username, queue, began in (("carol", "support", tuesday),
+                                       ("dan", "sales", tuesday),
+                                       ("eve", "support", tuesday - timedelta(days=7))):
+            agent = directory.create_agent(s, f"{username.title()} Agent", username,
+                                           f"client:{username}", [queue], "agent", "pw-" * 4)
+            s.add(PresenceSpell(agent_id=agent.id, state="not-ready", reason="Break",
+                                started_at=began, ended_at=began + timedelta(minutes=10)))
+
+
+def test_a_queues_report_lists_its_agents_who_only_took_breaks_in_json_and_csv(rt, week):
+    _breaks_only(rt)
+    span = "from=2026-11-16&to=2026-11-18"
+
+    def agents(query: str) -> dict[str, dict]:
+        return {a["agent"]: a for a in week.get(f"/api/admin/reports?{span}{query}").json["agents"]}
+
+    support = agents("&queue=support")
+    assert support["Carol Agent"]["handled"] == 0
+    assert support["Carol Agent"]["not_ready_seconds"] == {"Break": 600.0}
+    assert "Dan Agent" not in support  # he serves Sales only
+    assert "Eve Agent" not in support  # her break was before the range
+    assert "Alice Agent" in support  # who took calls, as before
+    sales = agents("&queue=sales")
+    assert sales["Dan Agent"]["not_ready_seconds"] == {"Break": 600.0}
+    assert "Carol Agent" not in sales
+    everyone = agents("")
+    assert {"Carol Agent", "Dan Agent"} <= set(everyone) and "Eve Agent" not in everyone
+    reply = week.get(f"/api/admin/reports/csv?{span}&queue=support&by=agent")
+    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(reply.get_data(as_text=True)))}
+    assert (rows["Carol Agent"]["handled"], rows["Carol Agent"]["not_ready_seconds:Break"]) == (
+        "0", "600.00")
+    assert "Dan Agent" not in rows and "Eve Agent" not in rows
