@@ -68,3 +68,18 @@ def test_caller_above_max_waiting_with_no_callback_time_free_is_told_why_and_to_
         assert s.scalars(select(Callback)).all() == []
         outcomes = [i.outcome for i in s.scalars(select(Interaction).order_by(Interaction.id))]
     assert outcomes[-1] == "line full"
+
+
+def test_caller_choosing_a_full_queue_in_the_menu_is_told_and_offered_a_callback(rt, twilio):
+    seed_queues(rt, ("support", "Support", "1"), ("sales", "Sales", "2"))
+    with rt.db.session() as s:
+        s.scalar(select(Queue).where(Queue.slug == "support")).max_waiting = 1
+    for number in ("+12125550101", "+12125550102"):
+        form = call_form(from_=number)
+        twiml(twilio.post("/voice/incoming", form))
+        chosen = twiml(twilio.post("/voice/menu?attempt=1", {**form, "Digits": "1"}))
+    said = spoken(chosen)
+    assert "Enqueue" not in verbs(chosen)
+    assert "Our line is full right now: 1 caller already waiting" in said
+    assert "Instead of waiting, we can call you back." in said
+    assert lines.length(rt.live, "support") == 1
