@@ -319,6 +319,20 @@ class PhoneNetwork:
 
         self._deliver(f"sms-{message.sid}", deliver)
 
+    def deliver_later(self, name: str, url: str, method: str, form: dict[str, str],
+                      after: float) -> None:
+        """Post `form` to `url` `after` virtual seconds from now, from its own thread (a
+        callback whose answer Twilio ignores; a failed one is not retried)."""
+
+        def deliver() -> None:
+            time.sleep(self.clock.to_real(after))
+            try:
+                self.app.send(url, form, method)
+            except WebhookError:
+                return  # Twilio does not retry a failed status callback
+
+        self._deliver(name, deliver)
+
     def _on_recording_end(self, requests: list[tuple[str, dict[str, str]]]) -> None:
         """Post the status callbacks of recordings stopped through REST (Recordings
         resource page: RecordingStatusCallback once the recording is completed)."""

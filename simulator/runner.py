@@ -34,6 +34,8 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 STATUS_HELD_BACK_CHANCE = 0.5
 FAKE_AUDIO = b"ID3\x03\x00\x00\x00\x00\x00\x00"  # the start of an MP3 file, then the sid
 STATUS_REPEATED_CHANCE = 0.25
+# Virtual seconds Twilio takes to process a <Record>'s file before its recordingStatusCallback.
+RECORDING_PROCESSING_SECONDS = 2.0
 STATUS_FOR_EVENT = {"initiated": "queued", "ringing": "ringing", "answered": "in-progress"}
 
 
@@ -75,6 +77,10 @@ class Network(Protocol):
 
     def status_shuffler(self) -> random.Random | None:
         """A seeded source of disorder for one leg's status callbacks (None: in order)."""
+
+    def deliver_later(self, name: str, url: str, method: str, form: dict[str, str],
+                      after: float) -> None:
+        """Post `form` to `url` `after` virtual seconds from now, from its own thread."""
 
 
 class CallRunner:
@@ -418,23 +424,54 @@ class CallRunner:
                 return got[:num_digits], ""
 
     def verb_record(self, verb: Verb, document: Document) -> Document | None:
-        """Record the caller for their record time (capped by maxLength); post the result."""
+        """Record the caller for their record time (capped by maxLength), then post the
+        result to the action. The recordingStatusCallback comes later, once Twilio has
+        processed the file, after the action's request (www.twilio.com/docs/voice/twiml/record,
+        recordingStatusCallback: "when the recording is available"; recordings "require
+        post-processing, and may not always be ready right away": Twilio's help article
+        "Getting Started with Recording Status Callbacks"). The caller ends their message
+        with the pound key (Digits "#"); a caller hanging up instead still has the audio so
+        far posted to the action (Digits "hangup", the answer ignored), then reported."""
         seconds = min(self.call.record_seconds, verb.number("maxLength", 3600))
         self.call.log("record", f"{seconds:g}")
-        self.call.wait(seconds)
+        started, began = self.net.clock.now(), self.net.timestamp()
+        action = verb.attr("action") or document.url
+        try:
+            self.call.wait(seconds)
+        except HangupSignal:
+            heard = self._new_recording(self.net.clock.now() - started)
+            self.notify(action, verb.attr("method"), {**heard, "Digits": "hangup"},
+                        relative_to=document.url, kind="record-action")
+            self._recording_processed(verb, document, heard, began)
+            raise
+        extra = {**self._new_recording(seconds), "Digits": "#"}
+        following = self.fetch(action, verb.attr("method"), extra, relative_to=document.url)
+        self._recording_processed(verb, document, extra, began)
+        return following
+
+    def _new_recording(self, seconds: float) -> dict[str, str]:
+        """A stored recording of `seconds`: the action's RecordingSid, Url and Duration."""
         sid = new_sid("RE")
-        extra = {"RecordingSid": sid, "RecordingDuration": str(int(seconds)),
-                 "RecordingUrl": self.net.rest.add_recording(
-                     self.call.account_sid, sid, FAKE_AUDIO + sid.encode()),
-                 "Digits": "hangup"}
+        return {"RecordingSid": sid, "RecordingDuration": str(int(seconds)),
+                "RecordingUrl": self.net.rest.add_recording(self.call.account_sid, sid,
+                                                            FAKE_AUDIO + sid.encode())}
+
+    def _recording_processed(self, verb: Verb, document: Document,
+                             recording: dict[str, str], began: str) -> None:
+        """The <Record>'s recordingStatusCallback (if asked), sent RECORDING_PROCESSING_SECONDS
+        later from its own thread, with the parameters Twilio documents for it."""
         callback = verb.attr("recordingStatusCallback")
-        if callback:
-            status = dict(extra, RecordingStatus="completed", RecordingChannels="1",
-                          RecordingSource="RecordVerb")
-            self.notify(callback, verb.attr("recordingStatusCallbackMethod"), status,
-                        relative_to=document.url, kind="recording-callback")
-        return self.fetch(verb.attr("action") or document.url, verb.attr("method"), extra,
-                          relative_to=document.url)
+        if not callback:
+            return
+        form = {"AccountSid": self.call.account_sid, "CallSid": self.call.sid,
+                "RecordingSid": recording["RecordingSid"],
+                "RecordingUrl": recording["RecordingUrl"], "RecordingStatus": "completed",
+                "RecordingDuration": recording["RecordingDuration"], "RecordingChannels": "1",
+                "RecordingSource": "RecordVerb", "RecordingStartTime": began}
+        self.net.deliver_later(f"record-{recording['RecordingSid']}",
+                               self.net.app.resolve(callback, document.url),
+                               verb.attr("recordingStatusCallbackMethod") or "POST", form,
+                               RECORDING_PROCESSING_SECONDS)
 
     # -- Enqueue -----------------------------------------------------------------------
 

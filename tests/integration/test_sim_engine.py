@@ -43,6 +43,11 @@ class Hits:
             self._hits.append((path, form))
             self._cond.notify_all()
 
+    def paths(self) -> list[str]:
+        """The paths requested, in the order the app received them."""
+        with self._cond:
+            return [p for p, _ in self._hits]
+
     def forms(self, path: str) -> list[Form]:
         with self._cond:
             return [form for p, form in self._hits if p == path]
@@ -394,13 +399,38 @@ def test_machine_detection_posts_answered_by_machine_start(stack: Stack) -> None
     assert stack.hits.wait("/voice/voicemail")["AnsweredBy"] == "machine_start"
 
 
-def test_record_posts_recording_to_action_and_status_callback(stack: Stack) -> None:
+def test_record_posts_its_action_first_and_the_recording_status_once_the_file_is_processed(
+        stack: Stack) -> None:
     stack.network.register_endpoint("+15558880001", answer=Answer.human(after=1))
     stack.client.calls.create(to="+15558880001", from_=OUR_NUMBER,
                               url=f"{stack.base_url}/voice/voicemail")
     recorded = stack.hits.wait("/voice/recorded")
     assert recorded["RecordingSid"].startswith("RE") and recorded["RecordingDuration"] == "5"
-    assert stack.hits.wait("/voice/recording-status")["RecordingStatus"] == "completed"
+    assert recorded["Digits"] == "#"
+    status = stack.hits.wait("/voice/recording-status")
+    assert status["RecordingStatus"] == "completed" and status["RecordingSource"] == "RecordVerb"
+    assert status["RecordingSid"] == recorded["RecordingSid"]
+    assert status["RecordingUrl"] == recorded["RecordingUrl"]
+    assert status["RecordingUrl"].startswith("https://api.twilio.com/2010-04-01/Accounts/")
+    voicemail_paths = [p for p in stack.hits.paths() if p.startswith("/voice/record")]
+    assert voicemail_paths == ["/voice/recorded", "/voice/recording-status"]
+
+
+def test_a_caller_hanging_up_while_recorded_still_has_the_message_posted_then_reported(
+        stack: Stack) -> None:
+    stack.network.register_endpoint("+15558880002", answer=Answer.human(after=1),
+                                    record_seconds=30)
+    stack.client.calls.create(to="+15558880002", from_=OUR_NUMBER,
+                              url=f"{stack.base_url}/voice/voicemail")
+    call = stack.network.wait_for_call(lambda c: c.to == "+15558880002")
+    call.wait_until(lambda c: bool(c.events("record")))
+    call.hangup()
+    recorded = stack.hits.wait("/voice/recorded")
+    assert recorded["Digits"] == "hangup" and recorded["RecordingSid"].startswith("RE")
+    status = stack.hits.wait("/voice/recording-status")
+    assert status["RecordingSid"] == recorded["RecordingSid"]
+    assert [p for p in stack.hits.paths() if p.startswith("/voice/record")] == [
+        "/voice/recorded", "/voice/recording-status"]
 
 
 def test_dial_number_whispers_to_the_dialled_leg_then_bridges(stack: Stack) -> None:

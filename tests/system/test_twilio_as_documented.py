@@ -6,7 +6,9 @@ once did not survive (issue 13): each test is named for the Twilio behaviour it 
   (www.twilio.com/docs/voice/twiml/gather);
 - QueueResult=hangup on the Enqueue action (www.twilio.com/docs/voice/twiml/enqueue);
 - status callbacks arrive in any order and may repeat
-  (www.twilio.com/docs/voice/api/call-resource#statuscallbackevent).
+  (www.twilio.com/docs/voice/api/call-resource#statuscallbackevent);
+- a <Record> posts its action, then its recordingStatusCallback once the file is processed,
+  and a caller hanging up mid-message still has it posted (www.twilio.com/docs/voice/twiml/record).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlalchemy.exc
 from sqlalchemy import event, select
 
 from holdless import paths, tasks
+from ivr.booking import CALLBACK_BOOKED
 from ivr.in_line import TWILIO_QUEUE_FULL
 from models.callbacks import Callback
 from models.entities import ABANDONED, COMPLETED, Leg
@@ -269,3 +272,45 @@ def test_enqueue_into_a_full_twilio_queue_ends_queue_full_and_the_caller_is_offe
     assert TWILIO_QUEUE_FULL in refused.said() and "You're booked" in refused.said()
     assert [c.number for c in _callbacks(stack)] == ["+12125550177"]
     first.hangup()
+
+
+# -- <Record>: the action first, the recording's status once Twilio has processed it --------
+
+RECORDING_HOST = "https://api.twilio.com/2010-04-01/Accounts/"
+
+
+def _leaves_a_message(live_: Live, record_seconds: float = 5.0) -> VirtualCall:
+    """A caller who presses 2 at the first offer, confirms their number and records."""
+    seed_queues(live_.rt, ("support", "Support", None))
+    _offer_at_once(live_)
+    return live_.network.place_call(CALLER, OUR_NUMBER, keypresses=_in_hold_loop("2"),
+                                    record_seconds=record_seconds)
+
+
+def _kept_message(live_: Live) -> Callback | None:
+    """The one callback booked, once it carries its recording's link."""
+    found = _callbacks(live_)
+    return found[0] if len(found) == 1 and found[0].recording_url else None
+
+
+def test_record_action_comes_before_the_recording_status_and_the_message_is_booked_once(
+        stack):
+    caller = _leaves_a_message(stack)
+    caller.wait_ended(timeout=30)
+    assert "Thank you, we have your message" in caller.said()
+    eventually(lambda: _kept_message(stack) is not None, timeout=10)
+    stack.network.wait_for_deliveries()
+    [callback] = _callbacks(stack)
+    assert callback.recording_url.startswith(RECORDING_HOST)
+
+
+def test_record_ended_by_the_caller_hanging_up_still_books_their_message(stack):
+    caller = _leaves_a_message(stack, record_seconds=60)
+    caller.wait_until(lambda c: bool(c.events("record")), timeout=30)
+    caller.hangup()  # Twilio posts the action (Digits=hangup), then the recording's status
+    caller.wait_ended()
+    eventually(lambda: _kept_message(stack) is not None, timeout=10)
+    stack.network.wait_for_deliveries()
+    [callback] = _callbacks(stack)
+    assert callback.recording_url.startswith(RECORDING_HOST)
+    assert stack.interaction(caller).outcome == CALLBACK_BOOKED  # at their place in line
