@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models.callbacks import BOOKED, Callback
 from queueing import keys, lines
 from tests.callback_steps import agent_answers, call_in, local, only_callback
+from tests.faults import StatementOutage
 from tests.helpers import make_available, seed_agent, seed_queues, spoken, twiml, verbs
 
 VOICEMAIL = "Or press 2 to leave a message and we will call you back."
@@ -106,3 +107,23 @@ def test_agent_hears_the_message_before_the_customer_is_dialled(
     worker()
     assert [c.field("To") for c in twilio_api.calls_created()] == ["client:alice",
                                                                   "+12125550123"]
+
+
+def test_outage_retry_of_the_record_action_keeps_the_message_though_redirect_posts_no_recording(
+        rt, twilio, alice):
+    form = call_in(twilio)
+    _to_record(twilio, form)
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:
+        sorry = twiml(twilio.post("/voice/callback/recorded",
+                                  {**form, "RecordingUrl": RECORDING, "RecordingDuration": "31"}))
+    finally:
+        outage.end()
+        outage.remove()
+    assert "technical problem" in spoken(sorry)
+    # Twilio follows the apology's <Redirect> with the standard call parameters only
+    # (www.twilio.com/docs/voice/twiml/redirect): no RecordingUrl but the one in its URL.
+    done = twiml(twilio.post(local(sorry.find("Redirect").text), form))
+    assert spoken(done).startswith("Thank you, we have your message.")
+    assert only_callback(rt).recording_url == RECORDING
