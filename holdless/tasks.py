@@ -71,6 +71,8 @@ END_CALLBACK_CALL = Task("callbacks.placing.end_call")
 CALLBACK_DUE = Task("callbacks.placing.due")
 # Text a customer about their callback.
 SEND_SMS = Task("callbacks.notify.send_sms")
+# A text's delivery status reported while the database was unreachable: record it now.
+RECORD_TEXT_STATUS = Task("ivr.texting.record_status_job")
 # Ask Twilio about calls whose status callbacks may have been lost.
 SWEEP = Task("callbacks.sweeper.sweep_job")
 # Rebuild the live lines from the database.
@@ -104,7 +106,7 @@ ENFORCE_RETENTION = Task("admin.retention.enforce_job", timeout_seconds=600)
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, APPLY_DETECTION, END_CALLBACK_CALL, CALLBACK_DUE,
-    SEND_SMS, SWEEP,
+    SEND_SMS, RECORD_TEXT_STATUS, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, END_WARM,
     SIZE_TWILIO_QUEUES,
     MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE, OFFER_ESCALATION, ESCALATION_TIMEOUT,

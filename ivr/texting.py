@@ -11,6 +11,7 @@ https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from sqlalchemy import func, select
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from holdless.speech import ENGLISH, LANGUAGES, N_, Speech
 from models.texts import FINAL_STATUSES, SENDING, TextMessage, TextOptOut
+
+if TYPE_CHECKING:
+    from entrypoints.runtime import Runtime
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE",
                               "OPTOUT", "CANCEL"})
@@ -109,6 +113,15 @@ def record_status(s: Session, sid: str, status: str, error_code: int | None,
     if error_code is not None:
         text.error_code = error_code
     return text
+
+
+def record_status_job(rt: Runtime, sid: str, status: str, error_code: int | None,
+                      to: str) -> str:
+    """Job: a text's status reported while the database was unreachable, recorded now
+    (`record_status`; retried while the database is still away)."""
+    with rt.db.session() as s:
+        found = record_status(s, sid, status, error_code, rt.clock.now(), to)
+    return "recorded" if found is not None else "not one of our texts"
 
 
 def failures(s: Session, statuses: tuple[str, ...], limit: int) -> list[TextMessage]:

@@ -3,12 +3,15 @@ opt-out keywords are recorded), and the delivery status of the texts we send."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
-from holdless import paths
+from holdless import paths, tasks
 from ivr import booking, texting
 from ivr.numbers import caller_number
 from webhooks import forms
@@ -18,6 +21,10 @@ if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
 
 bp = Blueprint("sms", __name__)
+log = logging.getLogger(__name__)
+
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
+ERROR_CODE_DIGITS = 10  # Twilio's error codes are five digits
 
 
 def _rt() -> Runtime:
@@ -54,8 +61,15 @@ def status() -> Response:
     sid, message_status = forms.field("MessageSid"), forms.field("MessageStatus")
     if not sid or not message_status:
         abort(400, description="MessageSid and MessageStatus are required")
-    code = forms.field("ErrorCode")
-    with rt.db.session() as s:
-        texting.record_status(s, sid, message_status, int(code) if code.isdigit() else None,
-                              rt.clock.now(), to_number(forms.field("To"), rt))
+    code, to = forms.field("ErrorCode"), to_number(forms.field("To"), rt)
+    error_code = int(code) if code.isdigit() and len(code) < ERROR_CODE_DIGITS else None
+    try:
+        with rt.db.session() as s:
+            texting.record_status(s, sid, message_status, error_code, rt.clock.now(), to)
+    except DATABASE_UNREACHABLE:
+        # Twilio does not send a status callback again: a failure would never be shown.
+        log.warning("database unreachable: %s deferred to the worker", request.path)
+        rt.enqueue(tasks.RECORD_TEXT_STATUS, sid, message_status, error_code, to,
+                   job_id=f"sms-status-{sid}-{message_status}")
+        return Response(status=202)
     return Response(status=204)

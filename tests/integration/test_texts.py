@@ -21,6 +21,7 @@ from models.texts import QUEUED, REFUSED, SKIPPED, TextMessage, TextOptOut
 from simulator.messaging import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, Fate
 from tests.callback_steps import book_callback, local, only_callback
 from tests.console_helpers import Desk, seed_people_and_admin
+from tests.faults import StatementOutage
 from tests.helpers import seed_queues, spoken
 
 CUSTOMER = "+12125550123"
@@ -154,6 +155,29 @@ def test_an_undelivered_text_keeps_twilio_error_code_and_a_late_sent_does_not_un
     assert undelivered[1]["ErrorCode"] == "30003" and "ErrorCode" not in sent[1]
     twilio.post(local(undelivered[0]), undelivered[1])
     twilio.post(local(sent[0]), sent[1])  # status callbacks may arrive out of order
+    [text] = texts(rt)
+    assert (text.status, text.error_code) == ("undelivered", 30003)
+
+
+def test_message_status_callbacks_during_a_database_outage_are_recorded_afterwards(
+        rt, twilio, twilio_api, support, worker):
+    # Twilio sends each message status callback once
+    # (www.twilio.com/docs/messaging/guides/track-outbound-message-status): one answered
+    # with an error is gone, and a text that failed would never be shown to admins.
+    twilio_api.store.messaging.fates[CUSTOMER] = Fate("undelivered", 30003)
+    book_callback(twilio)
+    worker()
+    [message] = twilio_api.messages()
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:
+        answers = [twilio.post(local(url), form).status_code
+                   for url, form in twilio_api.message_callbacks(message.sid)]
+    finally:
+        outage.end()
+        outage.remove()
+    assert answers == [202, 202]  # accepted: the worker records them
+    worker()
     [text] = texts(rt)
     assert (text.status, text.error_code) == ("undelivered", 30003)
 
