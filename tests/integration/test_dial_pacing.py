@@ -4,11 +4,14 @@ every worker, and a live caller's agent is rung before a batch of callbacks' age
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
 
+from entrypoints.runtime import Runtime
 from tests.callback_steps import book_callback
+from tests.conftest import PUBLIC_BASE
 from tests.helpers import call_form, make_available, seed_agent, seed_queues
 
 CALLERS = 4
@@ -49,3 +52,32 @@ def test_a_live_callers_agent_is_rung_before_an_earlier_callbacks_agent(
     worker()
     assert [r.field("To") for r in twilio_api.calls_created()][:2] == [
         "client:bob", "client:alice"]
+
+
+def test_two_workers_dialling_at_once_share_one_calls_per_second_schedule(
+        rt, settings, twilio_api):
+    # A second worker process: its own runtime, Redis connections and Twilio client. The
+    # account's calls per second is one limit whoever creates the calls
+    # (www.twilio.com/docs/voice/api/call-resource, calls per second).
+    other = Runtime(settings)
+    dials_each = 2
+
+    def dial(runtime: Runtime, worker_no: int) -> None:
+        for n in range(dials_each):
+            runtime.gateway.dial(f"+1212555{worker_no}{n:03d}", f"{PUBLIC_BASE}/voice/x",
+                                 f"{PUBLIC_BASE}/voice/y")
+
+    try:
+        workers = [threading.Thread(target=dial, args=(runtime, no))
+                   for no, runtime in enumerate((rt, other))]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(timeout=30)
+    finally:
+        other.close()
+    times = sorted(r.time for r in twilio_api.calls_created())
+    assert len(times) == 2 * dials_each
+    spacing = 1.0 / settings.twilio_calls_per_second
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= spacing - SLACK, gaps
