@@ -82,6 +82,7 @@ def is_dial_refused(exc: TwilioRestException) -> bool:
 RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "CreateCall": ("sid",),
     "FetchCall": ("status",),
+    "UpdateCall": ("status",),  # end_leg: `canceled` for a call ended while still queued
     "ListCall": ("sid", "status", "date_created", "direction"),
     "ListConference": ("sid",),
     "CreateParticipant": ("call_sid",),
