@@ -73,6 +73,8 @@ CALLBACK_DUE = Task("callbacks.placing.due")
 SEND_SMS = Task("callbacks.notify.send_sms")
 # A text's delivery status reported while the database was unreachable: record it now.
 RECORD_TEXT_STATUS = Task("ivr.texting.record_status_job")
+# An opt-out or opt-in keyword texted while the database was unreachable: record it now.
+RECORD_TEXT_OPT = Task("ivr.texting.record_opt_job")
 # Ask Twilio about calls whose status callbacks may have been lost.
 SWEEP = Task("callbacks.sweeper.sweep_job")
 # Rebuild the live lines from the database.
@@ -106,7 +108,7 @@ ENFORCE_RETENTION = Task("admin.retention.enforce_job", timeout_seconds=600)
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
     SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, APPLY_DETECTION, END_CALLBACK_CALL, CALLBACK_DUE,
-    SEND_SMS, RECORD_TEXT_STATUS, SWEEP,
+    SEND_SMS, RECORD_TEXT_STATUS, RECORD_TEXT_OPT, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, END_WARM,
     SIZE_TWILIO_QUEUES,
     MONITOR_JOIN, MONITOR_MODE, MONITOR_LEAVE, OFFER_ESCALATION, ESCALATION_TIMEOUT,

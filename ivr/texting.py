@@ -60,6 +60,18 @@ def record_opt(s: Session, number: str, opted_out: bool, source: str, now: datet
     row.opted_out, row.source, row.updated_at = opted_out, source, now
 
 
+def record_opt_job(rt: Runtime, number: str, opted_out: bool, received_at: str) -> str:
+    """Job: an opt-out or opt-in keyword that came while the database was unreachable,
+    recorded now as of when it came, unless a later word was recorded meanwhile."""
+    received = datetime.fromisoformat(received_at)
+    with rt.db.session() as s:
+        row = s.get(TextOptOut, number)
+        if row is not None and row.updated_at > received:
+            return "a later word was recorded"
+        record_opt(s, number, opted_out, SOURCE_KEYWORD, received)
+    return "recorded"
+
+
 def is_opted_out(s: Session, number: str) -> bool:
     """Whether `number` has opted out of texts (and not back in)."""
     row = s.get(TextOptOut, number)

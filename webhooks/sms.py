@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
 from holdless import paths, tasks
+from holdless.speech import ENGLISH, N_
 from ivr import booking, texting
 from ivr.numbers import caller_number
 from webhooks import forms
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 ERROR_CODE_DIGITS = 10  # Twilio's error codes are five digits
+SEND_AGAIN = N_("Sorry, we could not act on your message just now. "
+                "Please send it again in a few minutes.")
 
 
 def _rt() -> Runtime:
@@ -39,11 +42,30 @@ def incoming() -> Response:
     number = caller_number(forms.field("From"), rt.settings.default_region)
     if number is None:
         abort(400, description="From missing or not a phone number")
-    reply = booking.sms_reply(rt, number, forms.field("Body"))
+    try:
+        reply = booking.sms_reply(rt, number, forms.field("Body"))
+    except DATABASE_UNREACHABLE:
+        reply = _while_unreachable(rt, number, forms.field("Body"))
     response = MessagingResponse()
     if reply:
         response.message(reply)
     return Response(str(response), mimetype="text/xml")
+
+
+def _while_unreachable(rt: Runtime, number: str, body: str) -> str:
+    """The reply to a text that came while the database was unreachable. Twilio forwards a
+    text once: an opt-out or opt-in keyword is handed to the worker to record (Twilio
+    answers those itself), and anything else is answered with a request to send it again."""
+    log.warning("database unreachable: a text to %s not acted on", request.path)
+    word = texting.keyword(body)
+    if word in texting.OPT_OUT_KEYWORDS or word in texting.OPT_IN_KEYWORDS:
+        sid = forms.field("MessageSid")[:40]  # a job per text, however often forwarded
+        rt.enqueue(tasks.RECORD_TEXT_OPT, number, word in texting.OPT_OUT_KEYWORDS,
+                   rt.clock.now().isoformat(), job_id=f"sms-opt-{sid}" if sid else None)
+        return ""
+    if word in texting.HELP_KEYWORDS:
+        return ""
+    return ENGLISH.gettext(SEND_AGAIN)  # their language is in the database
 
 
 def to_number(raw: str, rt: Runtime) -> str:

@@ -182,6 +182,59 @@ def test_message_status_callbacks_during_a_database_outage_are_recorded_afterwar
     assert (text.status, text.error_code) == ("undelivered", 30003)
 
 
+def _during_an_outage(rt, act):
+    """`act()` while every database statement fails; its result."""
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:
+        return act()
+    finally:
+        outage.end()
+        outage.remove()
+
+
+def _opted_out(rt) -> bool:
+    with rt.db.session() as s:
+        row = s.get(TextOptOut, CUSTOMER)
+        return row is not None and row.opted_out
+
+
+def test_a_text_forwarded_once_during_a_database_outage_asks_to_be_sent_again_and_changes_nothing(
+        rt, twilio, twilio_api, support, worker):
+    # Twilio forwards an incoming text to the messaging webhook once
+    # (www.twilio.com/docs/messaging/guides/webhook-request): a cancel word the app cannot
+    # act on is answered with a request to send it again, never silence.
+    book_callback(twilio)
+    worker()
+    reply = _during_an_outage(rt, lambda: customer_texts(twilio, twilio_api, "NOCALL"))
+    assert reply == ("Sorry, we could not act on your message just now. "
+                     "Please send it again in a few minutes.")
+    assert only_callback(rt).status != CANCELLED
+    assert customer_texts(twilio, twilio_api, "NOCALL").startswith("Your callback (reference")
+    assert only_callback(rt).status == CANCELLED
+
+
+def test_an_opt_in_texted_during_a_database_outage_is_recorded_afterwards(
+        rt, twilio, twilio_api, support, worker):
+    customer_texts(twilio, twilio_api, "STOP")
+    reply = _during_an_outage(rt, lambda: customer_texts(twilio, twilio_api, "START"))
+    assert reply is None  # Twilio answers its keywords itself
+    assert _opted_out(rt)
+    worker()
+    assert not _opted_out(rt)
+    _form, confirmed = book_callback(twilio)
+    assert "We will also send it to you by text message." in spoken(confirmed)
+
+
+def test_a_keyword_recorded_late_never_undoes_a_later_one(
+        rt, twilio, twilio_api, support, worker, frozen_clock):
+    _during_an_outage(rt, lambda: customer_texts(twilio, twilio_api, "STOP"))
+    frozen_clock.advance(60)
+    customer_texts(twilio, twilio_api, "START")  # the database is back: recorded at once
+    worker()  # the STOP of a minute earlier, recorded only now
+    assert not _opted_out(rt)
+
+
 def test_a_retried_send_job_does_not_text_twice(rt, twilio, twilio_api, support, worker):
     book_callback(twilio)
     callback_id = only_callback(rt).id
