@@ -22,7 +22,7 @@ from admin import validate as v
 from admin.audit import Actor, record, snapshot
 from admin.validate import ConfigError
 from holdless.settings import TWILIO_MAX_QUEUE_SIZE, TWILIO_QUEUE_MARGIN, Settings
-from holdless.speech import LANGUAGES
+from holdless.speech import DEFAULT_LANGUAGE, LANGUAGES
 from ivr.policy import default
 from models.admin import CALLBACK_DEFAULTS, CallbackPolicy, StaffingPlan
 from models.entities import (
@@ -207,6 +207,18 @@ def _voice(row: Queue, value: Any) -> str | None:
     return value
 
 
+def _voice_is_heard(row: Queue, clean: Mapping[str, Any]) -> None:
+    """Refuse a voice no caller would hear: a language Twilio has no voice for (Estonian)
+    plays recorded prompts, never a voice reading its words (docs/languages.md)."""
+    voice = clean.get("voice", row.voice)
+    tag = clean.get("language", row.language) or DEFAULT_LANGUAGE
+    if voice and not LANGUAGES[tag].voice:
+        raise ConfigError("voice" if "voice" in clean else "language",
+                          f"{tag} ({LANGUAGES[tag].name}) has no Twilio voice: its callers "
+                          "hear recorded prompts, so no voice can be set (leave the voice "
+                          "empty)")
+
+
 def _further_languages(value: Any) -> str | None:
     """Further languages a queue's callers may choose: tags, comma-separated."""
     tags = [t.strip() for t in (value if isinstance(value, list) else
@@ -306,6 +318,7 @@ def update_queue(s: Session, actor: Actor, queue: Queue | str,
     if unknown:
         raise ConfigError(unknown[0], "is not a queue setting")
     clean = {field: QUEUE_FIELDS[field](s, row, value) for field, value in changes.items()}
+    _voice_is_heard(row, clean)
     before = snapshot(row)
     for field, value in clean.items():
         setattr(row, field, value)

@@ -116,13 +116,15 @@ def _language_first(s: Session, rt: Runtime, interaction: Interaction) -> VoiceR
     if language.known(rt, interaction.call_sid):
         return None
     own = interaction.language or (interaction.caller.language if interaction.caller else None)
+    queues = directory.active_queues(s)
     if own in LANGUAGES:
         interaction.language = own
-        language.remember(rt, interaction.call_sid, str(own))
+        language.remember(rt, interaction.call_sid, str(own), language.line_voice(queues, own))
         return None
-    offered = language.line_languages(directory.active_queues(s))
+    offered = language.line_languages(queues)
     if len(offered) == 1:
-        language.remember(rt, interaction.call_sid, offered[0])
+        language.remember(rt, interaction.call_sid, offered[0],
+                          language.line_voice(queues, offered[0]))
         return None
     return language.choice_prompt(rt, offered, rt.url(paths.LANGUAGE))
 
@@ -132,8 +134,9 @@ def choose_language(rt: Runtime, facts: CallFacts, digits: str) -> VoiceResponse
     line's first) for the call and their number, then greet them in it."""
     with rt.db.session() as s:
         interaction = interaction_of(s, facts.call_sid)
-        offered = language.line_languages(directory.active_queues(s))
-        language.keep(s, rt, interaction, language.chosen(offered, digits))
+        queues = directory.active_queues(s)
+        tag = language.chosen(language.line_languages(queues), digits)
+        language.keep(s, rt, interaction, tag, language.line_voice(queues, tag))
         s.commit()
     return _full_path(rt, facts)
 
@@ -201,7 +204,8 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         offered = language.line_languages(listing.queues)
         if own not in LANGUAGES and len(offered) > 1:
             return None  # a line of several languages asks a caller it does not know
-        language.remember(rt, facts.call_sid, own if own in LANGUAGES else offered[0])
+        tag = own if own in LANGUAGES else offered[0]
+        language.remember(rt, facts.call_sid, tag, language.line_voice(listing.queues, tag))
         kept = {"language": own} if own in LANGUAGES else {}  # the caller's own, on the call
         sp = language.for_call(rt, facts.call_sid)
         greeting = _greeting_to(rt, name, sp)
@@ -217,6 +221,7 @@ def _first_webhook(rt: Runtime, facts: CallFacts) -> VoiceResponse | None:
         view = lines.join_view(rt.live, queue.slug, joined - head_start)
         if view.directory_version != listing.version:  # an admin changed the queues
             directory.listing_at(rt.live, rt.db, view.directory_version)
+            language.forget(rt, facts.call_sid)  # perhaps their language or voice too
             return None
         if lines.length(rt.live, queue.slug) >= rt.settings.line_limit(queue.max_waiting):
             return None  # the line is full: the full path offers a callback instead

@@ -60,40 +60,70 @@ def cached(call_sid: str) -> str | None:
         return _recent.get(call_sid)
 
 
-def remember(rt: Runtime, call_sid: str, tag: str) -> None:
-    """Speak to the call of `call_sid` in `tag` from now on."""
+def remember(rt: Runtime, call_sid: str, tag: str, voice: str | None = None) -> None:
+    """Speak to the call of `call_sid` in `tag` from now on, with `voice` (the line's own
+    voice for it, line_voice; None: the language's documented one)."""
     if not call_sid:
         return
     _note(call_sid, tag)
-    rt.live.set(keys.call_language(call_sid), tag, ex=CALL_LANGUAGE_TTL_SECONDS)
+    rt.live.set(keys.call_language(call_sid), f"{tag} {voice}" if voice else tag,
+                ex=CALL_LANGUAGE_TTL_SECONDS)
+
+
+def forget(rt: Runtime, call_sid: str) -> None:
+    """Undecide the call's language (it was read from a copy of the queues found out of
+    date: the full path decides again from the queues as they are)."""
+    with _recent_lock:
+        _recent.pop(call_sid, None)
+    rt.live.delete(keys.call_language(call_sid))
+
+
+def _decided(rt: Runtime, call_sid: str) -> tuple[str, str | None] | None:
+    """The language and voice decided for the call of `call_sid`, or None."""
+    found = rt.live.get(keys.call_language(call_sid)) if call_sid else None
+    if not found:
+        return None
+    tag, _, voice = str(found).partition(" ")
+    return tag, voice or None
 
 
 def known(rt: Runtime, call_sid: str) -> str | None:
     """The language decided for the call of `call_sid`, or None."""
-    tag = rt.live.get(keys.call_language(call_sid)) if call_sid else None
-    return str(tag) if tag else None
+    decided = _decided(rt, call_sid)
+    return decided[0] if decided else None
 
 
 def for_call(rt: Runtime, call_sid: str) -> Speech:
-    """The words of the call of `call_sid`: as decided for the live call, else (Redis lost
-    it) as its record says, else English."""
-    tag = known(rt, call_sid)
-    if tag is None and call_sid:
-        tag = _recorded_language(rt, call_sid)
-        if tag is not None:
-            remember(rt, call_sid, tag)
-    if tag is not None:
-        _note(call_sid, tag)
-    return spoken(rt, tag)
+    """The words of the call of `call_sid` (in its line's voice for them): as decided for
+    the live call, else (Redis lost it) as its record says, else English."""
+    decided = _decided(rt, call_sid)
+    if decided is None and call_sid:
+        decided = _recorded_language(rt, call_sid)
+        if decided is not None:
+            remember(rt, call_sid, *decided)
+    if decided is not None:
+        _note(call_sid, decided[0])
+    return spoken(rt, *decided) if decided else spoken(rt, None)
 
 
-def _recorded_language(rt: Runtime, call_sid: str) -> str | None:
-    """The language of a call as the database has it (its own, else its queue's)."""
+def _recorded_language(rt: Runtime, call_sid: str) -> tuple[str, str | None] | None:
+    """The language of a call as the database has it (its own, else its queue's), with its
+    queue's voice when the queue speaks it."""
     with rt.db.session() as s:
-        row = s.execute(select(Interaction.language, Queue.language)
+        row = s.execute(select(Interaction.language, Queue.language, Queue.voice)
                         .outerjoin(Queue, Interaction.queue_id == Queue.id)
                         .where(Interaction.call_sid == call_sid)).first()
-    return (row[0] or row[1]) if row is not None else None
+    if row is None or not (row[0] or row[1]):
+        return None
+    tag = str(row[0] or row[1])
+    return tag, row[2] if row[2] and (row[1] or DEFAULT_LANGUAGE) == tag else None
+
+
+def line_voice(queues: Iterable[Any], tag: str) -> str | None:
+    """The voice a line speaks `tag` in: the first of its queues (or their cached cards)
+    whose own language it is and that names a voice (None: the language's own)."""
+    return next((q.voice for q in queues
+                 if q.voice and (q.language or DEFAULT_LANGUAGE) == tag), None)
 
 
 def spoken(rt: Runtime | None, tag: str | None, voice: str | None = None) -> Speech:
@@ -176,7 +206,8 @@ def chosen(offered: Sequence[str], digits: str) -> str:
     return offered[index + 1] if 0 <= index < len(offered) - 1 else offered[0]
 
 
-def keep(s: Session, rt: Runtime, interaction: Interaction, tag: str) -> None:
+def keep(s: Session, rt: Runtime, interaction: Interaction, tag: str,
+         voice: str | None = None) -> None:
     """Keep the caller's language on the call, their number's record and the live call."""
     language(tag)
     interaction.language = tag
@@ -188,7 +219,7 @@ def keep(s: Session, rt: Runtime, interaction: Interaction, tag: str) -> None:
             s.add(caller)
         caller.language = tag
         interaction.caller = caller
-    remember(rt, interaction.call_sid, tag)
+    remember(rt, interaction.call_sid, tag, voice)
 
 
 def folder(rt: Runtime) -> Path:

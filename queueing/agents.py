@@ -17,6 +17,7 @@ from models.entities import (
     Agent,
     AgentQueue,
 )
+from queueing import keys
 from queueing.presence import StateRefused
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ ALLOWED_BY_AGENT = {
 }
 
 __all__ = ["ALLOWED_BY_AGENT", "BadState", "StateRefused", "UnknownAgent", "change", "load_agent",
-           "take_offline"]
+           "serve_current_queues", "take_offline"]
 
 
 class UnknownAgent(LookupError):
@@ -88,3 +89,24 @@ def take_offline(rt: Runtime, agent_id: int, reason: str,
         return False
     log.warning("agent %s taken offline: %s", agent_id, reason)
     return True
+
+
+def serve_current_queues(rt: Runtime, agent_id: int) -> list[str] | None:
+    """After an admin changes the queues an agent serves: their live presence serves the
+    queues the database now lists, at once, in the same state since the same moment (an
+    available agent keeps their place among the idle). Returns the queues when the agent
+    is available (routing may pair them now), else None."""
+    for _attempt in range(3):  # a state change in between: read it again
+        state, since = rt.live.hmget(keys.agent(agent_id), ["state", "since"])
+        if state is None or state == OFFLINE:
+            return None  # their next state change reads their queues
+        with rt.db.session() as s:
+            queues = load_agent(s, agent_id).queue_slugs
+        moment = float(since) if since is not None else rt.clock.time()
+        try:
+            rt.presence.set_state(agent_id, str(state), moment, queues, (str(state),))
+        except StateRefused:
+            continue
+        log.info("agent %s now serves %s", agent_id, ",".join(queues) or "no queue")
+        return queues if state == AVAILABLE else None
+    return None

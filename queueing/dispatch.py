@@ -38,6 +38,13 @@ def route_and_offer(rt: Runtime, queues: list[str]) -> list[int]:
     return offer_all(rt, rt.router.route(queues, rt.clock.time()))
 
 
+def queues_changed(rt: Runtime, agent_id: int) -> list[int]:
+    """An admin changed the queues an agent serves: they serve the new ones at once, and a
+    free agent is offered whoever waits in them; returns the new assignment ids."""
+    queues = agents.serve_current_queues(rt, agent_id)
+    return route_and_offer(rt, queues) if queues else []
+
+
 def offer_all(rt: Runtime, pairs: list[Pair]) -> list[int]:
     """Offer every pair the router made; returns the new assignment ids. A pairing the
     database refuses is undone and routing runs again over its queues (a bounded number of

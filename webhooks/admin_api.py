@@ -37,7 +37,7 @@ from admin.validate import ConfigError
 from holdless import tasks
 from models.base import MAX_STORED_INT
 from models.entities import ROLE_ADMIN, ROLE_SUPERVISOR, Agent, Holiday, Queue
-from queueing import agents
+from queueing import agents, dispatch
 from webhooks.auth import current_agent, login_manager
 
 if TYPE_CHECKING:
@@ -346,6 +346,8 @@ def update_agent(username: str) -> Any:
         view, agent_id, active = _agent_view(agent), agent.id, agent.active
     if not active:
         agents.take_offline(_rt(), agent_id, "deactivated by an administrator")
+    elif "queues" in d:  # a signed-in agent serves the new queues at once
+        dispatch.queues_changed(_rt(), agent_id)
     return jsonify(view)
 
 

@@ -149,3 +149,22 @@ def test_a_twilio_fault_keeps_the_row_and_fails_the_job_so_it_is_retried(
     assert retention.enforce(rt).recordings == 1  # the retry
     assert [r.status for r in twilio_api.requests("recording-delete")] == [500, 204]
     assert sid not in twilio_api.store.recordings
+
+
+@pytest.mark.parametrize(("setting", "removed"), [
+    ("keep_recordings_days", "recordings"), ("keep_voicemails_days", "voicemails"),
+    ("keep_notes_days", "notes"), ("keep_identity_days", "identities")])
+def test_each_keep_setting_alone_removes_its_own_kind_of_data_and_nothing_else(
+        seeded, twilio_api, frozen_clock, setting, removed):
+    rt = seeded
+    _recorded(rt, twilio_api, A)
+    _voicemail_and_note(rt, twilio_api)
+    with rt.db.session() as s:
+        setattr(s.scalar(select(Queue).where(Queue.slug == "support")), setting, 30)
+    frozen_clock.set(LATER)
+    tally = retention.enforce(rt)
+    found = {kind: getattr(tally, kind) for kind in ("recordings", "voicemails", "notes",
+                                                    "identities")}
+    assert found[removed] > 0 and all(n == 0 for kind, n in found.items() if kind != removed)
+    deletes = len(twilio_api.requests("recording-delete"))
+    assert deletes == (1 if removed in ("recordings", "voicemails") else 0)  # at Twilio
