@@ -19,7 +19,7 @@ from console import admin_views, board_views, demo, i18n, zoned
 from console import views as console_views
 from entrypoints import runtime
 from entrypoints.runtime import Runtime
-from holdless import clock, speech
+from holdless import clock, paths, speech
 from holdless.settings import DEVELOPMENT, Settings
 from holdless.speech import N_
 from ivr import language
@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(voice.bp)
     bound_voice_webhooks(app)  # each answers within its budget, whatever the stores do
     app.register_blueprint(sms.bp)
+    bound_voice_webhooks(app, "sms")  # Twilio waits 15 s for a messaging webhook too
     app.register_blueprint(fallback.bp)  # no deadline: it reads no store
     app.register_blueprint(health.bp)  # unauthenticated: says only which stores answer
     auth.init_app(app)
@@ -210,9 +211,10 @@ def error_page(exc: HTTPException) -> str:
 
 
 def store_unreachable(exc: Exception) -> Any:
-    """The database or Redis is unreachable: callers hear an apology and a retry (200);
-    everything else gets 503. Logged by path and error class only: the error's text can
-    hold SQL parameters, and so phone numbers."""
+    """The database or Redis is unreachable: callers hear an apology and a retry (200), a
+    customer's text is answered with a request to send it again; everything else gets 503.
+    Logged by path and error class only: the error's text can hold SQL parameters, and so
+    phone numbers."""
     store = ("redis" if isinstance(exc, redis.exceptions.RedisError)
              else "a store (over the webhook's deadline)" if isinstance(exc, OverBudget)
              else "database")
@@ -225,6 +227,8 @@ def store_unreachable(exc: Exception) -> Any:
                                words)
         if answer is not None:
             return Response(str(answer), mimetype="text/xml")
+    if request.path == paths.SMS_INCOMING:  # a text is forwarded once: ask for it again
+        return sms.unreachable_answer()
     return jsonify(error="Service Unavailable", detail=f"{store} unreachable, try again"), 503
 
 

@@ -68,6 +68,18 @@ def _while_unreachable(rt: Runtime, number: str, body: str) -> str:
     return ENGLISH.gettext(SEND_AGAIN)  # their language is in the database
 
 
+def unreachable_answer() -> Response:
+    """The answer to a text whose stores failed it or did not answer within the webhook's
+    deadline (its view may still finish when they do): no reply to Twilio's keywords, which
+    Twilio answers itself; a request to send anything else again."""
+    response = MessagingResponse()
+    word = texting.keyword(forms.field("Body"))
+    if word and not ({word} & (texting.OPT_OUT_KEYWORDS | texting.OPT_IN_KEYWORDS
+                               | texting.HELP_KEYWORDS)):
+        response.message(ENGLISH.gettext(SEND_AGAIN))
+    return Response(str(response), mimetype="text/xml")
+
+
 def to_number(raw: str, rt: Runtime) -> str:
     """The E.164 form of a status callback's To ("" when it is not a number)."""
     return caller_number(raw, rt.settings.default_region) or ""

@@ -331,3 +331,51 @@ def test_through_the_stand_in_a_hung_web_process_hands_the_call_to_the_fallback_
     assert said.index("try once more") < said.index("in line")
     assert [(e.kind, e.url, e.fatal) for e in caller.errors] == [
         ("http-11205", f"{base}/voice/incoming", False)]
+
+
+# -- the messaging webhook: Twilio waits for it 15 s too ---------------------------------------
+
+PG_TEXTS_DB = "holdless_stalled_texts"
+
+
+def _recreate(database: str, *, drop_only: bool = False) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        if not drop_only:
+            conn.execute(f"CREATE DATABASE {database}")
+
+
+@pytest.fixture
+def postgres_stalls_for_texts(redis_url, twilio_api, frozen_clock
+                              ) -> Iterator[tuple[Any, Any, PausableProxy]]:
+    """An app on a PostgreSQL database of its own behind a stalling proxy, dropped
+    afterwards (skipped without PostgreSQL)."""
+    try:
+        _recreate(PG_TEXTS_DB)
+    except psycopg.Error:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    upgrade(f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_TEXTS_DB}")
+    proxy = PausableProxy(("127.0.0.1", 5432))
+    url = proxy.url("postgresql+psycopg", f"/{PG_TEXTS_DB}").replace("://", "://postgres@")
+    try:
+        with app_on(url, redis_url, twilio_api.base_url) as (app, rt):
+            yield app, rt, proxy
+    finally:
+        proxy.resume()
+        proxy.close()
+        _recreate(PG_TEXTS_DB, drop_only=True)
+
+
+def test_a_text_while_postgres_stalls_is_answered_within_5s_asking_to_send_it_again(
+        postgres_stalls_for_texts):
+    app, _rt, proxy = postgres_stalls_for_texts
+    twilio = SignedTwilioClient(app.test_client())
+    form = {"MessageSid": "SM" + "3" * 32, "AccountSid": "AC" + "0" * 32,
+            "From": "+12125550186", "To": "+12125550100", "Body": "NOCALL"}
+    proxy.stall()
+    root, took = timed_post(twilio, "/sms/incoming", form)
+    proxy.resume()
+    assert root is not None, "no answer: Twilio would have given up at 15 s"
+    assert took < WEBHOOK_BUDGET_SECONDS, f"answered after {took:.1f}s"
+    assert root.find("Message").text == ("Sorry, we could not act on your message just now. "
+                                         "Please send it again in a few minutes.")
