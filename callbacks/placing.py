@@ -271,9 +271,13 @@ def dial_customer(rt: Runtime, attempt_id: int) -> str:
                               rt.url(paths.CALLBACK_CUSTOMER_STATUS, attempt=attempt_id),
                               amd_callback=rt.url(paths.CALLBACK_CUSTOMER_AMD, attempt=attempt_id),
                               timeout=CUSTOMER_RING_TIMEOUT_SECONDS)
-    except DialRefused as refused:  # calling again can only be refused again: give up now
-        log.warning("callback attempt %s: %s", attempt_id, refused.reason)
-        customer_failed(rt, attempt_id, f"refused {refused.code}", give_up=True)
+    except DialRefused as refused:
+        # The customer's number refused: calling it again is refused again, give up now.
+        # Our caller ID refused (TWILIO_CALLER_ID): their number is fine, retry per policy.
+        log.log(logging.ERROR if refused.blames_caller_id else logging.WARNING,
+                "callback attempt %s: %s", attempt_id, refused.reason)
+        customer_failed(rt, attempt_id, f"refused {refused.code}",
+                        give_up=not refused.blames_caller_id)
         return "customer refused"
     except TwilioRestException:
         log.exception("callback attempt %s: the customer could not be dialled", attempt_id)

@@ -59,6 +59,8 @@ DIAL_REFUSED_CODES = {
     13224: "Twilio does not support calling this number, or it is invalid",
 }
 DIAL_REFUSED_STATUS = 400
+# The refusals that are about our own caller ID (the call's From), not the number called.
+CALLER_ID_REFUSED_CODES = frozenset({21210, 21212})
 
 
 class DialRefused(TwilioRestException):
@@ -68,6 +70,8 @@ class DialRefused(TwilioRestException):
     def __init__(self, exc: TwilioRestException) -> None:
         super().__init__(exc.status, exc.uri, exc.msg, exc.code, exc.method, exc.details)
         self.reason = f"Twilio refused the call ({exc.code}): {DIAL_REFUSED_CODES[exc.code or 0]}"
+        # Our caller ID was refused (TWILIO_CALLER_ID): the number called is not to blame.
+        self.blames_caller_id = exc.code in CALLER_ID_REFUSED_CODES
 
 
 def is_dial_refused(exc: TwilioRestException) -> bool:

@@ -2,13 +2,15 @@
 (21215 geo permissions, 21210/21212 caller ID, 21216 blocked, 21217/13224 invalid number).
 Each place Holdless dials survives it: the refused agent goes offline with the reason, the
 caller keeps their place and goes to the next agent, a refused transfer gives the caller
-back, a refused customer number closes the callback as unreachable at once."""
+back, a refused customer number closes the callback as unreachable at once, and a refusal of
+our own caller ID never counts against the customer's number."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from models.callbacks import UNREACHABLE
+from holdless.settings import Settings
+from models.callbacks import BOOKED, UNREACHABLE
 from models.entities import CONNECTED, OFFERED, WAITING, Agent, Assignment, Interaction, Leg
 from queueing import lines
 from tests.callback_steps import agent_answers, attempt_row, book_callback, only_callback
@@ -156,6 +158,27 @@ def test_callback_customer_number_refused_by_twilio_21217_is_unreachable_at_once
     due = [j for j in rt.jobs.scheduled_job_registry.get_job_ids() if j.startswith("cb-due-")]
     assert due == []
     assert lines.load(rt.live, f"cb:{callback.id}") is None
+    assert rt.presence.state(alice) == "available"
+
+
+def test_callback_customer_dial_refused_for_our_caller_id_21210_is_retried_not_given_up(
+        rt, twilio, worker, twilio_api, frozen_clock):
+    # 21210 and 21212 are about the call's From (www.twilio.com/docs/api/errors/21210):
+    # our caller ID, not the customer's number, so their callback is not given up.
+    seed_queues(rt, ("support", "Support", None))
+    alice = seed_agent(rt, "alice", ["support"])
+    book_callback(twilio)
+    worker()
+    make_available(rt, alice)
+    worker()
+    attempt, _whisper, _form = agent_answers(twilio, rt)
+    twilio_api.refuse(Settings().twilio_caller_id, 21210)
+    worker()
+    callback = only_callback(rt)
+    assert attempt_row(rt, attempt.id).outcome == "refused 21210"
+    assert callback.status == BOOKED and callback.attempts == 1  # tried again per policy
+    due = [j for j in rt.jobs.scheduled_job_registry.get_job_ids() if j.startswith("cb-due-")]
+    assert len(due) == 1
     assert rt.presence.state(alice) == "available"
 
 
