@@ -25,8 +25,8 @@ WEBHOOK_BUDGET_SECONDS = 5.0
 # below come first; this catches what they cannot (a PostgreSQL connection stalled mid-
 # statement: psycopg has no client-side read timeout).
 WEBHOOK_DEADLINE_SECONDS = 4.0
-# Threads per process that run voice webhooks under that deadline (a webhook stuck on a
-# stalled store holds one until the store answers or drops the connection).
+# Threads per process that run Twilio's webhooks (voice and messaging) under that deadline
+# (one stuck on a stalled store is held until the store answers or drops the connection).
 WEBHOOK_THREADS = 32
 
 # Redis: opening a connection, and each reply once a command is sent. A reply that does not

@@ -1,12 +1,14 @@
-"""Every voice webhook answers within its budget, whatever the stores do.
+"""Every Twilio webhook (voice and messaging) answers within its budget, whatever the
+stores do.
 
 Twilio waits 15 s for a webhook's answer, then requests the number's Fallback URL (error
 11205) or plays its own "application error" (twilio.com/docs/api/errors/11205). Each wait on
 Redis or the database is bounded (holdless/timeouts.py), but a PostgreSQL connection that
-stalls mid-statement has no client-side limit in psycopg. So each voice webhook runs on a
-pool thread and the request waits at most WEBHOOK_DEADLINE_SECONDS for it: past that the
-caller hears the outage apology (entrypoints.web.store_unreachable) and the stuck thread is
-left to finish or fail when the store answers.
+stalls mid-statement has no client-side limit in psycopg. So each webhook runs on a pool
+thread and the request waits at most WEBHOOK_DEADLINE_SECONDS for it: past that the caller
+hears the outage apology, a customer's text is asked for again
+(entrypoints.web.store_unreachable), and the stuck thread is left to finish or fail when
+the store answers.
 """
 
 from __future__ import annotations
