@@ -65,6 +65,8 @@ DIAL_CUSTOMER = Task("callbacks.placing.dial_customer")
 # Who answered a callback's customer (AsyncAmd), reported while the database was
 # unreachable: record it now, ending the call of a machine (retried).
 APPLY_DETECTION = Task("callbacks.detection.detected_job", urgent=True)
+# A caller's recorded message reported while the database was unreachable: keep it now.
+KEEP_MESSAGE = Task("ivr.callback_voicemail.recording_ready", urgent=True)
 # Hang up one call of a callback (the agent's or the customer's).
 END_CALLBACK_CALL = Task("callbacks.placing.end_call")
 # A booked callback's time has come: put it in line.
@@ -107,7 +109,8 @@ ENFORCE_RETENTION = Task("admin.retention.enforce_job", timeout_seconds=600)
 
 ALL: tuple[Task, ...] = (
     RING_AGENT, REDIRECT_CALLER, STOP_AGENT_LEGS, FINISH_CALL, END_WRAP_UP, SETTLE_CALL_END,
-    SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, APPLY_DETECTION, END_CALLBACK_CALL, CALLBACK_DUE,
+    SETTLE_ADOPTED_CALL, DIAL_CUSTOMER, APPLY_DETECTION, KEEP_MESSAGE, END_CALLBACK_CALL,
+    CALLBACK_DUE,
     SEND_SMS, RECORD_TEXT_STATUS, RECORD_TEXT_OPT, SWEEP,
     RECONCILE, DIAL_TRANSFER, DROP_AGENT, TRANSFER_TO_LINE, HOLD_CALLER, END_WARM,
     SIZE_TWILIO_QUEUES,

@@ -279,8 +279,17 @@ def callback_recorded() -> Response:
 @twilio_signed
 def callback_recording_status() -> tuple[str, int]:
     """The caller's message is stored (the Record recordingStatusCallback)."""
-    if forms.field("RecordingStatus", "completed") == "completed":
-        callback_voicemail.recording_ready(_rt(), forms.call_sid(), forms.recording_url())
+    if forms.field("RecordingStatus", "completed") != "completed":
+        return "", 204
+    sid, url = forms.call_sid(), forms.recording_url()
+    try:
+        callback_voicemail.recording_ready(_rt(), sid, url)
+    except DATABASE_UNREACHABLE:
+        # Twilio sends this once and ignores the answer; for a caller who hung up while
+        # recorded it may be all that books their message (the action's TwiML is ignored).
+        log.warning("database unreachable: %s deferred to the worker", request.path)
+        _rt().enqueue(tasks.KEEP_MESSAGE, sid, url, job_id=f"cb-message-{sid[:40]}")
+        return "", 202
     return "", 204
 
 

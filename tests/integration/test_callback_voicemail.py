@@ -78,6 +78,26 @@ def test_caller_hanging_up_while_recording_is_booked_from_the_recording_status(
     assert only_callback(rt).recording_url == RECORDING
 
 
+def test_a_recording_status_in_a_database_outage_still_books_a_caller_who_hung_up_mid_message(
+        rt, twilio, worker, alice):
+    # Twilio sends the recordingStatusCallback once and ignores its answer
+    # (www.twilio.com/docs/voice/twiml/record): the worker keeps the message afterwards.
+    form = call_in(twilio)
+    _to_record(twilio, form)
+    outage = StatementOutage(rt.db.engine)
+    outage.start()
+    try:
+        reply = twilio.post("/voice/callback/recording-status",
+                            {**form, "RecordingUrl": RECORDING, "RecordingStatus": "completed"})
+    finally:
+        outage.end()
+        outage.remove()
+    assert reply.status_code == 202  # accepted: the worker keeps it
+    worker()
+    callback = only_callback(rt)
+    assert (callback.status, callback.recording_url) == (BOOKED, RECORDING)
+
+
 def test_agent_hears_the_message_before_the_customer_is_dialled(
         rt, twilio, worker, twilio_api, alice):
     media = b"ID3 the customer's message"
