@@ -208,14 +208,21 @@ def worker(rt: Runtime) -> Any:
     return drain
 
 
+SOAK_TIMEOUT_SECONDS = 1200  # the longest soak test (the 500-caller rush) takes minutes
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the `soak` marker: tests over a minute, run by `make soak` only."""
     config.addinivalue_line("markers", "soak: runs for more than a minute; `make soak` runs it")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave soak tests out unless asked for with `-m soak`."""
+    """Leave soak tests out unless asked for with `-m soak`; those asked for may run up to
+    SOAK_TIMEOUT_SECONDS instead of the suite's per-test timeout (pyproject.toml)."""
     if "soak" in (config.getoption("-m") or ""):
+        for item in items:
+            if "soak" in item.keywords:
+                item.add_marker(pytest.mark.timeout(SOAK_TIMEOUT_SECONDS))
         return
     skip = pytest.mark.skip(reason="soak test: run with `make soak`")
     for item in items:
