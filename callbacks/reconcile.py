@@ -29,7 +29,7 @@ from holdless import tasks
 from ivr import booking
 from models.callbacks import BOOKED, OPEN_STATUSES, Callback, CallbackAttempt
 from models.entities import WAITING, Assignment, Interaction
-from queueing import dispatch, keys, lines, overflow, priority
+from queueing import dispatch, keys, lines, overflow, priority, transfers
 from queueing.limits import (
     CALLBACK_STUCK_ATTEMPT_SECONDS,
     RECONCILE_INTERVAL_SECONDS,
@@ -135,11 +135,14 @@ def _due_callbacks(s: Session, rt: Runtime, busy: set[str]
 
 
 def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entry]:
+    """Live callers the database records as waiting (lately), with the agent who
+    cold-transferred each back to a queue, if one did: never offered back to them."""
     since = rt.clock.now() - timedelta(seconds=RECONCILE_LIVE_MAX_AGE_SECONDS)
     found = s.scalars(select(Interaction).where(
         Interaction.status == WAITING, Interaction.queue_id.is_not(None),
         Interaction.joined_at.is_not(None), Interaction.created_at >= since,
-        Interaction.outcome != booking.CALLBACK_BOOKED))
+        Interaction.outcome != booking.CALLBACK_BOOKED)).all()
+    sent_by = transfers.senders(s, [interaction.id for interaction in found])
     entries = []
     for interaction in found:
         entry_id = lines.caller_entry_id(interaction.id)
@@ -148,7 +151,8 @@ def _waiting_callers(s: Session, rt: Runtime, busy: set[str]) -> list[lines.Entr
         assert interaction.queue is not None and interaction.joined_at is not None
         entries.append(lines.Entry(entry_id, interaction.queue.slug, lines.CALLER,
                                    interaction.joined_at, interaction.call_sid, interaction.id,
-                                   bonus=priority.caller_bonus(interaction)))
+                                   bonus=priority.caller_bonus(interaction),
+                                   sender=sent_by.get(interaction.id, 0)))
     return entries
 
 

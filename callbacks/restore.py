@@ -37,7 +37,7 @@ from models.entities import (
     Leg,
 )
 from models.states import advance
-from queueing import escalations, keys, lines, priority
+from queueing import escalations, keys, lines, priority, transfers
 from queueing.limits import RECONCILE_OFFER_GRACE_SECONDS
 from queueing.presence import StateRefused
 
@@ -91,7 +91,8 @@ def _open_offers(rt: Runtime, rewrite: bool) -> tuple[dict[int, Assignment], int
 
 
 def _entry_of(s: Session, assignment: Assignment) -> lines.Entry | None:
-    """The entry of an offer, while a missed offer would put it back in line."""
+    """The entry of an offer, while a missed offer would put it back in line (with the agent
+    who cold-transferred the caller to a queue, if one did)."""
     callback_id = booking.callback_id_of(assignment.entry)
     if callback_id is not None:
         callback = s.get(Callback, callback_id)
@@ -99,9 +100,10 @@ def _entry_of(s: Session, assignment: Assignment) -> lines.Entry | None:
     interaction = s.get(Interaction, assignment.interaction_id or 0)
     if interaction is None or interaction.status != OFFERED:
         return None
+    sender = transfers.senders(s, [interaction.id]).get(interaction.id, 0)
     return lines.Entry(assignment.entry, assignment.queue_slug, lines.CALLER,
                        assignment.joined_at, interaction.call_sid, interaction.id,
-                       bonus=priority.caller_bonus(interaction))
+                       bonus=priority.caller_bonus(interaction), sender=sender)
 
 
 def _restore_presence(rt: Runtime, offers: dict[int, Assignment]) -> int:

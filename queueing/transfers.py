@@ -10,7 +10,7 @@ estimate. The web request only records and reserves; every REST call runs in an 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ WARM_ENDINGS = {CANCEL: "warm-transfer-cancel", COMPLETE: "warm-transfer-complet
                 THREE_WAY: "warm-transfer-three-way"}
 
 __all__ = ["TransferRefused", "TransferRequest", "end_warm", "escalate_to", "live_leg",
-           "transfer"]
+           "senders", "transfer"]
 
 
 class TransferRefused(Exception):
@@ -186,6 +186,18 @@ def _entry(interaction: Interaction, queue: str, sender: int = 0) -> lines.Entry
     return lines.Entry(lines.caller_entry_id(interaction.id), queue, lines.CALLER, joined,
                        interaction.call_sid, interaction.id,
                        bonus=priority.caller_bonus(interaction) if same else 0.0, sender=sender)
+
+
+def senders(s: Session, interaction_ids: Iterable[int]) -> dict[int, int]:
+    """The agent who last cold-transferred each of these interactions to a queue (only those
+    that were), as the transfers table records it: a line rebuilt from the database keeps
+    the sender its live entry had, so routing still never hands the caller back to them."""
+    ids = list(interaction_ids)
+    if not ids:
+        return {}
+    rows = s.execute(select(Transfer.interaction_id, Transfer.from_agent_id).where(
+        Transfer.interaction_id.in_(ids), Transfer.to_queue.is_not(None)).order_by(Transfer.id))
+    return {interaction_id: agent_id for interaction_id, agent_id in rows}  # the last wins
 
 
 def finalize_draft(s: Session, interaction_id: int, agent_id: int, now: object) -> None:

@@ -10,6 +10,7 @@ import pytest
 from rq.job import Job
 from sqlalchemy import select
 
+from admin import directory
 from callbacks import reconcile
 from entrypoints.worker import HoldlessWorker
 from ivr import booking
@@ -17,6 +18,7 @@ from models.callbacks import Callback
 from models.entities import OFFERED, Assignment, Interaction, Leg
 from queueing import keys, lines
 from tests.callback_steps import book_callback, call_in, run_scheduled
+from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people
 from tests.helpers import call_form, make_available, seed_agent, seed_queues
 
 
@@ -229,3 +231,62 @@ def test_after_redis_loss_an_agent_missing_the_restored_offer_puts_the_caller_ba
     again = _open_assignment(rt, ids["bob"])
     assert again is not None and again.id != offer.id
     assert (again.entry, again.joined_at) == (offer.entry, offer.joined_at)
+
+
+def test_after_redis_loss_a_caller_cold_transferred_to_a_queue_is_still_never_offered_to_the_sender(  # noqa: E501
+        rt, app, twilio, worker):
+    people = seed_people(rt)
+    alice = people["alice"]
+    _form, interaction, first = route_call_to(rt, twilio, worker, alice)
+    reply = Desk(app, "alice").send("POST", f"/api/interactions/{interaction.id}/transfer",
+                                    {"to_queue": "support", "mode": "cold", "reason": "x"})
+    assert reply.status_code == 202
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    worker()
+    rt.live.flushdb()  # Redis loses the line entry, and the sender it recorded with it
+    MaintenanceWorker([rt.jobs], connection=rt.jobs_redis).run_maintenance_tasks()
+    assert [e.interaction_id for e in lines.waiting(rt.live, "support")] == [interaction.id]
+    make_available(rt, alice)  # the only agent free: she sent the caller, so they wait
+    worker()
+    assert rt.presence.state(alice) == "available"
+    assert [e.interaction_id for e in lines.waiting(rt.live, "support")] == [interaction.id]
+    with rt.db.session() as s:
+        carol = directory.create_agent(s, "Carol Agent", "carol", "client:carol", ["support"],
+                                       "agent", PASSWORD).id
+    make_available(rt, carol)
+    worker()
+    assert lines.waiting(rt.live, "support") == []
+    assert rt.presence.state(carol) == "busy"
+    assert rt.presence.state(alice) == "available"
+    with rt.db.session() as s:
+        legs = s.scalars(select(Leg.agent_id).where(Leg.interaction_id == interaction.id,
+                                                    Leg.agent_id.is_not(None)).order_by(Leg.id))
+        assert list(legs) == [alice, carol]
+
+
+def test_after_redis_loss_a_transferred_caller_whose_restored_offer_is_missed_skips_the_sender(
+        rt, app, twilio, worker):
+    people = seed_people(rt)
+    alice = people["alice"]
+    with rt.db.session() as s:
+        carol = directory.create_agent(s, "Carol Agent", "carol", "client:carol", ["support"],
+                                       "agent", PASSWORD).id
+    _form, interaction, first = route_call_to(rt, twilio, worker, alice)
+    Desk(app, "alice").send("POST", f"/api/interactions/{interaction.id}/transfer",
+                            {"to_queue": "support", "mode": "cold", "reason": "x"})
+    twilio.post(f"/voice/status/agent?leg={first.id}",
+                call_form(sid=first.call_sid, CallStatus="completed"))
+    worker()
+    make_available(rt, carol)  # offered to carol, ringing
+    worker()
+    offer = _leg_of(rt, carol)
+    rt.live.flushdb()  # while carol's phone rings, Redis loses the entry and its sender
+    MaintenanceWorker([rt.jobs], connection=rt.jobs_redis).run_maintenance_tasks()
+    make_available(rt, alice)
+    twilio.post(f"/voice/status/agent?leg={offer.id}",
+                call_form(sid=offer.call_sid, from_="+12125550000", CallStatus="no-answer"))
+    worker()  # carol missed it: back in line, and offered again, though alice waited longer
+    assert rt.presence.state(alice) == "available"
+    assert _open_assignment(rt, carol).interaction_id == interaction.id
+    assert _open_assignment(rt, alice) is None
