@@ -9,23 +9,34 @@ has the same effect whichever way Holdless learns of it.
 - an agent's leg, rung for a live caller or for a transfer (a transfer leg that ends
   unanswered hands the caller back through `queueing.transfers`): `agent_legs.agent_leg_status`;
 - a callback attempt's call to its agent (agent first): `placing.callback_agent_status`;
-- a callback attempt's call to its customer: `customer_first.customer_call_status`.
+- a callback attempt's call to its customer: `customer_first.customer_call_status`;
+- a supervisor's phone leg on a call they monitor (the sweeper, when its report was lost;
+  its webhook calls it directly): `queueing.monitoring.phone_ended`, ending their period
+  when Twilio says the call ended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from callbacks import agent_legs, customer_first, placing
 from ivr import leaving
-from models.states import AGENT_LEG, CALLBACK_AGENT, CALLBACK_CUSTOMER, CALLER_CALL
+from models.states import (
+    AGENT_LEG,
+    CALLBACK_AGENT,
+    CALLBACK_CUSTOMER,
+    CALLER_CALL,
+    SUPERVISOR_CALL,
+)
+from queueing import monitoring
 
 if TYPE_CHECKING:
     from entrypoints.runtime import Runtime
 
 __all__ = ["AGENT_LEG", "CALLBACK_AGENT", "CALLBACK_CUSTOMER", "CALLER_CALL", "HANDLERS",
-           "settle"]
+           "SUPERVISOR_CALL", "settle"]
 
 Handler = Callable[["Runtime", int, str, str], None]
 
@@ -54,7 +65,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def settle(rt: Runtime, kind: str, ident: int, status: str, call_sid: str) -> None:
+def settle(rt: Runtime, kind: str, ident: int, status: str, call_sid: str,
+           ended_at: datetime | None = None) -> None:
     """Apply Twilio's report `status` on a call of `kind` (a caller's call is named by its
-    sid; the others by their leg or attempt id)."""
+    sid; the others by their leg, attempt or monitoring period id). `ended_at`, when Twilio
+    said when the call ended, is when a supervisor's period ends (else now)."""
+    if kind == SUPERVISOR_CALL:
+        monitoring.phone_ended(rt, call_sid, status, ended_at)
+        return
     HANDLERS[kind](rt, ident, status, call_sid)

@@ -35,7 +35,9 @@ from models.states import (
     CALLBACK_CUSTOMER,
     CALLER_CALL,
     ENDED_CALL_STATUSES,
+    SUPERVISOR_CALL,
 )
+from models.supervision import MonitoringSession
 from queueing import dispatch, keys, lines, overflow, pages
 from queueing.keys import KEY_PREFIX
 from queueing.limits import (
@@ -110,7 +112,8 @@ def sweep(rt: Runtime, limit: int = SWEEP_MAX_CALLS_PER_JOB) -> Swept:
 def watched(rt: Runtime) -> list[Watched]:
     """Every call Holdless thinks is live and that is older than SWEEP_MIN_AGE_SECONDS:
     callers waiting, offered or talking; agent legs not ended; callback attempts whose
-    agent or customer call has not reported its end."""
+    agent or customer call has not reported its end; supervisors' phone legs of periods
+    still open (the board would show them monitoring for ever)."""
     cutoff = rt.clock.now() - timedelta(seconds=SWEEP_MIN_AGE_SECONDS)
     with rt.db.session() as s:
         found = [Watched(CALLER_CALL, i.id, i.call_sid) for i in s.scalars(
@@ -137,6 +140,11 @@ def watched(rt: Runtime) -> list[Watched]:
                     and attempt.outcome in CUSTOMER_CALL_OPEN):
                 found.append(Watched(CALLBACK_CUSTOMER, attempt.id, attempt.call_sid,
                                      attempt.callback.number, dialled))
+        found += [Watched(SUPERVISOR_CALL, row.id, row.call_sid) for row in s.scalars(
+            select(MonitoringSession).where(MonitoringSession.ended_at.is_(None),
+                                            MonitoringSession.call_sid.is_not(None),
+                                            MonitoringSession.started_at < cutoff)
+            .order_by(MonitoringSession.id))]
     return found
 
 
@@ -212,21 +220,21 @@ def _sweep_one(rt: Runtime, item: Watched, result: Swept) -> bool:
         if sid is None:
             return True
         result.asked += 1
-        status = rt.gateway.call_status(sid)
+        state = rt.gateway.call_state(sid)
     except TwilioRestException as exc:
         result.errors += 1
         log.warning("sweep: Twilio error %s (HTTP %s) asking about %s; nothing changed",
                     exc.code, exc.status, item.key)
         return False
-    if status is None:
+    if state is None:
         result.unknown += 1
         log.warning("sweep: Twilio does not know the call of %s; nothing changed", item.key)
-    elif status in ENDED_CALL_STATUSES:
+    elif (status := state.status) in ENDED_CALL_STATUSES:
         if item.kind == AGENT_LEG and not _caller_settled_first(rt, item, result):
             return False
         log.warning("sweep: the call of %s ended (%s) with no status report; applying it",
                     item.key, status)
-        call_ends.settle(rt, item.kind, item.ident, status, sid)
+        call_ends.settle(rt, item.kind, item.ident, status, sid, state.ended)
         result.ended += 1
         result.applied.append(item.key)
     return True

@@ -14,8 +14,8 @@ from twilio.rest import Client
 from holdless.pacer import DialPacer
 from holdless.settings import Settings
 
-__all__ = ["RECORDING_URL", "RESPONSE_FIELDS_READ", "DialRefused", "MonitorMode", "PlacedCall",
-           "TwilioGateway", "TwilioRestException", "is_call_gone"]
+__all__ = ["RECORDING_URL", "RESPONSE_FIELDS_READ", "CallState", "DialRefused", "MonitorMode",
+           "PlacedCall", "TwilioGateway", "TwilioRestException", "is_call_gone"]
 
 # Limits of our REST calls to Twilio.
 AGENT_RING_TIMEOUT_SECONDS = 20
@@ -85,7 +85,7 @@ def is_dial_refused(exc: TwilioRestException) -> bool:
 # (simulator/twilio_api_v2010_used.json) and that every such field read here is listed.
 RESPONSE_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "CreateCall": ("sid",),
-    "FetchCall": ("status",),
+    "FetchCall": ("status", "end_time"),
     "UpdateCall": ("status",),  # end_leg: `canceled` for a call ended while still queued
     "ListCall": ("sid", "status", "date_created", "direction"),
     "ListConference": ("sid",),
@@ -117,6 +117,15 @@ class MonitorMode:
         coaching = self.coach_call_sid is not None
         extra = {"call_sid_to_coach": self.coach_call_sid} if coaching else {}
         return {"muted": self.listen_only, "coaching": coaching, **extra}
+
+
+@dataclass(frozen=True)
+class CallState:
+    """A call as Twilio shows it now: its status, and its end_time once it has ended (the
+    Call resource, FetchCall; twilio.com/docs/voice/api/call-resource)."""
+
+    status: str
+    ended: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -230,13 +239,20 @@ class TwilioGateway:
     def call_status(self, call_sid: str) -> str | None:
         """Twilio's status of a call (queued, ringing, in-progress, completed, busy, failed,
         no-answer, canceled); None when Twilio does not know the call. Other errors raise."""
+        state = self.call_state(call_sid)
+        return None if state is None else state.status
+
+    def call_state(self, call_sid: str) -> CallState | None:
+        """Twilio's status of a call and, once it is over, when it ended; None when Twilio
+        does not know the call. Other errors raise."""
         try:
             call = self.client.calls(call_sid).fetch()
         except TwilioRestException as exc:
             if exc.status == CALL_NOT_FOUND_STATUS:
                 return None
             raise
-        return str(call.status)
+        ended = call.end_time
+        return CallState(str(call.status), ended if isinstance(ended, datetime) else None)
 
     def calls_placed_to(self, to: str, since: datetime) -> list[PlacedCall]:
         """Calls this account placed through the REST API to `to` created at `since` or

@@ -28,7 +28,9 @@ def is_final(interaction: Interaction) -> bool:
     return interaction.status in FINAL
 
 # The kinds of call whose end Holdless settles (see callbacks/call_ends.py): a caller's own
-# call, an agent's leg to a live caller (answering or taking a transfer), and a callback
-# attempt's call to its agent or to its customer.
+# call, an agent's leg to a live caller (answering or taking a transfer), a callback
+# attempt's call to its agent or to its customer, and a supervisor's phone leg on a call
+# they monitor (named by its monitoring period).
 CALLER_CALL, AGENT_LEG = "caller", "leg"
 CALLBACK_AGENT, CALLBACK_CUSTOMER = "cb-agent", "cb-customer"
+SUPERVISOR_CALL = "supervisor"

@@ -10,6 +10,7 @@ the audit is the table itself.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -120,9 +121,12 @@ def leave(rt: Runtime, supervisor_id: int) -> int | None:
     return row_id
 
 
-def phone_ended(rt: Runtime, call_sid: str, status: str) -> bool:
+def phone_ended(rt: Runtime, call_sid: str, status: str,
+                ended_at: datetime | None = None) -> bool:
     """A supervisor's phone leg reported `status`: when it is over, the open period on it
-    ends. Returns whether one ended."""
+    ends, at `ended_at` when Twilio says when the call ended (the sweeper asking about a
+    call whose report was lost; never before the period began nor after now), else now.
+    Returns whether one ended."""
     if status not in FINAL_CALL_STATUSES or not call_sid:
         return False
     with rt.db.session() as s:
@@ -130,7 +134,9 @@ def phone_ended(rt: Runtime, call_sid: str, status: str) -> bool:
             MonitoringSession.call_sid == call_sid, MonitoringSession.ended_at.is_(None)))
         if row is None:
             return False
-        _end(row, rt.clock.now(), "phone hung up" if status == "completed" else status)
+        now = rt.clock.now()
+        at = now if ended_at is None else min(max(ended_at, row.started_at), now)
+        _end(row, at, "phone hung up" if status == "completed" else status)
     return True
 
 

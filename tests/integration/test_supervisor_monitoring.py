@@ -4,13 +4,16 @@ leave; every period is audited; the agent sees who is on their call as the polic
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from callbacks import sweeper
 from models.supervision import MonitoringSession
 from queueing import monitoring
+from queueing.limits import SWEEP_MIN_AGE_SECONDS, SWEEP_RECHECK_SECONDS
 from simulator.resources import ParticipantResource
 from tests.conftest import PUBLIC_BASE
 from tests.console_helpers import Desk, route_call_to, seed_people
@@ -165,3 +168,28 @@ def test_a_coaching_supervisor_is_shown_to_the_agent_under_the_heard_policy(
         {"name": "Sam Agent", "mode": "coach"}]
     assert monitoring.supervisors_on(rt, interaction.id) == [{"name": "Sam Agent",
                                                                "mode": "coach"}]
+
+
+def test_a_supervisors_period_whose_hang_up_report_was_lost_is_ended_by_the_sweeper_as_twilio_dates_it(  # noqa: E501
+        rt, app, twilio, worker, twilio_api, frozen_clock):
+    _people, interaction, _leg = on_a_live_call(rt, twilio, worker, twilio_api)
+    sam = Desk(app, "sam")
+    sam.send("POST", f"/api/board/calls/{interaction.id}/monitor", {"mode": "listen"})
+    worker()
+    with rt.db.session() as s:
+        row = s.scalar(select(MonitoringSession))
+        call_sid, started = row.call_sid, row.started_at
+    frozen_clock.advance(SWEEP_MIN_AGE_SECONDS + 1)
+    sweeper.sweep(rt)  # the supervisor's phone is still on the call: the period stays open
+    assert [p[3:] for p in periods(rt)] == [(True, "")]
+    # Twilio ends the phone leg 200 s in, and its status callback never comes.
+    hung_up = started.replace(microsecond=0) + timedelta(seconds=200)
+    twilio_api.store.update_call(call_sid, status="completed")
+    twilio_api.store.get_call(call_sid).updated = hung_up  # the call's end_time at Twilio
+    frozen_clock.advance(SWEEP_RECHECK_SECONDS + 1)
+    assert sam.get("/api/board").json["me"] is not None
+    sweeper.sweep(rt)
+    assert [p[3:] for p in periods(rt)] == [(False, "phone hung up")]
+    with rt.db.session() as s:
+        assert s.scalar(select(MonitoringSession.ended_at)) == hung_up
+    assert sam.get("/api/board").json["me"] is None
