@@ -56,7 +56,7 @@ WARM_ENDINGS = {CANCEL: "warm-transfer-cancel", COMPLETE: "warm-transfer-complet
                 THREE_WAY: "warm-transfer-three-way"}
 
 __all__ = ["TransferRefused", "TransferRequest", "end_warm", "escalate_to", "live_leg",
-           "senders", "transfer"]
+           "senders", "transfer", "warm_in_progress"]
 
 
 class TransferRefused(Exception):
@@ -274,6 +274,22 @@ def _consulting(s: Session, interaction_id: int) -> Transfer | None:
         Leg.answered_at.is_not(None), Leg.ended_at.is_(None)).limit(1))
     live = leg is not None and leg.ended_at is None
     return record if live and sender is not None else None
+
+
+def warm_in_progress(rt: Runtime, interaction_id: int, agent_id: int) -> dict[str, Any] | None:
+    """The warm transfer `agent_id` started on the call and may still cancel, complete or
+    make three-way (to whom, since when, whether the colleague has answered), from the
+    server's record; None once it was ended, the colleague hung up or the sender left."""
+    with rt.db.session() as s:
+        record = _consulting(s, interaction_id)
+        if record is None or record.from_agent_id != agent_id:
+            return None
+        leg = s.get(Leg, record.leg_id or 0)
+        colleague = s.get(Agent, record.to_agent_id or 0)
+        return {"transfer_id": record.id, "to_agent_id": record.to_agent_id,
+                "to": colleague.name if colleague is not None else "",
+                "since": record.created_at.isoformat(),
+                "answered": leg is not None and leg.answered_at is not None}
 
 
 def end_warm(rt: Runtime, interaction_id: int, agent_id: int, how: str) -> str:

@@ -161,7 +161,8 @@ def set_my_state() -> Any:
 @bp.get("/me/current")
 @login_required
 def my_current() -> Any:
-    """The interaction routed to me now, with its whole context (null when none)."""
+    """The interaction routed to me now, with its whole context (null when none), and my
+    warm transfer in progress on it (null when none)."""
     me = current_agent()
     reveal = _reveal()
     found = desk.current(_rt(), me.id)
@@ -172,11 +173,12 @@ def my_current() -> Any:
         reasons = not_ready.reasons(s)
     watching = [] if found is None else monitoring.supervisors_on(_rt(), found[0])
     escalation = None if found is None else escalations.status_of(_rt(), found[0])
+    warm = None if found is None else transfers.warm_in_progress(_rt(), found[0], me.id)
     state = _rt().presence.state(me.id)
     return jsonify(state=state, interaction=body, offline_reason=reason,
                    not_ready_reason=away, not_ready_reasons=reasons,
                    wrap_up_seconds_left=desk.wrap_up_seconds_left(_rt(), me.id),
-                   supervisors=watching, escalation=escalation)
+                   supervisors=watching, escalation=escalation, warm_transfer=warm)
 
 
 @bp.get("/me/events")

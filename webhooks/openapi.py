@@ -92,6 +92,17 @@ def _caller_paths() -> dict[str, Any]:
     return {"/api/callers/{number}": {"put": op}}
 
 
+# My warm transfer being consulted (its buttons shown from this on load and on updates).
+WARM_IN_PROGRESS = {
+    "description": "my warm transfer in progress: I may cancel, complete or make it three-way "
+                   "(POST /api/interactions/{interaction_id}/transfer/warm)",
+    **_obj(["transfer_id", "to_agent_id", "to", "since", "answered"],
+           transfer_id={"type": "integer"}, to_agent_id={"type": "integer"},
+           to={"type": "string", "description": "the colleague's name"},
+           since={"type": "string", "format": "date-time"},
+           answered={"type": "boolean", "description": "the colleague has answered"})}
+
+
 def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]:
     return {
         "/api/openapi.json": {"get": _op("This document", {"200": _reply("OpenAPI 3")})},
@@ -106,7 +117,9 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
                 ["state", "interaction"], state=STR, offline_reason=STR,
                 not_ready_reason=STR, not_ready_reasons={"type": "array", "items": STR},
                 wrap_up_seconds_left={"type": ["number", "null"]},
-                interaction={"oneOf": [ctx, {"type": "null"}]})), **_errors(400, 401)},
+                interaction={"oneOf": [ctx, {"type": "null"}]},
+                warm_transfer={"oneOf": [WARM_IN_PROGRESS, {"type": "null"}]})),
+             **_errors(400, 401)},
             params=[REVEAL_PARAM])},
         "/api/me/events": {"get": _op(
             "Live updates for my console (text/event-stream): each `data:` line is JSON "

@@ -101,10 +101,22 @@
     }
     $("wrap-up-form").hidden = i.phase !== "wrap-up" || !!i.wrap_up;
     $("transfer-form").hidden = i.phase !== "connected";
-    $("warm-controls").hidden = i.phase !== "connected" || warmFor !== i.id;
   }
 
-  let warmFor = null;  // the interaction whose warm transfer I started and have not ended
+  // My warm transfer in progress, as the server records it (/api/me/current's
+  // warm_transfer): its buttons come back after a reload or in a new tab, and go when it
+  // ends (settled here or elsewhere, or the colleague hung up).
+  function renderWarm(data) {
+    const w = data.warm_transfer;
+    const on = !!w && !!data.interaction && data.interaction.phase === "connected";
+    $("warm-controls").hidden = !on;
+    if (!on) { text($("warm-status"), ""); return; }
+    const words = { who: w.to, since: when(w.since) };
+    text($("warm-status"), w.answered ?
+      t("Consulting {who} since {since}; the caller is on hold.", words) :
+      t("Ringing {who} since {since}; the caller is on hold.", words));
+  }
+
   const WARM_DONE = {
     cancel: t("Transfer cancelled: you are back with the caller."),
     complete: t("Transfer completed: the caller is with your colleague."),
@@ -117,9 +129,9 @@
       try {
         await api("POST", "/api/interactions/" + shownId + "/transfer/warm", { action });
       } catch (e) { text($("transfer-error"), e.message); return; }
-      warmFor = null;
       $("warm-controls").hidden = true;
       say(WARM_DONE[action]);
+      refresh();
     });
   }
 
@@ -152,6 +164,7 @@
     $("idle").hidden = !!i;
     $("interaction").hidden = !i;
     if (!i) {
+      $("warm-controls").hidden = true;
       shownId = null; follow();
       document.dispatchEvent(new CustomEvent("holdless:interaction", { detail: null }));
       return;
@@ -165,6 +178,7 @@
     renderCaller(i);
     renderLists(i);
     renderForms(i);
+    renderWarm(data);
     document.dispatchEvent(new CustomEvent("holdless:interaction", { detail: i }));
     renderSupervision(data);
   }
@@ -319,8 +333,8 @@
         await api("POST", "/api/interactions/" + shownId + "/transfer", body);
       } catch (e) { text($("transfer-error"), e.message); return; }
       $("note-draft").value = "";  // handed over: the draft is now a note everyone sees
-      if (body.mode === "warm") { warmFor = shownId; $("warm-controls").hidden = false; }
       say(t("Transfer started."));
+      if (body.mode === "warm") refresh();  // its buttons, from the server's record
     }));
     for (const button of $("warm-controls").querySelectorAll("button")) {
       button.addEventListener("click", endWarm(button.dataset.action));

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import schemathesis
 from sqlalchemy import select
 
 from admin import directory
@@ -14,6 +15,7 @@ from queueing import lines
 from simulator.resources import ParticipantResource
 from tests.console_helpers import PASSWORD, Desk, route_call_to, seed_people
 from tests.helpers import call_form, make_available, spoken, twiml
+from webhooks.openapi import document as openapi_document
 
 
 def test_api_needs_sign_in_401_and_console_page_redirects_to_sign_in(rt, client):
@@ -378,6 +380,55 @@ def test_warm_transfer_three_way_unholds_caller_removes_nobody_and_alice_may_lea
     assert len(twilio_api.requests("participant-update")) == updates  # nobody re-held
     with rt.db.session() as s:
         assert s.get(Interaction, interaction.id).status == CONNECTED
+
+
+def _warm_shown(desk):
+    """What my current-call answer says of my warm transfer (None when none)."""
+    reply = desk.get("/api/me/current")
+    assert reply.status_code == 200
+    return reply.json["warm_transfer"]
+
+
+def test_current_call_says_my_warm_transfer_is_in_progress_until_i_complete_it(
+        rt, app, twilio, worker, twilio_api):
+    form, interaction, _first, bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api, answered=False)
+    with rt.db.session() as s:
+        record = s.scalar(select(Transfer).where(Transfer.interaction_id == interaction.id))
+        since, bob_id = record.created_at.isoformat(), record.to_agent_id
+    current = alice.get("/api/me/current")
+    assert current.json["warm_transfer"] == {
+        "transfer_id": record.id, "to_agent_id": bob_id, "to": "Bob Agent", "since": since,
+        "answered": False}
+    documented = schemathesis.openapi.from_dict(openapi_document())["/api/me/current"]["GET"]
+    documented.validate_response(current)  # the answer is as the OpenAPI document says
+    twilio.post(f"/voice/agent/whisper?leg={bob_leg.id}", call_form(sid=bob_leg.call_sid))
+    assert _warm_shown(alice)["answered"] is True
+    assert _warm_shown(Desk(app, "bob")) is None  # only the sender may settle it
+    assert _warm(alice, interaction.id, "complete").status_code == 202
+    assert _warm_shown(alice) is None
+
+
+def test_current_call_stops_saying_warm_transfer_once_cancelled(
+        rt, app, twilio, worker, twilio_api):
+    _form, interaction, _first, _bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api)
+    assert _warm_shown(alice)["answered"] is True
+    assert _warm(alice, interaction.id, "cancel").status_code == 202
+    worker()
+    assert _warm_shown(alice) is None
+    assert alice.get("/api/me/current").json["interaction"]["phase"] == "connected"
+
+
+def test_current_call_stops_saying_warm_transfer_when_the_colleague_hangs_up(
+        rt, app, twilio, worker, twilio_api):
+    _form, _interaction, _first, bob_leg, alice = _consulting_bob(
+        rt, app, twilio, worker, twilio_api)
+    assert _warm_shown(alice) is not None
+    twilio.post(f"/voice/status/agent?leg={bob_leg.id}",
+                call_form(sid=bob_leg.call_sid, CallStatus="completed"))
+    worker()
+    assert _warm_shown(alice) is None
 
 
 def test_ending_a_warm_transfer_when_none_is_in_progress_is_409_in_plain_words(

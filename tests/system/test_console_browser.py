@@ -245,3 +245,74 @@ def test_signing_out_in_the_page_takes_the_agent_offline_so_nothing_is_routed_to
     twilio.post("/voice/incoming", call_form(from_="+12125550123"))
     worker()
     assert leg_of(rt, people["alice"]) is None  # the caller waits; alice's phone never rang
+
+
+
+def _alice_consults_bob(rt: Any, base: str, browser: Any, worker: Any,
+                        twilio_api: Any, twilio: Any) -> tuple[Any, Leg, Leg]:
+    """Alice warm-transfers her caller to Bob from her console and Bob answers: the caller is
+    held while they talk. Returns (Alice's page, her leg, Bob's leg)."""
+    from playwright.sync_api import expect
+    people = seed_people(rt)
+    alice = sign_in(browser, base, "alice")
+    alice.click("#go-available")
+    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
+    bob = sign_in(browser, base, "bob")
+    bob.click("#go-available")
+    expect(bob.locator("#state")).to_have_text("available", timeout=WITHIN)
+    caller = call_form(from_="+12125550123")
+    twilio.post("/voice/incoming", caller)
+    answer(rt, twilio, worker, people["alice"])
+    first = leg_of(rt, people["alice"])
+    expect(alice.locator(f"#transfer-target option[value='agent:{people['bob']}']")
+           ).to_be_enabled(timeout=6000)
+    alice.select_option("#transfer-target", f"agent:{people['bob']}")
+    alice.select_option("#transfer-mode", "warm")
+    alice.fill("#transfer-reason", "billing question")
+    alice.click("#transfer")
+    expect(alice.locator("#warm-controls")).to_be_visible(timeout=WITHIN)
+    room = twilio_api.store.ensure_conference("AC" + "0" * 32, f"hl-{first.interaction_id}")
+    for sid in (caller["CallSid"], first.call_sid):
+        twilio_api.store.put_participant(ParticipantResource(sid, room.sid, room.account_sid))
+    worker()  # Bob's phone rings
+    bob_leg = leg_of(rt, people["bob"])
+    twilio.post(f"/voice/agent/whisper?leg={bob_leg.id}", call_form(sid=bob_leg.call_sid))
+    twilio_api.store.put_participant(
+        ParticipantResource(bob_leg.call_sid, room.sid, room.account_sid))
+    worker()
+    return alice, first, bob_leg
+
+
+def test_warm_transfer_buttons_come_back_after_a_reload_mid_consultation_and_complete_it(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    alice, first, _bob_leg = _alice_consults_bob(rt, base, browser, worker, twilio_api, twilio)
+
+    alice.reload()  # the page forgets what was clicked; the server's record brings it back
+    expect(alice.locator("#warm-controls")).to_be_visible(timeout=WITHIN)
+    expect(alice.locator("#warm-status")).to_contain_text("Consulting Bob Agent since")
+    alice.click("#warm-complete")
+    expect(alice.locator("#message")).to_have_text(
+        "Transfer completed: the caller is with your colleague.", timeout=WITHIN)
+    expect(alice.locator("#warm-controls")).to_be_hidden()
+    worker()
+    removed = twilio_api.requests("participant-delete")
+    assert [r.path.rsplit("/", 1)[-1] for r in removed] == [f"{first.call_sid}.json"]
+    assert twilio_api.requests("participant-update")[-1].field("Hold") == "false"
+
+
+def test_warm_transfer_buttons_go_from_the_page_when_the_colleague_hangs_up(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    alice, _first, bob_leg = _alice_consults_bob(rt, base, browser, worker, twilio_api, twilio)
+    expect(alice.locator("#warm-status")).to_contain_text("Consulting Bob Agent since",
+                                                          timeout=WITHIN)
+
+    twilio.post(f"/voice/status/agent?leg={bob_leg.id}",
+                call_form(sid=bob_leg.call_sid, CallStatus="completed"))
+    expect(alice.locator("#warm-controls")).to_be_hidden(timeout=WITHIN)  # pushed, no reload
+    expect(alice.locator("#transfer-form")).to_be_visible()  # still with the caller
