@@ -32,6 +32,7 @@ from ivr.ring_window import (  # the rule itself, also read by the booking's pro
     for_number,
     in_quiet_hours,
     next_allowed,
+    quiet_over,
 )
 from models.callbacks import BOOKED, OPEN_STATUSES, TEXT_MOVED, Callback, CallbackAttempt
 from models.entities import Assignment, Queue
@@ -68,6 +69,9 @@ class _Held:
     due: datetime
     moved_day: str
     """How the customer is told of a move to another day ("" when the day is unchanged)."""
+    text_in: float = 0.0
+    """Seconds until that text may go: a customer in their quiet hours is texted when they
+    are over, as they would be rung (never later than the callback itself)."""
 
 
 def hold(rt: Runtime, queue_id: int) -> int:
@@ -81,7 +85,8 @@ def hold(rt: Runtime, queue_id: int) -> int:
         booking.schedule_due(rt, h.callback_id, h.due)
         if h.moved_day:
             key = f"cb-sms-moved-{h.callback_id}-{int(h.due.timestamp())}"
-            rt.enqueue(tasks.SEND_SMS, h.callback_id, TEXT_MOVED, h.moved_day, key, job_id=key)
+            rt.enqueue(tasks.SEND_SMS, h.callback_id, TEXT_MOVED, h.moved_day, key, job_id=key,
+                       delay=h.text_in)
     if held:
         log.info("%s callback(s) of queue %s held for their hours", len(held), queue_id)
     return len(held)
@@ -133,9 +138,11 @@ def _pace(target: datetime, group: list[tuple[Callback, Window]], now: datetime
             continue
         told = (callback.expected_at or now).astimezone(window.zones[0])
         local_due = due.astimezone(window.zones[0])
+        texted = min(quiet_over(window, now), due)
         moved = "" if local_due.date() == told.date() else wording.opening_phrase(
-            local_due, now.astimezone(window.zones[0]), language.for_callback(None, callback))
+            local_due, texted.astimezone(window.zones[0]), language.for_callback(None, callback))
         callback.status, callback.held_for, callback.next_attempt_at = BOOKED, target, due
         callback.expected_at, callback.updated_at = due, now
-        held.append(_Held(callback.id, booking.entry_for(callback), due, moved))
+        held.append(_Held(callback.id, booking.entry_for(callback), due, moved,
+                          (texted - now).total_seconds()))
     return held

@@ -63,8 +63,9 @@ def in_quiet_hours(window: Window, moment: datetime) -> bool:
     return any(_quiet_in(window, zone, moment) for zone in window.zones)
 
 
-def _quiet_over(window: Window, moment: datetime) -> datetime:
-    """When the quiet hours under way at `moment` are over in every zone."""
+def quiet_over(window: Window, moment: datetime) -> datetime:
+    """When the customer's quiet hours under way at `moment` are over in every zone
+    (`moment` itself when none are)."""
     ends = []
     for zone in window.zones:
         if _quiet_in(window, zone, moment):
@@ -92,7 +93,7 @@ def next_allowed(window: Window, moment: datetime) -> datetime | None:
                 return None
             moment = opening
         elif in_quiet_hours(window, moment):
-            moment = _quiet_over(window, moment)
+            moment = quiet_over(window, moment)
         else:
             return moment
     return None

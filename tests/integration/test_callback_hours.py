@@ -5,7 +5,7 @@ the rebuild after a Redis loss follow the same rule; customers moved to another 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +29,7 @@ from tests.helpers import make_available, seed_agent, seed_queues
 
 NEW_YORK = ZoneInfo("America/New_York")
 GERMAN = "+493012345678"
+GERMAN_MOBILE = "+4915112345678"  # a German number that can receive texts
 
 
 def ny(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -176,6 +177,31 @@ def test_german_number_on_a_new_york_queue_is_not_rung_in_its_quiet_hours(
     assert german.next_attempt_at == ny(17, 9)  # 15:00 in Berlin
     assert _dialled(twilio_api) == ["client:alice"]
     assert agent_answers(twilio, rt)[0].callback_id == american.id
+
+
+def test_a_german_customer_moved_to_another_day_in_their_quiet_hours_is_texted_when_they_end(
+        rt, twilio, worker, twilio_api, frozen_clock, support):
+    alice = seed_agent(rt, "alice", ["support"])
+    frozen_clock.set(ny(16, 14, 50))  # 20:50 in Berlin: told this evening
+    book_callback(twilio, GERMAN_MOBILE)
+    worker()
+    frozen_clock.set(ny(16, 15, 30))  # 21:30 in Berlin: an agent frees up too late
+    make_available(rt, alice)
+    worker()
+    assert _callbacks(rt)[0].next_attempt_at == ny(17, 9)  # tomorrow 15:00 in Berlin
+    assert _moved_texts(twilio_api) == []  # not at 21:30
+    [job_id] = [j for j in rt.jobs.scheduled_job_registry.get_job_ids()
+                if j.startswith("cb-sms-moved-")]
+    waits = rt.jobs.scheduled_job_registry.get_scheduled_time(job_id) - datetime.now(UTC)
+    assert abs(waits.total_seconds() - 10.5 * 3600) < 60  # at 08:00 in Berlin
+    run_scheduled(rt, worker)
+    [text] = _moved_texts(twilio_api)
+    assert "We will call you today at 3 PM" in text  # said as of 08:00 in Berlin
+
+
+def _moved_texts(twilio_api):
+    return [m.body for m in twilio_api.messages()
+            if m.to == GERMAN_MOBILE and "cannot call you back" in m.body]
 
 
 def test_customer_first_callback_is_not_dialled_after_closing(
