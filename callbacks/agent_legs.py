@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -187,6 +190,9 @@ def wrap_up(rt: Runtime, agent_id: int) -> None:
         rt.enqueue(tasks.END_WRAP_UP, agent_id, str(since), delay=rt.settings.wrap_up_seconds)
 
 
+# How long (seconds) a console that (re)syncs is still told of the agent's last missed offer.
+MISSED_NOTICE_SECONDS = 120
+
 # Why an offer was missed, in the agent's words, from the agent leg's final status.
 MISSED_BECAUSE = {"busy": "you rejected it", "no-answer": "it rang out unanswered",
                   "failed": "your phone could not be reached",
@@ -218,14 +224,36 @@ def missed_offer(rt: Runtime, agent_id: int, entries: list[str], why: str = "") 
               if state == OFFLINE else "")
     agents.change(rt, agent_id, state, (BUSY,), reason=reason)
     if entries:
-        push.publish(rt, push.agent_audience(agent_id), "missed-offer",
-                     {"why": why or "not answered", "offline": state == OFFLINE,
-                      "misses": misses})
+        _tell_missed(rt, agent_id, {"id": secrets.token_hex(6), "why": why or "not answered",
+                                    "offline": state == OFFLINE, "misses": misses})
     for entry_id in entries:
         put_back_entry(rt, entry_id)
     if state == AVAILABLE:
         queues = str(rt.live.hget(keys.agent(agent_id), "queues") or "")
         dispatch.route_and_offer(rt, [q for q in queues.split(",") if q])
+
+
+def _tell_missed(rt: Runtime, agent_id: int, notice: dict[str, Any]) -> None:
+    """Tell the agent's console of a missed offer: written first, then pushed. A page whose
+    live stream was being (re)opened when the push went out (the console switches streams
+    as the offer ends) misses the push, but its stream's opening resyncs it, and that
+    reads the notice written here (missed_offer_notice)."""
+    try:
+        rt.live.set(keys.missed_offer_notice(agent_id), json.dumps(notice),
+                    ex=MISSED_NOTICE_SECONDS)
+    except redis.RedisError as exc:  # a courtesy, as the push is: never fails the miss
+        log.warning("missed-offer notice not kept (%s)", type(exc).__name__)
+    push.publish(rt, push.agent_audience(agent_id), "missed-offer", notice)
+
+
+def missed_offer_notice(rt: Runtime, agent_id: int) -> dict[str, Any] | None:
+    """The agent's last missed offer of the past MISSED_NOTICE_SECONDS ({id, why, offline,
+    misses}: `id` tells a page whether it showed it already), or None."""
+    try:
+        raw = rt.live.get(keys.missed_offer_notice(agent_id))
+    except redis.RedisError:
+        return None
+    return json.loads(raw) if raw else None
 
 
 def put_back(rt: Runtime, interaction_id: int) -> None:
@@ -276,4 +304,4 @@ def _leg(s: Session, leg_id: int) -> Leg:
 
 
 __all__ = ["AVAILABLE", "UnknownLeg", "agent_answered", "agent_leg_status", "agent_refused",
-           "begin_wrap_up", "missed_offer", "put_back", "put_back_entry"]
+           "begin_wrap_up", "missed_offer", "missed_offer_notice", "put_back", "put_back_entry"]

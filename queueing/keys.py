@@ -31,6 +31,12 @@ def staffed(queue: str) -> str:
     return f"{KEY_PREFIX}staffed:{queue}"
 
 
+def missed_offer_notice(agent_id: int | str) -> str:
+    """String (JSON): the last missed offer an agent's console is told of, for a while
+    (callbacks.agent_legs.missed_offer), so a page that resyncs learns it too."""
+    return f"{KEY_PREFIX}agent:{agent_id}:missed-offer"
+
+
 def entry(entry_id: str) -> str:
     """Hash: what an entry of a line is (kind, queue, call, interaction, joined)."""
     return f"{KEY_PREFIX}entry:{entry_id}"

@@ -224,9 +224,12 @@ class BrowserPhones:
         except BaseException:
             self._tell(identity, "cancel", call.sid)  # the caller gave up, or it was withdrawn
             raise
-        if not decided:
+        if not decided:  # it has rung the whole Timeout already: no-answer now, not after a
+            # second Timeout (Call resource, Timeout: "the number of seconds that we should
+            # allow the phone to ring before assuming there is no answer",
+            # twilio.com/docs/voice/api/call-resource#create-a-call-resource)
             self._tell(identity, "cancel", call.sid)
-            return Answer.no_answer()
+            return Answer("no-answer", 0.0)
         if ringing.decision == "reject":
             self._tell(identity, "reject", call.sid)
             return Answer.busy(after=0)

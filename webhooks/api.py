@@ -16,7 +16,7 @@ from sqlalchemy import select
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from callbacks import recording
+from callbacks import agent_legs, recording
 from console import desk
 from holdless.twilio_gateway import NotARecording
 from models.base import MAX_STORED_INT
@@ -161,8 +161,9 @@ def set_my_state() -> Any:
 @bp.get("/me/current")
 @login_required
 def my_current() -> Any:
-    """The interaction routed to me now, with its whole context (null when none), and my
-    warm transfer in progress on it (null when none)."""
+    """The interaction routed to me now, with its whole context (null when none), my
+    warm transfer in progress on it (null when none) and my last missed offer of the past
+    minutes (what the missed-offer live update said)."""
     me = current_agent()
     reveal = _reveal()
     found = desk.current(_rt(), me.id)
@@ -178,7 +179,8 @@ def my_current() -> Any:
     return jsonify(state=state, interaction=body, offline_reason=reason,
                    not_ready_reason=away, not_ready_reasons=reasons,
                    wrap_up_seconds_left=desk.wrap_up_seconds_left(_rt(), me.id),
-                   supervisors=watching, escalation=escalation, warm_transfer=warm)
+                   supervisors=watching, escalation=escalation, warm_transfer=warm,
+                   missed_offer=agent_legs.missed_offer_notice(_rt(), me.id))
 
 
 @bp.get("/me/events")

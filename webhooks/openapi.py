@@ -46,6 +46,8 @@ REVEAL_PARAM = {"name": "reveal", "in": "query", "required": False,
                 "schema": {"type": "string", "enum": ["0", "1"]}}
 STR = {"type": "string"}
 NOTE_TEXT = {"type": "string", "maxLength": 5000}
+MISSED_OFFER = _obj(["id", "why", "offline", "misses"], id=STR, why=STR,
+                    offline={"type": "boolean"}, misses={"type": "integer"})
 
 
 def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
@@ -118,13 +120,17 @@ def _my_paths(ctx: dict[str, Any], state_body: dict[str, Any]) -> dict[str, Any]
                 not_ready_reason=STR, not_ready_reasons={"type": "array", "items": STR},
                 wrap_up_seconds_left={"type": ["number", "null"]},
                 interaction={"oneOf": [ctx, {"type": "null"}]},
-                warm_transfer={"oneOf": [WARM_IN_PROGRESS, {"type": "null"}]})),
+                warm_transfer={"oneOf": [WARM_IN_PROGRESS, {"type": "null"}]},
+                missed_offer={"oneOf": [MISSED_OFFER, {"type": "null"}],
+                              "description": "my last missed offer of the past minutes"})),
              **_errors(400, 401)},
             params=[REVEAL_PARAM])},
         "/api/me/events": {"get": _op(
             "Live updates for my console (text/event-stream): each `data:` line is JSON "
             "{topic, data}; topics: changed (fetch /api/me/current again), presence "
-            "({id, state} of a colleague), resync (fetch everything again)",
+            "({id, state} of a colleague), missed-offer ({id, why, offline, misses}: an "
+            "offer of mine ended unanswered or rejected; also in /api/me/current), resync "
+            "(fetch everything again)",
             {"200": {"description": "the stream", "content": {"text/event-stream": {
                 "schema": STR}}}, **_errors(400, 401, 403, 404),
              "503": _reply("this server serves its most live pages; retry", _ref("Error"))},

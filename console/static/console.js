@@ -159,6 +159,7 @@
 
   function render(data) {
     renderState(data);
+    if (data.missed_offer) missedOffer(data.missed_offer);
     const i = data.interaction;
     if (i) zone = i.time_zone || (i.queue && i.queue.time_zone) || "UTC";
     $("idle").hidden = !!i;
@@ -287,7 +288,13 @@
     } catch (e) { text($("state-error"), e.message); }
   }
 
+  // A missed offer is told by a live update and kept in /api/me/current for a while: a page
+  // whose stream was being reopened when the update went out (it switches streams as an
+  // offer ends) learns it from the resync. Each is said once (its id).
+  let missedShown = null;
   function missedOffer(data) {
+    if (data.id && data.id === missedShown) return;
+    missedShown = data.id;
     say(data.offline ? t("You missed an offer ({why}) and were set offline.", { why: data.why }) :
         t("You missed an offer ({why}); the caller keeps their place in line.", { why: data.why }), true);
     refreshSoon();

@@ -4,6 +4,7 @@ says why, and a wrap-up that times out is still recorded."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -120,6 +121,33 @@ def test_a_rejected_offer_puts_the_caller_back_and_tells_the_agent_why(
     missed = [m["data"] for m in said if m and "missed-offer" in str(m["data"])]
     assert missed and '"why":"you rejected it"' in missed[0]
     listener.close()
+
+
+def test_a_console_whose_stream_missed_the_update_still_learns_on_resync_why_its_offer_ended(
+        rt, app, twilio, worker):
+    """The console switches live streams as an offer ends (the interaction leaves the
+    screen); a missed-offer update published in that gap reaches no stream, so the
+    resync every stream's opening makes must carry it."""
+    people = seed_people(rt)
+    make_available(rt, people["alice"])
+    alice = Desk(app, "alice")
+    assert alice.get("/api/me/current").json["missed_offer"] is None
+    twilio.post("/voice/incoming", call_form())
+    worker()
+    with rt.db.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.agent_id == people["alice"]))
+    listener = rt.live.pubsub()
+    listener.subscribe(f"hl:push:agent:{people['alice']}")
+    listener.get_message(timeout=1)
+    twilio.post(f"/voice/status/agent?leg={leg.id}",
+                {**call_form(sid=leg.call_sid), "CallStatus": "busy"})
+    said = [listener.get_message(timeout=1) for _ in range(6)]
+    listener.close()
+    pushed = next(json.loads(m["data"])["data"] for m in said
+                  if m and "missed-offer" in str(m["data"]))
+    synced = alice.get("/api/me/current").json["missed_offer"]
+    assert synced == pushed  # the same id: a page that got both says it once
+    assert (synced["why"], synced["offline"], synced["misses"]) == ("you rejected it", False, 1)
 
 
 def test_too_many_missed_offers_say_why_the_agent_was_taken_offline(rt, app, twilio, worker):
