@@ -174,11 +174,12 @@ def test_agent_escalates_in_the_browser_and_the_supervisor_console_shows_context
     sam.screenshot(path=str(ARTIFACTS / "console-supervisor-escalation.png"), full_page=True)
 
 
-def test_warm_transfer_buttons_show_a_refusal_beside_them_then_complete_the_transfer(
-        rt, live_app, browser, worker, twilio_api):
+def _alice_answers_while_bob_is_free(rt: Any, base: str, browser: Any, worker: Any,
+                                     twilio: Any) -> tuple[dict[str, int], Any, dict[str, str],
+                                                           Leg]:
+    """Alice and Bob are available in their pages and Alice answers a caller. Returns
+    (the people, Alice's page, the caller's form, her leg)."""
     from playwright.sync_api import expect
-    app, base = live_app
-    twilio = SignedTwilioClient(app.test_client())
     people = seed_people(rt)
     alice = sign_in(browser, base, "alice")
     alice.click("#go-available")
@@ -190,15 +191,31 @@ def test_warm_transfer_buttons_show_a_refusal_beside_them_then_complete_the_tran
     twilio.post("/voice/incoming", caller)
     answer(rt, twilio, worker, people["alice"])
     first = leg_of(rt, people["alice"])
-    expect(alice.locator("#transfer-form")).to_be_visible(timeout=WITHIN)
-    expect(alice.locator("#warm-controls")).to_be_hidden()
+    return people, alice, caller, first
 
+
+def _warm_transfer_to_bob(alice: Any, people: dict[str, int]) -> None:
+    """Alice starts a warm transfer of her caller to Bob from her page."""
+    from playwright.sync_api import expect
     expect(alice.locator(f"#transfer-target option[value='agent:{people['bob']}']")
            ).to_be_enabled(timeout=6000)
     alice.select_option("#transfer-target", f"agent:{people['bob']}")
     alice.select_option("#transfer-mode", "warm")
     alice.fill("#transfer-reason", "billing question")
     alice.click("#transfer")
+
+
+def test_warm_transfer_buttons_show_a_refusal_beside_them_then_complete_the_transfer(
+        rt, live_app, browser, worker, twilio_api):
+    from playwright.sync_api import expect
+    app, base = live_app
+    twilio = SignedTwilioClient(app.test_client())
+    people, alice, caller, first = _alice_answers_while_bob_is_free(rt, base, browser, worker,
+                                                                   twilio)
+    expect(alice.locator("#transfer-form")).to_be_visible(timeout=WITHIN)
+    expect(alice.locator("#warm-controls")).to_be_hidden()
+
+    _warm_transfer_to_bob(alice, people)
     expect(alice.locator("#message")).to_have_text("Transfer started.", timeout=WITHIN)
     expect(alice.locator("#warm-controls")).to_be_visible()
     interaction_id = first.interaction_id
@@ -253,23 +270,9 @@ def _alice_consults_bob(rt: Any, base: str, browser: Any, worker: Any,
     """Alice warm-transfers her caller to Bob from her console and Bob answers: the caller is
     held while they talk. Returns (Alice's page, her leg, Bob's leg)."""
     from playwright.sync_api import expect
-    people = seed_people(rt)
-    alice = sign_in(browser, base, "alice")
-    alice.click("#go-available")
-    expect(alice.locator("#state")).to_have_text("available", timeout=WITHIN)
-    bob = sign_in(browser, base, "bob")
-    bob.click("#go-available")
-    expect(bob.locator("#state")).to_have_text("available", timeout=WITHIN)
-    caller = call_form(from_="+12125550123")
-    twilio.post("/voice/incoming", caller)
-    answer(rt, twilio, worker, people["alice"])
-    first = leg_of(rt, people["alice"])
-    expect(alice.locator(f"#transfer-target option[value='agent:{people['bob']}']")
-           ).to_be_enabled(timeout=6000)
-    alice.select_option("#transfer-target", f"agent:{people['bob']}")
-    alice.select_option("#transfer-mode", "warm")
-    alice.fill("#transfer-reason", "billing question")
-    alice.click("#transfer")
+    people, alice, caller, first = _alice_answers_while_bob_is_free(rt, base, browser, worker,
+                                                                   twilio)
+    _warm_transfer_to_bob(alice, people)
     expect(alice.locator("#warm-controls")).to_be_visible(timeout=WITHIN)
     room = twilio_api.store.ensure_conference("AC" + "0" * 32, f"hl-{first.interaction_id}")
     for sid in (caller["CallSid"], first.call_sid):
