@@ -7,15 +7,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from twilio.twiml.messaging_response import MessagingResponse
 
 from holdless import paths, tasks
 from holdless.speech import ENGLISH, N_
 from ivr import booking, texting
 from ivr.numbers import caller_number
-from webhooks import forms
+from webhooks import deferral, forms
 from webhooks.security import twilio_signed
 
 if TYPE_CHECKING:
@@ -24,7 +22,6 @@ if TYPE_CHECKING:
 bp = Blueprint("sms", __name__)
 log = logging.getLogger(__name__)
 
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 ERROR_CODE_DIGITS = 10  # Twilio's error codes are five digits
 SEND_AGAIN = N_("Sorry, we could not act on your message just now. "
                 "Please send it again in a few minutes.")
@@ -44,7 +41,7 @@ def incoming() -> Response:
         abort(400, description="From missing or not a phone number")
     try:
         reply = booking.sms_reply(rt, number, forms.field("Body"))
-    except DATABASE_UNREACHABLE:
+    except deferral.DATABASE_UNREACHABLE:
         reply = _while_unreachable(rt, number, forms.field("Body"))
     response = MessagingResponse()
     if reply:
@@ -100,10 +97,9 @@ def status() -> Response:
     try:
         with rt.db.session() as s:
             texting.record_status(s, sid, message_status, error_code, rt.clock.now(), to)
-    except DATABASE_UNREACHABLE:
+    except deferral.DATABASE_UNREACHABLE:
         # Twilio does not send a status callback again: a failure would never be shown.
-        log.warning("database unreachable: %s deferred to the worker", request.path)
-        rt.enqueue(tasks.RECORD_TEXT_STATUS, sid, message_status, error_code, to,
-                   job_id=f"sms-status-{sid}-{message_status}")
+        deferral.to_worker(rt, tasks.RECORD_TEXT_STATUS, sid, message_status, error_code, to,
+                           job_id=f"sms-status-{sid}-{message_status}")
         return Response(status=202)
     return Response(status=204)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from callbacks import (
@@ -39,7 +37,7 @@ from ivr import (
 from ivr.numbers import caller_number
 from models.states import ENDED_CALL_STATUSES
 from queueing import monitoring
-from webhooks import forms
+from webhooks import deferral, forms
 from webhooks.security import twilio_signed
 
 if TYPE_CHECKING:
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
 bp = Blueprint("voice", __name__)
 log = logging.getLogger(__name__)
 
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 ATTEMPT_DIGITS = 10  # a callback attempt id fits in fewer digits
 
 
@@ -284,11 +281,10 @@ def callback_recording_status() -> tuple[str, int]:
     sid, url = forms.call_sid(), forms.recording_url()
     try:
         callback_voicemail.recording_ready(_rt(), sid, url)
-    except DATABASE_UNREACHABLE:
+    except deferral.DATABASE_UNREACHABLE:
         # Twilio sends this once and ignores the answer; for a caller who hung up while
         # recorded it may be all that books their message (the action's TwiML is ignored).
-        log.warning("database unreachable: %s deferred to the worker", request.path)
-        _rt().enqueue(tasks.KEEP_MESSAGE, sid, url, job_id=f"cb-message-{sid[:40]}")
+        deferral.to_worker(_rt(), tasks.KEEP_MESSAGE, sid, url, job_id=f"cb-message-{sid[:40]}")
         return "", 202
     return "", 204
 
@@ -378,13 +374,12 @@ def callback_customer_amd() -> tuple[str, int]:
     attempt_id, sid = forms.int_arg("attempt"), forms.call_sid()
     try:
         detection.detected(_rt(), attempt_id, answered_by, sid)
-    except DATABASE_UNREACHABLE:
+    except deferral.DATABASE_UNREACHABLE:
         # Twilio posts AnsweredBy once, never again, and ignores what this callback answers
         # (an apology's <Redirect> would never be followed): lost, a machine would be taken
         # for a person once the customer's wait runs out, and bridged. The worker applies it.
-        log.warning("database unreachable: %s deferred to the worker", request.path)
-        _rt().enqueue(tasks.APPLY_DETECTION, attempt_id, answered_by, sid,
-                      job_id=f"cb-amd-{attempt_id}")
+        deferral.to_worker(_rt(), tasks.APPLY_DETECTION, attempt_id, answered_by, sid,
+                           job_id=f"cb-amd-{attempt_id}")
         return "", 202
     return "", 204
 
@@ -487,10 +482,10 @@ def _settle(kind: str, ident: int, status: str, sid: str) -> tuple[str, int]:
     (retried for ~2 minutes) instead of losing it, and answer 202 Accepted."""
     try:
         call_ends.settle(_rt(), kind, ident, status, sid)
-    except DATABASE_UNREACHABLE:
-        log.warning("database unreachable: %s deferred to the worker", request.path)
+    except deferral.DATABASE_UNREACHABLE:
         job_id = f"call-status-{sid}" if kind == call_ends.CALLER_CALL else \
             f"{kind}-status-{ident}-{status}"
-        _rt().enqueue(tasks.SETTLE_CALL_END, kind, ident, status, sid, job_id=job_id)
+        deferral.to_worker(_rt(), tasks.SETTLE_CALL_END, kind, ident, status, sid,
+                           job_id=job_id)
         return "", 202
     return "", 204
